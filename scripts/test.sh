@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite: vitest (Node side, SQL, end to end) and Deno tests of the edge functions.
+# Ends with one line "N passed, N failed" counting every test that ran.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .codeguard
+report=.codeguard/vitest-report.json
+rm -f "$report"
+
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+vitest_rc=$?
+
+deno_passed=0; deno_failed=0; deno_rc=0
+mapfile -t deno_tests < <(find supabase/functions -name '*_test.ts' -not -path '*/node_modules/*' | sort)
+if [ "$#" -eq 0 ] && [ "${#deno_tests[@]}" -gt 0 ]; then
+  deno_out=$(mktemp)
+  DENO_NO_UPDATE_CHECK=1 npx deno test --allow-all --config supabase/functions/deno.json "${deno_tests[@]}" 2>&1 | tee "$deno_out"
+  deno_rc=${PIPESTATUS[0]}
+  line=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$deno_out" | tail -1)
+  deno_passed=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$line"); deno_passed=${deno_passed:-0}
+  deno_failed=$(sed -E 's/.*\| ([0-9]+) failed.*/\1/' <<<"$line"); deno_failed=${deno_failed:-0}
+  if [ -z "$line" ] && [ "$deno_rc" -ne 0 ]; then deno_failed=1; fi
+  rm -f "$deno_out"
+fi
+
+read -r v_passed v_failed < <(node -e '
+  try {
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(r.numPassedTests, r.numFailedTests + (r.numFailedTestSuites || 0) - 0);
+  } catch { console.log("0 1"); }
+' "$report")
+if [ "$vitest_rc" -ne 0 ] && [ "$v_failed" -eq 0 ]; then v_failed=1; fi
+
+echo "vitest: $v_passed passed, $v_failed failed; deno: $deno_passed passed, $deno_failed failed"
+echo "$((v_passed + deno_passed)) passed, $((v_failed + deno_failed)) failed"
+[ "$vitest_rc" -eq 0 ] && [ "$deno_rc" -eq 0 ]

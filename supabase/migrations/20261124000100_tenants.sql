@@ -1,0 +1,53 @@
+-- Tenants: companies, their members and the repositories they watch.
+-- Every tenant table has row-level security: a signed-in user sees the rows of their own company;
+-- the pipeline (service_role, or the postgres role the edge functions connect as) sees all.
+
+create table public.companies (
+  id uuid primary key default gen_random_uuid(),
+  name text not null,
+  -- Product defaults (reference/product-spec.md): risk_threshold 60, auto_scan_enabled, and the
+  -- queue's per-company cap on running scans, max_concurrent_scans 2.
+  settings jsonb not null default '{"risk_threshold": 60, "auto_scan_enabled": true, "max_concurrent_scans": 2, "lookback_days": 90}',
+  created_at timestamptz not null default now()
+);
+
+create table public.users (
+  id uuid primary key,                      -- = auth.uid() of the member
+  company_id uuid not null references public.companies (id) on delete cascade,
+  email text not null,
+  role text not null default 'member' check (role in ('owner', 'admin', 'member')),
+  created_at timestamptz not null default now()
+);
+create index users_company_id_idx on public.users (company_id);
+
+create table public.repositories (
+  id uuid primary key default gen_random_uuid(),
+  company_id uuid not null references public.companies (id) on delete cascade,
+  full_name text not null check (full_name ~ '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$'),
+  default_branch text not null default 'main',
+  is_active boolean not null default true,
+  created_at timestamptz not null default now(),
+  unique (company_id, full_name)
+);
+
+-- The company of the signed-in user. Security definer so that policies on `users` itself do not
+-- recurse; a fixed search_path so that nobody can shadow the tables it reads.
+create function public.current_company_id() returns uuid
+language sql stable security definer set search_path = ''
+as $$ select u.company_id from public.users u where u.id = auth.uid() $$;
+revoke execute on function public.current_company_id() from public, anon;
+grant execute on function public.current_company_id() to authenticated, service_role;
+
+alter table public.companies enable row level security;
+alter table public.users enable row level security;
+alter table public.repositories enable row level security;
+
+create policy companies_member_read on public.companies for select to authenticated
+  using (id = public.current_company_id());
+create policy users_member_read on public.users for select to authenticated
+  using (company_id = public.current_company_id());
+create policy repositories_member_read on public.repositories for select to authenticated
+  using (company_id = public.current_company_id());
+
+grant select on public.companies, public.users, public.repositories to authenticated;
+grant all on public.companies, public.users, public.repositories to service_role;

@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["test/harness/global-setup.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Files run in parallel, each in its own database cloned from one template (see test/harness).
+    pool: "forks",
+  },
+});
