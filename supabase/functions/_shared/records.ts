@@ -1,0 +1,66 @@
+/**
+ * The records a source (GitHub, a local git clone, the data sets in ../shared/data) produces and
+ * detection consumes. A commit has exactly the schema of ../shared/data/*.jsonl, so the data sets,
+ * the local git source and the GitHub source are interchangeable.
+ */
+
+/** One changed file of a commit: numstat against the first parent. */
+export interface FileChange {
+  path: string;
+  /** null for binary files and for blobs the source did not have (missing_blob). */
+  added: number | null;
+  deleted: number | null;
+  old_path?: string;
+  binary?: boolean;
+  missing_blob?: boolean;
+}
+
+/** One commit, as in ../shared/data (snake_case on purpose: it is the data sets' schema). */
+export interface Commit {
+  sha: string;
+  parents: string[];
+  author_name: string;
+  author_email: string;
+  committer_name: string;
+  committer_email: string;
+  authored_at: string;
+  committed_at: string;
+  message: string;
+  files: FileChange[];
+}
+
+/** A GitHub actor: a user, a bot or an app. */
+export interface Actor {
+  login: string;
+  /** true for bots and apps (GraphQL `__typename` Bot, REST `type: "Bot"`). */
+  is_bot: boolean;
+  /** GitHub's numeric database id when known (bot ids are stable marks, logins can change). */
+  id?: number | null;
+}
+
+export interface Review {
+  author: Actor | null;
+  state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED" | "PENDING";
+  submitted_at: string | null;
+}
+
+/** A pull request with what detection and review coverage need. */
+export interface PullRequest {
+  number: number;
+  title: string;
+  body: string;
+  author: Actor | null;
+  head_ref: string;
+  base_ref: string;
+  labels: string[];
+  state: "OPEN" | "CLOSED" | "MERGED";
+  created_at: string;
+  merged_at: string | null;
+  merged_by: Actor | null;
+  additions: number;
+  deletions: number;
+  reviews: Review[];
+  commits: Commit[];
+  /** Files of the whole PR (GitHub's PR files), when the source has them. */
+  files: FileChange[];
+}
