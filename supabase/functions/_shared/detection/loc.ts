@@ -1,0 +1,66 @@
+/**
+ * AI LOC: the added lines of a change that count as code somebody wrote. Lock files, generated,
+ * vendored and binary files are left out, because an agent "writing" 3,000 lines of
+ * package-lock.json says nothing about how much of the code it wrote.
+ *
+ * The filter list, in the order it is applied (paths compared lower-cased):
+ *  1. binary — `binary: true`, or `added === null` (binary, or a blob the source lacked).
+ *  2. lock files — by file name: LOCK_FILE_NAMES, or a name ending in `.lock` / `.lockb`.
+ *  3. vendored — a path segment in VENDORED_DIRS (vendor/, node_modules/, third_party/ …).
+ *  4. generated — a path segment in GENERATED_DIRS (generated/, __snapshots__/, dist/ …) or a
+ *     name ending in one of GENERATED_SUFFIXES (.min.js, .pb.go, _pb2.py, .snap, .map …).
+ */
+import type { FileChange } from "../records.ts";
+
+/** Exact file names of dependency lock files. */
+export const LOCK_FILE_NAMES: ReadonlySet<string> = new Set([
+  "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lock", "bun.lockb",
+  "deno.lock", "cargo.lock", "gemfile.lock", "composer.lock", "poetry.lock", "pipfile.lock", "uv.lock",
+  "pdm.lock", "go.sum", "go.work.sum", "mix.lock", "podfile.lock", "pubspec.lock", "flake.lock",
+  "packages.lock.json", "gradle.lockfile", "package.resolved", "cartfile.resolved", "paket.lock",
+  "shrinkwrap.yaml", "conda-lock.yml",
+]);
+
+/** Directory names whose content is somebody else's code checked in. */
+export const VENDORED_DIRS: readonly string[] = [
+  "vendor", "node_modules", "third_party", "third-party", "thirdparty", "bower_components", "pods",
+  ".yarn", "site-packages",
+];
+
+/** Directory names whose content is produced by a tool. */
+export const GENERATED_DIRS: readonly string[] = ["generated", "__generated__", "__snapshots__", "dist", "gen"];
+
+/** File-name endings of generated files. */
+export const GENERATED_SUFFIXES: readonly string[] = [
+  ".min.js", ".min.css", ".map", ".pb.go", ".pb.gw.go", "_pb2.py", "_pb2_grpc.py", ".pb.h", ".pb.cc",
+  "_generated.go", ".generated.ts", ".generated.js", ".generated.cs", ".g.dart", ".freezed.dart",
+  ".designer.cs", ".snap", ".lock", ".lockb",
+];
+
+const VENDORED_SEGMENTS = VENDORED_DIRS.map((d) => `/${d}/`);
+const GENERATED_SEGMENTS = GENERATED_DIRS.map((d) => `/${d}/`);
+
+/** Why a path is left out of AI LOC, or null when it counts. */
+export function excludedReason(path: string): "lock" | "vendored" | "generated" | null {
+  const p = "/" + path.toLowerCase();
+  const name = p.slice(p.lastIndexOf("/") + 1);
+  if (LOCK_FILE_NAMES.has(name) || name.endsWith(".lock") || name.endsWith(".lockb")) return "lock";
+  for (const s of VENDORED_SEGMENTS) if (p.includes(s)) return "vendored";
+  for (const s of GENERATED_SEGMENTS) if (p.includes(s)) return "generated";
+  for (const s of GENERATED_SUFFIXES) if (name.endsWith(s)) return "generated";
+  if (name.startsWith("zz_generated")) return "generated";
+  return null;
+}
+
+/** True when the file's added lines count as written code. */
+export function isCountedFile(f: FileChange): boolean {
+  if (f.binary || f.added === null || f.missing_blob) return false;
+  return excludedReason(f.path) === null;
+}
+
+/** Added lines of a change that count as written code (see the filter list above). */
+export function countedAddedLines(files: readonly FileChange[]): number {
+  let n = 0;
+  for (const f of files) if (f.added !== null && f.added > 0 && isCountedFile(f)) n += f.added;
+  return n;
+}

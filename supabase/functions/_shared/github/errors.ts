@@ -1,0 +1,89 @@
+/**
+ * Typed errors of the GitHub client. Each carries the data the pipeline needs to decide what to
+ * do (snooze, retry, fail) and a message that says how to fix it. Tokens never appear in them.
+ */
+
+/** Base class: every error the GitHub client throws on purpose is a GitHubError. */
+export class GitHubError extends Error {
+  /** Whether running the same job again later may succeed (a spent attempt, then retry). */
+  readonly retryable: boolean;
+  constructor(message: string, retryable: boolean) {
+    super(message);
+    this.name = new.target.name;
+    this.retryable = retryable;
+  }
+}
+
+/**
+ * GitHub said "not before resetAt": a primary limit (x-ratelimit-remaining: 0 → x-ratelimit-reset)
+ * or a secondary limit (retry-after, or a 403/429 naming the secondary rate limit). The pipeline
+ * turns it into snooze_scan_job(until = resetAt): no attempt spent, no sleep in an edge function.
+ */
+export class RateLimited extends GitHubError {
+  readonly resetAt: Date;
+  readonly kind: "primary" | "secondary";
+  /** The rate-limit resource GitHub named (core, graphql, search …) when it said. */
+  readonly resource: string | null;
+  constructor(resetAt: Date, kind: "primary" | "secondary", resource: string | null = null) {
+    super(
+      `GitHub ${kind} rate limit${resource ? ` (${resource})` : ""} reached: come back after ${resetAt.toISOString()}`,
+      true,
+    );
+    this.resetAt = resetAt;
+    this.kind = kind;
+    this.resource = resource;
+  }
+}
+
+/** 5xx answers, timeouts or network failures that outlasted the retry budget. */
+export class GitHubUnavailable extends GitHubError {
+  readonly attempts: number;
+  readonly lastStatus: number | null;
+  constructor(message: string, attempts: number, lastStatus: number | null) {
+    super(`${message} (after ${attempts} attempt${attempts === 1 ? "" : "s"}); the job can be retried later`, true);
+    this.attempts = attempts;
+    this.lastStatus = lastStatus;
+  }
+}
+
+/** A 200 answer whose body is not what the API promises: not JSON, or the wrong shape. */
+export class MalformedResponse extends GitHubError {
+  readonly url: string;
+  readonly detail: string;
+  constructor(url: string, detail: string) {
+    super(`malformed GitHub response from ${url}: ${detail}`, true);
+    this.url = url;
+    this.detail = detail;
+  }
+}
+
+/** 401, or a 403 that is not a rate limit: the credentials are wrong or lack access. */
+export class GitHubAuthError extends GitHubError {
+  readonly status: number;
+  constructor(status: number, detail: string) {
+    super(
+      `GitHub refused the credentials (${status}: ${detail}); store a valid token with ` +
+        `public.set_github_token(company_id, token) or check the GitHub App installation`,
+      false,
+    );
+    this.status = status;
+  }
+}
+
+/** Any other 4xx (404 repository not found, 422 …): retrying will not help. */
+export class GitHubRequestError extends GitHubError {
+  readonly status: number;
+  constructor(status: number, url: string, detail: string) {
+    super(`GitHub answered ${status} to ${url}: ${detail}`, false);
+    this.status = status;
+  }
+}
+
+/** GraphQL answered 200 with `errors` (other than RATE_LIMITED). */
+export class GraphQLErrors extends GitHubError {
+  readonly errors: { message: string; type?: string; path?: unknown[] }[];
+  constructor(errors: { message: string; type?: string; path?: unknown[] }[]) {
+    super(`GitHub GraphQL errors: ${errors.map((e) => (e.type ? `${e.type}: ` : "") + e.message).join("; ")}`, false);
+    this.errors = errors;
+  }
+}

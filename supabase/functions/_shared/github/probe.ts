@@ -1,0 +1,41 @@
+/**
+ * The cheap first look of every scan: has anything changed since the last one? Two conditional
+ * REST requests — the most recently updated PR and the branch head — answered 304 (free) when
+ * nothing moved. GraphQL has no conditional requests, so this is what lets an unchanged rescan
+ * spend zero requests that count. Correctness does not rest on the ETag cache: the answer is
+ * compared with the watermarks the previous scan stored, so a cache entry written by a scan that
+ * later failed cannot hide a change.
+ */
+import type { GitHubHttp } from "./http.ts";
+import { ShapeReader } from "./shape.ts";
+
+export interface RepositoryState {
+  /** updated_at of the most recently updated PR, or null when the repository has none. */
+  newestPullRequestUpdatedAt: string | null;
+  /** The branch head's sha, or null for an empty repository. */
+  headSha: string | null;
+  /** Both answers were 304s: GitHub charged nothing for this probe. */
+  notModified: boolean;
+}
+
+export async function probeRepository(
+  http: GitHubHttp,
+  options: { owner: string; name: string; branch: string },
+): Promise<RepositoryState> {
+  const repo = `/repos/${encodeURIComponent(options.owner)}/${encodeURIComponent(options.name)}`;
+  const pulls = await http.get(`${repo}/pulls?state=all&sort=updated&direction=desc&per_page=1`, {
+    read: (body, url) => {
+      const r = new ShapeReader(url);
+      const list = r.arr(body, "");
+      return list.length === 0 ? null : r.str(r.obj(list[0], "[0]").updated_at, "[0].updated_at");
+    },
+  });
+  const head = await http.get(`${repo}/commits?sha=${encodeURIComponent(options.branch)}&per_page=1`, {
+    read: (body, url) => {
+      const r = new ShapeReader(url);
+      const list = r.arr(body, "");
+      return list.length === 0 ? null : r.str(r.obj(list[0], "[0]").sha, "[0].sha");
+    },
+  });
+  return { newestPullRequestUpdatedAt: pulls.data, headSha: head.data, notModified: pulls.fromCache && head.fromCache };
+}
