@@ -1,0 +1,109 @@
+/**
+ * A whole repository scan over the GitHub client: probe, then PR pages (GraphQL), then the
+ * default branch's commits (REST), each page handed to `onPage` with the cursor to resume from.
+ * An edge function with little time left stops after any page and stores the cursor; the next
+ * invocation passes it back as `resume`.
+ */
+import type { Commit, PullRequest } from "../records.ts";
+import { type CommitCursor, fetchCommitPage } from "./commits.ts";
+import type { GitHubHttp } from "./http.ts";
+import { probeRepository, type RepositoryState } from "./probe.ts";
+import { fetchPullRequestPage, type PullRequestCursor } from "./pull-requests.ts";
+
+/** What the previous completed scan saw; the next scan reads only what changed after it. */
+export interface ScanWatermark {
+  pullRequestsUpdatedAt: string | null;
+  headSha: string | null;
+}
+
+/** The resumable position of a scan (plain JSON, stored in the job's checkpoint). */
+export interface ScanCheckpoint {
+  /** The watermark this scan will leave behind when it completes (taken from the probe). */
+  target: ScanWatermark;
+  pullRequests: PullRequestCursor | null;
+  commits: CommitCursor | null;
+}
+
+export interface ScanPage {
+  pullRequests: PullRequest[];
+  commits: Commit[];
+  /** Resume from here; null when this page was the last. */
+  checkpoint: ScanCheckpoint | null;
+}
+
+export interface ScanOptions {
+  owner: string;
+  name: string;
+  branch: string;
+  /** The previous completed scan's watermark, or null for a full scan. */
+  previous?: ScanWatermark | null;
+  /** Lookback window for default-branch commits on a full scan (the company's lookback_days). */
+  commitsSince?: string | null;
+  /** A checkpoint from an interrupted invocation of this same scan. */
+  resume?: ScanCheckpoint | null;
+  pageSize?: number;
+  nestedPageSize?: number;
+  /** Skip default-branch commits (a pr_analysis job needs only PRs). */
+  pullRequestsOnly?: boolean;
+  /** Called after every page; return false to stop here (out of edge time) with the page's checkpoint. */
+  onPage?: (page: ScanPage) => Promise<boolean | void> | boolean | void;
+}
+
+export interface ScanResult {
+  pullRequests: PullRequest[];
+  commits: Commit[];
+  /** null when the scan completed; otherwise where to resume. */
+  checkpoint: ScanCheckpoint | null;
+  /** The watermark to store once the scan completed. */
+  watermark: ScanWatermark;
+  /** The probe found nothing new since `previous`: no GraphQL, no listing was needed. */
+  unchanged: boolean;
+}
+
+/** Runs (or resumes) a scan until it completes or `onPage` asks to stop. */
+export async function scanRepository(http: GitHubHttp, options: ScanOptions): Promise<ScanResult> {
+  const previous = options.previous ?? { pullRequestsUpdatedAt: null, headSha: null };
+  let checkpoint: ScanCheckpoint | null = options.resume ?? null;
+  if (!checkpoint) {
+    const state: RepositoryState = await probeRepository(http, options);
+    const prsChanged = state.newestPullRequestUpdatedAt !== null &&
+      (previous.pullRequestsUpdatedAt === null || Date.parse(state.newestPullRequestUpdatedAt) > Date.parse(previous.pullRequestsUpdatedAt));
+    const headChanged = state.headSha !== null && state.headSha !== previous.headSha && !options.pullRequestsOnly;
+    checkpoint = {
+      target: { pullRequestsUpdatedAt: state.newestPullRequestUpdatedAt, headSha: state.headSha },
+      pullRequests: prsChanged ? { after: null, until: previous.pullRequestsUpdatedAt } : null,
+      commits: headChanged ? { next: null, stopAt: previous.headSha, since: previous.headSha ? null : options.commitsSince ?? null } : null,
+    };
+    if (!prsChanged && !headChanged) {
+      return { pullRequests: [], commits: [], checkpoint: null, watermark: checkpoint.target, unchanged: true };
+    }
+  }
+  const pullRequests: PullRequest[] = [];
+  const commits: Commit[] = [];
+  while (checkpoint.pullRequests || checkpoint.commits) {
+    let page: ScanPage;
+    if (checkpoint.pullRequests) {
+      const got = await fetchPullRequestPage(http, {
+        owner: options.owner,
+        name: options.name,
+        cursor: checkpoint.pullRequests,
+        pageSize: options.pageSize,
+        nestedPageSize: options.nestedPageSize,
+      });
+      checkpoint = { ...checkpoint, pullRequests: got.next };
+      page = { pullRequests: got.pullRequests, commits: [], checkpoint };
+    } else {
+      const got = await fetchCommitPage(http, { owner: options.owner, name: options.name, branch: options.branch, cursor: checkpoint.commits! });
+      checkpoint = { ...checkpoint, commits: got.next };
+      page = { pullRequests: [], commits: got.commits, checkpoint };
+    }
+    const done = !checkpoint.pullRequests && !checkpoint.commits;
+    if (done) page.checkpoint = null;
+    pullRequests.push(...page.pullRequests);
+    commits.push(...page.commits);
+    const goOn = await options.onPage?.(page);
+    if (done) break;
+    if (goOn === false) return { pullRequests, commits, checkpoint, watermark: checkpoint.target, unchanged: false };
+  }
+  return { pullRequests, commits, checkpoint: null, watermark: checkpoint.target, unchanged: false };
+}
