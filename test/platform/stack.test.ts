@@ -1,0 +1,152 @@
+import { spawn } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync as mkdtempPrivate, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { describe, expect, it } from "vitest";
+import { LocalStackError } from "../../src/local/errors.ts";
+import { freePort } from "../../src/local/postgres.ts";
+import { startStack } from "../../src/local/stack.ts";
+
+/** A temporary folder the postgres user may pass through (mkdtemp makes them 0700). */
+function mkdtempSync(prefix: string): string {
+  const dir = mkdtempPrivate(prefix);
+  chmodSync(dir, 0o755);
+  return dir;
+}
+const repoRoot = join(import.meta.dirname, "..", "..");
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** Processes whose command line or environment mention `needle` (as root we can read both). */
+function processesMentioning(needle: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/cmdline`, "utf8") + readFileSync(`/proc/${entry}/environ`, "utf8");
+      if (text.includes(needle)) found.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+describe("the local stack", () => {
+  it("routes net.http_post from SQL to an edge function and records its answer, then stops without stray processes", async () => {
+    const stack = await startStack({ stateDir: mkdtempSync(join(tmpdir(), "cg-stack-")), ephemeral: true });
+    const pids: number[] = [];
+    try {
+      pids.push(...stack.functions.status().map((f) => f.pid!));
+      pids.push(Number(readFileSync(join(stack.postgres.dataDir, "postmaster.pid"), "utf8").split("\n")[0]));
+      expect(pids.every(alive)).toBe(true);
+      const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} });
+      try {
+        const [{ id }] = await sql`
+          select net.http_post(
+            (select decrypted_secret from vault.decrypted_secrets where name = 'project_url') || '/functions/v1/health',
+            headers := jsonb_build_object('Authorization', 'Bearer ' || (select decrypted_secret from vault.decrypted_secrets where name = 'service_role_key')))::text as id`;
+        let r: postgres.Row | undefined;
+        for (let i = 0; i < 100 && !r; i++) {
+          [r] = await sql`select status_code, content from net._http_response where id = ${id}`;
+          if (!r) await new Promise((res) => setTimeout(res, 50));
+        }
+        expect(r?.status_code).toBe(200);
+        expect(JSON.parse(r!.content)).toMatchObject({ status: "ok", database: { reachable: true } });
+      } finally {
+        await sql.end();
+      }
+    } finally {
+      await stack.stop();
+    }
+    expect(pids.filter(alive)).toEqual([]);
+  });
+
+  it("refuses a Postgres port already in use, saying what to do", async () => {
+    const blocker = createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => blocker.listen(port, "127.0.0.1", () => r()));
+    try {
+      const err = await startStack({ stateDir: mkdtempSync(join(tmpdir(), "cg-stack-")), ephemeral: true, pgPort: port }).catch((e) => e);
+      expect(err).toBeInstanceOf(LocalStackError);
+      expect((err as LocalStackError).explain()).toMatch(new RegExp(`Port ${port} .*already in use[\\s\\S]*CODEGUARD_PG_PORT`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("refuses a data folder that holds something other than a Postgres cluster", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "cg-stack-"));
+    mkdirSync(join(stateDir, "pgdata"));
+    writeFileSync(join(stateDir, "pgdata", "notes.txt"), "not a database");
+    const err = (await startStack({ stateDir }).catch((e) => e)) as LocalStackError;
+    expect(err).toBeInstanceOf(LocalStackError);
+    expect(err.message).toMatch(/holds no Postgres cluster/);
+    expect(err.fix).toMatch(/rm -rf .*pgdata/);
+  });
+
+  it("refuses a corrupt cluster folder, saying how to start fresh", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "cg-stack-"));
+    mkdirSync(join(stateDir, "pgdata"));
+    writeFileSync(join(stateDir, "pgdata", "PG_VERSION"), "17\n");
+    const err = (await startStack({ stateDir }).catch((e) => e)) as LocalStackError;
+    expect(err.message).toMatch(/corrupt: global\/pg_control is missing/);
+    expect(err.fix).toMatch(/rm -rf/);
+  });
+
+  it("explains that a private parent folder keeps the postgres user out", async () => {
+    const stateDir = mkdtempPrivate(join(tmpdir(), "cg-private-"));
+    const err = (await startStack({ stateDir }).catch((e) => e)) as LocalStackError;
+    expect(err).toBeInstanceOf(LocalStackError);
+    expect(err.message).toMatch(/cannot enter/);
+    expect(err.fix).toContain(`chmod o+x ${stateDir}`);
+  });
+
+  it("keeps the data across a restart on the same folder", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "cg-stack-"));
+    const first = await startStack({ stateDir });
+    try {
+      const sql = postgres(first.dbUrl, { max: 1 });
+      await sql`insert into companies (name) values ('Kept Inc')`;
+      await sql.end();
+    } finally {
+      await first.stop();
+    }
+    const second = await startStack({ stateDir });
+    try {
+      expect(second.keys.serviceRoleKey).toBe(first.keys.serviceRoleKey);
+      const sql = postgres(second.dbUrl, { max: 1 });
+      const rows = await sql`select name from companies`;
+      await sql.end();
+      expect(rows.map((r) => r.name)).toEqual(["Kept Inc"]);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it("npm start -- --once brings everything up, runs the demo, exits 0 and leaves no process behind", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "cg-once-"));
+    const pgPort = await freePort();
+    const child = spawn(process.execPath, [join(repoRoot, "bin", "codeguard.mjs"), "start", "--once"], {
+      env: { ...process.env, CODEGUARD_DATA_DIR: stateDir, CODEGUARD_PG_PORT: String(pgPort) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (c) => (out += c));
+    child.stderr.on("data", (c) => (out += c));
+    const code = await new Promise<number | null>((r) => child.on("exit", r));
+    expect(out).toMatch(/ready in \d+\.\d+ s/);
+    expect(out).toMatch(/✓ health function, called with the service-role key/);
+    expect(out).not.toMatch(/✗/);
+    expect(code).toBe(0);
+    expect(processesMentioning(stateDir)).toEqual([]);
+    expect(processesMentioning(`127.0.0.1:${pgPort}/`)).toEqual([]);
+  }, 60_000);
+});
