@@ -1,0 +1,367 @@
+/**
+ * classifyCommit and classifyPullRequest: attested, assisted, suspected or human, with the
+ * evidence. Pure functions over the records of ../records.ts; no I/O, no clock.
+ *
+ * Verdict rules:
+ *  - attested: at least one authorship mark (catalog kind "authorship"). Agents = the authoring
+ *    agents. Assistance marks found alongside stay in the evidence.
+ *  - assisted: only assistance marks (applied review suggestions, Autofix, aider committing the
+ *    user's own edits). Agents = the assisting agents. Never counted as AI LOC.
+ *  - suspected: no mark, and the suspected model's probability reaches its threshold.
+ *    Agents = [] (the model does not know which agent); confidence = the probability.
+ *  - human: none of the above; confidence = 1 − the model's probability.
+ * Merge commits are never suspected (their lines belong to the merged commits), but a merge of
+ * an agent branch (`Merge pull request #1 from o/codex/x`) carries that branch's mark.
+ */
+import type { Commit, PullRequest } from "../records.ts";
+import { CONFIDENCE_OF, type Signature, type SignatureKind } from "./signatures.ts";
+import { type CompiledCatalog, DEFAULT_CATALOG, lookupBranch, lookupIdentity, lookupLogin } from "./matcher.ts";
+import { countedAddedLines } from "./loc.ts";
+import { FEATURE_COUNT, suspectFeatures, suspectProbability } from "./suspected.ts";
+import { SUSPECTED_MODEL } from "./suspected-model.ts";
+
+export type Verdict = "attested" | "assisted" | "suspected" | "human";
+
+export interface Evidence {
+  /** where the mark was found: author_email, co_author, trailer, footer, branch, … */
+  signal: string;
+  /** what was found and what it means, e.g. `Co-authored-by: Claude <noreply@anthropic.com> → claude-code authorship` */
+  detail: string;
+}
+
+export interface Classification {
+  verdict: Verdict;
+  agents: string[];
+  /** confidence in the verdict, 0..1 */
+  confidence: number;
+  evidence: Evidence[];
+}
+
+export interface CommitClassification extends Classification {
+  /** added lines that count as AI LOC (attested authorship only, filtered, 0 for merges) */
+  ai_added_lines: number;
+  /** filtered added lines of the commit (0 for merges): the AI-LOC denominator */
+  counted_added_lines: number;
+}
+
+export interface ClassifyOptions {
+  catalog?: CompiledCatalog;
+  /** seconds to the neighbouring commit of the same author, for the suspected tier's cadence */
+  gapSeconds?: number | null;
+  /** turn the suspected tier off (marks only) */
+  suspected?: boolean;
+}
+
+interface Hit {
+  row: Signature;
+  kind: SignatureKind;
+  signal: string;
+  detail: string;
+}
+
+/** Collects hits; kept tiny because it runs per commit. */
+class Hits {
+  list: Hit[] = [];
+  add(row: Signature, signal: string, what: string, kind: SignatureKind = row.kind): void {
+    this.list.push({ row, kind, signal, detail: `${what} → ${row.agent} ${kind} (${row.confidence})` });
+  }
+  has(agent: string, kind: SignatureKind): boolean {
+    for (const h of this.list) if (h.row.agent === agent && h.kind === kind) return true;
+    return false;
+  }
+}
+
+const featureBuffer = new Float64Array(FEATURE_COUNT);
+
+/** Classify one commit. */
+export function classifyCommit(commit: Commit, options: ClassifyOptions = {}): CommitClassification {
+  const c = options.catalog ?? DEFAULT_CATALOG;
+  const hits = new Hits();
+  const isMerge = commit.parents.length > 1;
+
+  // Identities. The author is who wrote the change; a mark on the committer alone means the tool
+  // committed somebody else's change (aider's own semantics), so it is assistance.
+  const authorName = commit.author_name ?? "";
+  const committerName = commit.committer_name ?? "";
+  let authorSuffix = false;
+  for (const row of c.nameSuffix.author) {
+    if (authorName.toLowerCase().endsWith(row.match)) {
+      hits.add(row, "author_name", `author "${authorName}"`);
+      authorSuffix = true;
+    }
+  }
+  if (!authorSuffix) {
+    for (const row of c.nameSuffix.committer) {
+      if (committerName.toLowerCase().endsWith(row.match)) hits.add(row, "committer_name", `committer "${committerName}"`);
+    }
+  }
+  const author = lookupIdentity(c, commit.author_email, authorName);
+  if (author) hits.add(author, "author_email", `author <${commit.author_email}>`);
+  const committer = lookupIdentity(c, commit.committer_email, committerName);
+  if (committer && committer.agent !== author?.agent) {
+    const kind = committer.kind === "authorship" ? "assistance" : committer.kind;
+    hits.add(committer, "committer_email", `committer <${commit.committer_email}>`, kind);
+  }
+
+  scanMessage(c, commit.message ?? "", hits, isMerge);
+
+  const counted = isMerge ? 0 : countedAddedLines(commit.files);
+  const result = decide(hits, counted);
+  if (result.verdict === "human" && !isMerge && options.suspected !== false) {
+    const p = suspectProbability(suspectFeatures(commit, options.gapSeconds ?? null, featureBuffer), SUSPECTED_MODEL);
+    if (p >= SUSPECTED_MODEL.threshold) {
+      result.verdict = "suspected";
+      result.confidence = round3(p);
+      result.evidence.push({ signal: "suspected_model", detail: `no mark; message shape, size and cadence give p(AI) = ${round3(p)} ≥ ${SUSPECTED_MODEL.threshold}` });
+    } else {
+      result.confidence = round3(1 - p);
+    }
+  }
+  return result;
+}
+
+/**
+ * One pass over the message lines: trailers (`Key: value`, anywhere, since squash merges keep the
+ * squashed commits' trailers inside the body), `Generated with [Tool](…)` footers, the subject.
+ */
+function scanMessage(c: CompiledCatalog, msg: string, hits: Hits, isMerge: boolean): void {
+  let start = 0;
+  let first = true;
+  while (start <= msg.length) {
+    let end = msg.indexOf("\n", start);
+    if (end < 0) end = msg.length;
+    if (first) {
+      subjectMarks(c, msg.slice(start, end), hits, isMerge);
+      first = false;
+    } else if (end - start > 3) {
+      lineMarks(c, msg, start, end, hits);
+    }
+    start = end + 1;
+  }
+}
+
+function subjectMarks(c: CompiledCatalog, subject: string, hits: Hits, isMerge: boolean): void {
+  const lower = subject.trim().toLowerCase();
+  for (const row of c.subjectPrefix) if (lower.startsWith(row.match)) hits.add(row, "subject", `subject "${subject.slice(0, 60)}"`);
+  const exact = c.subject.get(lower);
+  if (exact) hits.add(exact, "subject", `subject "${subject}"`);
+  if (isMerge) {
+    const branch = mergedBranch(subject);
+    if (branch) {
+      const row = lookupBranch(c, branch);
+      if (row) hits.add(row, "branch", `merged branch ${branch}`);
+    }
+  }
+}
+
+/** The branch a merge commit's subject names (GitHub and git default merge messages). */
+export function mergedBranch(subject: string): string | null {
+  if (subject.startsWith("Merge pull request #")) {
+    const from = subject.indexOf(" from ");
+    if (from < 0) return null;
+    const ref = subject.slice(from + 6).trim();
+    const slash = ref.indexOf("/");
+    return slash > 0 ? ref.slice(slash + 1) : null;
+  }
+  if (subject.startsWith("Merge branch '")) {
+    const close = subject.indexOf("'", 14);
+    return close > 14 ? subject.slice(14, close) : null;
+  }
+  return null;
+}
+
+function lineMarks(c: CompiledCatalog, msg: string, start: number, end: number, hits: Hits): void {
+  let s = start;
+  while (s < end && (msg.charCodeAt(s) === 32 || msg.charCodeAt(s) === 9)) s++;
+  const ch = msg.charCodeAt(s);
+  // Trailer: an ASCII letter, a short key of letters and dashes, then ": ".
+  if ((ch >= 65 && ch <= 90) || (ch >= 97 && ch <= 122)) {
+    let k = s + 1;
+    const limit = Math.min(end, s + 40);
+    while (k < limit) {
+      const kc = msg.charCodeAt(k);
+      if (kc === 45 || (kc >= 65 && kc <= 90) || (kc >= 97 && kc <= 122)) k++;
+      else break;
+    }
+    if (k < limit && msg.charCodeAt(k) === 58) {
+      const key = msg.slice(s, k).toLowerCase();
+      if (key === "co-authored-by") {
+        coAuthor(c, msg.slice(k + 1, end).trim(), hits);
+        return;
+      }
+      const rows = c.trailer.get(key);
+      if (rows) {
+        const value = msg.slice(k + 1, end).trim();
+        const lowerValue = value.toLowerCase();
+        for (const row of rows) {
+          if (!row.qualifier || lowerValue.startsWith(row.qualifier)) {
+            hits.add(row, "trailer", `${msg.slice(s, k)}: ${value.slice(0, 80)}`);
+            break;
+          }
+        }
+        return;
+      }
+    }
+  }
+  // Footer: "🤖 Generated with [Tool](url)".
+  const g = msg.indexOf("enerated with [", s);
+  if (g >= 0 && g < end && g - s < 8) {
+    const close = msg.indexOf("]", g + 15);
+    if (close > 0 && close < end) {
+      const row = c.footer.get(msg.slice(g + 15, close).toLowerCase());
+      if (row) hits.add(row, "footer", msg.slice(s, end).trim().slice(0, 100));
+    }
+  }
+}
+
+function coAuthor(c: CompiledCatalog, value: string, hits: Hits): void {
+  const lt = value.lastIndexOf("<");
+  const gt = value.lastIndexOf(">");
+  if (lt < 0 || gt < lt) return;
+  const row = lookupIdentity(c, value.slice(lt + 1, gt), value.slice(0, lt).trim());
+  if (row) hits.add(row, "co_author", `Co-authored-by: ${value}`);
+}
+
+function decide(hits: Hits, counted: number): CommitClassification {
+  const authoring: string[] = [];
+  const assisting: string[] = [];
+  let missAuthor = 1;
+  let missAssist = 1;
+  const seen = new Set<Signature>();
+  for (const h of hits.list) {
+    if (h.kind === "authorship") {
+      if (!authoring.includes(h.row.agent)) authoring.push(h.row.agent);
+      if (!seen.has(h.row)) missAuthor *= 1 - CONFIDENCE_OF[h.row.confidence];
+    } else if (h.kind === "assistance") {
+      if (!assisting.includes(h.row.agent)) assisting.push(h.row.agent);
+      if (!seen.has(h.row)) missAssist *= 1 - CONFIDENCE_OF[h.row.confidence];
+    }
+    seen.add(h.row);
+  }
+  const evidence = hits.list.map((h) => ({ signal: h.signal, detail: h.detail }));
+  if (authoring.length > 0) {
+    return { verdict: "attested", agents: authoring, confidence: round3(1 - missAuthor), evidence, ai_added_lines: counted, counted_added_lines: counted };
+  }
+  if (assisting.length > 0) {
+    return { verdict: "assisted", agents: assisting, confidence: round3(1 - missAssist), evidence, ai_added_lines: 0, counted_added_lines: counted };
+  }
+  return { verdict: "human", agents: [], confidence: 1, evidence, ai_added_lines: 0, counted_added_lines: counted };
+}
+
+/**
+ * True when one message line (not the subject) carries a catalog mark: an AI co-author, an agent
+ * trailer or a `Generated with [Tool]` footer. Used to strip marks for the suspected tier's eval.
+ */
+export function lineHasMark(line: string, catalog: CompiledCatalog = DEFAULT_CATALOG): boolean {
+  const hits = new Hits();
+  if (line.length > 3) lineMarks(catalog, line, 0, line.length, hits);
+  return hits.list.length > 0;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/**
+ * A classifier for a stream of commits of one repository: like classifyCommit, plus the cadence
+ * of each author's commits (time to the previous commit of the same author in the stream) for
+ * the suspected tier. Order does not matter for the gap (it is absolute).
+ */
+export function createCommitClassifier(options: Omit<ClassifyOptions, "gapSeconds"> = {}): (commit: Commit) => CommitClassification {
+  const lastSeen = new Map<string, number>();
+  return (commit) => {
+    const t = Date.parse(commit.authored_at);
+    const key = (commit.author_email ?? "").toLowerCase();
+    const prev = lastSeen.get(key);
+    lastSeen.set(key, t);
+    const gap = prev === undefined || Number.isNaN(t) ? null : Math.abs(t - prev) / 1000;
+    return classifyCommit(commit, { ...options, gapSeconds: gap });
+  };
+}
+
+export interface PullRequestClassification extends Classification {
+  /** AI-authored added lines of the PR's commits (attested commits only) */
+  ai_added_lines: number;
+  /** bot reviews by AI reviewers (they do not count as human review) */
+  ai_reviewers: string[];
+}
+
+/**
+ * Classify a pull request: its own marks (author bot, head branch, labels, body) and its
+ * commits' marks. A PR is attested when the PR itself or any of its commits carries an
+ * authorship mark; suspected when no mark and most of its counted lines are in suspected commits.
+ */
+export function classifyPullRequest(pr: PullRequest, options: Omit<ClassifyOptions, "gapSeconds"> = {}): PullRequestClassification {
+  const c = options.catalog ?? DEFAULT_CATALOG;
+  const hits = new Hits();
+  if (pr.author) {
+    const row = (pr.author.id != null ? c.botId.get(String(pr.author.id)) : undefined) ?? lookupLogin(c, pr.author.login);
+    if (row) hits.add(row, "pr_author", `PR opened by ${pr.author.login}`);
+  }
+  const branchRow = pr.head_ref ? lookupBranch(c, pr.head_ref) : undefined;
+  if (branchRow) hits.add(branchRow, "branch", `head branch ${pr.head_ref}`);
+  for (const label of pr.labels ?? []) {
+    const row = c.prLabel.get(label.toLowerCase());
+    if (row) hits.add(row, "pr_label", `label ${label}`);
+  }
+  const body = pr.body ?? "";
+  if (body) {
+    const lowerBody = body.toLowerCase();
+    for (const row of c.prBody) if (lowerBody.includes(row.match)) hits.add(row, "pr_body", `body contains "${row.match}"`);
+    // trailers and footers in the body, the same way as in a commit message
+    scanMessage(c, "\n" + body, hits, false);
+  }
+  const aiReviewers: string[] = [];
+  for (const review of pr.reviews ?? []) {
+    if (!review.author) continue;
+    const row = (review.author.id != null ? c.botId.get(String(review.author.id)) : undefined) ?? lookupLogin(c, review.author.login);
+    if (row) {
+      if (!aiReviewers.includes(row.agent)) aiReviewers.push(row.agent);
+      hits.add(row, "review", `review by ${review.author.login}`, "review");
+    }
+  }
+
+  const classify = createCommitClassifier(options);
+  let aiLines = 0;
+  let counted = 0;
+  let suspectedLines = 0;
+  let maxSuspect = 0;
+  for (const commit of pr.commits ?? []) {
+    const r = classify(commit);
+    counted += r.counted_added_lines;
+    if (r.verdict === "attested") {
+      aiLines += r.ai_added_lines;
+      for (const agent of r.agents) {
+        const row: Signature = { agent, name: agent, kind: "authorship", where: "email", match: "", confidence: "obs", source: "commit" };
+        if (!hits.has(agent, "authorship")) hits.list.push({ row, kind: "authorship", signal: "commit", detail: `commit ${commit.sha.slice(0, 12)} attested (${r.evidence[0]?.detail ?? ""})` });
+      }
+    } else if (r.verdict === "assisted") {
+      for (const agent of r.agents) {
+        const row: Signature = { agent, name: agent, kind: "assistance", where: "email", match: "", confidence: "obs", source: "commit" };
+        if (!hits.has(agent, "assistance")) hits.list.push({ row, kind: "assistance", signal: "commit", detail: `commit ${commit.sha.slice(0, 12)} assisted` });
+      }
+    } else if (r.verdict === "suspected") {
+      suspectedLines += r.counted_added_lines;
+      maxSuspect = Math.max(maxSuspect, r.confidence);
+    }
+  }
+  const decided = decide(hits, 0);
+  const result: PullRequestClassification = {
+    verdict: decided.verdict,
+    agents: decided.agents,
+    confidence: decided.confidence,
+    evidence: decided.evidence,
+    ai_added_lines: decided.verdict === "attested" ? (pr.commits?.length ? aiLines : countedAddedLines(pr.files ?? [])) : 0,
+    ai_reviewers: aiReviewers,
+  };
+  // A PR whose own marks say an agent wrote it counts all its lines, even unmarked commits.
+  if (decided.verdict === "attested" && hits.list.some((h) => h.kind === "authorship" && h.signal !== "commit")) {
+    result.ai_added_lines = counted > 0 ? counted : countedAddedLines(pr.files ?? []);
+  }
+  if (result.verdict === "human" && counted > 0 && suspectedLines * 2 > counted) {
+    result.verdict = "suspected";
+    result.confidence = maxSuspect;
+    result.evidence.push({ signal: "suspected_model", detail: `${suspectedLines} of ${counted} counted lines are in suspected commits` });
+  }
+  return result;
+}

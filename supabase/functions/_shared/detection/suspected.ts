@@ -1,0 +1,166 @@
+/**
+ * The suspected tier: a small logistic model over what a commit looks like when it carries no
+ * mark — message shape, trailer habits, size profile and the cadence of the author's commits.
+ * Its weights live in suspected-model.ts, trained only from ../shared/data with every mark
+ * stripped (eval/detection.ts --write-model), on some repositories and tested on another.
+ *
+ * The probability it returns is calibrated on the training repositories (logistic loss); the
+ * verdict threshold is the one that reached the target precision on held-out repositories.
+ * Suspected figures are always reported apart from attested ones.
+ */
+import type { Commit } from "../records.ts";
+import { SUSPECTED_MODEL } from "./suspected-model.ts";
+
+/** Names of the features, in vector order (index 0 is the bias). */
+export const FEATURE_NAMES = [
+  "bias",
+  "conventional_subject",
+  "conventional_capitalized",
+  "imperative_capitalized",
+  "subject_length",
+  "subject_period",
+  "has_body",
+  "body_lines",
+  "bullet_share",
+  "backticks",
+  "short_subject",
+  "lowercase_plain_subject",
+  "files",
+  "added",
+  "deleted",
+  "tests_with_code",
+  "burst_2min",
+  "burst_15min",
+  "authored_eq_committed",
+  "pr_ref_subject",
+  "release_or_bump",
+  "signed_off",
+  "human_coauthor",
+  "wip_or_typo",
+] as const;
+
+export const FEATURE_COUNT = FEATURE_NAMES.length;
+
+/** A trained model: weights per feature and the verdict threshold on the probability. */
+export interface SuspectedModel {
+  weights: number[];
+  /** mean and scale per feature (standardisation learned on the training set) */
+  mean: number[];
+  scale: number[];
+  threshold: number;
+  trained_on: string[];
+  note: string;
+}
+
+const IMPERATIVES = new Set([
+  "add", "fix", "update", "refactor", "remove", "implement", "improve", "use", "make", "support",
+  "handle", "ensure", "replace", "move", "extract", "enable", "allow", "introduce", "create",
+  "clean", "document", "rename", "simplify", "test", "prevent", "set", "show", "change", "adjust",
+  "convert", "modify", "expand", "return", "skip", "include", "apply", "restore", "avoid",
+]);
+
+function isLower(ch: number): boolean {
+  return ch >= 97 && ch <= 122;
+}
+function isUpper(ch: number): boolean {
+  return ch >= 65 && ch <= 90;
+}
+
+/**
+ * Feature vector of a commit. `gapSeconds` is the time to the neighbouring commit of the same
+ * author in the scan (null when unknown: a lone commit). Written as one pass over the message;
+ * no regexes, it runs on every unmarked commit.
+ */
+export function suspectFeatures(commit: Commit, gapSeconds: number | null, out = new Float64Array(FEATURE_COUNT)): Float64Array {
+  const msg = commit.message ?? "";
+  let nl = msg.indexOf("\n");
+  const subject = (nl < 0 ? msg : msg.slice(0, nl)).trim();
+  // conventional: type(scope)!: description
+  let i = 0;
+  while (i < subject.length && isLower(subject.charCodeAt(i))) i++;
+  let conventional = false;
+  let descStart = -1;
+  if (i >= 2 && i <= 10) {
+    let j = i;
+    if (subject.charCodeAt(j) === 40 /* ( */) {
+      const close = subject.indexOf(")", j);
+      j = close > 0 ? close + 1 : -1;
+    }
+    if (j > 0 && subject.charCodeAt(j) === 33 /* ! */) j++;
+    if (j > 0 && subject.charCodeAt(j) === 58 /* : */ && subject.charCodeAt(j + 1) === 32) {
+      conventional = true;
+      descStart = j + 2;
+    }
+  }
+  const desc = conventional ? subject.slice(descStart) : subject;
+  const firstWordEnd = desc.indexOf(" ");
+  const firstWord = (firstWordEnd < 0 ? desc : desc.slice(0, firstWordEnd)).toLowerCase();
+  const c0 = desc.charCodeAt(0);
+  let words = 1;
+  for (let k = 0; k < subject.length; k++) if (subject.charCodeAt(k) === 32) words++;
+
+  // body
+  let bodyLines = 0;
+  let bullets = 0;
+  let signedOff = 0;
+  let humanCoauthor = 0;
+  while (nl >= 0) {
+    const start = nl + 1;
+    nl = msg.indexOf("\n", start);
+    const end = nl < 0 ? msg.length : nl;
+    if (end - start < 2) continue;
+    let s = start;
+    while (s < end && msg.charCodeAt(s) === 32) s++;
+    const ch = msg.charCodeAt(s);
+    if ((ch === 45 /* - */ || ch === 42 /* * */) && msg.charCodeAt(s + 1) === 32) bullets++;
+    else if (ch === 83 /* S */ && msg.startsWith("Signed-off-by:", s)) signedOff = 1;
+    else if ((ch === 67 || ch === 99) && msg.slice(s, s + 15).toLowerCase() === "co-authored-by:") humanCoauthor = 1;
+    bodyLines++;
+  }
+
+  let added = 0;
+  let deleted = 0;
+  let tests = 0;
+  let code = 0;
+  for (const f of commit.files) {
+    added += f.added ?? 0;
+    deleted += f.deleted ?? 0;
+    if (f.path.includes("test")) tests = 1;
+    else code = 1;
+  }
+  const lowerSubject = subject.toLowerCase();
+
+  out[0] = 1;
+  out[1] = conventional ? 1 : 0;
+  out[2] = conventional && isUpper(c0) ? 1 : 0;
+  out[3] = isUpper(c0) && IMPERATIVES.has(firstWord) ? 1 : 0;
+  out[4] = Math.min(subject.length / 50, 2);
+  out[5] = subject.endsWith(".") ? 1 : 0;
+  out[6] = bodyLines > 0 ? 1 : 0;
+  out[7] = Math.log1p(bodyLines);
+  out[8] = bodyLines > 0 ? bullets / bodyLines : 0;
+  out[9] = msg.includes("`") ? 1 : 0;
+  out[10] = words <= 3 ? 1 : 0;
+  out[11] = !conventional && isLower(c0) ? 1 : 0;
+  out[12] = Math.log1p(commit.files.length);
+  out[13] = Math.log1p(added);
+  out[14] = Math.log1p(deleted);
+  out[15] = tests && code ? 1 : 0;
+  out[16] = gapSeconds !== null && gapSeconds <= 120 ? 1 : 0;
+  out[17] = gapSeconds !== null && gapSeconds <= 900 ? 1 : 0;
+  out[18] = commit.authored_at === commit.committed_at ? 1 : 0;
+  out[19] = subject.endsWith(")") && subject.includes("(#") ? 1 : 0;
+  out[20] = lowerSubject.startsWith("release") || lowerSubject.includes("version bump") || lowerSubject.startsWith("bump") || lowerSubject.startsWith("merge") ? 1 : 0;
+  out[21] = signedOff;
+  out[22] = humanCoauthor;
+  out[23] = lowerSubject.includes("wip") || lowerSubject.includes("typo") || lowerSubject === "copy" || lowerSubject === "lint" ? 1 : 0;
+  return out;
+}
+
+/** Probability that an unmarked commit was written by an AI agent, under a model. */
+export function suspectProbability(x: Float64Array, model: SuspectedModel = SUSPECTED_MODEL): number {
+  const w = model.weights;
+  let z = w[0];
+  for (let k = 1; k < x.length; k++) z += w[k] * ((x[k] - model.mean[k]) / model.scale[k]);
+  return 1 / (1 + Math.exp(-z));
+}
