@@ -42,8 +42,9 @@ export interface LocalKeys {
 
 /** The keys of a local stack: a fresh secret, and the anon and service-role JWTs signed with it. */
 export function makeLocalKeys(jwtSecret = randomBytes(32).toString("hex")): LocalKeys {
-  const iat = Math.floor(Date.now() / 1000);
-  const exp = iat + 10 * 365 * 24 * 3600;
+  // Fixed times, so the same secret always yields the same keys (they survive restarts).
+  const iat = 1_767_225_600; // 2026-01-01
+  const exp = iat + 20 * 365 * 24 * 3600;
   return {
     jwtSecret,
     anonKey: signJwt({ iss: "supabase-local", ref: "codeguard", role: "anon", iat, exp }, jwtSecret),
