@@ -1,0 +1,326 @@
+// `npm run eval -- detection [--write-model]`: the detection engine measured on ../shared/data.
+//  1. attested tier per agent and data set, against marks found by an independent oracle (plain
+//     regexes written from reference/ai-attribution.md, slow and broad on purpose), plus the
+//     data's known pitfalls (a human named "Devin …", AI-company staff, noreply@anthropic.com);
+//  2. AI-LOC share per aider release against aider's published blame figures;
+//  3. the suspected tier with every mark stripped, trained on two repositories and tested on the
+//     third: precision/recall curve per held-out repository.
+// --write-model trains the shipped suspected model and writes suspected-model.ts.
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Commit } from "../supabase/functions/_shared/records.ts";
+import { classifyCommit } from "../supabase/functions/_shared/detection/classify.ts";
+import { stripMarks } from "../supabase/functions/_shared/detection/strip.ts";
+import { estimateSurvivingShare } from "../supabase/functions/_shared/detection/release-share.ts";
+import { FEATURE_COUNT, FEATURE_NAMES, suspectFeatures, suspectProbability, type SuspectedModel } from "../supabase/functions/_shared/detection/suspected.ts";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const DATA = resolve(repoRoot, "../shared/data");
+const REPOS = ["Aider-AI__aider", "github__github-mcp-server", "terryyin__lizard"] as const;
+
+function load(name: string): Commit[] {
+  return readFileSync(join(DATA, `${name}.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Commit);
+}
+const data = Object.fromEntries(REPOS.map((r) => [r, load(r)])) as Record<(typeof REPOS)[number], Commit[]>;
+
+// ── 1. attested tier ──────────────────────────────────────────────────────────────────────────
+
+/** Independent oracle: agent → kind of the marks a commit carries, by broad regexes. */
+function oracle(c: Commit): Map<string, "authorship" | "assistance"> {
+  const m = new Map<string, "authorship" | "assistance">();
+  const msg = c.message;
+  const coAuthors = [...msg.matchAll(/^\s*co-authored-by:(.*)$/gim)].map((x) => x[1]);
+  const ids = [c.author_email, ...coAuthors].join("\n");
+  const add = (agent: string, kind: "authorship" | "assistance") => {
+    if (m.get(agent) !== "authorship") m.set(agent, kind);
+  };
+  if (/\(aider\)\s*$/i.test(c.author_name)) add("aider", "authorship");
+  else if (/\(aider\)\s*$/i.test(c.committer_name)) add("aider", "assistance");
+  if (/^aider: /i.test(msg)) add("aider", "authorship");
+  if (/<(aider@aider\.chat|noreply@aider\.chat|noreply@aider\.dev|aider@aider\.dev)>/i.test(ids)) add("aider", "authorship");
+  if (/claude[^<\n]*<noreply@anthropic\.com>/i.test(ids) || /generated with \[claude code\]/i.test(msg) || /^claude-session:/im.test(msg)) add("claude-code", "authorship");
+  if (/198982749\+/.test(ids) || /^\s*agent-logs-url:/im.test(msg)) add("copilot-agent", "authorship");
+  if (/223556219\+/.test(ids) || /^\s*copilot-session:/im.test(msg)) add("copilot-cli", "authorship");
+  if (/175728472\+|<copilot@github\.com>/i.test(ids)) add("copilot-review", "assistance");
+  if (/<?(codex@openai\.com|noreply@openai\.com)>?/i.test(ids) || /^Merge pull request #\d+ from [^/\s]+\/codex\//.test(msg)) add("codex", "authorship");
+  if (/cursoragent@cursor\.com/i.test(ids) || /^\s*made-with: cursor/im.test(msg) || /^Merge pull request #\d+ from [^/\s]+\/cursor\//.test(msg)) add("cursor", "authorship");
+  if (/^Cursor: Apply local changes for cloud agent/.test(msg)) add("cursor", "assistance");
+  if (/devin-ai-integration/i.test(ids)) add("devin", "authorship");
+  return m;
+}
+
+/** Known human commits of the data that a careless matcher flags (README pitfalls). */
+const PITFALLS: Array<{ repo: (typeof REPOS)[number]; author: RegExp; why: string }> = [
+  { repo: "terryyin__lizard", author: /^Devin /, why: 'a human named "Devin …"' },
+  { repo: "github__github-mcp-server", author: /@anthropic\.com$/, why: "Anthropic staff committing as themselves (no Claude trailer)" },
+  { repo: "Aider-AI__aider", author: /@aider\.chat$/, why: "the aider maintainer's own e-mail (paul@aider.chat) without an aider mark" },
+];
+
+function attestedSection(): boolean {
+  console.log("== 1. Attested tier vs. marks (independent regex oracle), per data set and agent");
+  let ok = true;
+  for (const repo of REPOS) {
+    const perAgent = new Map<string, { marked: number; found: number }>();
+    let marked = 0;
+    let found = 0;
+    let flaggedUnmarked = 0;
+    let assistedMarked = 0;
+    let assistedFound = 0;
+    const misses: string[] = [];
+    const falsePos: string[] = [];
+    for (const c of data[repo]) {
+      const o = oracle(c);
+      const r = classifyCommit(c, { suspected: false });
+      const authored = [...o].filter(([, k]) => k === "authorship").map(([a]) => a);
+      if (authored.length > 0) {
+        marked++;
+        if (r.verdict === "attested") found++;
+        else misses.push(`${c.sha.slice(0, 10)} ${c.message.split("\n")[0].slice(0, 60)}`);
+        for (const a of authored) {
+          const e = perAgent.get(a) ?? { marked: 0, found: 0 };
+          e.marked++;
+          if (r.verdict === "attested" && r.agents.includes(a)) e.found++;
+          perAgent.set(a, e);
+        }
+      } else {
+        if (r.verdict === "attested") {
+          flaggedUnmarked++;
+          falsePos.push(`${c.sha.slice(0, 10)} ${r.evidence.map((e) => e.detail).join("; ").slice(0, 120)}`);
+        }
+        if (o.size > 0) {
+          assistedMarked++;
+          if (r.verdict === "assisted") assistedFound++;
+        }
+      }
+    }
+    const recall = marked ? (100 * found) / marked : 100;
+    console.log(`\n${repo}: ${data[repo].length} commits, ${marked} with an authorship mark`);
+    console.log(`  attested recall ${found}/${marked} = ${recall.toFixed(2)} %   human (unmarked) commits flagged attested: ${flaggedUnmarked}`);
+    console.log(`  assisted: ${assistedFound}/${assistedMarked} assistance-only commits reported as assisted`);
+    for (const [agent, e] of [...perAgent].sort((a, b) => b[1].marked - a[1].marked)) {
+      console.log(`  ${agent.padEnd(16)} marked ${String(e.marked).padStart(5)}  found ${String(e.found).padStart(5)}  recall ${((100 * e.found) / e.marked).toFixed(1)} %`);
+    }
+    for (const m of misses.slice(0, 5)) console.log(`  MISSED ${m}`);
+    for (const f of falsePos.slice(0, 5)) console.log(`  FLAGGED WITHOUT MARK ${f}`);
+    if (recall < 99 || flaggedUnmarked > 0) ok = false;
+  }
+  console.log("\npitfalls (must stay unflagged):");
+  for (const p of PITFALLS) {
+    const hits = data[p.repo].filter((c) => p.author.test(c.author_name) || p.author.test(c.author_email)).filter((c) => oracle(c).size === 0);
+    const flagged = hits.filter((c) => classifyCommit(c, { suspected: false }).verdict !== "human");
+    console.log(`  ${p.why}: ${hits.length} commits, ${flagged.length} flagged`);
+    if (flagged.length > 0) ok = false;
+  }
+  return ok;
+}
+
+// ── 2. aider releases ────────────────────────────────────────────────────────────────────────
+
+interface BlameFile {
+  counted_files: string;
+  releases: Array<{ from_tag: string; to_tag: string; aider_blame_pct: number; non_merge_commits: string[] }>;
+}
+
+/** aider's blame file list (aider_release_blame.json `counted_files`). */
+export function aiderCountsFile(path: string): boolean {
+  if (path.endsWith("prompts.py") || path.startsWith("tests/fixtures/watch") || path === "aider/website/install.ps1" || path === "aider/website/install.sh") return false;
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  if (/\.(js|py|scm|sh)$/.test(name) || name === "Dockerfile" || name === "Gemfile") return true;
+  if (/^\.github\/workflows\/[^/]+\.yml$/.test(path)) return true;
+  return /^aider\/resources\/[^/]+\.yml$/.test(path);
+}
+
+function releaseSection(): number {
+  console.log("\n== 2. AI-LOC share per aider release vs. aider's published blame figures");
+  const blame = JSON.parse(readFileSync(join(DATA, "aider_release_blame.json"), "utf8")) as BlameFile;
+  const byShа = new Map(data["Aider-AI__aider"].map((c) => [c.sha, c]));
+  const history = data["Aider-AI__aider"].filter((c) => c.parents.length <= 1).reverse();
+  const isAider = (c: Commit) => {
+    const r = classifyCommit(c, { suspected: false });
+    return r.verdict === "attested" && r.agents.includes("aider");
+  };
+  console.log("release    published  estimate  |err|   (added-lines only)");
+  let err = 0;
+  let errNaive = 0;
+  for (const r of blame.releases) {
+    const est = estimateSurvivingShare(history, new Set(r.non_merge_commits), { isCounted: aiderCountsFile, isAi: isAider });
+    let ai = 0;
+    let all = 0;
+    for (const sha of r.non_merge_commits) {
+      const c = byShа.get(sha);
+      if (!c) continue;
+      let n = 0;
+      for (const f of c.files) if (f.added !== null && aiderCountsFile(f.path)) n += f.added;
+      all += n;
+      if (isAider(c)) ai += n;
+    }
+    const naive = all ? (100 * ai) / all : 0;
+    err += Math.abs(est.share_pct - r.aider_blame_pct);
+    errNaive += Math.abs(naive - r.aider_blame_pct);
+    console.log(`${r.to_tag.padEnd(10)} ${r.aider_blame_pct.toFixed(2).padStart(8)}  ${est.share_pct.toFixed(2).padStart(8)}  ${Math.abs(est.share_pct - r.aider_blame_pct).toFixed(2).padStart(5)}   (${naive.toFixed(2)})`);
+  }
+  const mae = err / blame.releases.length;
+  console.log(`mean absolute error: ${mae.toFixed(2)} pp (surviving-lines estimate); ${(errNaive / blame.releases.length).toFixed(2)} pp summing added lines`);
+  return mae;
+}
+
+// ── 3. suspected tier ────────────────────────────────────────────────────────────────────────
+
+interface Example {
+  x: Float64Array;
+  y: 0 | 1;
+}
+
+/** Marks-stripped examples of a repository: attested → 1, human → 0; assisted and merges left out. */
+function examples(repo: (typeof REPOS)[number], includeAssisted = false): Example[] {
+  const out: Example[] = [];
+  const last = new Map<string, number>();
+  for (const c of data[repo]) {
+    const r = classifyCommit(c, { suspected: false });
+    const s = stripMarks(c);
+    const t = Date.parse(s.authored_at);
+    const key = s.author_email.toLowerCase();
+    const prev = last.get(key);
+    last.set(key, t);
+    if (c.parents.length > 1) continue;
+    if (r.verdict === "assisted" && !includeAssisted) continue;
+    const gap = prev === undefined ? null : Math.abs(t - prev) / 1000;
+    out.push({ x: suspectFeatures(s, gap, new Float64Array(FEATURE_COUNT)), y: r.verdict === "attested" ? 1 : 0 });
+  }
+  return out;
+}
+
+/** L2-regularised logistic regression by full-batch gradient descent on standardised features. */
+function train(ex: Example[], names: string[]): SuspectedModel {
+  const d = FEATURE_COUNT;
+  const mean = new Array(d).fill(0);
+  const scale = new Array(d).fill(1);
+  for (let k = 1; k < d; k++) {
+    let s = 0;
+    for (const e of ex) s += e.x[k];
+    mean[k] = s / ex.length;
+    let v = 0;
+    for (const e of ex) v += (e.x[k] - mean[k]) ** 2;
+    scale[k] = Math.sqrt(v / ex.length) || 1;
+  }
+  const z = ex.map((e) => {
+    const v = new Float64Array(d);
+    v[0] = 1;
+    for (let k = 1; k < d; k++) v[k] = (e.x[k] - mean[k]) / scale[k];
+    return v;
+  });
+  const w = new Array(d).fill(0);
+  const lambda = 1e-3;
+  const lr = 0.5;
+  for (let it = 0; it < 1500; it++) {
+    const g = new Array(d).fill(0);
+    for (let i = 0; i < z.length; i++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += w[k] * z[i][k];
+      const p = 1 / (1 + Math.exp(-s));
+      const err = p - ex[i].y;
+      for (let k = 0; k < d; k++) g[k] += err * z[i][k];
+    }
+    for (let k = 0; k < d; k++) w[k] -= lr * (g[k] / z.length + (k > 0 ? lambda * w[k] : 0));
+  }
+  const model: SuspectedModel = { weights: w, mean, scale, threshold: 0.5, trained_on: names, note: "" };
+  // threshold: the lowest probability at which precision on the training repositories is >= 0.95
+  // (a margin over the 0.9 target, since held-out repositories differ)
+  const curve = prCurve(ex.map((e) => ({ p: suspectProbability(e.x, model), y: e.y })));
+  const pick = curve.filter((pt) => pt.precision >= 0.95 && pt.tp >= 5).sort((a, b) => a.threshold - b.threshold)[0];
+  model.threshold = pick ? round(pick.threshold, 4) : 0.99;
+  return model;
+}
+
+interface CurvePoint {
+  threshold: number;
+  precision: number;
+  recall: number;
+  tp: number;
+  fp: number;
+}
+
+function prCurve(scored: Array<{ p: number; y: 0 | 1 }>): CurvePoint[] {
+  const sorted = [...scored].sort((a, b) => b.p - a.p);
+  const pos = sorted.filter((s) => s.y === 1).length;
+  const out: CurvePoint[] = [];
+  let tp = 0;
+  let fp = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    if (sorted[i].y === 1) tp++;
+    else fp++;
+    if (i + 1 < sorted.length && sorted[i + 1].p === sorted[i].p) continue;
+    out.push({ threshold: sorted[i].p, precision: tp / (tp + fp), recall: pos ? tp / pos : 0, tp, fp });
+  }
+  return out;
+}
+
+function round(x: number, n = 3): number {
+  const f = 10 ** n;
+  return Math.round(x * f) / f;
+}
+
+function suspectedSection(writeModel: boolean): Array<{ test: string; bestRecallAt90: number }> {
+  console.log("\n== 3. Suspected tier, marks stripped, trained on two repositories, tested on the third");
+  console.log("   positives = commits with an authorship mark; negatives = unmarked commits (assisted and merges left out)");
+  const results: Array<{ test: string; bestRecallAt90: number }> = [];
+  for (const test of REPOS) {
+    const trainOn = REPOS.filter((r) => r !== test);
+    const model = train(trainOn.flatMap((r) => examples(r)), [...trainOn]);
+    const ex = examples(test);
+    const scored = ex.map((e) => ({ p: suspectProbability(e.x, model), y: e.y }));
+    const curve = prCurve(scored);
+    const pos = ex.filter((e) => e.y === 1).length;
+    const at90 = curve.filter((c) => c.precision >= 0.9);
+    const best = at90.sort((a, b) => b.recall - a.recall)[0];
+    const atThr = scored.filter((s) => s.p >= model.threshold);
+    const tpThr = atThr.filter((s) => s.y === 1).length;
+    // calibration on the held-out repository: Brier score and expected calibration error (10 bins)
+    let brier = 0;
+    const bins = Array.from({ length: 10 }, () => ({ n: 0, p: 0, y: 0 }));
+    for (const s of scored) {
+      brier += (s.p - s.y) ** 2;
+      const b = bins[Math.min(9, Math.floor(s.p * 10))];
+      b.n++;
+      b.p += s.p;
+      b.y += s.y;
+    }
+    const ece = bins.reduce((a, b) => a + (b.n ? Math.abs(b.p - b.y) : 0), 0) / scored.length;
+    console.log(`\ntest ${test} (train ${trainOn.join(" + ")}): ${ex.length} commits, ${pos} positives (base rate ${((100 * pos) / ex.length).toFixed(1)} %)`);
+    console.log(`  best recall at precision >= 0.90: ${best ? `${(100 * best.recall).toFixed(1)} % (precision ${(100 * best.precision).toFixed(1)} %, threshold ${best.threshold.toFixed(3)}, ${best.tp} TP / ${best.fp} FP)` : "none"}`);
+    console.log(`  at the model's own threshold ${model.threshold}: precision ${atThr.length ? ((100 * tpThr) / atThr.length).toFixed(1) : "-"} %, recall ${pos ? ((100 * tpThr) / pos).toFixed(1) : "-"} % (${atThr.length} flagged)`);
+    console.log(`  calibration: Brier ${(brier / scored.length).toFixed(3)}, ECE ${ece.toFixed(3)}`);
+    console.log("  precision/recall curve (recall → best precision):");
+    for (const r of [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]) {
+      const pts = curve.filter((c) => c.recall >= r - 1e-9);
+      if (pts.length === 0) continue;
+      const bp = pts.sort((a, b) => b.precision - a.precision)[0];
+      console.log(`    recall ≥ ${(100 * r).toFixed(0).padStart(3)} %  precision ${(100 * bp.precision).toFixed(1).padStart(5)} %  (threshold ${bp.threshold.toFixed(3)})`);
+    }
+    results.push({ test, bestRecallAt90: best ? best.recall : 0 });
+  }
+  if (writeModel) {
+    // The shipped model learns from aider and github-mcp-server (AI commits of aider and of
+    // Copilot/Claude) and is tested on lizard; see the curve above for that split.
+    const trainOn = ["Aider-AI__aider", "github__github-mcp-server"] as const;
+    const model = train(trainOn.flatMap((r) => examples(r)), [...trainOn]);
+    model.note = `logistic regression over ${FEATURE_COUNT} features (${FEATURE_NAMES.slice(1).join(", ")}); marks stripped; threshold = lowest p with training precision >= 0.95`;
+    const file = join(repoRoot, "supabase/functions/_shared/detection/suspected-model.ts");
+    const f = (a: number[]) => `[${a.map((v) => round(v, 6)).join(", ")}]`;
+    writeFileSync(
+      file,
+      `// Generated by \`npm run eval -- detection --write-model\` from ../shared/data; do not edit by hand.\nimport type { SuspectedModel } from "./suspected.ts";\n\nexport const SUSPECTED_MODEL: SuspectedModel = {\n  weights: ${f(model.weights)},\n  mean: ${f(model.mean)},\n  scale: ${f(model.scale)},\n  threshold: ${model.threshold},\n  trained_on: ${JSON.stringify(model.trained_on)},\n  note: ${JSON.stringify(model.note)},\n};\n`,
+    );
+    console.log(`\nwrote ${file} (threshold ${model.threshold})`);
+  }
+  return results;
+}
+
+const attestedOk = attestedSection();
+const mae = releaseSection();
+const suspected = suspectedSection(process.argv.includes("--write-model"));
+console.log("\n== Done-when checks");
+console.log(`  attested: no unmarked commit flagged and >= 99 % recall in every data set: ${attestedOk ? "PASS" : "FAIL"}`);
+console.log(`  aider release AI-LOC mean abs error <= 3 pp: ${mae.toFixed(2)} ${mae <= 3 ? "PASS" : "FAIL"}`);
+for (const s of suspected) console.log(`  suspected, held-out ${s.test}: best recall at precision >= 0.9 = ${(100 * s.bestRecallAt90).toFixed(1)} %`);
