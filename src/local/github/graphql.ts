@@ -1,0 +1,252 @@
+// The local GitHub's GraphQL endpoint: queries run with graphql-js against GitHub's own published
+// schema (@octokit/graphql-schema), so a query the local server accepts is one github.com accepts.
+// Only the fields our client reads have resolvers; anything else resolves to null or fails the way
+// a missing non-null field would, which a test would notice.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  buildSchema,
+  execute,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  GraphQLError,
+  type GraphQLSchema,
+  Kind,
+  type OperationDefinitionNode,
+  parse,
+  type SelectionSetNode,
+  validate,
+  valueFromASTUntyped,
+} from "graphql";
+import type { Commit } from "../../../supabase/functions/_shared/records.ts";
+import type { LocalPullRequest, LocalRepository, LocalUser } from "./dataset.ts";
+import { utc } from "./dataset.ts";
+import { REPO_ROOT } from "../migrate.ts";
+
+let schema: GraphQLSchema | null = null;
+
+/** GitHub's public schema, built once per process (~1 s for its 1.2 MB of SDL). */
+export function githubSchema(): GraphQLSchema {
+  if (!schema) {
+    // The package's exports map hides the SDL file, so it is read from node_modules directly.
+    const file = join(REPO_ROOT, "node_modules", "@octokit", "graphql-schema", "schema.graphql");
+    schema = buildSchema(readFileSync(file, "utf8"), { assumeValidSDL: true });
+  }
+  return schema;
+}
+
+/**
+ * GitHub's documented cost: add up the requests each connection needs assuming every first/last is
+ * reached (a nested connection once per parent node), divide by 100, round, minimum 1.
+ * https://docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api
+ */
+export function queryCost(op: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>, variables: Record<string, unknown>): number {
+  let requests = 0;
+  const walk = (set: SelectionSetNode | undefined, multiplier: number) => {
+    if (!set) return;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FRAGMENT_SPREAD) walk(fragments.get(sel.name.value)?.selectionSet, multiplier);
+      else if (sel.kind === Kind.INLINE_FRAGMENT) walk(sel.selectionSet, multiplier);
+      else {
+        if (!included(sel, variables)) continue;
+        const limit = sel.arguments?.find((a) => a.name.value === "first" || a.name.value === "last");
+        if (limit) {
+          const n = Number(valueFromASTUntyped(limit.value, variables) ?? 0);
+          requests += multiplier;
+          walk(sel.selectionSet, multiplier * Math.max(1, n));
+        } else walk(sel.selectionSet, multiplier);
+      }
+    }
+  };
+  walk(op.selectionSet, 1);
+  return Math.max(1, Math.round(requests / 100));
+}
+
+function included(field: FieldNode, variables: Record<string, unknown>): boolean {
+  for (const d of field.directives ?? []) {
+    const arg = d.arguments?.find((a) => a.name.value === "if");
+    const value = arg ? Boolean(valueFromASTUntyped(arg.value, variables)) : true;
+    if (d.name.value === "include" && !value) return false;
+    if (d.name.value === "skip" && value) return false;
+  }
+  return true;
+}
+
+export interface GraphQLRequest {
+  query: string;
+  variables?: Record<string, unknown>;
+  operationName?: string;
+}
+
+export interface PreparedQuery {
+  /** Errors of parsing or validation against GitHub's schema: answered without running anything. */
+  errors: readonly GraphQLError[] | null;
+  cost: number;
+  run(rateLimit: { limit: number; remaining: number; used: number; resetAt: number }): Promise<unknown>;
+}
+
+/** Parses and validates a request against GitHub's schema and computes its cost. */
+export function prepare(request: GraphQLRequest, repositories: LocalRepository[], api: string): PreparedQuery {
+  let document;
+  try {
+    document = parse(request.query);
+  } catch (error) {
+    return { errors: [error as GraphQLError], cost: 0, run: async () => null };
+  }
+  const errors = validate(githubSchema(), document);
+  if (errors.length > 0) return { errors, cost: 0, run: async () => null };
+  const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const op = ops.find((o) => !request.operationName || o.name?.value === request.operationName) ?? ops[0];
+  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
+  const variables = request.variables ?? {};
+  const cost = queryCost(op, fragments, variables);
+  return {
+    errors: null,
+    cost,
+    run: async (rate) => {
+      const rootValue = {
+        rateLimit: () => ({ cost, limit: rate.limit, remaining: rate.remaining, used: rate.used, resetAt: new Date(rate.resetAt).toISOString(), nodeCount: 0 }),
+        repository: ({ owner, name }: { owner: string; name: string }) => {
+          const repo = repositories.find((r) => r.owner.toLowerCase() === owner.toLowerCase() && r.name.toLowerCase() === name.toLowerCase());
+          if (!repo) {
+            throw new GraphQLError(`Could not resolve to a Repository with the name '${owner}/${name}'.`, { extensions: { type: "NOT_FOUND" } });
+          }
+          return repositoryNode(repo, api);
+        },
+      };
+      const result = await execute({ schema: githubSchema(), document, rootValue, variableValues: variables, operationName: request.operationName });
+      // GitHub puts `type` at the top of each error; graphql-js keeps it in extensions.
+      return {
+        ...(result.data !== undefined ? { data: result.data } : {}),
+        ...(result.errors ? { errors: result.errors.map((e) => ({ type: (e.extensions?.type as string) ?? undefined, path: e.path, locations: e.locations, message: e.message })) } : {}),
+      };
+    },
+  };
+}
+
+interface ConnectionArgs {
+  first?: number | null;
+  last?: number | null;
+  after?: string | null;
+  before?: string | null;
+}
+
+const cursorOf = (i: number) => Buffer.from(`cursor:v2:${i}`).toString("base64");
+const indexOf = (cursor: string) => {
+  const m = /^cursor:v2:(\d+)$/.exec(Buffer.from(cursor, "base64").toString());
+  if (!m) throw new GraphQLError(`\`${cursor}\` does not appear to be a valid cursor.`, { extensions: { type: "INVALID_CURSOR_ARGUMENTS" } });
+  return Number(m[1]);
+};
+
+/** A Relay connection over a list, with GitHub's first/last bounds (1–100). */
+function connection<T, N>(items: T[], args: ConnectionArgs, toNode: (t: T) => N) {
+  const { first, last } = args;
+  if (first == null && last == null) {
+    throw new GraphQLError("You must provide a `first` or `last` value to properly paginate the connection.", { extensions: { type: "MISSING_PAGINATION_BOUNDARIES" } });
+  }
+  for (const [k, v] of [["first", first], ["last", last]] as const) {
+    if (v != null && (v < 0 || v > 100)) {
+      throw new GraphQLError(`Requesting ${v} records on the connection exceeds the \`${k}\` limit of 100 records.`, { extensions: { type: "EXCESSIVE_PAGINATION" } });
+    }
+  }
+  let start = args.after ? indexOf(args.after) + 1 : 0;
+  let end = args.before ? indexOf(args.before) : items.length;
+  if (first != null) end = Math.min(end, start + first);
+  if (last != null) start = Math.max(start, end - last);
+  const slice = items.slice(start, end).map((item, i) => ({ cursor: cursorOf(start + i), node: toNode(item) }));
+  return {
+    totalCount: items.length,
+    edges: slice,
+    nodes: slice.map((e) => e.node),
+    pageInfo: {
+      hasNextPage: end < items.length,
+      hasPreviousPage: start > 0,
+      startCursor: slice[0]?.cursor ?? null,
+      endCursor: slice[slice.length - 1]?.cursor ?? null,
+    },
+  };
+}
+
+/** An Actor as GraphQL shows it: bots without REST's "[bot]" suffix. */
+function actor(u: LocalUser | null) {
+  if (!u) return null;
+  return { __typename: u.type, login: u.login.replace(/\[bot\]$/, ""), databaseId: u.id, url: `https://github.com/${u.login}`, resourcePath: `/${u.login}` };
+}
+
+function commitNode(c: Commit) {
+  const noreply = (email: string) => /^(?:\d+\+)?([^@]+)@users\.noreply\.github\.com$/i.exec(email)?.[1] ?? null;
+  const gitActor = (name: string, email: string, date: string) => {
+    const login = noreply(email);
+    return { name, email, date, user: login && !login.endsWith("[bot]") ? { __typename: "User", login } : null };
+  };
+  return {
+    __typename: "Commit",
+    oid: c.sha,
+    abbreviatedOid: c.sha.slice(0, 7),
+    message: c.message,
+    messageHeadline: c.message.split("\n")[0],
+    additions: c.files.reduce((n, f) => n + (f.added ?? 0), 0),
+    deletions: c.files.reduce((n, f) => n + (f.deleted ?? 0), 0),
+    changedFilesIfAvailable: c.files.length,
+    authoredDate: utc(c.authored_at),
+    committedDate: utc(c.committed_at),
+    // GitTimestamp keeps the original offset.
+    author: gitActor(c.author_name, c.author_email, c.authored_at),
+    committer: gitActor(c.committer_name, c.committer_email, c.committed_at),
+    parents: (args: ConnectionArgs) => connection(c.parents, args, (oid) => ({ oid })),
+  };
+}
+
+const ORDER_FIELDS: Record<string, keyof LocalPullRequest> = { CREATED_AT: "created_at", UPDATED_AT: "updated_at" };
+
+function pullRequestNode(pr: LocalPullRequest) {
+  const additions = pr.files.reduce((n, f) => n + (f.added ?? 0), 0);
+  const deletions = pr.files.reduce((n, f) => n + (f.deleted ?? 0), 0);
+  return {
+    __typename: "PullRequest",
+    id: `PR_${pr.id}`,
+    databaseId: pr.id,
+    number: pr.number,
+    title: pr.title,
+    body: pr.body,
+    state: pr.merged_at ? "MERGED" : pr.state === "open" ? "OPEN" : "CLOSED",
+    merged: pr.merged_at !== null,
+    createdAt: pr.created_at,
+    updatedAt: pr.updated_at,
+    closedAt: pr.closed_at,
+    mergedAt: pr.merged_at,
+    headRefName: pr.head_ref,
+    baseRefName: pr.base_ref,
+    additions,
+    deletions,
+    changedFiles: pr.files.length,
+    author: actor(pr.user),
+    mergedBy: actor(pr.merged_by),
+    labels: (args: ConnectionArgs) => connection(pr.labels, args, (name) => ({ name, color: "ededed" })),
+    reviews: (args: ConnectionArgs) =>
+      connection(pr.reviews, args, (r) => ({ state: r.state, submittedAt: r.submitted_at, createdAt: r.submitted_at, body: r.body, author: actor(r.user) })),
+    commits: (args: ConnectionArgs) => connection(pr.commits, args, (c) => ({ commit: commitNode(c) })),
+    files: (args: ConnectionArgs) =>
+      connection(pr.files, args, (f) => ({ path: f.path, additions: f.added ?? 0, deletions: f.deleted ?? 0, changeType: f.old_path ? "RENAMED" : "MODIFIED" })),
+  };
+}
+
+function repositoryNode(repo: LocalRepository, _api: string) {
+  return {
+    __typename: "Repository",
+    name: repo.name,
+    nameWithOwner: `${repo.owner}/${repo.name}`,
+    pullRequest: ({ number }: { number: number }) => {
+      const pr = repo.pullRequests.find((p) => p.number === number);
+      return pr ? pullRequestNode(pr) : null;
+    },
+    pullRequests: (args: ConnectionArgs & { orderBy?: { field: string; direction: "ASC" | "DESC" }; states?: string[] }) => {
+      let list = repo.pullRequests;
+      if (args.states?.length) list = list.filter((p) => args.states!.includes(p.merged_at ? "MERGED" : p.state.toUpperCase()));
+      const field = ORDER_FIELDS[args.orderBy?.field ?? "CREATED_AT"] ?? "created_at";
+      const dir = args.orderBy?.direction === "DESC" ? -1 : 1;
+      list = [...list].sort((a, b) => dir * (String(a[field]).localeCompare(String(b[field])) || a.number - b.number));
+      return connection(list, args, pullRequestNode);
+    },
+  };
+}
