@@ -147,14 +147,14 @@ export async function importRsaPrivateKey(pem: string): Promise<CryptoKey> {
 }
 
 /** PrivateKeyInfo ::= SEQUENCE { version 0, AlgorithmIdentifier rsaEncryption NULL, OCTET STRING pkcs1 } */
-function wrapPkcs1InPkcs8(pkcs1: Uint8Array): Uint8Array {
+function wrapPkcs1InPkcs8(pkcs1: Uint8Array): Uint8Array<ArrayBuffer> {
   const version = Uint8Array.of(0x02, 0x01, 0x00);
   const algorithm = Uint8Array.of(0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00);
   const octets = der(0x04, pkcs1);
   return der(0x30, concat(version, algorithm, octets));
 }
 
-function der(tag: number, content: Uint8Array): Uint8Array {
+function der(tag: number, content: Uint8Array): Uint8Array<ArrayBuffer> {
   const n = content.length;
   let length: Uint8Array;
   if (n < 0x80) length = Uint8Array.of(n);
@@ -166,7 +166,7 @@ function der(tag: number, content: Uint8Array): Uint8Array {
   return concat(Uint8Array.of(tag), length, content);
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
+function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const p of parts) {
@@ -176,7 +176,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function base64Decode(text: string): Uint8Array {
+function base64Decode(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
