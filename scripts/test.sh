@@ -14,7 +14,7 @@ deno_passed=0; deno_failed=0; deno_rc=0
 mapfile -t deno_tests < <(find supabase/functions -name '*_test.ts' -not -path '*/node_modules/*' | sort)
 if [ "$#" -eq 0 ] && [ "${#deno_tests[@]}" -gt 0 ]; then
   deno_out=$(mktemp)
-  DENO_NO_UPDATE_CHECK=1 DENO_TLS_CA_STORE=${DENO_TLS_CA_STORE:-system,mozilla} npx deno test --allow-all --config supabase/functions/deno.json "${deno_tests[@]}" 2>&1 | tee "$deno_out"
+  NO_COLOR=1 DENO_NO_UPDATE_CHECK=1 DENO_TLS_CA_STORE=${DENO_TLS_CA_STORE:-system,mozilla} npx deno test --allow-all --config supabase/functions/deno.json "${deno_tests[@]}" 2>&1 | tee "$deno_out"
   deno_rc=${PIPESTATUS[0]}
   line=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$deno_out" | tail -1)
   deno_passed=$(sed -E 's/.*\| ([0-9]+) passed.*/\1/' <<<"$line"); deno_passed=${deno_passed:-0}
@@ -26,7 +26,9 @@ fi
 read -r v_passed v_failed < <(node -e '
   try {
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    console.log(r.numPassedTests, r.numFailedTests + (r.numFailedTestSuites || 0) - 0);
+    // A file that failed to load has no tests of its own: count it as one failure.
+    const broken = r.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
+    console.log(r.numPassedTests, r.numFailedTests + broken);
   } catch { console.log("0 1"); }
 ' "$report")
 if [ "$vitest_rc" -ne 0 ] && [ "$v_failed" -eq 0 ]; then v_failed=1; fi

@@ -141,11 +141,16 @@ describe("the local stack", () => {
     let out = "";
     child.stdout.on("data", (c) => (out += c));
     child.stderr.on("data", (c) => (out += c));
+    const watchdog = setTimeout(() => {
+      out += "\n[test] still running after 50 s: sending SIGINT";
+      child.kill("SIGINT");
+    }, 50_000);
     const code = await new Promise<number | null>((r) => child.on("exit", r));
-    expect(out).toMatch(/ready in \d+\.\d+ s/);
-    expect(out).toMatch(/✓ health function, called with the service-role key/);
-    expect(out).not.toMatch(/✗/);
-    expect(code).toBe(0);
+    clearTimeout(watchdog);
+    expect(out, out).toMatch(/ready in \d+\.\d+ s/);
+    expect(out, out).toMatch(/✓ health function, called with the service-role key/);
+    expect(out, out).not.toMatch(/✗|still running/);
+    expect(code, out).toBe(0);
     expect(processesMentioning(stateDir)).toEqual([]);
     expect(processesMentioning(`127.0.0.1:${pgPort}/`)).toEqual([]);
   }, 60_000);

@@ -1,0 +1,49 @@
+// Deno tests of the health function's core, in the runtime the function deploys to.
+import postgres from "npm:postgres@3.4.9";
+import { ConfigError, readConfig } from "../_shared/config.ts";
+import { dbFromPostgresJs } from "../_shared/db.ts";
+import { handleHealth } from "../_shared/health.ts";
+
+function assertEquals(actual: unknown, expected: unknown, msg?: string) {
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+    throw new Error(`${msg ?? "not equal"}: ${JSON.stringify(actual)} !== ${JSON.stringify(expected)}`);
+  }
+}
+
+Deno.test("readConfig names the missing variable and how to get it", () => {
+  try {
+    readConfig({ SUPABASE_URL: "http://x" });
+    throw new Error("expected a ConfigError");
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    assertEquals(/missing SUPABASE_DB_URL.*npm start/.test(e.message), true, e.message);
+  }
+});
+
+Deno.test("readConfig returns a frozen configuration", () => {
+  const c = readConfig({ SUPABASE_URL: "http://x", SUPABASE_DB_URL: "postgres://y" });
+  assertEquals(Object.isFrozen(c), true);
+  assertEquals(c.dbUrl, "postgres://y");
+});
+
+Deno.test("health answers 503 'down' naming the error when the database is unreachable", async () => {
+  const sql = postgres("postgres://postgres:postgres@127.0.0.1:1/postgres", { max: 1, connect_timeout: 2 });
+  try {
+    const res = await handleHealth(new Request("http://local/functions/v1/health"), dbFromPostgresJs(sql));
+    assertEquals(res.status, 503);
+    const body = await res.json();
+    assertEquals(body.status, "down");
+    assertEquals(body.database.reachable, false);
+    assertEquals(/ECONNREFUSED|refused/i.test(body.database.error), true, body.database.error);
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("health refuses methods other than GET and POST", async () => {
+  const sql = postgres("postgres://127.0.0.1:1/none", { max: 1 });
+  const res = await handleHealth(new Request("http://local/health", { method: "DELETE" }), dbFromPostgresJs(sql));
+  assertEquals(res.status, 405);
+  assertEquals(res.headers.get("allow"), "GET, POST");
+  await sql.end();
+});
