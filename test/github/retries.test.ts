@@ -1,0 +1,41 @@
+import { beforeEach, describe, expect, test } from "vitest";
+import { GitHubUnavailable } from "../../supabase/functions/_shared/github/errors.ts";
+import { jobOutcomeForError } from "../../supabase/functions/_shared/github/outcome.ts";
+import { probeRepository } from "../../supabase/functions/_shared/github/probe.ts";
+import { fetchPullRequestPage } from "../../supabase/functions/_shared/github/pull-requests.ts";
+import { clientFor, MCP, useLocalGitHub } from "./local-github.ts";
+
+const gh = useLocalGitHub();
+beforeEach(() => {
+  gh.current.clearFaults();
+  gh.current.resetStats();
+});
+
+describe("5xx and timeouts", () => {
+  test("a 5xx is retried with backoff and the page still arrives", async () => {
+    const http = clientFor(gh.current);
+    gh.current.inject({ kind: "server-error", match: "graphql", times: 2 });
+    const page = await fetchPullRequestPage(http, { ...MCP, pageSize: 3 });
+    expect(page.pullRequests).toHaveLength(3);
+    expect(http.slept).toEqual([1000, 2000]);
+    expect(http.counter.retries).toBe(2);
+  });
+
+  test("a 5xx that outlasts the retry budget fails as retryable GitHubUnavailable", async () => {
+    const http = clientFor(gh.current);
+    gh.current.inject({ kind: "server-error", times: 10 });
+    const error = await probeRepository(http, MCP).catch((e) => e);
+    expect(error).toBeInstanceOf(GitHubUnavailable);
+    expect(error.retryable).toBe(true);
+    expect(gh.current.stats.requests).toBe(3);
+    expect(jobOutcomeForError(error)).toMatchObject({ kind: "fail", retryable: true });
+  });
+
+  test("an answer slower than the timeout is retried", async () => {
+    const http = clientFor(gh.current, { timeoutMs: 100 });
+    gh.current.inject({ kind: "slow", delayMs: 1_000, match: "graphql" });
+    const page = await fetchPullRequestPage(http, { ...MCP, pageSize: 2 });
+    expect(page.pullRequests).toHaveLength(2);
+    expect(http.counter.retries).toBe(1);
+  });
+});
