@@ -155,7 +155,7 @@ export class FunctionsHost {
     // Ready when the port accepts connections; the first start may fetch npm packages into Deno's cache.
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !this.stopping) {
-      const r = await Promise.race([exited.then(() => "exited" as const), canConnect(f.port).then((ok) => (ok ? "up" : "no") as const)]);
+      const r = await Promise.race([exited.then(() => "exited" as const), canConnect(f.port).then((ok): "up" | "no" => (ok ? "up" : "no"))]);
       if (r === "exited") return;
       if (r === "up") {
         f.state = "up";
