@@ -136,7 +136,7 @@ export function repositoryJson(api: string, repo: LocalRepository) {
 
 function labelJson(api: string, repo: LocalRepository, name: string) {
   const id = 3_000_000_000 + stableInt(`${repo.id}:${name}`, 1_000_000_000);
-  return { id, node_id: nodeId("LA", id), url: `${api}/repos/${repo.owner}/${repo.name}/labels/${encodeURIComponent(name)}`, name, description: null, color: "ededed", default: false };
+  return { id, node_id: nodeId("LA", id), url: `${api}/repos/${repo.owner}/${repo.name}/labels/${encodeURIComponent(name)}`, name, description: "", color: "ededed", default: false };
 }
 
 function branchJson(api: string, repo: LocalRepository, ref: string, sha: string, user: LocalUser) {
