@@ -34,6 +34,7 @@ export class LocalScheduler {
   private readonly inflight = new Set<Promise<void>>();
   private listener?: postgres.ListenMeta;
   private stopped = false;
+  private reloading: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: SchedulerOptions) {
     this.sql = postgres(options.url, { max: 2, onnotice: () => {} });
@@ -44,14 +45,23 @@ export class LocalScheduler {
     await this.reload();
   }
 
+  /** Reloads one at a time, in order, so a burst of changes cannot interleave two diffs. */
+  private reload(): Promise<void> {
+    this.reloading = this.reloading.then(() => this.applyTimetable()).catch((e) => {
+      if (!this.stopped) this.options.onEvent?.(`cron: could not reload cron.job: ${(e as Error).message}`);
+    });
+    return this.reloading;
+  }
+
   /** Number of jobs on the timetable. */
   get jobCount(): number {
     return this.timers.size;
   }
 
-  private async reload(): Promise<void> {
+  private async applyTimetable(): Promise<void> {
     if (this.stopped) return;
     const jobs = await this.sql<JobRow[]>`select jobid::text, schedule, command, database, username from cron.job where active`;
+    if (this.stopped) return; // stop() ran while we read: arming now would leak timers
     const wanted = new Map(jobs.map((j) => [j.jobid, j]));
     for (const [id, timer] of this.timers) {
       const j = wanted.get(id);
@@ -133,9 +143,10 @@ export class LocalScheduler {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.listener?.unlisten().catch(() => {});
+    await this.reloading;
     for (const t of this.timers.values()) t.stop();
     this.timers.clear();
-    await this.listener?.unlisten().catch(() => {});
     await Promise.allSettled([...this.inflight]);
     await Promise.all([...this.pools.values()].map((p) => p.end({ timeout: 2 })));
     await this.sql.end({ timeout: 2 });
