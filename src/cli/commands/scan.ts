@@ -1,0 +1,74 @@
+// `codeguard scan <path>`: scan a clone on disk through the local git source (no GitHub, no
+// database) and print the detection summary — or, with --jsonl, the commit records themselves in
+// the data sets' schema, ready for `codeguard detect -`.
+import { stat } from "node:fs/promises";
+import { createCommitClassifier } from "../../../supabase/functions/_shared/detection/classify.ts";
+import { DetectionSummary } from "../../../supabase/functions/_shared/detection/summary.ts";
+import { GitLogError, readGitLog } from "../../sources/git-log.ts";
+
+export const summary = "scan a local git clone (git log --numstat) and print its AI-LOC summary; --jsonl for the commit records";
+
+const USAGE = `usage: codeguard scan <path> [--ref REF] [--since DATE] [--max-count N] [--jsonl]
+
+  <path>         a git clone on disk
+  --ref REF      branch, tag or sha to read (default HEAD)
+  --since DATE   only commits after DATE (git's --since, e.g. 2026-01-01 or "90 days ago")
+  --max-count N  at most N commits
+  --jsonl        print one commit record per line (schema of ../shared/data) instead of the summary`;
+
+export async function run(args: string[]): Promise<number> {
+  let path: string | undefined;
+  let jsonl = false;
+  const options: { ref?: string; since?: string; maxCount?: number } = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    try {
+      if (a === "--jsonl") jsonl = true;
+      else if (a === "--ref") options.ref = value();
+      else if (a === "--since") options.since = value();
+      else if (a === "--max-count") {
+        options.maxCount = Number(value());
+        if (!Number.isInteger(options.maxCount) || options.maxCount < 0) throw new Error("--max-count needs a whole number");
+      } else if (a === "-h" || a === "--help") {
+        console.log(USAGE);
+        return 0;
+      } else if (a.startsWith("--")) throw new Error(`unknown option ${a}`);
+      else if (path === undefined) path = a;
+      else throw new Error(`one path only (got ${path} and ${a})`);
+    } catch (e) {
+      console.error(`codeguard scan: ${(e as Error).message}\n${USAGE}`);
+      return 2;
+    }
+  }
+  if (path === undefined) {
+    console.error(USAGE);
+    return 2;
+  }
+  if (!(await stat(path).then((s) => s.isDirectory(), () => false))) {
+    console.error(`codeguard scan: ${path} is not a directory: give the path of a git clone`);
+    return 2;
+  }
+  const classify = createCommitClassifier();
+  const totals = new DetectionSummary();
+  let commits = 0;
+  try {
+    for await (const commit of readGitLog(path, options)) {
+      commits++;
+      if (jsonl) process.stdout.write(JSON.stringify(commit) + "\n");
+      else totals.add(classify(commit), commit.parents.length > 1);
+    }
+  } catch (e) {
+    if (e instanceof GitLogError) {
+      console.error(`codeguard scan: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+  if (!jsonl) console.log(JSON.stringify({ path, ...totals.report() }, null, 2));
+  return 0;
+}
