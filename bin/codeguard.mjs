@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// The `codeguard` command: runs the TypeScript CLI through tsx, so no build step is needed.
-import { spawnSync } from "node:child_process";
-import { createRequire } from "node:module";
+// The `codeguard` command: runs the TypeScript CLI with tsx's loader, so no build step is needed.
+// Signals are passed on, so `kill <pid>` of this wrapper stops the CLI as gracefully as Ctrl-C.
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 
-const require = createRequire(import.meta.url);
-const tsx = require.resolve("tsx/cli");
 const main = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
-const r = spawnSync(process.execPath, [tsx, main, ...process.argv.slice(2)], { stdio: "inherit" });
-process.exit(r.status ?? 1);
+const child = spawn(process.execPath, ["--import", import.meta.resolve("tsx"), main, ...process.argv.slice(2)], { stdio: "inherit" });
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, () => child.kill(signal));
+}
+child.on("exit", (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync as mkdtempPrivate, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync as mkdtempPrivate, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,13 +8,8 @@ import { describe, expect, it } from "vitest";
 import { LocalStackError } from "../../src/local/errors.ts";
 import { freePort } from "../../src/local/postgres.ts";
 import { startStack } from "../../src/local/stack.ts";
+import { tempStateDir } from "../harness/stack.ts";
 
-/** A temporary folder the postgres user may pass through (mkdtemp makes them 0700). */
-function mkdtempSync(prefix: string): string {
-  const dir = mkdtempPrivate(prefix);
-  chmodSync(dir, 0o755);
-  return dir;
-}
 const repoRoot = join(import.meta.dirname, "..", "..");
 const alive = (pid: number) => {
   try {
@@ -41,7 +36,7 @@ function processesMentioning(needle: string): number[] {
 
 describe("the local stack", () => {
   it("routes net.http_post from SQL to an edge function and records its answer, then stops without stray processes", async () => {
-    const stack = await startStack({ stateDir: mkdtempSync(join(tmpdir(), "cg-stack-")), ephemeral: true });
+    const stack = await startStack({ stateDir: tempStateDir("cg-stack-"), ephemeral: true });
     const pids: number[] = [];
     try {
       pids.push(...stack.functions.status().map((f) => f.pid!));
@@ -74,7 +69,7 @@ describe("the local stack", () => {
     const port = await freePort();
     await new Promise<void>((r) => blocker.listen(port, "127.0.0.1", () => r()));
     try {
-      const err = await startStack({ stateDir: mkdtempSync(join(tmpdir(), "cg-stack-")), ephemeral: true, pgPort: port }).catch((e) => e);
+      const err = await startStack({ stateDir: tempStateDir("cg-stack-"), ephemeral: true, pgPort: port }).catch((e) => e);
       expect(err).toBeInstanceOf(LocalStackError);
       expect((err as LocalStackError).explain()).toMatch(new RegExp(`Port ${port} .*already in use[\\s\\S]*CODEGUARD_PG_PORT`));
     } finally {
@@ -83,7 +78,7 @@ describe("the local stack", () => {
   });
 
   it("refuses a data folder that holds something other than a Postgres cluster", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "cg-stack-"));
+    const stateDir = tempStateDir("cg-stack-");
     mkdirSync(join(stateDir, "pgdata"));
     writeFileSync(join(stateDir, "pgdata", "notes.txt"), "not a database");
     const err = (await startStack({ stateDir }).catch((e) => e)) as LocalStackError;
@@ -93,7 +88,7 @@ describe("the local stack", () => {
   });
 
   it("refuses a corrupt cluster folder, saying how to start fresh", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "cg-stack-"));
+    const stateDir = tempStateDir("cg-stack-");
     mkdirSync(join(stateDir, "pgdata"));
     writeFileSync(join(stateDir, "pgdata", "PG_VERSION"), "17\n");
     const err = (await startStack({ stateDir }).catch((e) => e)) as LocalStackError;
@@ -110,7 +105,7 @@ describe("the local stack", () => {
   });
 
   it("keeps the data across a restart on the same folder", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "cg-stack-"));
+    const stateDir = tempStateDir("cg-stack-");
     const first = await startStack({ stateDir });
     try {
       const sql = postgres(first.dbUrl, { max: 1 });
@@ -132,7 +127,7 @@ describe("the local stack", () => {
   });
 
   it("npm start -- --once brings everything up, runs the demo, exits 0 and leaves no process behind", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "cg-once-"));
+    const stateDir = tempStateDir("cg-once-");
     const pgPort = await freePort();
     const child = spawn(process.execPath, [join(repoRoot, "bin", "codeguard.mjs"), "start", "--once"], {
       env: { ...process.env, CODEGUARD_DATA_DIR: stateDir, CODEGUARD_PG_PORT: String(pgPort) },
@@ -153,5 +148,25 @@ describe("the local stack", () => {
     expect(code, out).toBe(0);
     expect(processesMentioning(stateDir)).toEqual([]);
     expect(processesMentioning(`127.0.0.1:${pgPort}/`)).toEqual([]);
+  }, 60_000);
+
+  it("npm start stays up until SIGINT, then stops everything and exits 0", async () => {
+    const stateDir = tempStateDir("cg-sigint-");
+    const child = spawn(process.execPath, [join(repoRoot, "bin", "codeguard.mjs"), "start"], {
+      env: { ...process.env, CODEGUARD_DATA_DIR: stateDir },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (c) => (out += c));
+    child.stderr.on("data", (c) => (out += c));
+    const exited = new Promise<number | null>((r) => child.on("exit", r));
+    for (let i = 0; i < 600 && !out.includes("Press Ctrl-C"); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(out, out).toContain("Press Ctrl-C");
+    expect(processesMentioning(stateDir).length).toBeGreaterThan(0);
+    child.kill("SIGINT"); // the bin wrapper passes it on to the CLI
+    const code = await exited;
+    expect(out, out).toMatch(/SIGINT: stopping/);
+    expect(code, out).toBe(0);
+    expect(processesMentioning(stateDir)).toEqual([]);
   }, 60_000);
 });
