@@ -17,7 +17,7 @@ import type { Commit, PullRequest } from "../records.ts";
 import { CONFIDENCE_OF, type Signature, type SignatureKind } from "./signatures.ts";
 import { type CompiledCatalog, DEFAULT_CATALOG, lookupBranch, lookupIdentity, lookupLogin } from "./matcher.ts";
 import { countedAddedLines } from "./loc.ts";
-import { FEATURE_COUNT, suspectFeatures, suspectProbability } from "./suspected.ts";
+import { FEATURE_COUNT, type SessionContext, SessionTracker, suspectFeatures, suspectProbability } from "./suspected.ts";
 import { SUSPECTED_MODEL } from "./suspected-model.ts";
 
 export type Verdict = "attested" | "assisted" | "suspected" | "human";
@@ -48,6 +48,8 @@ export interface ClassifyOptions {
   catalog?: CompiledCatalog;
   /** seconds to the neighbouring commit of the same author, for the suspected tier's cadence */
   gapSeconds?: number | null;
+  /** the author's other commits around this one in the scan, for the suspected tier */
+  session?: SessionContext | null;
   /** turn the suspected tier off (marks only) */
   suspected?: boolean;
 }
@@ -108,7 +110,7 @@ export function classifyCommit(commit: Commit, options: ClassifyOptions = {}): C
   const counted = isMerge ? 0 : countedAddedLines(commit.files);
   const result = decide(hits, counted);
   if (result.verdict === "human" && !isMerge && options.suspected !== false) {
-    const p = suspectProbability(suspectFeatures(commit, options.gapSeconds ?? null, featureBuffer), SUSPECTED_MODEL);
+    const p = suspectProbability(suspectFeatures(commit, options.gapSeconds ?? null, featureBuffer, options.session ?? null), SUSPECTED_MODEL);
     if (p >= SUSPECTED_MODEL.threshold) {
       result.verdict = "suspected";
       result.confidence = round3(p);
@@ -267,15 +269,17 @@ function round3(x: number): number {
  * of each author's commits (time to the previous commit of the same author in the stream) for
  * the suspected tier. Order does not matter for the gap (it is absolute).
  */
-export function createCommitClassifier(options: Omit<ClassifyOptions, "gapSeconds"> = {}): (commit: Commit) => CommitClassification {
+export function createCommitClassifier(options: Omit<ClassifyOptions, "gapSeconds" | "session"> = {}): (commit: Commit) => CommitClassification {
   const lastSeen = new Map<string, number>();
+  const sessions = new SessionTracker();
   return (commit) => {
     const t = Date.parse(commit.authored_at);
     const key = (commit.author_email ?? "").toLowerCase();
     const prev = lastSeen.get(key);
     lastSeen.set(key, t);
     const gap = prev === undefined || Number.isNaN(t) ? null : Math.abs(t - prev) / 1000;
-    return classifyCommit(commit, { ...options, gapSeconds: gap });
+    const session = options.suspected === false ? null : sessions.next(commit);
+    return classifyCommit(commit, { ...options, gapSeconds: gap, session });
   };
 }
 
@@ -291,7 +295,7 @@ export interface PullRequestClassification extends Classification {
  * commits' marks. A PR is attested when the PR itself or any of its commits carries an
  * authorship mark; suspected when no mark and most of its counted lines are in suspected commits.
  */
-export function classifyPullRequest(pr: PullRequest, options: Omit<ClassifyOptions, "gapSeconds"> = {}): PullRequestClassification {
+export function classifyPullRequest(pr: PullRequest, options: Omit<ClassifyOptions, "gapSeconds" | "session"> = {}): PullRequestClassification {
   const c = options.catalog ?? DEFAULT_CATALOG;
   const hits = new Hits();
   if (pr.author) {

@@ -37,9 +37,33 @@ export const FEATURE_NAMES = [
   "signed_off",
   "human_coauthor",
   "wip_or_typo",
+  "agent_era",
+  "session_commits",
+  "session_shaped_share",
 ] as const;
 
 export const FEATURE_COUNT = FEATURE_NAMES.length;
+const AGENT_ERA = FEATURE_NAMES.indexOf("agent_era");
+
+/**
+ * What the same author did around a commit in the scan: how many of their other commits fall
+ * within SESSION_SECONDS of it, and the share of those with an agent-shaped subject
+ * (conventional or capitalised imperative). Agent sessions come as runs of such commits.
+ */
+export interface SessionContext {
+  commits: number;
+  shaped: number;
+}
+
+export const SESSION_SECONDS = 3 * 3600;
+
+/** Start of the agent era (first public coding agents with commit access): 2024-01-01 UTC. */
+const AGENT_ERA_START_MS = Date.UTC(2024, 0, 1);
+
+/** Whether a feature vector's subject has the shape agents give it (for SessionContext.shaped). */
+export function isShapedSubject(x: Float64Array): boolean {
+  return x[1] === 1 || x[3] === 1;
+}
 
 /** A trained model: weights per feature and the verdict threshold on the probability. */
 export interface SuspectedModel {
@@ -71,7 +95,7 @@ function isUpper(ch: number): boolean {
  * author in the scan (null when unknown: a lone commit). Written as one pass over the message;
  * no regexes, it runs on every unmarked commit.
  */
-export function suspectFeatures(commit: Commit, gapSeconds: number | null, out = new Float64Array(FEATURE_COUNT)): Float64Array {
+export function suspectFeatures(commit: Commit, gapSeconds: number | null, out = new Float64Array(FEATURE_COUNT), session: SessionContext | null = null): Float64Array {
   const msg = commit.message ?? "";
   let nl = msg.indexOf("\n");
   const subject = (nl < 0 ? msg : msg.slice(0, nl)).trim();
@@ -154,13 +178,58 @@ export function suspectFeatures(commit: Commit, gapSeconds: number | null, out =
   out[21] = signedOff;
   out[22] = humanCoauthor;
   out[23] = lowerSubject.includes("wip") || lowerSubject.includes("typo") || lowerSubject === "copy" || lowerSubject === "lint" ? 1 : 0;
+  // inside the agent era: no coding agent wrote a 2016 commit (suspectProbability gates on it)
+  const t = Date.parse(commit.authored_at);
+  out[24] = Number.isNaN(t) || t >= AGENT_ERA_START_MS ? 1 : 0;
+  out[25] = session ? Math.log1p(session.commits) : 0;
+  out[26] = session && session.commits > 0 ? session.shaped / session.commits : 0;
   return out;
 }
 
 /** Probability that an unmarked commit was written by an AI agent, under a model. */
 export function suspectProbability(x: Float64Array, model: SuspectedModel = SUSPECTED_MODEL): number {
+  if (x[AGENT_ERA] === 0) return 0;
   const w = model.weights;
   let z = w[0];
   for (let k = 1; k < x.length; k++) z += w[k] * ((x[k] - model.mean[k]) / model.scale[k]);
   return 1 / (1 + Math.exp(-z));
+}
+
+const RING = 16;
+
+/**
+ * Per-author memory of recent commits in a scan (the last RING of each author), giving each new
+ * commit its SessionContext. One pass, so a commit sees the commits the scan met before it;
+ * distance is absolute time, so the scan's order (newest or oldest first) does not matter.
+ */
+export class SessionTracker {
+  private readonly byAuthor = new Map<string, { t: Float64Array; shaped: Uint8Array; n: number }>();
+  private readonly scratch = new Float64Array(FEATURE_COUNT);
+
+  /** The context of `commit`, then remember it. */
+  next(commit: Commit): SessionContext {
+    const key = (commit.author_email ?? "").toLowerCase();
+    const t = Date.parse(commit.authored_at);
+    let e = this.byAuthor.get(key);
+    if (!e) {
+      e = { t: new Float64Array(RING), shaped: new Uint8Array(RING), n: 0 };
+      this.byAuthor.set(key, e);
+    }
+    let commits = 0;
+    let shaped = 0;
+    const m = Math.min(e.n, RING);
+    for (let i = 0; i < m; i++) {
+      if (Math.abs(e.t[i] - t) <= SESSION_SECONDS * 1000) {
+        commits++;
+        shaped += e.shaped[i];
+      }
+    }
+    if (!Number.isNaN(t) && commit.parents.length <= 1) {
+      const slot = e.n % RING;
+      e.t[slot] = t;
+      e.shaped[slot] = isShapedSubject(suspectFeatures(commit, null, this.scratch)) ? 1 : 0;
+      e.n++;
+    }
+    return { commits, shaped };
+  }
 }
