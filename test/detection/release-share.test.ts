@@ -28,6 +28,21 @@ describe("estimateSurvivingShare", () => {
     expect(r.total_lines).toBe(10);
   });
 
+  it("credits lines moved to another file in one commit to the commit that wrote them, not the mover", () => {
+    const base = { parents: ["p"], author_email: "a@x", committer_name: "a", committer_email: "a@x", authored_at: "", committed_at: "" };
+    const commits: Commit[] = [
+      { ...base, sha: "0", author_name: "Human", message: "", files: [{ path: "utils.py", added: 200, deleted: 0 }] },
+      { ...base, sha: "1", author_name: "Human", message: "", files: [{ path: "main.py", added: 40, deleted: 0 }] },
+      { ...base, sha: "2", author_name: "AI", message: "", files: [{ path: "utils.py", added: 1, deleted: 150 }, { path: "waiting.py", added: 152, deleted: 0 }] },
+    ];
+    const opts = { isCounted: () => true, isAi: (c: Commit) => c.author_name === "AI" };
+    const r = estimateSurvivingShare(commits, new Set(["1", "2"]), opts);
+    // the 150 moved lines are from before the window; the AI wrote 1 + 2 lines of its own
+    expect(r.ai_lines).toBe(3);
+    expect(r.total_lines).toBe(43);
+    expect(estimateSurvivingShare(commits, new Set(["1", "2"]), { ...opts, moves: false }).ai_lines).toBe(153);
+  });
+
   it("estimates aider's v0.85.0 share, its lowest, within 5 points of the published figure", () => {
     const rel = blame.releases.find((r) => r.to_tag === "v0.85.0")!;
     const est = estimateSurvivingShare(history, new Set(rel.non_merge_commits), { isCounted: py, isAi: isAider });
