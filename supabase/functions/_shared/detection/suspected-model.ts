@@ -7,5 +7,5 @@ export const SUSPECTED_MODEL: SuspectedModel = {
   scale: [1, 0.496237, 0.451754, 0.46743, 0.468469, 0.101529, 0.400827, 0.803715, 0.22103, 0.188214, 0.455786, 0.482489, 0.56093, 1.709737, 1.54854, 0.404581, 0.448986, 0.49863, 0.397296, 0.301299, 0.161457, 0.166959, 0.21917, 0.306575, 0.387911, 1.127157, 0.419125],
   threshold: 1.01,
   trained_on: ["Aider-AI__aider","github__github-mcp-server","terryyin__lizard"],
-  note: "logistic regression, marks stripped; features: conventional_subject, imperative_capitalized, subject_length, short_subject, lowercase_plain_subject, session_shaped_share; threshold = lowest p with precision >= 0.95 in every training repository (1.01 = abstain)",
+  note: "logistic regression, marks stripped; features: conventional_subject, imperative_capitalized, subject_length, short_subject, lowercase_plain_subject, session_shaped_share; threshold = lowest p with precision >= 0.95 in every training repository, kept only if the rule transfers between training repositories at >= 0.9 (1.01 = abstain)",
 };
