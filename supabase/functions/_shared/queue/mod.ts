@@ -1,0 +1,5 @@
+/** The scan queue in the core: the typed client of its SQL API and the worker loop. */
+export * from "./types.ts";
+export * from "./client.ts";
+export * from "./clock.ts";
+export * from "./worker-loop.ts";

@@ -1,0 +1,99 @@
+/**
+ * The records of the scan queue as the core sees them (camelCase, Dates), mapped from the rows of
+ * `public.scan_queue` and from `public.scan_job_write`, the answer of every fenced write-back.
+ */
+
+/** pending (ready, or waiting for runAfter), running, and the finished completed, dead, cancelled. */
+export type ScanJobStatus = "pending" | "running" | "completed" | "dead" | "cancelled";
+
+/** Any JSON value a job carries as payload or result. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** One `scan_queue` row. */
+export interface ScanJob {
+  readonly id: string;
+  readonly companyId: string;
+  readonly repositoryId: string | null;
+  readonly scanType: string;
+  /** 1 highest … 10 lowest. */
+  readonly priority: number;
+  readonly status: ScanJobStatus;
+  /** Claims so far; the fence (`attempt`) every write-back of the current claim carries. */
+  readonly attempts: number;
+  /** Claims that do not count against maxAttempts (snoozes; claims before a manual retry). */
+  readonly attemptsWaived: number;
+  readonly maxAttempts: number;
+  readonly runAfter: Date;
+  readonly leaseSeconds: number | null;
+  readonly leaseExpiresAt: Date | null;
+  readonly workerId: string | null;
+  readonly heartbeatAt: Date | null;
+  /** 0–100. */
+  readonly progress: number;
+  readonly progressMessage: string | null;
+  readonly payload: { [key: string]: JsonValue };
+  readonly dedupeKey: string;
+  readonly result: JsonValue | null;
+  readonly error: string | null;
+  readonly cancelRequestedAt: Date | null;
+  readonly createdAt: Date;
+  readonly startedAt: Date | null;
+  readonly completedAt: Date | null;
+}
+
+/**
+ * The answer of a fenced write-back (heartbeat, complete, fail, snooze, cancel, retry). When
+ * `accepted` is false nothing changed, and `message` says why (a stale attempt, a finished job …).
+ */
+export interface ScanJobWrite {
+  readonly accepted: boolean;
+  readonly jobId: string;
+  readonly attempt: number | null;
+  /** The job's status after the call (or its current one, when refused); null for an unknown job. */
+  readonly status: ScanJobStatus | null;
+  readonly runAfter: Date | null;
+  readonly leaseExpiresAt: Date | null;
+  /** True when a cancel was requested: a worker that sees it on a heartbeat stops. */
+  readonly cancelRequested: boolean;
+  readonly message: string | null;
+}
+
+/** What `reap_expired_scan_jobs()` did. */
+export interface ReapReport {
+  readonly requeued: number;
+  readonly dead: number;
+  readonly cancelled: number;
+}
+
+/** What `prune_scan_queue()` deleted. */
+export interface PruneReport {
+  readonly jobs: number;
+  readonly events: number;
+}
+
+/** A running job past the SLA, as `scan_queue_stats()` lists it. */
+export interface RunningPastSla {
+  readonly id: string;
+  readonly companyId: string;
+  readonly scanType: string;
+  readonly workerId: string | null;
+  readonly attempt: number;
+  readonly startedAt: Date;
+  readonly runningSeconds: number;
+}
+
+/** `scan_queue_stats()`: the queue at a glance. */
+export interface ScanQueueStats {
+  readonly at: Date;
+  readonly byStatus: Partial<Record<ScanJobStatus, number>>;
+  readonly byType: Record<string, Partial<Record<ScanJobStatus, number>>>;
+  /** Pending with runAfter reached. */
+  readonly ready: number;
+  /** Pending with runAfter in the future (retries waiting for their backoff, snoozes, delays). */
+  readonly scheduled: number;
+  readonly oldestReadySeconds: number | null;
+  /** Running with the lease already past (the reaper has not run yet). */
+  readonly expiredLeases: number;
+  readonly slaSeconds: number;
+  readonly runningPastSla: readonly RunningPastSla[];
+}
