@@ -1,0 +1,92 @@
+// `codeguard worker [--concurrency N] [--db-url URL]`: runs the scan queue's worker loop as a
+// long-lived process. SIGINT/SIGTERM stop it gracefully (no more claims; in-flight jobs get the
+// grace period, then are handed back without spending an attempt); a second signal exits at once.
+import { processors as registered } from "../../worker/processors.ts";
+import { jsonLog, startWorker } from "../../worker/worker.ts";
+import type { ScanProcessor } from "../../../supabase/functions/_shared/queue/worker-loop.ts";
+
+export const summary = "process scan jobs from the queue (long-lived; --concurrency N, default 4)";
+
+const USAGE = `usage: codeguard worker [--concurrency N] [--db-url URL] [--grace-seconds S]
+
+  --concurrency N     jobs processed at once (default 4)
+  --db-url URL        Postgres URL (default: $SUPABASE_DB_URL)
+  --grace-seconds S   on SIGINT/SIGTERM, how long in-flight jobs may take to finish (default 30)`;
+
+/** Options of `codeguard worker`, parsed; an Error carries the message for a bad command line. */
+export interface WorkerArgs {
+  concurrency: number;
+  dbUrl: string;
+  graceSeconds: number;
+}
+
+export function parseWorkerArgs(args: readonly string[], env: Record<string, string | undefined>): WorkerArgs | "help" {
+  let concurrency = 4;
+  let graceSeconds = 30;
+  let dbUrl: string | undefined = env.SUPABASE_DB_URL || undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = (): string => {
+      const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : args[++i];
+      if (v === undefined || v === "") throw new Error(`${a.split("=")[0]} needs a value`);
+      return v;
+    };
+    const name = a.split("=")[0];
+    if (a === "-h" || a === "--help") return "help";
+    else if (name === "--concurrency") {
+      const v = value();
+      concurrency = Number(v);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+        throw new Error(`--concurrency must be a whole number from 1 to 256, got ${v}`);
+      }
+    } else if (name === "--grace-seconds") {
+      const v = value();
+      graceSeconds = Number(v);
+      if (!Number.isFinite(graceSeconds) || graceSeconds < 0) throw new Error(`--grace-seconds must be a number ≥ 0, got ${v}`);
+    } else if (name === "--db-url") dbUrl = value();
+    else throw new Error(`unknown option ${a}`);
+  }
+  if (!dbUrl) {
+    throw new Error("missing SUPABASE_DB_URL: set it (or pass --db-url postgres://…); `npm start` prints the local one");
+  }
+  return { concurrency, dbUrl, graceSeconds };
+}
+
+export async function run(args: string[], processors: Readonly<Record<string, ScanProcessor>> = registered): Promise<number> {
+  let parsed: WorkerArgs | "help";
+  try {
+    parsed = parseWorkerArgs(args, process.env);
+  } catch (e) {
+    console.error(`codeguard worker: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (parsed === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  if (Object.keys(processors).length === 0) {
+    console.error("codeguard worker: no scan processors are registered yet (src/worker/processors.ts); " +
+      "refusing to claim jobs that could only go dead");
+    return 1;
+  }
+  const worker = startWorker({ dbUrl: parsed.dbUrl, concurrency: parsed.concurrency, processors, log: jsonLog });
+  await worker.listening;
+  jsonLog("info", "worker started", { workerId: worker.workerId, concurrency: parsed.concurrency, scanTypes: Object.keys(processors) });
+  const graceMs = parsed.graceSeconds * 1000;
+  const report = await new Promise<Awaited<ReturnType<typeof worker.stop>>>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        jsonLog("warn", `second ${signal}: exiting now; running jobs return to the queue when their leases expire`, { workerId: worker.workerId });
+        process.exit(130);
+      }
+      jsonLog("info", `${signal}: stopping (no more claims; ${parsed.graceSeconds}s for running jobs)`, { workerId: worker.workerId });
+      void worker.stop({ graceMs }).then(resolve);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+  jsonLog("info", "worker stopped", { workerId: worker.workerId, ...report });
+  return 0;
+}

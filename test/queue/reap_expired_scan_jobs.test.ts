@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { useTestDatabase } from "../harness/db.ts";
+import { clockedQueue, createCompany, eventsOf, seconds } from "./fixtures.ts";
+
+const tdb = useTestDatabase();
+
+describe("reap_expired_scan_jobs", () => {
+  it("gives the job of a worker that stopped heartbeating to another worker after the lease, and refuses the late worker's complete", async () => {
+    const company = await createCompany(tdb.current.sql);
+    const t0 = new Date("2031-01-01T00:00:00Z");
+    const a = await clockedQueue(tdb.current, t0);
+    const job = await a.queue.enqueue({ companyId: company, scanType: "lease", dedupeKey: "l" });
+    const first = (await a.queue.claimNext({ workerId: "worker-a", leaseSeconds: 60, scanTypes: ["lease"] }))!;
+    expect(first.attempts).toBe(1);
+
+    // Within the lease nothing is reaped, and nobody else can claim it.
+    await a.setNow(seconds(t0, 59));
+    expect(await a.queue.reapExpired()).toEqual({ requeued: 0, dead: 0, cancelled: 0 });
+    expect(await a.queue.claimNext({ workerId: "worker-b", scanTypes: ["lease"] })).toBeNull();
+
+    await a.setNow(seconds(t0, 61));
+    expect(await a.queue.reapExpired()).toEqual({ requeued: 1, dead: 0, cancelled: 0 });
+    const second = (await a.queue.claimNext({ workerId: "worker-b", leaseSeconds: 60, scanTypes: ["lease"] }))!;
+    expect(second.id).toBe(job.id);
+    expect(second.attempts).toBe(2);
+
+    const late = await a.queue.complete({ jobId: job.id, attempt: first.attempts, result: { from: "a" } });
+    expect(late.accepted).toBe(false);
+    expect(late.message).toMatch(/attempt 1 .* is stale/);
+    const onTime = await a.queue.complete({ jobId: job.id, attempt: second.attempts, result: { from: "b" } });
+    expect(onTime.accepted).toBe(true);
+
+    const [row] = await tdb.current.sql`select status, result from public.scan_queue where id = ${job.id}`;
+    expect(row).toEqual({ status: "completed", result: { from: "b" } });
+    const kinds = (await eventsOf(tdb.current.sql, job.id)).map((e) => `${e.kind}:${e.attempt}`);
+    expect(kinds).toEqual(["enqueued:0", "claimed:1", "reaped:1", "claimed:2", "refused:1", "completed:2"]);
+  });
+
+  it("keeps a heartbeating job away from the reaper", async () => {
+    const company = await createCompany(tdb.current.sql);
+    const t0 = new Date("2031-01-02T00:00:00Z");
+    const c = await clockedQueue(tdb.current, t0);
+    const job = await c.queue.enqueue({ companyId: company, scanType: "beat", dedupeKey: "b" });
+    const claimed = (await c.queue.claimNext({ workerId: "w", leaseSeconds: 60, scanTypes: ["beat"] }))!;
+    await c.setNow(seconds(t0, 50));
+    const beat = await c.queue.heartbeat({ jobId: job.id, attempt: claimed.attempts, progress: 40 });
+    expect(beat.accepted).toBe(true);
+    expect(beat.leaseExpiresAt).toEqual(seconds(t0, 110));
+    await c.setNow(seconds(t0, 100));
+    expect((await c.queue.reapExpired()).requeued).toBe(0);
+    expect((await c.queue.complete({ jobId: job.id, attempt: claimed.attempts })).accepted).toBe(true);
+  });
+
+  it("sends a job whose attempts are spent to dead when its lease expires", async () => {
+    const company = await createCompany(tdb.current.sql);
+    const t0 = new Date("2031-01-03T00:00:00Z");
+    const c = await clockedQueue(tdb.current, t0);
+    const job = await c.queue.enqueue({ companyId: company, scanType: "lastlease", dedupeKey: "x", maxAttempts: 1 });
+    await c.queue.claimNext({ workerId: "w", leaseSeconds: 30, scanTypes: ["lastlease"] });
+    await c.setNow(seconds(t0, 31));
+    expect(await c.queue.reapExpired()).toEqual({ requeued: 0, dead: 1, cancelled: 0 });
+    const [row] = await tdb.current.sql`select status, error from public.scan_queue where id = ${job.id}`;
+    expect(row.status).toBe("dead");
+    expect(row.error).toMatch(/lease expired .* worker w stopped heartbeating during attempt 1/);
+  });
+});
