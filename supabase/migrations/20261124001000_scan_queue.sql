@@ -496,7 +496,8 @@ begin
 end $$;
 
 -- complete_scan_job for many jobs in one statement: p_jobs is a JSON array of
--- {"job_id", "attempt", "result"?}. One answer per job: the accepted ones, then the refused ones.
+-- {"job_id", "attempt", "result"?}. Answers the accepted jobs, then one refusal per element that
+-- did not complete (stale attempt, finished job …).
 -- A long-lived worker sends the completions that pile up while one is in flight together
 -- (WorkerLoop), which is what lets 16 workers outrun graphile-worker (bench/queue.ts).
 create function public.complete_scan_jobs(p_jobs jsonb)
@@ -534,7 +535,9 @@ begin
   for v_refused in
     select (e ->> 'job_id')::uuid as job_id, (e ->> 'attempt')::integer as attempt
     from pg_catalog.jsonb_array_elements(p_jobs) e
-    where not ((e ->> 'job_id')::uuid = any (coalesce(v_done, '{}')))
+    where not exists (select 1 from public.scan_queue q
+                      where q.id = any (coalesce(v_done, '{}')) and q.id = (e ->> 'job_id')::uuid
+                        and q.attempts = (e ->> 'attempt')::integer)
   loop
     return next public.scan_queue_refusal(v_refused.job_id, v_refused.attempt, 'complete');
   end loop;

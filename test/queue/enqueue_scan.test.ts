@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { useTestDatabase } from "../harness/db.ts";
+import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import { createCompany, createRepository } from "./fixtures.ts";
+
+const tdb = useTestDatabase();
+
+describe("enqueue_scan", () => {
+  it("answers the live job instead of a duplicate for the same repository and scan type", async () => {
+    const { sql } = tdb.current;
+    const company = await createCompany(sql);
+    const repo = await createRepository(sql, company);
+    const queue = new ScanQueue(tdb.current.db);
+    const first = await queue.enqueue({ companyId: company, repositoryId: repo, scanType: "full_scan", priority: 1 });
+    const again = await queue.enqueue({ companyId: company, repositoryId: repo, scanType: "full_scan", priority: 1 });
+    const other = await queue.enqueue({ companyId: company, repositoryId: repo, scanType: "incremental_scan" });
+    expect(again.id).toBe(first.id);
+    expect(other.id).not.toBe(first.id);
+    const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from public.scan_queue where repository_id = ${repo}`;
+    expect(n).toBe(2);
+
+    // Still deduplicated while running; a new job once the live one has finished.
+    const claimed = (await queue.claimNext({ workerId: "w", scanTypes: ["full_scan"] }))!;
+    expect(claimed.id).toBe(first.id);
+    expect((await queue.enqueue({ companyId: company, repositoryId: repo, scanType: "full_scan" })).id).toBe(first.id);
+    await queue.complete({ jobId: first.id, attempt: claimed.attempts });
+    expect((await queue.enqueue({ companyId: company, repositoryId: repo, scanType: "full_scan" })).id).not.toBe(first.id);
+  });
+
+  it("deduplicates a bulk enqueue within itself and against live jobs, answering in input order", async () => {
+    const company = await createCompany(tdb.current.sql);
+    const queue = new ScanQueue(tdb.current.db);
+    const live = await queue.enqueue({ companyId: company, scanType: "pr_analysis", dedupeKey: "pr-7" });
+    const jobs = await queue.enqueueMany([
+      { companyId: company, scanType: "pr_analysis", dedupeKey: "pr-8" },
+      { companyId: company, scanType: "pr_analysis", dedupeKey: "pr-7" },
+      { companyId: company, scanType: "pr_analysis", dedupeKey: "pr-8" },
+      { companyId: company, scanType: "pr_analysis", dedupeKey: "pr-9" },
+    ]);
+    expect(jobs.map((j) => j.dedupeKey)).toEqual(["pr-8", "pr-7", "pr-8", "pr-9"]);
+    expect(jobs[1].id).toBe(live.id);
+    expect(jobs[2].id).toBe(jobs[0].id);
+    expect(new Set(jobs.map((j) => j.id)).size).toBe(3);
+  });
+
+  it("keeps dedupe keys apart between companies", async () => {
+    const queue = new ScanQueue(tdb.current.db);
+    const a = await queue.enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "weekly_report", dedupeKey: "week-48" });
+    const b = await queue.enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "weekly_report", dedupeKey: "week-48" });
+    expect(a.id).not.toBe(b.id);
+  });
+
+  it("refuses a repository of another company", async () => {
+    const { sql } = tdb.current;
+    const mine = await createCompany(sql);
+    const theirs = await createRepository(sql, await createCompany(sql));
+    const queue = new ScanQueue(tdb.current.db);
+    await expect(queue.enqueue({ companyId: mine, repositoryId: theirs })).rejects.toThrow(/does not belong to company/);
+  });
+
+  it("stores the defaults of the product: full_scan, priority 5, 3 attempts", async () => {
+    const queue = new ScanQueue(tdb.current.db);
+    const job = await queue.enqueue({ companyId: await createCompany(tdb.current.sql) });
+    expect(job).toMatchObject({ scanType: "full_scan", priority: 5, maxAttempts: 3, status: "pending", attempts: 0, payload: {} });
+  });
+});
