@@ -3,7 +3,7 @@
  * supabase/migrations/20261124001000_scan_queue.sql, with named arguments, over the core's `Db`.
  * No SQL lives anywhere else; the functions are the API (ARCHITECTURE.md, "Layers").
  *
- * Parameters are sent as text with explicit casts and arguments are passed by name
+ * Parameters are sent as text with explicit casts (`$1::text::uuid`) and arguments are passed by name
  * (`p_x => $1::type`), leaving out the ones the caller did not give so the SQL defaults apply:
  * that works the same over postgres.js with or without prepared statements (Supabase's
  * transaction pooler needs `prepare: false`).
@@ -76,9 +76,9 @@ function callText(fn: string, args: readonly Arg[]): { text: string; params: unk
   for (const [name, value, cast] of args) {
     if (value === undefined) continue;
     params.push(param(value, cast));
-    // jsonb and arrays travel as text: postgres.js would otherwise encode them again for their type.
-    const via = cast === "jsonb" || cast.endsWith("[]") ? "::text" : "";
-    parts.push(`${name} => $${params.length}${via}::${cast}`);
+    // Every value travels as text and Postgres casts it: postgres.js would otherwise apply its own
+    // encoder for the described type (JSON-encoding a JSON string again, turning "true" into 'f').
+    parts.push(`${name} => $${params.length}::text::${cast}`);
   }
   return { text: `public.${fn}(${parts.join(", ")})`, params };
 }

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { useTestDatabase } from "../harness/db.ts";
+import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import { createCompany } from "./fixtures.ts";
+
+const tdb = useTestDatabase();
+
+/** Runs `fn` as a signed-in member (role authenticated with the JWT claims), in a rolled-back transaction. */
+async function asMember<T>(userId: string, fn: (tx: import("postgres").TransactionSql) => Promise<T>): Promise<T> {
+  let out!: T;
+  await tdb.current.sql.begin(async (tx) => {
+    await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: "authenticated" })}, true)`;
+    await tx`set local role authenticated`;
+    out = await fn(tx);
+    throw new Rollback();
+  }).catch((e) => { if (!(e instanceof Rollback)) throw e; });
+  return out;
+}
+class Rollback extends Error {}
+
+describe("scan_queue security", () => {
+  it("shows a member the jobs and events of their own company only", async () => {
+    const { sql } = tdb.current;
+    const mine = await createCompany(sql);
+    const theirs = await createCompany(sql);
+    const user = "7b0f0a52-3c2e-4d8b-9b55-1a2b3c4d5e6f";
+    await sql`insert into public.users (id, company_id, email) values (${user}, ${mine}, 'a@example.com')`;
+    const queue = new ScanQueue(tdb.current.db);
+    const own = await queue.enqueue({ companyId: mine, scanType: "rls", dedupeKey: "a" });
+    await queue.enqueue({ companyId: theirs, scanType: "rls", dedupeKey: "b" });
+    const seen = await asMember(user, async (tx) => ({
+      jobs: (await tx`select id from public.scan_queue`).map((r) => r.id),
+      events: (await tx`select distinct job_id from public.scan_job_events`).map((r) => r.job_id),
+    }));
+    expect(seen).toEqual({ jobs: [own.id], events: [own.id] });
+  });
+
+  it("does not let a member write jobs or call the pipeline's functions", async () => {
+    const { sql } = tdb.current;
+    const company = await createCompany(sql);
+    const user = "8c1f1b63-4d3f-4e9c-8c66-2b3c4d5e6f70";
+    await sql`insert into public.users (id, company_id, email) values (${user}, ${company}, 'b@example.com')`;
+    for (const statement of [
+      `insert into public.scan_queue (company_id, dedupe_key) values ('${company}', 'x')`,
+      `select public.enqueue_scan('${company}')`,
+      `select * from public.claim_next_scan_job('sneaky')`,
+      `select public.cancel_scan_job(gen_random_uuid())`,
+      `select * from public.reap_expired_scan_jobs()`,
+    ]) {
+      await expect(asMember(user, (tx) => tx.unsafe(statement))).rejects.toThrow(/permission denied/);
+    }
+  });
+
+  it("registers the reaper and the pruner with cron", async () => {
+    const jobs = await tdb.current.sql<{ jobname: string; schedule: string }[]>`
+      select jobname, schedule from cron.job
+      where jobname in ('codeguard-prune-scan-queue', 'codeguard-reap-expired-scan-jobs') order by jobname`;
+    expect(jobs).toEqual([
+      { jobname: "codeguard-prune-scan-queue", schedule: "41 3 * * *" },
+      { jobname: "codeguard-reap-expired-scan-jobs", schedule: "30 seconds" },
+    ]);
+  });
+});

@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import { useTestDatabase } from "../harness/db.ts";
+import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import { JobStopped, PermanentJobError, SnoozeJob, WorkerLoop, type ScanJobContext } from "../../supabase/functions/_shared/queue/worker-loop.ts";
+import { createCompany, eventsOf } from "./fixtures.ts";
+
+const tdb = useTestDatabase();
+
+async function row(id: string) {
+  const [r] = await tdb.current.sql`select status, error, result, attempts, attempts_waived from public.scan_queue where id = ${id}`;
+  return r;
+}
+
+describe("WorkerLoop", () => {
+  it("sends a job of a type without a processor to dead with \"no processor for scan type X\"", async () => {
+    const queue = new ScanQueue(tdb.current.db);
+    const job = await queue.enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "mystery_scan", dedupeKey: "m" });
+    const loop = new WorkerLoop({ queue, workerId: "w", processors: {}, scanTypes: ["mystery_scan"] });
+    const report = await loop.drain({ budgetMs: 10_000 });
+    expect(report).toMatchObject({ claimed: 1, failed: 1 });
+    expect(await row(job.id)).toMatchObject({ status: "dead", error: "no processor for scan type mystery_scan" });
+  });
+
+  it("completes each job with its processor's result, and goes back to waiting when the queue is empty", async () => {
+    const queue = new ScanQueue(tdb.current.db);
+    const company = await createCompany(tdb.current.sql, { max_concurrent_scans: 10 });
+    const jobs = await queue.enqueueMany([1, 2, 3, 4, 5].map((n) => ({ companyId: company, scanType: "count_scan", payload: { n } })
+      ).map((j, i) => ({ ...j, dedupeKey: `c${i}` })));
+    const seen: number[] = [];
+    const loop = new WorkerLoop({
+      queue, workerId: "w", concurrency: 3, scanTypes: ["count_scan"],
+      processors: { count_scan: async ({ job }) => { seen.push(job.payload.n as number); return { doubled: (job.payload.n as number) * 2 }; } },
+    });
+    const report = await loop.drain({ budgetMs: 10_000 });
+    expect(report).toMatchObject({ claimed: 5, completed: 5 });
+    expect(seen.sort()).toEqual([1, 2, 3, 4, 5]);
+    for (const j of jobs) expect(await row(j.id)).toMatchObject({ status: "completed", result: { doubled: (j.payload.n as number) * 2 } });
+  });
+
+  it("fails a job whose processor throws (retried later) and kills one that throws a PermanentJobError", async () => {
+    const queue = new ScanQueue(tdb.current.db);
+    const company = await createCompany(tdb.current.sql);
+    const flaky = await queue.enqueue({ companyId: company, scanType: "flaky", dedupeKey: "f" });
+    const broken = await queue.enqueue({ companyId: company, scanType: "broken", dedupeKey: "b" });
+    const loop = new WorkerLoop({
+      queue, workerId: "w", concurrency: 2, scanTypes: ["flaky", "broken"],
+      processors: {
+        flaky: async () => { throw new Error("GitHub answered 502"); },
+        broken: async () => { throw new PermanentJobError("repository was deleted"); },
+      },
+    });
+    await loop.drain({ budgetMs: 10_000 });
+    expect(await row(flaky.id)).toMatchObject({ status: "pending", error: "GitHub answered 502" });
+    expect(await row(broken.id)).toMatchObject({ status: "dead", error: "repository was deleted" });
+  });
+
+  it("snoozes a job whose processor returns a SnoozeJob, without spending the attempt", async () => {
+    const queue = new ScanQueue(tdb.current.db);
+    const job = await queue.enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "limited", dedupeKey: "l" });
+    const reset = new Date(Date.now() + 3600_000);
+    const loop = new WorkerLoop({ queue, workerId: "w", scanTypes: ["limited"], processors: { limited: async () => new SnoozeJob(reset, "rate limit") } });
+    expect(await loop.drain({ budgetMs: 10_000 })).toMatchObject({ snoozed: 1 });
+    expect(await row(job.id)).toMatchObject({ status: "pending", attempts: 1, attempts_waived: 1 });
+  });
+
+  it("stops a running job when its cancel is requested, at the next heartbeat", async () => {
+    const queue = new ScanQueue(tdb.current.db);
+    const job = await queue.enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "long_scan", dedupeKey: "c" });
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    let stopReason: unknown;
+    const loop = new WorkerLoop({
+      queue, workerId: "w", scanTypes: ["long_scan"], heartbeatMs: 20,
+      processors: {
+        long_scan: ({ signal }: ScanJobContext) => new Promise((_, reject) => {
+          started();
+          signal.addEventListener("abort", () => { stopReason = signal.reason; reject(signal.reason); });
+        }),
+      },
+    });
+    const drained = loop.drain({ budgetMs: 60_000 });
+    await running;
+    await queue.cancel({ jobId: job.id });
+    expect(await drained).toMatchObject({ cancelled: 1, failed: 0 });
+    expect((stopReason as JobStopped).reason).toBe("cancelled");
+    expect(await row(job.id)).toMatchObject({ status: "cancelled" });
+  });
+
+  it("on stop, hands back a job that is still running without spending its attempt", async () => {
+    const queue = new ScanQueue(tdb.current.db);
+    const job = await queue.enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "stuck_scan", dedupeKey: "s" });
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    const loop = new WorkerLoop({
+      queue, workerId: "w", scanTypes: ["stuck_scan"], pollIntervalMs: 50,
+      processors: { stuck_scan: () => { started(); return new Promise(() => {}); } }, // ignores its signal
+    });
+    void loop.start();
+    await running;
+    expect(await loop.stop({ graceMs: 0, releaseMs: 0 })).toMatchObject({ released: 1 });
+    expect(await row(job.id)).toMatchObject({ status: "pending", attempts: 1, attempts_waived: 1 });
+    expect((await eventsOf(tdb.current.sql, job.id)).at(-1)).toMatchObject({ kind: "snoozed", message: "released: the worker is shutting down" });
+  });
+
+  it("lets a job finish within the grace period when stopping", async () => {
+    const queue = new ScanQueue(tdb.current.db);
+    const job = await queue.enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "finishing_scan", dedupeKey: "g" });
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    let finish!: () => void;
+    const loop = new WorkerLoop({
+      queue, workerId: "w", scanTypes: ["finishing_scan"], pollIntervalMs: 50,
+      processors: { finishing_scan: () => { started(); return new Promise<void>((r) => (finish = r)).then(() => ({ done: true })); } },
+    });
+    void loop.start();
+    await running;
+    const stopping = loop.stop({ graceMs: 60_000 });
+    finish();
+    expect(await stopping).toMatchObject({ completed: 1, released: 0 });
+    expect(await row(job.id)).toMatchObject({ status: "completed" });
+  });
+});
