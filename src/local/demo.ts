@@ -4,16 +4,24 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { dbFromPostgresJs } from "../../supabase/functions/_shared/db.ts";
-import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
-import { REPOSITORY_SCAN_TYPES, repositoryScanProcessor } from "../../supabase/functions/_shared/repository-scan.ts";
+import { ScanQueue } from "../../supabase/functions/_shared/queue/mod.ts";
 import type { ScanSummary } from "../../supabase/functions/_shared/scan-summary.ts";
-import { repositoryFromDataSet, SHARED_DATA_DIR } from "./github/dataset.ts";
-import { startLocalGitHub } from "./github/server.ts";
+import { repositoryFromDataSet, SHARED_DATA_DIR, type LocalRepository } from "./github/dataset.ts";
 import type { LocalStack } from "./stack.ts";
 
-/** The demo tenant; fixed ids so that runs on a kept database reuse it. */
+/** The demo tenant; a fixed id so that runs on a kept database reuse it. */
 const DEMO_COMPANY = "de000000-0000-4000-8000-000000000001";
-const DEMO_DATA_SET = "github__github-mcp-server.jsonl";
+/** What the local GitHub serves: real histories from ../shared/data, with PRs derived from them. */
+export const DEMO_DATA_SETS = ["github__github-mcp-server.jsonl", "terryyin__lizard.jsonl"];
+
+/** The data sets as local repositories, or null when they are not beside the repository. */
+export function demoRepositories(): LocalRepository[] | null {
+  if (!DEMO_DATA_SETS.every((f) => existsSync(join(SHARED_DATA_DIR, f)))) return null;
+  return [
+    repositoryFromDataSet(DEMO_DATA_SETS[0]),
+    repositoryFromDataSet(DEMO_DATA_SETS[1], { defaultBranch: "master" }),
+  ];
+}
 
 export async function runDemo(stack: LocalStack, print: (line: string) => void): Promise<number> {
   let failures = 0;
@@ -71,48 +79,48 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
       }
     });
 
-    if (!existsSync(join(SHARED_DATA_DIR, DEMO_DATA_SET))) {
-      print(`  - repository scans skipped: ${join(SHARED_DATA_DIR, DEMO_DATA_SET)} not found (the data sets live beside the repository)`);
+    if (!stack.github) {
+      print("  - repository scans skipped: no local GitHub (the data sets in ../shared/data were not found)");
     } else {
-      const gh = await startLocalGitHub({ repositories: [repositoryFromDataSet(DEMO_DATA_SET)] });
-      try {
-        const db = dbFromPostgresJs(sql);
-        const [{ id: repositoryId }] = await sql.begin(async (tx) => {
-          // The data set's history is older than the default 90-day lookback: the demo company looks back ten years.
-          await tx`insert into companies (id, name, settings) values (${DEMO_COMPANY}, 'Demo Inc',
-            '{"risk_threshold": 60, "auto_scan_enabled": false, "max_concurrent_scans": 2, "lookback_days": 3650}')
-            on conflict (id) do nothing`;
-          await tx`select public.set_github_token(${DEMO_COMPANY}, 'ghp_local_demo_token')`;
-          return tx<{ id: string }[]>`
-            insert into repositories (company_id, full_name, default_branch) values (${DEMO_COMPANY}, 'github/github-mcp-server', 'main')
-            on conflict (company_id, full_name) do update set is_active = true returning id`;
-        });
-        const queue = new ScanQueue(db);
-        const processor = repositoryScanProcessor({ db, githubBaseUrl: gh.url });
-        const loop = new WorkerLoop({ queue, workerId: "demo", processors: Object.fromEntries(REPOSITORY_SCAN_TYPES.map((t) => [t, processor])) });
-        const scan = async (scanType: string) => {
-          const job = await queue.enqueue({ companyId: DEMO_COMPANY, repositoryId, scanType, priority: 1 });
-          await loop.drain({ budgetMs: 120_000 });
-          const [row] = await sql<{ status: string; error: string | null; result: { summary: ScanSummary; unchanged: boolean } | null }[]>`
-            select status, error, result from scan_queue where id = ${job.id}`;
-          if (row.status !== "completed") throw new Error(`job ${job.id} is ${row.status}: ${row.error}`);
-          return row.result!;
-        };
-        await step("full scan of github/github-mcp-server on the local GitHub, through the queue", async () => {
-          const { summary: s } = await scan("full_scan");
-          const agents = Object.entries(s.per_agent).map(([a, v]) => `${a} ${v.share_pct}%`).join(", ");
-          return `${s.prs_scanned} PRs, ${s.commits_scanned} commits; AI wrote ${s.ai_loc_percentage}% of ${s.total_loc} lines (${agents}); ` +
-            `${s.ai_prs_detected} AI PRs, ${s.unreviewed_ai_merges} merged without human review (coverage ${s.review_coverage_percentage}%); ` +
-            `${s.api_requests.counted} GitHub requests`;
-        });
-        await step("incremental scan of the unchanged repository", async () => {
-          const r = await scan("incremental_scan");
-          if (!r.unchanged || r.summary.api_requests.counted !== 0) throw new Error(`expected an unchanged, free rescan: ${JSON.stringify(r.summary.api_requests)}`);
-          return `unchanged; ${r.summary.api_requests.not_modified} conditional requests answered 304, 0 counted against the rate limit`;
-        });
-      } finally {
-        await gh.stop();
-      }
+      const [{ id: repositoryId }] = await sql.begin(async (tx) => {
+        // The data set's history is older than the default 90-day lookback: the demo company looks back ten years.
+        await tx`insert into companies (id, name, settings) values (${DEMO_COMPANY}, 'Demo Inc',
+          '{"risk_threshold": 60, "auto_scan_enabled": false, "max_concurrent_scans": 2, "lookback_days": 3650}')
+          on conflict (id) do nothing`;
+        // Setting a token clears the company's ETag cache (another token may see other data): only the first time.
+        const [{ has }] = await tx`select exists (select 1 from vault.secrets where name = ${"github_token:" + DEMO_COMPANY}) as has`;
+        if (!has) await tx`select public.set_github_token(${DEMO_COMPANY}, 'ghp_local_demo_token')`;
+        return tx<{ id: string }[]>`
+          insert into repositories (company_id, full_name, default_branch) values (${DEMO_COMPANY}, 'github/github-mcp-server', 'main')
+          on conflict (company_id, full_name) do update set is_active = true returning id`;
+      });
+      const queue = new ScanQueue(dbFromPostgresJs(sql));
+      // Enqueue and wait: the enqueue trigger wakes the scan-repository function through pg_net.
+      const scan = async (scanType: string) => {
+        const job = await queue.enqueue({ companyId: DEMO_COMPANY, repositoryId, scanType, priority: 1 });
+        const deadline = Date.now() + 120_000;
+        for (;;) {
+          const [row] = await sql<{ status: string; error: string | null; worker_id: string | null; result: { summary: ScanSummary; unchanged: boolean } | null }[]>`
+            select status, error, worker_id, result from scan_queue where id = ${job.id}`;
+          if (row.status === "completed") return { ...row.result!, worker: row.worker_id };
+          if (row.status === "dead" || row.status === "cancelled") throw new Error(`job ${job.id} is ${row.status}: ${row.error}`);
+          if (Date.now() > deadline) throw new Error(`job ${job.id} still ${row.status} after 120 s (${row.error ?? "no error"})`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      await step("full scan of github/github-mcp-server: enqueue → pg_net → scan-repository function → local GitHub", async () => {
+        const r = await scan("full_scan");
+        const s = r.summary;
+        const agents = Object.entries(s.per_agent).map(([a, v]) => `${a} ${v.share_pct}%`).join(", ");
+        return `by ${r.worker}: ${s.prs_scanned} PRs, ${s.commits_scanned} commits; AI wrote ${s.ai_loc_percentage}% of ${s.total_loc} lines (${agents}); ` +
+          `${s.ai_prs_detected} AI PRs, ${s.unreviewed_ai_merges} merged without human review (coverage ${s.review_coverage_percentage}%); ` +
+          `${s.api_requests.counted} GitHub requests`;
+      });
+      await step("incremental scan of the unchanged repository", async () => {
+        const r = await scan("incremental_scan");
+        if (!r.unchanged || r.summary.api_requests.counted !== 0) throw new Error(`expected an unchanged, free rescan: ${JSON.stringify(r.summary.api_requests)}`);
+        return `unchanged; ${r.summary.api_requests.not_modified} conditional requests answered 304, 0 counted against the rate limit`;
+      });
     }
   } finally {
     await sql.end();

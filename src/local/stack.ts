@@ -4,6 +4,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join, resolve } from "node:path";
 import postgres from "postgres";
 import { LocalNetDispatcher } from "./dispatcher.ts";
+import type { LocalRepository } from "./github/dataset.ts";
+import { startLocalGitHub, type LocalGitHub } from "./github/server.ts";
 import { FunctionsHost } from "./functions-host.ts";
 import { makeLocalKeys, type LocalKeys } from "./jwt.ts";
 import { REPO_ROOT, prepareDatabase } from "./migrate.ts";
@@ -17,8 +19,13 @@ export interface StackOptions {
   functionsPort?: number;
   /** Throwaway cluster (tests): fsync off, data removed on stop. */
   ephemeral?: boolean;
-  /** Extra environment for the functions (e.g. a local GitHub's URL). */
+  /** Extra environment for the functions. */
   functionsEnv?: Record<string, string>;
+  /**
+   * Serve these repositories from a local GitHub and point the functions at it (GITHUB_API_URL).
+   * Without it the functions talk to api.github.com.
+   */
+  localGitHub?: () => LocalRepository[];
   onEvent?: (msg: string) => void;
 }
 
@@ -40,6 +47,8 @@ export interface LocalStack {
   functions: FunctionsHost;
   scheduler: LocalScheduler;
   dispatcher: LocalNetDispatcher;
+  /** The local GitHub, when the stack was asked for one. */
+  github?: LocalGitHub;
   stop(): Promise<void>;
 }
 
@@ -88,6 +97,15 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from supabase_migrations.schema_migrations`;
     mark("migrations", "applied", t, `${n} migrations`);
 
+    let github: LocalGitHub | undefined;
+    if (options.localGitHub) {
+      t = performance.now();
+      const repositories = options.localGitHub();
+      github = await startLocalGitHub({ repositories });
+      cleanups.push(() => github!.stop());
+      mark("github", "up", t, `local GitHub at ${github.url} (${repositories.map((r) => `${r.owner}/${r.name}`).join(", ")})`);
+    }
+
     t = performance.now();
     const functions = new FunctionsHost({
       port: options.functionsPort,
@@ -98,6 +116,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
         SUPABASE_DB_URL: dbUrl,
         SUPABASE_ANON_KEY: keys.anonKey,
         SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
+        ...(github ? { GITHUB_API_URL: github.url } : {}),
         ...options.functionsEnv,
       },
     });
@@ -145,6 +164,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       functions,
       scheduler,
       dispatcher,
+      github,
       stop: stopAll,
     };
   } catch (e) {

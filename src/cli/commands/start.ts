@@ -3,7 +3,7 @@
 // runs the demo, shuts everything down and exits.
 import { LocalStackError } from "../../local/errors.ts";
 import { startStack, type LocalStack } from "../../local/stack.ts";
-import { runDemo } from "../../local/demo.ts";
+import { DEMO_DATA_SETS, demoRepositories, runDemo } from "../../local/demo.ts";
 
 export const summary = "run the local stack (Postgres, functions, schedules) until Ctrl-C; --once runs the demo and exits";
 
@@ -45,6 +45,8 @@ export async function run(args: string[]): Promise<number> {
       stateDir: process.env.CODEGUARD_DATA_DIR,
       pgPort: envPort("CODEGUARD_PG_PORT"),
       functionsPort: envPort("CODEGUARD_FUNCTIONS_PORT"),
+      // With the data sets beside the repository, the functions scan a local GitHub serving them.
+      localGitHub: demoRepositories() ? () => demoRepositories()! : undefined,
       onEvent: (m) => console.log(`  · ${m}`),
     });
   } catch (e) {
@@ -58,6 +60,7 @@ export async function run(args: string[]): Promise<number> {
   process.removeAllListeners("SIGINT");
   process.removeAllListeners("SIGTERM");
 
+  if (!stack.github) console.log(`  (no local GitHub: ${DEMO_DATA_SETS.join(", ")} not found beside the repository; functions use api.github.com)\n`);
   if (once) {
     let code = 0;
     try {

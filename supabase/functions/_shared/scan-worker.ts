@@ -1,0 +1,70 @@
+/**
+ * The scan-repository edge function's handler: one invocation is one worker that claims jobs and
+ * processes them within the edge time budget (WorkerLoop.drain), then exits. pg_cron's tick and
+ * the enqueue trigger wake it through pg_net; it answers 202 at once and keeps working in the
+ * background (EdgeRuntime.waitUntil on Supabase), because pg_net waits only a few seconds.
+ */
+import type { Db } from "./db.ts";
+import { ScanQueue, WorkerLoop, type QueueLog, type WorkerReport } from "./queue/mod.ts";
+import { REPOSITORY_SCAN_TYPES, repositoryScanProcessor } from "./repository-scan.ts";
+
+/**
+ * 150 s is the free plan's wall clock: stop claiming 30 s before and let jobs checkpoint by then.
+ * The lease (180 s) outlives the budget, so a worker the platform kills is reaped soon after.
+ */
+export const EDGE_BUDGET_MS = 140_000;
+
+export interface ScanWorkerDeps {
+  db: Db;
+  githubBaseUrl?: string;
+  /** Keeps the isolate alive for background work (EdgeRuntime.waitUntil); locally, nothing is needed. */
+  extendLifetime?: (work: Promise<unknown>) => void;
+  log?: QueueLog;
+  newWorkerId?: () => string;
+}
+
+export function scanWorkerLoop(deps: ScanWorkerDeps, workerId: string): WorkerLoop {
+  const processor = repositoryScanProcessor({ db: deps.db, githubBaseUrl: deps.githubBaseUrl });
+  return new WorkerLoop({
+    queue: new ScanQueue(deps.db),
+    workerId,
+    concurrency: 2,
+    leaseSeconds: 180,
+    // Only the types this function can process: the others wait for their own workers.
+    scanTypes: REPOSITORY_SCAN_TYPES,
+    processors: Object.fromEntries(REPOSITORY_SCAN_TYPES.map((type) => [type, processor])),
+    log: deps.log,
+  });
+}
+
+/** POST (body optional: {"budget_ms": n}); `?wait=1` answers with the drain's report instead of 202. */
+export async function handleScanWorker(req: Request, deps: ScanWorkerDeps): Promise<Response> {
+  if (req.method !== "POST") {
+    return Response.json({ error: "method not allowed: POST to start a worker" }, { status: 405, headers: { allow: "POST" } });
+  }
+  let budgetMs = EDGE_BUDGET_MS;
+  const text = await req.text();
+  if (text.trim()) {
+    let body: { budget_ms?: unknown };
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return Response.json({ error: "body must be JSON, e.g. {\"budget_ms\": 60000}" }, { status: 400 });
+    }
+    if (body.budget_ms !== undefined) {
+      if (typeof body.budget_ms !== "number" || !(body.budget_ms >= 1000 && body.budget_ms <= EDGE_BUDGET_MS)) {
+        return Response.json({ error: `budget_ms must be a number from 1000 to ${EDGE_BUDGET_MS}` }, { status: 400 });
+      }
+      budgetMs = body.budget_ms;
+    }
+  }
+  const workerId = (deps.newWorkerId ?? (() => `edge-${crypto.randomUUID()}`))();
+  const work: Promise<WorkerReport> = scanWorkerLoop(deps, workerId).drain({ budgetMs });
+  if (new URL(req.url).searchParams.get("wait") === "1") {
+    const report = await work;
+    return Response.json({ worker_id: workerId, report });
+  }
+  const background = work.catch((e) => deps.log?.("error", `worker ${workerId} failed: ${(e as Error).message}`, { workerId }));
+  deps.extendLifetime?.(background);
+  return Response.json({ worker_id: workerId, status: "started" }, { status: 202 });
+}
