@@ -9,12 +9,14 @@
 // recommend: CodeGuard's WorkerLoop with that concurrency (the same loop `codeguard worker` runs);
 // graphile-worker's run() with concurrency N (pool ≥ concurrency, as it warns otherwise, default
 // poll interval; no local queue or batched completion, which are opt-in); pg-boss's work() called
-// N times (v10 removed teamSize) with batchSize 20 and its minimum polling interval of 0.5 s — with
-// batchSize 1 it fetches one job per polling interval per worker and would not be worth measuring.
+// N times (v10 removed teamSize) with batchSize 50 and its minimum polling interval of 0.5 s. A
+// pg-boss v10 worker waits out the polling interval after every batch, so its ceiling is
+// batchSize / interval per worker (100 jobs/s here); with its defaults (batchSize 1, 2 s) it
+// would be 0.5 jobs/s, not worth measuring.
 // A run's clock stops when the database shows every job finished.
 //
 // CodeGuard's jobs are spread over 32 companies with the default cap of 2 running scans each, so
-// the claim pays for its per-company cap exactly as in production. Env: BENCH_QUEUE_JOBS (5000).
+// the claim pays for its per-company cap exactly as in production. Env: BENCH_QUEUE_JOBS (3000).
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,7 +29,7 @@ import { dbFromPostgresJs } from "../supabase/functions/_shared/db.ts";
 import { ScanQueue } from "../supabase/functions/_shared/queue/client.ts";
 import { WorkerLoop } from "../supabase/functions/_shared/queue/worker-loop.ts";
 
-const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 5000);
+const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 3000);
 const WORKERS = [1, 4, 16] as const;
 const COMPANIES = 32;
 // For experiments: BENCH_QUEUE_ONLY=codeguard (or graphile, pgboss) runs one system.
@@ -37,7 +39,7 @@ const wanted = (system: string) => !ONLY || ONLY.split(",").includes(system);
 const log = (m: string) => process.stderr.write(`[bench queue] ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 300_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > until) throw new Error(`bench: timed out waiting for ${what}`);
@@ -152,7 +154,7 @@ try {
     const started = performance.now();
     const ids: string[] = [];
     for (let w = 0; w < workers; w++) {
-      ids.push(await boss.work(queueName, { batchSize: 20, pollingIntervalSeconds: 0.5 }, async (jobs) => void (processed += jobs.length)));
+      ids.push(await boss.work(queueName, { batchSize: 50, pollingIntervalSeconds: 0.5 }, async (jobs) => void (processed += jobs.length)));
     }
     await waitFor(async () => processed >= JOBS, "pg-boss handlers");
     await waitFor(async () => {
