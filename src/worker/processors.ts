@@ -1,6 +1,11 @@
-// The processors `codeguard worker` runs, one per scan type. The scan pipeline registers its
-// processors here (full_scan, incremental_scan, pr_analysis, …) as it lands; until then the
-// registry is empty and the command refuses to start rather than send every job to dead.
+// The processors `codeguard worker` runs, one per scan type: today the repository scans
+// (full_scan, incremental_scan, pr_analysis), the same processor the scan-repository edge
+// function registers. GITHUB_API_URL points them at GitHub Enterprise Server (or a local GitHub).
+import type { Db } from "../../supabase/functions/_shared/db.ts";
 import type { ScanProcessor } from "../../supabase/functions/_shared/queue/worker-loop.ts";
+import { REPOSITORY_SCAN_TYPES, repositoryScanProcessor } from "../../supabase/functions/_shared/repository-scan.ts";
 
-export const processors: Readonly<Record<string, ScanProcessor>> = Object.freeze({});
+export function scanProcessors(db: Db, env: Record<string, string | undefined> = process.env): Record<string, ScanProcessor> {
+  const processor = repositoryScanProcessor({ db, githubBaseUrl: env.GITHUB_API_URL || undefined });
+  return Object.fromEntries(REPOSITORY_SCAN_TYPES.map((type) => [type, processor]));
+}

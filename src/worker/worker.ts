@@ -4,7 +4,7 @@
 // whose backoff ends, snoozes, slots freed in other processes).
 import { hostname } from "node:os";
 import postgres from "postgres";
-import { dbFromPostgresJs } from "../../supabase/functions/_shared/db.ts";
+import { dbFromPostgresJs, type Db } from "../../supabase/functions/_shared/db.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import {
   type QueueLog,
@@ -18,7 +18,8 @@ export const WAKE_CHANNEL = "scan_queue_jobs";
 
 export interface WorkerOptions {
   dbUrl: string;
-  processors: Readonly<Record<string, ScanProcessor>>;
+  /** One processor per scan type, or a factory given the worker's database. */
+  processors: Readonly<Record<string, ScanProcessor>> | ((db: Db) => Readonly<Record<string, ScanProcessor>>);
   /** Jobs at once; default 4. */
   concurrency?: number;
   /** Default `<hostname>:<pid>`. */
@@ -32,6 +33,8 @@ export interface WorkerOptions {
 
 export interface RunningWorker {
   readonly workerId: string;
+  /** The scan types it has processors for. */
+  readonly scanTypes: string[];
   /** Resolves once LISTEN is active (wake-ups from then on are seen). */
   readonly listening: Promise<void>;
   /** Graceful stop: no more claims, in-flight jobs finish within graceMs, the rest are released. */
@@ -44,9 +47,11 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   const workerId = options.workerId ?? `${hostname()}:${process.pid}`;
   // One connection per job for its write-backs, plus room for the parallel claims.
   const sql = postgres(options.dbUrl, { max: concurrency + 4, onnotice: () => {} });
+  const db = dbFromPostgresJs(sql);
+  const processors = typeof options.processors === "function" ? options.processors(db) : options.processors;
   const loop = new WorkerLoop({
-    queue: new ScanQueue(dbFromPostgresJs(sql)),
-    processors: options.processors,
+    queue: new ScanQueue(db),
+    processors,
     workerId,
     concurrency,
     leaseSeconds: options.leaseSeconds,
@@ -59,6 +64,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   let stopped: Promise<WorkerReport> | null = null;
   return {
     workerId,
+    scanTypes: Object.keys(processors),
     listening,
     stop(stopOptions) {
       stopped ??= (async () => {

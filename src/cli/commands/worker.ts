@@ -1,9 +1,8 @@
 // `codeguard worker [--concurrency N] [--db-url URL]`: runs the scan queue's worker loop as a
 // long-lived process. SIGINT/SIGTERM stop it gracefully (no more claims; in-flight jobs get the
 // grace period, then are handed back without spending an attempt); a second signal exits at once.
-import { processors as registered } from "../../worker/processors.ts";
-import { jsonLog, startWorker } from "../../worker/worker.ts";
-import type { ScanProcessor } from "../../../supabase/functions/_shared/queue/worker-loop.ts";
+import { scanProcessors } from "../../worker/processors.ts";
+import { jsonLog, startWorker, type WorkerOptions } from "../../worker/worker.ts";
 
 export const summary = "process scan jobs from the queue (long-lived; --concurrency N, default 4)";
 
@@ -52,7 +51,7 @@ export function parseWorkerArgs(args: readonly string[], env: Record<string, str
   return { concurrency, dbUrl, graceSeconds };
 }
 
-export async function run(args: string[], processors: Readonly<Record<string, ScanProcessor>> = registered): Promise<number> {
+export async function run(args: string[], processors: WorkerOptions["processors"] = scanProcessors): Promise<number> {
   let parsed: WorkerArgs | "help";
   try {
     parsed = parseWorkerArgs(args, process.env);
@@ -64,14 +63,9 @@ export async function run(args: string[], processors: Readonly<Record<string, Sc
     console.log(USAGE);
     return 0;
   }
-  if (Object.keys(processors).length === 0) {
-    console.error("codeguard worker: no scan processors are registered yet (src/worker/processors.ts); " +
-      "refusing to claim jobs that could only go dead");
-    return 1;
-  }
   const worker = startWorker({ dbUrl: parsed.dbUrl, concurrency: parsed.concurrency, processors, log: jsonLog });
   await worker.listening;
-  jsonLog("info", "worker started", { workerId: worker.workerId, concurrency: parsed.concurrency, scanTypes: Object.keys(processors) });
+  jsonLog("info", "worker started", { workerId: worker.workerId, concurrency: parsed.concurrency, scanTypes: worker.scanTypes });
   const graceMs = parsed.graceSeconds * 1000;
   const report = await new Promise<Awaited<ReturnType<typeof worker.stop>>>((resolve) => {
     let signals = 0;

@@ -1,0 +1,45 @@
+// `codeguard worker` as a user runs it: a separate process, the real scan processors, a local
+// GitHub through GITHUB_API_URL; stopped by SIGTERM.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { useTestDatabase } from "../harness/db.ts";
+import { LIZARD, useLocalGitHub } from "../github/local-github.ts";
+
+const gh = useLocalGitHub();
+const t = useTestDatabase();
+const bin = join(import.meta.dirname, "..", "..", "bin", "codeguard.mjs");
+
+describe("codeguard worker", () => {
+  it("scans an enqueued repository with the real processors and stops on SIGTERM", async () => {
+    const sql = t.current.sql;
+    const [company] = await sql`insert into companies (name, settings) values ('Self-hosted', '{"lookback_days": 7300}') returning id`;
+    const [repo] = await sql`insert into repositories (company_id, full_name, default_branch) values (${company.id}, ${`${LIZARD.owner}/${LIZARD.name}`}, ${LIZARD.branch}) returning id`;
+    await sql`select public.set_github_token(${company.id}, 'ghp_selfhosted')`;
+    const child = spawn(process.execPath, [bin, "worker", "--concurrency", "2", "--db-url", t.current.url], {
+      env: { ...process.env, GITHUB_API_URL: gh.current.url },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let log = "";
+    child.stdout.on("data", (c) => (log += c));
+    child.stderr.on("data", (c) => (log += c));
+    const exited = new Promise<number | null>((r) => child.on("exit", r));
+    try {
+      for (let i = 0; i < 400 && !log.includes("worker started"); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(log, log).toContain('"scanTypes":["full_scan","incremental_scan","pr_analysis"]');
+      const [job] = await sql`select id from public.enqueue_scan(p_company_id => ${company.id}, p_repository_id => ${repo.id}, p_scan_type => 'full_scan')`;
+      let row: { status: string; error: string | null; result: { summary: { commits_scanned: number } } } | undefined;
+      for (let i = 0; i < 1200; i++) {
+        [row] = await sql`select status, error, result from scan_queue where id = ${job.id}` as never;
+        if (row!.status !== "pending" && row!.status !== "running") break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(row!.status, `${row!.error}\n${log}`).toBe("completed");
+      expect(row!.result.summary.commits_scanned).toBeGreaterThan(1000);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited, log).toBe(0);
+    expect(log).toMatch(/worker stopped/);
+  }, 90_000);
+});
