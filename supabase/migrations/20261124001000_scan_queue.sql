@@ -74,6 +74,90 @@ comment on table public.scan_queue is
 comment on column public.scan_queue.attempts is 'Claims so far; the fence (p_attempt) of every write-back.';
 comment on column public.scan_queue.attempts_waived is 'Claims that do not count against max_attempts (snoozes; claims before a manual retry).';
 
+-- Running jobs per company, the count the per-company cap is checked against. Why a counter and
+-- not count(*) over the running rows: the cap must hold under concurrent claimers, and a single
+-- statement's snapshot misses claims committed while it runs. A claim locks its candidates'
+-- counter rows (in company order, so claimers cannot deadlock) and, in READ COMMITTED, reads their
+-- latest committed value: claimers of one company queue on that row for the length of one claim,
+-- those of other companies do not, and the claim is one statement (it was two, with advisory
+-- locks, before; bench/queue.ts, see claim_scan_jobs).
+-- Kept exact by claim_scan_jobs (+ granted) and by the triggers below (− every job that leaves
+-- running by any update or delete, truncate resets), so no write-back can forget it.
+create table public.scan_queue_company_running (
+  company_id uuid primary key references public.companies (id) on delete cascade,
+  running integer not null default 0 check (running >= 0)
+);
+-- Updated on every claim and every exit from running; only `running` changes, so HOT updates.
+alter table public.scan_queue_company_running set (fillfactor = 50);
+
+comment on table public.scan_queue_company_running is
+  'Running scan_queue jobs per company: the per-company cap''s counter, locked by claims. Maintained by claim_scan_jobs and triggers on scan_queue.';
+
+-- Every company with a job has a counter row (created on insert; an existing one is not locked).
+create function public.scan_queue_counter_on_insert() returns trigger
+language plpgsql security definer set search_path = ''
+as $$
+begin
+  insert into public.scan_queue_company_running (company_id)
+  select distinct n.company_id from new_rows n
+  on conflict (company_id) do nothing;
+  return null;
+end $$;
+
+-- Jobs that left running (completed, failed, snoozed, cancelled at a heartbeat, reaped, deleted by
+-- a cascade): decrement their companies' counters, locking them in company order as claims do.
+-- Statement-level with transition tables: one call per statement whatever the batch size.
+create function public.scan_queue_counter_on_exit() returns trigger
+language plpgsql security definer set search_path = ''
+as $$
+declare
+  v_companies uuid[];
+  v_counts integer[];
+begin
+  if tg_op = 'UPDATE' then
+    select array_agg(x.company_id order by x.company_id), array_agg(x.n order by x.company_id)
+      into v_companies, v_counts
+    from (select o.company_id, count(*)::integer as n
+          from old_rows o join new_rows n on n.id = o.id
+          where o.status = 'running' and n.status <> 'running'
+          group by o.company_id) x;
+  else
+    select array_agg(x.company_id order by x.company_id), array_agg(x.n order by x.company_id)
+      into v_companies, v_counts
+    from (select o.company_id, count(*)::integer as n from old_rows o where o.status = 'running'
+          group by o.company_id) x;
+  end if;
+  if v_companies is null then
+    return null;
+  end if;
+  perform 1 from public.scan_queue_company_running k
+  where k.company_id = any (v_companies) order by k.company_id for update;
+  update public.scan_queue_company_running k set running = greatest(0, k.running - x.n)
+  from unnest(v_companies, v_counts) as x (company_id, n)
+  where k.company_id = x.company_id;
+  return null;
+end $$;
+
+create function public.scan_queue_counter_on_truncate() returns trigger
+language plpgsql security definer set search_path = ''
+as $$
+begin
+  update public.scan_queue_company_running set running = 0 where running <> 0;
+  return null;
+end $$;
+
+create trigger scan_queue_counter_insert after insert on public.scan_queue
+  referencing new table as new_rows for each statement execute function public.scan_queue_counter_on_insert();
+create trigger scan_queue_counter_update after update on public.scan_queue
+  referencing old table as old_rows new table as new_rows
+  for each statement execute function public.scan_queue_counter_on_exit();
+create trigger scan_queue_counter_delete after delete on public.scan_queue
+  referencing old table as old_rows for each statement execute function public.scan_queue_counter_on_exit();
+create trigger scan_queue_counter_truncate after truncate on public.scan_queue
+  for each statement execute function public.scan_queue_counter_on_truncate();
+revoke execute on function public.scan_queue_counter_on_insert(), public.scan_queue_counter_on_exit(),
+  public.scan_queue_counter_on_truncate() from public, anon, authenticated;
+
 -- The job log a dashboard shows. Append-only; no foreign key to scan_queue on purpose: an FK check
 -- on every claim/complete event would lock the job's row again (KEY SHARE) in the hot path, and
 -- prune_scan_queue removes the events of the jobs it prunes (and of jobs removed by a cascade).
@@ -310,34 +394,33 @@ end $$;
 -- priority first, then oldest run_after; SKIP LOCKED, so concurrent claimers never wait on each
 -- other's rows; and never more running jobs per company than its max_concurrent_scans.
 --
--- The cap must hold under concurrency, which a single statement cannot do (its snapshot misses
--- claims committed while it runs). So, two statements:
---  (1) lock candidate rows, skipping companies already at their cap by this snapshot, and take
---      each candidate company's advisory lock in key order (claimers of one company queue here
---      for well under a millisecond; those of other companies do not);
---  (2) with a fresh snapshot — which sees every claim committed before we got the locks — grant
---      each company min(wanted, cap − running) and claim those, logging `claimed` events.
+-- One statement per round: lock the candidates (skipping companies at their cap by this snapshot),
+-- lock their companies' counters (scan_queue_company_running) in company order — a locked row is
+-- read at its latest committed value, so the cap holds under concurrency —, grant each company
+-- min(wanted, cap − running), claim those, add them to the counters and log `claimed` events.
 -- Candidates over the cap are unlocked at commit. When the cap cut the batch short, look again
--- (up to 3 rounds), so a job of another company waiting behind a capped company's backlog is
--- claimed in this same call. Later rounds only try the locks (they already hold some, and
--- waiting out of key order could deadlock).
+-- without those companies (up to 3 rounds), so a job of another company waiting behind a capped
+-- company's backlog is claimed in this same call. Later rounds skip counters locked by other
+-- claimers instead of waiting: they already hold some, and waiting out of order could deadlock.
 --
--- Cost (bench/queue.ts, 2 cores): ~0.35 ms more than a claim without the cap for a batch of one,
--- negligible per job for a batch of 16. A claim walks past the ready rows of capped companies,
--- ~0.5 µs each: a capped tenant's backlog of 1,000 jobs adds ~0.5 ms to every claim.
+-- Cost (bench/queue.ts, 2 cores, 32 companies): a batch of 1 went from ~0.95 ms (two statements
+-- with advisory locks and a count of the running rows) to the figure in the issue note. A claim
+-- walks past the ready rows of capped companies, ~0.5 µs each.
 create function public.claim_scan_jobs(
   p_worker_id text,
   p_lease_seconds integer default 180,
   p_scan_types text[] default null,
   p_limit integer default 10
 ) returns setof public.scan_queue
-language plpgsql volatile security definer set search_path = ''
+language plpgsql volatile security definer set search_path = '' set plan_cache_mode = force_generic_plan
 as $$
 declare
   v_now timestamptz := public.scan_queue_now();
-  v_ids uuid[];
-  v_companies uuid[];
+  v_full uuid[];
   v_claimed integer := 0;
+  v_seen integer;
+  v_rows public.scan_queue[];
+  v_refused uuid[];
   v_n integer;
 begin
   if p_worker_id is null or p_worker_id = '' then
@@ -351,61 +434,65 @@ begin
     return;
   end if;
 
+  -- Companies at their cap by this snapshot (the running rows are few: the partial index).
+  select coalesce(array_agg(r.company_id), '{}') into v_full
+  from (select q.company_id, count(*) as n from public.scan_queue q where q.status = 'running' group by q.company_id) r
+  join public.companies c on c.id = r.company_id
+  where r.n >= public.scan_queue_company_cap(c.settings);
+
   for v_round in 1..3 loop
-    -- (1) Candidates and their companies' locks.
-    with running as (
-      select q.company_id, count(*) as n from public.scan_queue q where q.status = 'running' group by q.company_id
-    ), at_cap as (
-      select r.company_id from running r join public.companies c on c.id = r.company_id
-      where r.n >= public.scan_queue_company_cap(c.settings)
-    ), candidates as (
-      select q.id, q.company_id from public.scan_queue q
+    with candidates as (
+      select q.id, q.company_id, q.priority, q.run_after from public.scan_queue q
       where q.status = 'pending' and q.run_after <= v_now
         and (p_scan_types is null or q.scan_type = any (p_scan_types))
-        and q.company_id not in (select a.company_id from at_cap a)
+        and q.company_id <> all (v_full)
       order by q.priority, q.run_after, q.id
       limit p_limit - v_claimed
       for update of q skip locked
-    ), locked as (
-      select array_agg(x.company_id) as ids
-      from (select k.company_id from (select distinct c.company_id, pg_catalog.hashtext(c.company_id::text) as key
-                                      from candidates c) k
-            where case when v_round = 1 then pg_catalog.pg_advisory_xact_lock(1935762001, k.key) is not null
-                       else pg_catalog.pg_try_advisory_xact_lock(1935762001, k.key) end
-            order by k.key) x
-    )
-    select (select array_agg(c.id) from candidates c), (select l.ids from locked l) into v_ids, v_companies;
-    exit when v_ids is null;
-
-    -- (2) Grant and claim.
-    return query
-    with wanted as (
-      select q.id, q.company_id,
-             row_number() over (partition by q.company_id order by q.priority, q.run_after, q.id) as rank
-      from public.scan_queue q where q.id = any (v_ids) and q.status = 'pending'
-    ), slots as (
-      select c.id as company_id,
-             public.scan_queue_company_cap(c.settings)
-               - (select count(*) from public.scan_queue r where r.company_id = c.id and r.status = 'running') as free
-      from public.companies c where c.id = any (v_companies)
+    ), waited as (
+      select k.company_id, greatest(0, public.scan_queue_company_cap(c.settings) - k.running) as free
+      from public.scan_queue_company_running k join public.companies c on c.id = k.company_id
+      where v_round = 1 and k.company_id = any (array(select d.company_id from candidates d))
+      order by k.company_id
+      for update of k
+    ), skipped as (
+      select k.company_id, greatest(0, public.scan_queue_company_cap(c.settings) - k.running) as free
+      from public.scan_queue_company_running k join public.companies c on c.id = k.company_id
+      where v_round > 1 and k.company_id = any (array(select d.company_id from candidates d))
+      order by k.company_id
+      for update of k skip locked
+    ), counters as (
+      select * from waited union all select * from skipped
+    ), ranked as (
+      select d.id, d.company_id, coalesce(k.free, 0) as free,
+             row_number() over (partition by d.company_id order by d.priority, d.run_after, d.id) as rank
+      from candidates d left join counters k on k.company_id = d.company_id
     ), claimed as (
       update public.scan_queue q
       set status = 'running', attempts = q.attempts + 1, worker_id = p_worker_id, lease_seconds = p_lease_seconds,
           lease_expires_at = v_now + pg_catalog.make_interval(secs => p_lease_seconds), started_at = v_now,
           heartbeat_at = v_now, progress = 0, progress_message = null
-      from wanted w join slots s on s.company_id = w.company_id
-      where q.id = w.id and w.rank <= s.free
+      where q.id = any (array(select r.id from ranked r where r.rank <= r.free))
       returning q.*
+    ), counted as (
+      update public.scan_queue_company_running k
+      set running = k.running + (select count(*)::integer from claimed c where c.company_id = k.company_id)
+      where k.company_id = any (array(select c.company_id from claimed c))
     ), logged as (
       insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, created_at)
       select c.id, c.company_id, 'claimed', c.attempts, c.worker_id, v_now from claimed c
     )
-    select c.* from claimed c order by c.priority, c.run_after, c.id;
-    get diagnostics v_n = row_count;
+    select (select count(*)::integer from candidates),
+           (select array_agg(c order by c.priority, c.run_after, c.id) from claimed c),
+           (select array_agg(distinct r.company_id) from ranked r where r.rank > r.free)
+      into v_seen, v_rows, v_refused;
+    exit when v_seen = 0;
+    return query select * from unnest(v_rows);
+    v_n := coalesce(pg_catalog.cardinality(v_rows), 0);
     v_claimed := v_claimed + v_n;
-
     -- Every candidate granted: the queue had no more than we took, or the batch is full.
-    exit when v_n = pg_catalog.cardinality(v_ids) or v_claimed >= p_limit;
+    exit when v_n = v_seen or v_claimed >= p_limit;
+    v_full := v_full || v_refused;
   end loop;
 end $$;
 
@@ -811,9 +898,10 @@ create policy scan_job_events_member_read on public.scan_job_events for select t
   using (company_id = public.current_company_id());
 
 -- Supabase's default privileges granted everything to the API roles: take it back.
-revoke all on public.scan_queue, public.scan_job_events from anon, authenticated;
+alter table public.scan_queue_company_running enable row level security;
+revoke all on public.scan_queue, public.scan_job_events, public.scan_queue_company_running from anon, authenticated;
 grant select on public.scan_queue, public.scan_job_events to authenticated;
-grant all on public.scan_queue, public.scan_job_events to service_role;
+grant all on public.scan_queue, public.scan_job_events, public.scan_queue_company_running to service_role;
 
 revoke execute on function
   public.enqueue_scan(uuid, uuid, text, integer, timestamptz, jsonb, text, integer),

@@ -3,10 +3,16 @@
  * supabase/migrations/20261124001000_scan_queue.sql, with named arguments, over the core's `Db`.
  * No SQL lives anywhere else; the functions are the API (ARCHITECTURE.md, "Layers").
  *
- * Parameters are sent as text with explicit casts (`$1::text::uuid`) and arguments are passed by name
- * (`p_x => $1::type`), leaving out the ones the caller did not give so the SQL defaults apply:
- * that works the same over postgres.js with or without prepared statements (Supabase's
- * transaction pooler needs `prepare: false`).
+ * Arguments are passed by name (`p_x => E'…'::type`), leaving out the ones the caller did not give
+ * so the SQL defaults apply, and travel as quoted literals inside the statement, not as bind
+ * parameters. Why: `sql.unsafe(text, params)` in postgres.js does not prepare (prepare: false is
+ * its default for unsafe, and Supabase's transaction pooler needs it anyway), and an unprepared
+ * statement with parameters costs two round trips — Parse/Describe/Sync, wait, then
+ * Bind/Execute/Sync. A statement without parameters goes out as one simple Query message: one
+ * round trip. Measured with 1 no-op worker (bench/queue.ts): see the issue note. Quoting is
+ * `E'…'` with backslashes and quotes doubled, which reads the same whatever
+ * standard_conforming_strings says; a NUL (which Postgres text cannot hold) is refused before
+ * it could cut the statement short.
  */
 import type { Db } from "../db.ts";
 import type {
@@ -61,26 +67,33 @@ export function textArrayLiteral(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/["\\]/g, "\\$&")}"`).join(",")}}`;
 }
 
-function param(value: unknown, cast: string): unknown {
-  if (value === null) return null;
-  if (value instanceof Date) return value.toISOString();
-  if (cast === "jsonb") return JSON.stringify(value);
-  if (cast === "text[]") return textArrayLiteral(value as string[]);
-  return typeof value === "string" ? value : String(value);
+/** A Postgres string literal that reads back as exactly `s`, whatever standard_conforming_strings is. */
+export function sqlLiteral(s: string): string {
+  if (s.includes("\0")) {
+    throw new ScanQueueProtocolError("a scan queue argument contains a NUL character, which Postgres text cannot store: remove it");
+  }
+  return `E'${s.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 }
 
-/** `schema.fn(p_a => $1::t, …)` for the given args, leaving out undefined ones. */
-function callText(fn: string, args: readonly Arg[]): { text: string; params: unknown[] } {
+function literal(value: unknown, cast: string): string {
+  if (value === null) return `null::${cast}`;
+  let text: string;
+  if (value instanceof Date) text = value.toISOString();
+  else if (cast === "jsonb") text = JSON.stringify(value);
+  else if (cast === "text[]") text = textArrayLiteral(value as string[]);
+  else text = typeof value === "string" ? value : String(value);
+  return `${sqlLiteral(text)}::${cast}`;
+}
+
+/** `schema.fn(p_a => E'…'::t, …)` for the given args, leaving out undefined ones. */
+function callText(fn: string, args: readonly Arg[]): string {
   const parts: string[] = [];
-  const params: unknown[] = [];
   for (const [name, value, cast] of args) {
     if (value === undefined) continue;
-    params.push(param(value, cast));
-    // Every value travels as text and Postgres casts it: postgres.js would otherwise apply its own
-    // encoder for the described type (JSON-encoding a JSON string again, turning "true" into 'f').
-    parts.push(`${name} => $${params.length}::text::${cast}`);
+    // Every value is a text literal that Postgres casts: no driver-side encoding can change it.
+    parts.push(`${name} => ${literal(value, cast)}`);
   }
-  return { text: `public.${fn}(${parts.join(", ")})`, params };
+  return `public.${fn}(${parts.join(", ")})`;
 }
 
 type Row = Record<string, unknown>;
@@ -184,8 +197,7 @@ export class ScanQueue {
   constructor(private readonly db: Db) {}
 
   private async rows(fn: string, args: readonly Arg[], where = ""): Promise<Row[]> {
-    const { text, params } = callText(fn, args);
-    return await this.db.query<Row>(`select * from ${text} r${where}`, params);
+    return await this.db.query<Row>(`select * from ${callText(fn, args)} r${where}`);
   }
 
   /** `enqueue_scan`: the new job, or the live job that already holds its dedupe key. */
@@ -311,11 +323,11 @@ export class ScanQueue {
 
   /** `scan_queue_stats`: counts by status and type, oldest ready job, jobs running past the SLA. */
   async stats(args: { companyId?: string; slaSeconds?: number } = {}): Promise<ScanQueueStats> {
-    const { text, params } = callText("scan_queue_stats", [
+    const text = callText("scan_queue_stats", [
       ["p_company_id", args.companyId, "uuid"],
       ["p_sla", args.slaSeconds === undefined ? undefined : `${args.slaSeconds} seconds`, "interval"],
     ]);
-    const [r] = await this.db.query<{ stats: unknown }>(`select ${text} as stats`, params);
+    const [r] = await this.db.query<{ stats: unknown }>(`select ${text} as stats`);
     return toStats(r.stats);
   }
 }
