@@ -31,6 +31,8 @@ import { WorkerLoop } from "../supabase/functions/_shared/queue/worker-loop.ts";
 
 const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 3000);
 const WORKERS = [1, 4, 16] as const;
+// For experiments: BENCH_QUEUE_WORKERS=1,4 runs only those (the JSON line then lacks the others).
+const RUN_WORKERS = process.env.BENCH_QUEUE_WORKERS ? WORKERS.filter((w) => process.env.BENCH_QUEUE_WORKERS!.split(",").includes(String(w))) : WORKERS;
 const COMPANIES = 32;
 // For experiments: BENCH_QUEUE_ONLY=codeguard (or graphile, pgboss) runs one system.
 const ONLY = process.env.BENCH_QUEUE_ONLY;
@@ -71,7 +73,7 @@ try {
     insert into public.companies (name) select 'bench ' || g from generate_series(1, ${COMPANIES}) g returning id`;
   const codeguard: Record<string, number> = {};
   const claimP99: Record<string, number> = {};
-  for (const workers of WORKERS.filter(() => wanted("codeguard"))) {
+  for (const workers of RUN_WORKERS.filter(() => wanted("codeguard"))) {
     await sql`truncate public.scan_queue, public.scan_job_events`;
     await sql.unsafe("vacuum analyze public.companies, public.scan_queue, public.scan_job_events");
     const jobs = Array.from({ length: JOBS }, (_, i) => ({
@@ -104,14 +106,14 @@ try {
     await pool.end();
     codeguard[workers] = round(JOBS / seconds);
     claimP99[workers] = Number(p99(claims).toFixed(2));
-    log(`codeguard  workers=${workers}: ${codeguard[workers]} jobs/s, ${claims.length} claims, p99 ${claimP99[workers]} ms`);
+    log(`codeguard  workers=${workers}: ${codeguard[workers]} jobs/s, ${claims.length} claims, mean ${(claims.reduce((a, b) => a + b, 0) / claims.length).toFixed(2)} ms, p99 ${claimP99[workers]} ms`);
   }
 
   // ---- graphile-worker
   const graphile: Record<string, number> = {};
   const utils = await makeWorkerUtils({ connectionString: url, logger: silentGraphileLogger });
   await utils.migrate();
-  for (const workers of WORKERS.filter(() => wanted("graphile"))) {
+  for (const workers of RUN_WORKERS.filter(() => wanted("graphile"))) {
     await sql.unsafe("vacuum analyze graphile_worker._private_jobs");
     for (let i = 0; i < JOBS; i += 1000) {
       await utils.addJobs(Array.from({ length: Math.min(1000, JOBS - i) }, () => ({ identifier: "noop", payload: {} })));
@@ -143,7 +145,7 @@ try {
   const boss = new PgBoss({ connectionString: url, max: 20 });
   boss.on("error", (e) => log(`pg-boss error: ${e.message}`));
   await boss.start();
-  for (const workers of WORKERS.filter(() => wanted("pgboss"))) {
+  for (const workers of RUN_WORKERS.filter(() => wanted("pgboss"))) {
     const queueName = `noop_${workers}`;
     await boss.createQueue(queueName);
     for (let i = 0; i < JOBS; i += 1000) {

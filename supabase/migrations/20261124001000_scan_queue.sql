@@ -412,7 +412,8 @@ create function public.claim_scan_jobs(
   p_scan_types text[] default null,
   p_limit integer default 10
 ) returns setof public.scan_queue
-language plpgsql volatile security definer set search_path = '' set plan_cache_mode = force_generic_plan
+language plpgsql volatile security definer set search_path = ''
+  set plan_cache_mode = force_generic_plan set enable_seqscan = off set enable_bitmapscan = off set enable_sort = off
 as $$
 declare
   v_now timestamptz := public.scan_queue_now();
