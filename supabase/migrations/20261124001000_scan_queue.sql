@@ -81,8 +81,8 @@ comment on column public.scan_queue.attempts_waived is 'Claims that do not count
 -- latest committed value: claimers of one company queue on that row for the length of one claim,
 -- those of other companies do not, and the claim is one statement (it was two, with advisory
 -- locks, before; bench/queue.ts, see claim_scan_jobs).
--- Kept exact by claim_scan_jobs (+ granted) and by the triggers below (− every job that leaves
--- running by any update or delete, truncate resets), so no write-back can forget it.
+-- Kept exact by claim_scan_jobs (+ granted), scan_queue_release_running (− every job that leaves
+-- running) and the triggers below (insert creates the row, delete of running rows, truncate resets).
 create table public.scan_queue_company_running (
   company_id uuid primary key references public.companies (id) on delete cascade,
   running integer not null default 0 check (running >= 0)
@@ -104,37 +104,34 @@ begin
   return null;
 end $$;
 
--- Jobs that left running (completed, failed, snoozed, cancelled at a heartbeat, reaped, deleted by
--- a cascade): decrement their companies' counters, locking them in company order as claims do.
--- Statement-level with transition tables: one call per statement whatever the batch size.
-create function public.scan_queue_counter_on_exit() returns trigger
-language plpgsql security definer set search_path = ''
+-- Jobs that left running: decrement their companies' counters, locking them in company order as
+-- claims do (p_company_ids holds one element per job, repeats included). Every function that moves
+-- a job out of running calls it in the same transaction: complete_scan_job(s), fail_scan_job,
+-- snooze_scan_job, heartbeat_scan_job (cancelled), reap_expired_scan_jobs; deletes of running
+-- rows (cascades) go through the trigger below. Why not one AFTER UPDATE trigger for all of them:
+-- a statement-level trigger with transition tables cost ~0.1 ms per statement (its queries are
+-- planned at every call), on every claim and completion too — a fifth of a no-op job's database time.
+create function public.scan_queue_release_running(p_company_ids uuid[]) returns void
+language plpgsql volatile security definer set search_path = '' set plan_cache_mode = force_generic_plan
 as $$
-declare
-  v_companies uuid[];
-  v_counts integer[];
 begin
-  if tg_op = 'UPDATE' then
-    select array_agg(x.company_id order by x.company_id), array_agg(x.n order by x.company_id)
-      into v_companies, v_counts
-    from (select o.company_id, count(*)::integer as n
-          from old_rows o join new_rows n on n.id = o.id
-          where o.status = 'running' and n.status <> 'running'
-          group by o.company_id) x;
-  else
-    select array_agg(x.company_id order by x.company_id), array_agg(x.n order by x.company_id)
-      into v_companies, v_counts
-    from (select o.company_id, count(*)::integer as n from old_rows o where o.status = 'running'
-          group by o.company_id) x;
-  end if;
-  if v_companies is null then
-    return null;
+  if p_company_ids is null or pg_catalog.cardinality(p_company_ids) = 0 then
+    return;
   end if;
   perform 1 from public.scan_queue_company_running k
-  where k.company_id = any (v_companies) order by k.company_id for update;
+  where k.company_id = any (p_company_ids) order by k.company_id for update;
   update public.scan_queue_company_running k set running = greatest(0, k.running - x.n)
-  from unnest(v_companies, v_counts) as x (company_id, n)
+  from (select u.company_id, count(*)::integer as n from unnest(p_company_ids) as u (company_id) group by u.company_id) x
   where k.company_id = x.company_id;
+end $$;
+
+-- Running jobs deleted (a company's or repository's cascade): their counters go down too.
+create function public.scan_queue_counter_on_delete() returns trigger
+language plpgsql security definer set search_path = ''
+as $$
+begin
+  perform public.scan_queue_release_running(
+    (select array_agg(o.company_id) from old_rows o where o.status = 'running'));
   return null;
 end $$;
 
@@ -148,15 +145,12 @@ end $$;
 
 create trigger scan_queue_counter_insert after insert on public.scan_queue
   referencing new table as new_rows for each statement execute function public.scan_queue_counter_on_insert();
-create trigger scan_queue_counter_update after update on public.scan_queue
-  referencing old table as old_rows new table as new_rows
-  for each statement execute function public.scan_queue_counter_on_exit();
 create trigger scan_queue_counter_delete after delete on public.scan_queue
-  referencing old table as old_rows for each statement execute function public.scan_queue_counter_on_exit();
+  referencing old table as old_rows for each statement execute function public.scan_queue_counter_on_delete();
 create trigger scan_queue_counter_truncate after truncate on public.scan_queue
   for each statement execute function public.scan_queue_counter_on_truncate();
-revoke execute on function public.scan_queue_counter_on_insert(), public.scan_queue_counter_on_exit(),
-  public.scan_queue_counter_on_truncate() from public, anon, authenticated;
+revoke execute on function public.scan_queue_counter_on_insert(), public.scan_queue_counter_on_delete(),
+  public.scan_queue_counter_on_truncate(), public.scan_queue_release_running(uuid[]) from public, anon, authenticated;
 
 -- The job log a dashboard shows. Append-only; no foreign key to scan_queue on purpose: an FK check
 -- on every claim/complete event would lock the job's row again (KEY SHARE) in the hot path, and
@@ -546,6 +540,7 @@ begin
             pg_catalog.jsonb_build_object('progress', v_job.progress), v_now);
   end if;
   if v_job.status = 'cancelled' then
+    perform public.scan_queue_release_running(array[v_job.company_id]);
     insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, created_at)
     values (v_job.id, v_job.company_id, 'cancelled', v_job.attempts, v_job.worker_id,
             'cancelled at the worker''s heartbeat', v_now);
@@ -575,6 +570,9 @@ begin
   ), logged as (
     insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, created_at)
     select d.id, d.company_id, 'completed', d.attempts, d.worker_id, v_now from done d
+  ), released as ( -- one company's counter: no lock order to keep
+    update public.scan_queue_company_running k set running = greatest(0, k.running - 1)
+    where k.company_id = (select d.company_id from done d)
   )
   select * into v_job from done;
   if v_job.id is null then
@@ -591,10 +589,12 @@ end $$;
 create function public.complete_scan_jobs(p_jobs jsonb)
 returns setof public.scan_job_write
 language plpgsql volatile security definer set search_path = ''
+  set plan_cache_mode = force_generic_plan set enable_seqscan = off
 as $$
 declare
   v_now timestamptz := public.scan_queue_now();
   v_done uuid[];
+  v_companies uuid[];
   v_refused record;
 begin
   if p_jobs is null or pg_catalog.jsonb_typeof(p_jobs) <> 'array' then
@@ -609,13 +609,15 @@ begin
     set status = 'completed', completed_at = v_now, result = i.result, progress = 100, lease_expires_at = null,
         error = null
     from input i
-    where q.id = i.job_id and q.attempts = i.attempt and q.status = 'running'
+    where q.id = any (array(select i2.job_id from input i2)) -- a primary-key lookup whatever the statistics say
+      and q.id = i.job_id and q.attempts = i.attempt and q.status = 'running'
     returning q.*
   ), logged as (
     insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, created_at)
     select d.id, d.company_id, 'completed', d.attempts, d.worker_id, v_now from done d
   )
-  select array_agg(d.id) into v_done from done d;
+  select array_agg(d.id), array_agg(d.company_id) into v_done, v_companies from done d;
+  perform public.scan_queue_release_running(v_companies);
 
   return query
   select a.* from public.scan_queue q, lateral public.scan_queue_accepted(q) a where q.id = any (v_done);
@@ -663,6 +665,7 @@ begin
   if not found then
     return public.scan_queue_refusal(p_job_id, p_attempt, 'fail');
   end if;
+  perform public.scan_queue_release_running(array[v_job.company_id]);
   insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, data, created_at)
   values (v_job.id, v_job.company_id, 'failed', v_job.attempts, v_job.worker_id, v_job.error,
           pg_catalog.jsonb_build_object('retryable', coalesce(p_retryable, true), 'next_status', v_job.status,
@@ -703,6 +706,7 @@ begin
   if not found then
     return public.scan_queue_refusal(p_job_id, p_attempt, 'snooze');
   end if;
+  perform public.scan_queue_release_running(array[v_job.company_id]);
   insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, data, created_at)
   values (v_job.id, v_job.company_id, case when v_job.status = 'cancelled' then 'cancelled' else 'snoozed' end,
           v_job.attempts, v_job.worker_id, p_reason, pg_catalog.jsonb_build_object('until', v_job.run_after), v_now);
@@ -786,8 +790,11 @@ language plpgsql volatile security definer set search_path = ''
 as $$
 declare
   v_now timestamptz := public.scan_queue_now();
+  v_requeued integer;
+  v_dead integer;
+  v_cancelled integer;
+  v_companies uuid[];
 begin
-  return query
   with expired as (
     select q.id from public.scan_queue q
     where q.status = 'running' and q.lease_expires_at < v_now
@@ -813,11 +820,15 @@ begin
   )
   select (count(*) filter (where r.status = 'pending'))::integer,
          (count(*) filter (where r.status = 'dead'))::integer,
-         (count(*) filter (where r.status = 'cancelled'))::integer
+         (count(*) filter (where r.status = 'cancelled'))::integer,
+         array_agg(r.company_id)
+    into v_requeued, v_dead, v_cancelled, v_companies
   from reaped r;
-  if found then
+  perform public.scan_queue_release_running(v_companies);
+  if v_companies is not null then
     perform pg_catalog.pg_notify('scan_queue_jobs', '');
   end if;
+  return query select v_requeued, v_dead, v_cancelled;
 end $$;
 
 -- Deletes finished jobs past their retention, and their events: completed and cancelled after
