@@ -16,7 +16,8 @@
 // A run's clock stops when the database shows every job finished.
 //
 // CodeGuard's jobs are spread over 32 companies with the default cap of 2 running scans each, so
-// the claim pays for its per-company cap exactly as in production. Env: BENCH_QUEUE_JOBS (3000).
+// the claim pays for its per-company cap exactly as in production. Env: BENCH_QUEUE_JOBS (5000, the
+// size of the drain test; the whole run takes ~1.5 min, most of it pg-boss at 1 worker).
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,7 +30,7 @@ import { dbFromPostgresJs } from "../supabase/functions/_shared/db.ts";
 import { ScanQueue } from "../supabase/functions/_shared/queue/client.ts";
 import { WorkerLoop } from "../supabase/functions/_shared/queue/worker-loop.ts";
 
-const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 3000);
+const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 5000);
 const WORKERS = [1, 4, 16] as const;
 // For experiments: BENCH_QUEUE_WORKERS=1,4 runs only those (the JSON line then lacks the others).
 const RUN_WORKERS = process.env.BENCH_QUEUE_WORKERS ? WORKERS.filter((w) => process.env.BENCH_QUEUE_WORKERS!.split(",").includes(String(w))) : WORKERS;

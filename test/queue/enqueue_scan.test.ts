@@ -6,6 +6,18 @@ import { createCompany, createRepository } from "./fixtures.ts";
 const tdb = useTestDatabase();
 
 describe("enqueue_scan", () => {
+  it("stores quotes, backslashes and other text in its arguments exactly as given", async () => {
+    const company = await createCompany(tdb.current.sql);
+    const queue = new ScanQueue(tdb.current.db);
+    const tricky = `it's \\ a "key"'); drop table public.scan_queue; -- \u00e9 \n`;
+    const job = await queue.enqueue({ companyId: company, scanType: "quoting", dedupeKey: tricky, payload: { note: tricky, list: ["'", "\\"] } });
+    expect(job.dedupeKey).toBe(tricky);
+    expect(job.payload).toEqual({ note: tricky, list: ["'", "\\"] });
+    const claimed = await queue.claimNext({ workerId: tricky, scanTypes: ["quoting"] });
+    expect(claimed?.workerId).toBe(tricky);
+    await expect(queue.enqueue({ companyId: company, scanType: "quoting", dedupeKey: "nul\u0000" })).rejects.toThrow(/NUL/);
+  });
+
   it("answers the live job instead of a duplicate for the same repository and scan type", async () => {
     const { sql } = tdb.current;
     const company = await createCompany(sql);
