@@ -28,9 +28,10 @@ describe("codeguard worker", () => {
       for (let i = 0; i < 400 && !log.includes("worker started"); i++) await new Promise((r) => setTimeout(r, 25));
       expect(log, log).toContain('"scanTypes":["full_scan","incremental_scan","pr_analysis"]');
       const [job] = await sql`select id from public.enqueue_scan(p_company_id => ${company.id}, p_repository_id => ${repo.id}, p_scan_type => 'full_scan')`;
-      let row: { status: string; error: string | null; result: { summary: { commits_scanned: number } } } | undefined;
+      type JobRow = { status: string; error: string | null; result: { summary: { commits_scanned: number } } };
+      let row: JobRow | undefined;
       for (let i = 0; i < 1200; i++) {
-        [row] = await sql`select status, error, result from scan_queue where id = ${job.id}` as never;
+        [row] = await sql<JobRow[]>`select status, error, result from scan_queue where id = ${job.id}`;
         if (row!.status !== "pending" && row!.status !== "running") break;
         await new Promise((r) => setTimeout(r, 50));
       }
