@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
 import { LIZARD, useLocalGitHub } from "../github/local-github.ts";
+import { finishedJob } from "./finished-job.ts";
 
 const gh = useLocalGitHub();
 const t = useTestDatabase();
@@ -28,15 +29,9 @@ describe("codeguard worker", () => {
       for (let i = 0; i < 400 && !log.includes("worker started"); i++) await new Promise((r) => setTimeout(r, 25));
       expect(log, log).toContain('"scanTypes":["full_scan","incremental_scan","pr_analysis"]');
       const [job] = await sql`select id from public.enqueue_scan(p_company_id => ${company.id}, p_repository_id => ${repo.id}, p_scan_type => 'full_scan')`;
-      type JobRow = { status: string; error: string | null; result: { summary: { commits_scanned: number } } };
-      let row: JobRow | undefined;
-      for (let i = 0; i < 1200; i++) {
-        [row] = await sql<JobRow[]>`select status, error, result from scan_queue where id = ${job.id}`;
-        if (row!.status !== "pending" && row!.status !== "running") break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(row!.status, `${row!.error}\n${log}`).toBe("completed");
-      expect(row!.result.summary.commits_scanned).toBeGreaterThan(1000);
+      const row = await finishedJob(sql, job.id);
+      expect(row.status, `${row.error}\n${log}`).toBe("completed");
+      expect(row.result.summary.commits_scanned).toBeGreaterThan(1000);
     } finally {
       child.kill("SIGTERM");
     }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repositoryFromDataSet } from "../../src/local/github/dataset.ts";
 import { signJwt } from "../../src/local/jwt.ts";
 import { useLocalStack } from "../harness/stack.ts";
+import { finishedJob } from "./finished-job.ts";
 
 const stack = useLocalStack({ localGitHub: () => [repositoryFromDataSet("terryyin__lizard.jsonl", { defaultBranch: "master" })] });
 let sql: postgres.Sql;
@@ -17,23 +18,14 @@ afterAll(async () => sql?.end());
 const call = (body: string, method = "POST", auth = stack.current.keys.serviceRoleKey) =>
   fetch(`${stack.current.functionsUrl}/scan-repository`, { method, body: method === "POST" ? body : undefined, headers: { authorization: `Bearer ${auth}` } });
 
-async function waitForJob(id: string, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const [row] = await sql`select status, worker_id, error, result from scan_queue where id = ${id}`;
-    if (!["pending", "running"].includes(row.status) || Date.now() > deadline) return row;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("the scan-repository function", () => {
   it("is woken by an enqueue through pg_net and completes the scan", async () => {
     const [company] = await sql`insert into companies (name, settings) values ('Lizard fans', '{"lookback_days": 7300}') returning id`;
     const [repo] = await sql`insert into repositories (company_id, full_name, default_branch) values (${company.id}, 'terryyin/lizard', 'master') returning id`;
     await sql`select public.set_github_token(${company.id}, 'ghp_test')`;
     const [job] = await sql`select id from public.enqueue_scan(p_company_id => ${company.id}, p_repository_id => ${repo.id}, p_scan_type => 'full_scan')`;
-    const row = await waitForJob(job.id);
-    expect(row.status, row.error).toBe("completed");
+    const row = await finishedJob(sql, job.id);
+    expect(row.status, row.error ?? "").toBe("completed");
     expect(row.worker_id).toMatch(/^edge-/);
     expect(row.result.summary.commits_scanned).toBeGreaterThan(1000);
     expect(row.result.summary.per_agent.cursor.lines).toBeGreaterThan(0);
