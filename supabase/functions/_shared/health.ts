@@ -12,11 +12,22 @@ export interface ScheduleHealth {
   last_run_at: string | null;
 }
 
+export interface QueueHealth {
+  ready: number;
+  oldest_ready_seconds: number | null;
+  expired_leases: number;
+  running_past_sla: number;
+}
+
+/** A ready job older than this means nobody is claiming: workers are not being woken. */
+export const STALE_READY_SECONDS = 300;
+
 export interface HealthReport {
   status: "ok" | "degraded" | "down";
   database: { reachable: boolean; error?: string };
   migrations: { applied: number; latest: string | null };
   schedules: ScheduleHealth[];
+  queue: QueueHealth | null;
   problems: string[];
   checked_at: string;
 }
@@ -27,6 +38,7 @@ export async function checkHealth(db: Db, now: () => Date = () => new Date()): P
     database: { reachable: true },
     migrations: { applied: 0, latest: null },
     schedules: [],
+    queue: null,
     problems: [],
     checked_at: now().toISOString(),
   };
@@ -62,6 +74,33 @@ export async function checkHealth(db: Db, now: () => Date = () => new Date()): P
     }
   } catch (e) {
     report.problems.push(`schedules unreadable: ${(e as Error).message}`);
+  }
+  try {
+    // The scan workers are called through pg_net with these (see README, "Deploying to Supabase").
+    const [vault] = await db.query<{ missing: string[] }>(
+      `select coalesce(array_agg(n), '{}') as missing from unnest(array['project_url', 'service_role_key']) n
+        where not exists (select 1 from vault.decrypted_secrets s where s.name = n)`,
+    );
+    if (vault.missing.length > 0) {
+      report.problems.push(`Vault lacks ${vault.missing.join(" and ")}: pg_cron cannot wake the scan workers (see README, "Deploying to Supabase")`);
+    }
+    const [{ stats }] = await db.query<{ stats: QueueHealth & { running_past_sla: unknown[]; sla_seconds: number } }>(
+      `select public.scan_queue_stats() as stats`,
+    );
+    report.queue = {
+      ready: stats.ready,
+      oldest_ready_seconds: stats.oldest_ready_seconds,
+      expired_leases: stats.expired_leases,
+      running_past_sla: stats.running_past_sla.length,
+    };
+    if (report.queue.running_past_sla > 0) {
+      report.problems.push(`${report.queue.running_past_sla} scan job(s) running past their ${stats.sla_seconds / 60}-minute SLA`);
+    }
+    if ((report.queue.oldest_ready_seconds ?? 0) > STALE_READY_SECONDS) {
+      report.problems.push(`the oldest ready scan job has waited ${Math.round(report.queue.oldest_ready_seconds!)} s: workers are not claiming (is codeguard-dispatch-scan-workers running?)`);
+    }
+  } catch (e) {
+    report.problems.push(`queue unreadable: ${(e as Error).message}`);
   }
   if (report.problems.length > 0) report.status = "degraded";
   return report;
