@@ -3,9 +3,8 @@
 // function registers. GITHUB_API_URL points them at GitHub Enterprise Server (or a local GitHub).
 import type { Db } from "../../supabase/functions/_shared/db.ts";
 import type { ScanProcessor } from "../../supabase/functions/_shared/queue/worker-loop.ts";
-import { REPOSITORY_SCAN_TYPES, repositoryScanProcessor } from "../../supabase/functions/_shared/repository-scan.ts";
+import { repositoryScanProcessors } from "../../supabase/functions/_shared/repository-scan.ts";
 
 export function scanProcessors(db: Db, env: Record<string, string | undefined> = process.env): Record<string, ScanProcessor> {
-  const processor = repositoryScanProcessor({ db, githubBaseUrl: env.GITHUB_API_URL || undefined });
-  return Object.fromEntries(REPOSITORY_SCAN_TYPES.map((type) => [type, processor]));
+  return repositoryScanProcessors({ db, githubBaseUrl: env.GITHUB_API_URL || undefined });
 }

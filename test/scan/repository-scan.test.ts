@@ -2,7 +2,7 @@
 // client against the local GitHub (real HTTP, GitHub's schema), detection, and Vault for the token.
 import { beforeEach, describe, expect, it } from "vitest";
 import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
-import { REPOSITORY_SCAN_TYPES, repositoryScanProcessor } from "../../supabase/functions/_shared/repository-scan.ts";
+import { repositoryScanProcessors } from "../../supabase/functions/_shared/repository-scan.ts";
 import type { ScanSummary } from "../../supabase/functions/_shared/scan-summary.ts";
 import { useTestDatabase } from "../harness/db.ts";
 import { useLocalGitHub } from "../github/local-github.ts";
@@ -24,11 +24,10 @@ async function tenant(name: string) {
 
 function worker() {
   const queue = new ScanQueue(t.current.db);
-  const processor = repositoryScanProcessor({ db: t.current.db, githubBaseUrl: gh.current.url });
   const loop = new WorkerLoop({
     queue,
     workerId: "test-worker",
-    processors: Object.fromEntries(REPOSITORY_SCAN_TYPES.map((type) => [type, processor])),
+    processors: repositoryScanProcessors({ db: t.current.db, githubBaseUrl: gh.current.url }),
   });
   return { queue, loop };
 }

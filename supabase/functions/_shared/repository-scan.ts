@@ -34,6 +34,12 @@ interface RepositoryRow {
   lookback_days: number | null;
 }
 
+/** The processor registered under every repository scan type, as a WorkerLoop wants them. */
+export function repositoryScanProcessors(deps: RepositoryScanDeps): Record<string, ScanProcessor> {
+  const processor = repositoryScanProcessor(deps);
+  return Object.fromEntries(REPOSITORY_SCAN_TYPES.map((type) => [type, processor]));
+}
+
 export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor {
   const now = deps.now ?? (() => Date.now());
   return async (ctx: ScanJobContext) => {

@@ -6,7 +6,7 @@
  */
 import type { Db } from "./db.ts";
 import { ScanQueue, WorkerLoop, type QueueLog, type WorkerReport } from "./queue/mod.ts";
-import { REPOSITORY_SCAN_TYPES, repositoryScanProcessor } from "./repository-scan.ts";
+import { REPOSITORY_SCAN_TYPES, repositoryScanProcessors } from "./repository-scan.ts";
 
 /**
  * 150 s is the free plan's wall clock: stop claiming 30 s before and let jobs checkpoint by then.
@@ -24,7 +24,6 @@ export interface ScanWorkerDeps {
 }
 
 export function scanWorkerLoop(deps: ScanWorkerDeps, workerId: string): WorkerLoop {
-  const processor = repositoryScanProcessor({ db: deps.db, githubBaseUrl: deps.githubBaseUrl });
   return new WorkerLoop({
     queue: new ScanQueue(deps.db),
     workerId,
@@ -32,7 +31,7 @@ export function scanWorkerLoop(deps: ScanWorkerDeps, workerId: string): WorkerLo
     leaseSeconds: 180,
     // Only the types this function can process: the others wait for their own workers.
     scanTypes: REPOSITORY_SCAN_TYPES,
-    processors: Object.fromEntries(REPOSITORY_SCAN_TYPES.map((type) => [type, processor])),
+    processors: repositoryScanProcessors({ db: deps.db, githubBaseUrl: deps.githubBaseUrl }),
     log: deps.log,
   });
 }
