@@ -239,21 +239,31 @@ const PRECISION_MARGIN = 0.05;
 /** Threshold meaning "flag nothing" (abstain). */
 const ABSTAIN = 1.01;
 
+/**
+ * Mean and standard deviation of every feature column but the intercept (column 0, left at 0 and
+ * 1); `floorSd` decides what a too-small deviation becomes.
+ */
+function columnStats(ex: Example[], floorSd: (sd: number) => number): { mean: number[]; sd: number[] } {
+  const mean = new Array(FEATURE_COUNT).fill(0);
+  const sd = new Array(FEATURE_COUNT).fill(1);
+  for (let k = 1; k < FEATURE_COUNT; k++) {
+    let t = 0;
+    for (const e of ex) t += e.x[k];
+    mean[k] = t / ex.length;
+    let v = 0;
+    for (const e of ex) v += (e.x[k] - mean[k]) ** 2;
+    sd[k] = floorSd(Math.sqrt(v / ex.length));
+  }
+  return { mean, sd };
+}
+
 /** L2-regularised logistic regression by full-batch gradient descent on standardised features. */
 function train(perRepo: Example[][], names: string[]): SuspectedModel {
   const ex = perRepo.flat();
   const used = robustFeatures(perRepo);
   const d = FEATURE_COUNT;
-  const mean = new Array(d).fill(0);
-  const scale = new Array(d).fill(1);
-  for (let k = 1; k < d; k++) {
-    let s = 0;
-    for (const e of ex) s += e.x[k];
-    mean[k] = s / ex.length;
-    let v = 0;
-    for (const e of ex) v += (e.x[k] - mean[k]) ** 2;
-    scale[k] = Math.sqrt(v / ex.length) || 1;
-  }
+  // A constant feature keeps scale 1 (it is then a second intercept, which the L2 term handles).
+  const { mean, sd: scale } = columnStats(ex, (sd) => sd || 1);
   const z = ex.map((e) => {
     const v = new Float64Array(d);
     v[0] = 1;
@@ -331,19 +341,7 @@ function trainWithTransferCheck(perRepo: Example[][], names: string[]): { model:
  */
 function relative(ex: Example[], by: "repo" | "author"): Example[] {
   const era = FEATURE_NAMES.indexOf("agent_era");
-  const stats = (p: Example[]) => {
-    const mean = new Array(FEATURE_COUNT).fill(0);
-    const sd = new Array(FEATURE_COUNT).fill(1);
-    for (let k = 1; k < FEATURE_COUNT; k++) {
-      let t = 0;
-      for (const e of p) t += e.x[k];
-      mean[k] = t / p.length;
-      let v = 0;
-      for (const e of p) v += (e.x[k] - mean[k]) ** 2;
-      sd[k] = Math.max(Math.sqrt(v / p.length), 0.05);
-    }
-    return { mean, sd };
-  };
+  const stats = (p: Example[]) => columnStats(p, (sd) => Math.max(sd, 0.05));
   const inEra = ex.filter((e) => e.x[era] === 1);
   const repoStats = stats(inEra);
   const byAuthor = new Map<string, Example[]>();
