@@ -125,9 +125,11 @@ export class LocalScheduler {
       const { pid, tag } = await db.begin(async (tx) => {
         const [{ pid }] = await tx<{ pid: number }[]>`select pg_backend_pid() as pid`;
         await tx.unsafe(`set local role ${quoteIdent(job.username)}`);
-        const result = (await tx.unsafe(job.command)) as unknown as { command?: string; count?: number }[] | { command?: string; count?: number };
-        const last = Array.isArray(result) && Array.isArray(result[0]) ? result[result.length - 1] : result;
-        const r = last as { command?: string; count?: number };
+        // postgres.js answers a result (rows carrying .command/.count), or one per statement of a
+        // multi-statement command; pg_cron reports the last statement's tag, e.g. "INSERT 0 1".
+        type Outcome = { command?: string; count?: number };
+        const result = (await tx.unsafe(job.command)) as unknown as Outcome & Outcome[];
+        const r: Outcome = Array.isArray(result[0]) ? result[result.length - 1] : result;
         const tag = r.command ? (r.command === "INSERT" ? `INSERT 0 ${r.count ?? 0}` : `${r.command} ${r.count ?? 0}`) : "";
         return { pid, tag };
       });

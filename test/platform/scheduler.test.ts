@@ -37,6 +37,17 @@ describe("pg_cron face and the local scheduler", () => {
     await sql`select cron.unschedule('t')`;
   });
 
+  it("reports the last statement's tag for a command of several statements, as pg_cron does", async () => {
+    const sql = t.current.sql;
+    const [{ jobid }] = await sql`select cron.schedule('multi', '1 seconds', $$select 1; insert into ticks default values$$) as jobid`;
+    const run = await waitFor(async () => {
+      const [r] = await sql`select status, return_message from cron.job_run_details where jobid = ${jobid} and status = 'succeeded' limit 1`;
+      return r;
+    }, 3000);
+    expect(run?.return_message).toBe("INSERT 0 1");
+    await sql`select cron.unschedule('multi')`;
+  });
+
   it("replaces a job scheduled again under the same name, as pg_cron does", async () => {
     const sql = t.current.sql;
     const [a] = await sql`select cron.schedule('same', '0 3 * * *', 'select 1') as id`;
