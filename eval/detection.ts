@@ -13,7 +13,20 @@ import type { Commit } from "../supabase/functions/_shared/records.ts";
 import { classifyCommit } from "../supabase/functions/_shared/detection/classify.ts";
 import { stripMarks } from "../supabase/functions/_shared/detection/strip.ts";
 import { estimateSurvivingShare } from "../supabase/functions/_shared/detection/release-share.ts";
-import { FEATURE_COUNT, FEATURE_NAMES, SessionTracker, suspectFeatures, suspectProbability, type SuspectedModel } from "../supabase/functions/_shared/detection/suspected.ts";
+import {
+  ABSTAIN,
+  calibrateSuspected,
+  FEATURE_COUNT,
+  FEATURE_NAMES,
+  GATE_FEATURES,
+  humanReference,
+  SessionTracker,
+  suspectedConfidence,
+  suspectFeatures,
+  suspectProbability,
+  type SuspectedModel,
+  TARGET_PRECISION,
+} from "../supabase/functions/_shared/detection/suspected.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DATA = resolve(repoRoot, "../shared/data");
@@ -177,9 +190,13 @@ interface Example {
   /** author e-mail after stripping (for per-author standardisation) */
   author?: string;
   assisted?: boolean;
+  sha?: string;
+  subject?: string;
 }
 
-/** Marks-stripped examples of a repository: attested → 1, human → 0; assisted and merges left out. */
+const AUTOMATION = FEATURE_NAMES.indexOf("automation");
+
+/** Marks-stripped examples of a repository: attested → 1, human → 0; assisted, merges, bots and reverts left out. */
 function examples(repo: (typeof REPOS)[number], includeAssisted = false): Example[] {
   const out: Example[] = [];
   const last = new Map<string, number>();
@@ -195,7 +212,17 @@ function examples(repo: (typeof REPOS)[number], includeAssisted = false): Exampl
     if (c.parents.length > 1) continue;
     if (r.verdict === "assisted" && !includeAssisted) continue;
     const gap = prev === undefined ? null : Math.abs(t - prev) / 1000;
-    out.push({ x: suspectFeatures(s, gap, new Float64Array(FEATURE_COUNT), session), y: r.verdict === "attested" ? 1 : 0, author: key, assisted: r.verdict === "assisted" });
+    const x = suspectFeatures(s, gap, new Float64Array(FEATURE_COUNT), session);
+    // bots and git's revert messages are never suspected (not written by a person or an agent)
+    if (x[AUTOMATION] === 1) continue;
+    out.push({
+      x,
+      y: r.verdict === "attested" ? 1 : 0,
+      author: key,
+      assisted: r.verdict === "assisted",
+      sha: c.sha,
+      subject: s.message.split("\n")[0],
+    });
   }
   return out;
 }
@@ -211,6 +238,7 @@ const MIN_EFFECT = 0.1;
 function robustFeatures(perRepo: Example[][]): Set<string> {
   const keep = new Set<string>();
   for (let k = 1; k < FEATURE_COUNT; k++) {
+    if (GATE_FEATURES.has(FEATURE_NAMES[k])) continue;
     let sign = 0;
     let ok = true;
     for (const ex of perRepo) {
@@ -232,12 +260,6 @@ function robustFeatures(perRepo: Example[][]): Set<string> {
   }
   return keep;
 }
-
-/** Precision the threshold must reach on every training repository: the 0.9 target plus a margin. */
-const TARGET_PRECISION = 0.9;
-const PRECISION_MARGIN = 0.05;
-/** Threshold meaning "flag nothing" (abstain). */
-const ABSTAIN = 1.01;
 
 /**
  * Mean and standard deviation of every feature column but the intercept (column 0, left at 0 and
@@ -287,50 +309,23 @@ function train(perRepo: Example[][], names: string[]): SuspectedModel {
       w[k] -= lr * (g[k] / z.length + (k > 0 ? lambda * w[k] : 0));
     }
   }
-  const model: SuspectedModel = { weights: w, mean, scale, threshold: ABSTAIN, trained_on: names, note: `features: ${[...used].join(", ")}` };
-  // threshold, from the training repositories only: the lowest probability at which every
-  // training repository reaches TARGET_PRECISION + PRECISION_MARGIN (with >= 5 true positives
-  // in each); when no threshold does, abstain (flag nothing) rather than guess
-  const curves = perRepo.map((r) => r.map((e) => ({ p: suspectProbability(e.x, model), y: e.y })));
-  const candidates = [...new Set(curves.flat().map((s) => s.p))].sort((a, b) => a - b);
-  for (const t of candidates) {
-    const ok = curves.every((scored) => {
-      let tp = 0, fp = 0;
-      for (const s of scored) if (s.p >= t) { if (s.y === 1) tp++; else fp++; }
-      return tp >= 5 && tp / (tp + fp) >= TARGET_PRECISION + PRECISION_MARGIN;
-    });
-    if (ok) {
-      model.threshold = round(t, 6);
-      break;
-    }
-  }
+  const model: SuspectedModel = {
+    weights: w,
+    mean,
+    scale,
+    threshold: ABSTAIN,
+    reference: { logit_min: 0, logit_step: 1, fpr: [] },
+    trained_on: names,
+    note: `features: ${[...used].join(", ")}`,
+  };
+  // the human reference: how the training repositories' unmarked commits score
+  model.reference = humanReference(perRepo.map((r) => r.filter((e) => e.y === 0).map((e) => suspectProbability(e.x, model))));
   return model;
 }
 
-/**
- * The model of a split, with its threshold kept only when the threshold rule transfers between
- * the training repositories: for each training repository R, a model trained (features,
- * weights, threshold, by the same rules) on the other training repositories must reach
- * TARGET_PRECISION with >= 5 true positives on R at its own threshold. A threshold that only holds
- * on the repositories it was fitted on says nothing about a new one, so the model abstains
- * (flags nothing) instead. The held-out repository is never looked at.
- */
-function trainWithTransferCheck(perRepo: Example[][], names: string[]): { model: SuspectedModel; checks: string[] } {
-  const model = train(perRepo, names);
-  const checks: string[] = [];
-  if (perRepo.length < 2) return { model, checks };
-  let ok = model.threshold <= 1;
-  for (let i = 0; i < perRepo.length; i++) {
-    const inner = train(perRepo.filter((_, j) => j !== i), names.filter((_, j) => j !== i));
-    let tp = 0;
-    let fp = 0;
-    for (const e of perRepo[i]) if (suspectProbability(e.x, inner) >= inner.threshold) { if (e.y === 1) tp++; else fp++; }
-    const pass = inner.threshold <= 1 && tp >= 5 && tp / (tp + fp) >= TARGET_PRECISION;
-    if (!pass) ok = false;
-    checks.push(`${names.filter((_, j) => j !== i).join(" + ")} → ${names[i]}: threshold ${inner.threshold}, ${tp + fp} flagged, precision ${tp + fp ? ((100 * tp) / (tp + fp)).toFixed(1) : "-"} % → ${pass ? "pass" : "fail"}`);
-  }
-  if (!ok) model.threshold = ABSTAIN;
-  return { model, checks };
+/** The threshold rule applied to a repository's unlabeled scores (labels are not passed in). */
+function ruleThreshold(ex: Example[], model: SuspectedModel): ReturnType<typeof calibrateSuspected> {
+  return calibrateSuspected(ex.map((e) => suspectProbability(e.x, model)), model);
 }
 
 /**
@@ -351,7 +346,7 @@ function relative(ex: Example[], by: "repo" | "author"): Example[] {
     const st = authorStats.get(e.author ?? "") ?? repoStats;
     const x = new Float64Array(FEATURE_COUNT);
     x[0] = 1;
-    for (let k = 1; k < FEATURE_COUNT; k++) x[k] = k === era ? e.x[k] : (e.x[k] - st.mean[k]) / st.sd[k];
+    for (let k = 1; k < FEATURE_COUNT; k++) x[k] = GATE_FEATURES.has(FEATURE_NAMES[k]) ? e.x[k] : (e.x[k] - st.mean[k]) / st.sd[k];
     return { x, y: e.y };
   });
 }
@@ -407,40 +402,64 @@ interface SuspectedResult {
   flagged: number;
   tp: number;
   positives: number;
+  auc: number;
 }
+
+/** One line of figures at a threshold: flagged, TP, FP, precision, recall. */
+function atThreshold(scored: Array<{ p: number; y: 0 | 1 }>, t: number): { flagged: number; tp: number; fp: number; precision: number; recall: number } {
+  const pos = scored.filter((s) => s.y === 1).length;
+  let tp = 0;
+  let fp = 0;
+  for (const s of scored) if (s.p >= t) { if (s.y === 1) tp++; else fp++; }
+  return { flagged: tp + fp, tp, fp, precision: tp + fp ? tp / (tp + fp) : NaN, recall: pos ? tp / pos : 0 };
+}
+
+const pct = (x: number) => (Number.isNaN(x) ? "-" : (100 * x).toFixed(1));
 
 function suspectedSection(writeModel: boolean): SuspectedResult[] {
   console.log("\n== 3. Suspected tier, marks stripped, trained on two repositories, tested on the third");
-  console.log("   positives = commits with an authorship mark; negatives = unmarked commits (assisted and merges left out)");
+  console.log("   positives = commits with an authorship mark; negatives = unmarked commits (assisted, merges, bots and git reverts left out)");
+  console.log(`   rule: threshold = lowest score where 1 − N·fpr_ref(t)/flagged(t) >= ${TARGET_PRECISION} (N, flagged: the held-out repository's unlabeled`);
+  console.log("   scores; fpr_ref: the training repositories' unmarked commits, worst repository); none → abstain");
   const results: SuspectedResult[] = [];
   for (const test of REPOS) {
     const trainOn = REPOS.filter((r) => r !== test);
-    const { model, checks } = trainWithTransferCheck(trainOn.map((r) => examples(r)), [...trainOn]);
+    const model = train(trainOn.map((r) => examples(r)), [...trainOn]);
     const ex = examples(test);
+    // the rule sees the held-out repository's scores only, never its labels
+    const cal = ruleThreshold(ex, model);
     const scored = ex.map((e) => ({ p: suspectProbability(e.x, model), y: e.y }));
+    const inEra = scored.filter((s) => s.p > 0);
     const curve = prCurve(scored);
     const pos = ex.filter((e) => e.y === 1).length;
-    const at90 = curve.filter((c) => c.precision >= 0.9);
-    const best = at90.sort((a, b) => b.recall - a.recall)[0];
-    const atThr = scored.filter((s) => s.p >= model.threshold);
-    const tpThr = atThr.filter((s) => s.y === 1).length;
-    // calibration on the held-out repository: Brier score and expected calibration error (10 bins)
-    let brier = 0;
-    const bins = Array.from({ length: 10 }, () => ({ n: 0, p: 0, y: 0 }));
-    for (const s of scored) {
-      brier += (s.p - s.y) ** 2;
-      const b = bins[Math.min(9, Math.floor(s.p * 10))];
-      b.n++;
-      b.p += s.p;
-      b.y += s.y;
-    }
-    const ece = bins.reduce((a, b) => a + (b.n ? Math.abs(b.p - b.y) : 0), 0) / scored.length;
-    console.log(`\ntest ${test} (train ${trainOn.join(" + ")}): ${ex.length} commits, ${pos} positives (base rate ${((100 * pos) / ex.length).toFixed(1)} %)`);
+    const best = curve.filter((c) => c.precision >= 0.9).sort((a, b) => b.recall - a.recall)[0];
+    const at = atThreshold(scored, cal.threshold);
+    console.log(`\ntest ${test} (train ${trainOn.join(" + ")}): ${ex.length} commits, ${pos} positives (base rate ${((100 * pos) / ex.length).toFixed(1)} %), ${inEra.length} scored (agent era)`);
     console.log(`  ${model.note}`);
-    console.log(`  best recall at precision >= 0.90: ${best ? `${(100 * best.recall).toFixed(1)} % (precision ${(100 * best.precision).toFixed(1)} %, threshold ${best.threshold.toFixed(3)}, ${best.tp} TP / ${best.fp} FP)` : "none"}`);
-    for (const c of checks) console.log(`  transfer check ${c}`);
-    console.log(`  at the model's own threshold ${model.threshold}: precision ${atThr.length ? ((100 * tpThr) / atThr.length).toFixed(1) : "-"} %, recall ${pos ? ((100 * tpThr) / pos).toFixed(1) : "-"} % (${atThr.length} flagged)`);
-    console.log(`  calibration: Brier ${(brier / scored.length).toFixed(3)}, ECE ${ece.toFixed(3)}`);
+    console.log(`  AUC ${auc(scored).toFixed(3)} (agent-era commits only: ${auc(inEra).toFixed(3)})`);
+    console.log(
+      `  at the threshold chosen without its labels (${cal.threshold > 1 ? "abstain" : cal.threshold.toFixed(3)}): ${at.flagged} flagged, ${at.tp} TP / ${at.fp} FP, precision ${pct(at.precision)} %, recall ${pct(at.recall)} %; the rule's precision bound ${pct(cal.precision_bound)} %`,
+    );
+    if (at.flagged > 0) {
+      const conf = ex.filter((e) => suspectProbability(e.x, model) >= cal.threshold).map((e) => suspectedConfidence(suspectProbability(e.x, model), cal));
+      console.log(`  confidence of the flagged (the bound at each commit's score): mean ${pct(conf.reduce((a, b) => a + b, 0) / conf.length)} % vs precision ${pct(at.precision)} %`);
+      for (const e of ex.filter((e) => e.y === 0 && suspectProbability(e.x, model) >= cal.threshold).slice(0, 5)) {
+        console.log(`    flagged without a mark: ${e.sha?.slice(0, 10)} ${(e.subject ?? "").slice(0, 90)}`);
+      }
+    }
+    console.log(`  oracle threshold (uses the labels, for reference): best recall at precision >= 0.90: ${best ? `${pct(best.recall)} % (precision ${pct(best.precision)} %, threshold ${best.threshold.toFixed(3)}, ${best.tp} TP / ${best.fp} FP)` : "none"}`);
+    // the same rule inside the training repositories (train on one, apply to the other)
+    for (const inner of trainOn) {
+      const other = trainOn.filter((r) => r !== inner);
+      const m = train(other.map((r) => examples(r)), [...other]);
+      const ie = examples(inner);
+      const c = ruleThreshold(ie, m);
+      const r = atThreshold(ie.map((e) => ({ p: suspectProbability(e.x, m), y: e.y })), c.threshold);
+      console.log(`  nested ${other.join(" + ")} → ${inner}: ${c.threshold > 1 ? "abstains" : `threshold ${c.threshold.toFixed(3)}, ${r.flagged} flagged, precision ${pct(r.precision)} %, recall ${pct(r.recall)} %`}`);
+    }
+    let brier = 0;
+    for (const s of scored) brier += (s.p - s.y) ** 2;
+    console.log(`  raw model probability: Brier ${(brier / scored.length).toFixed(3)} (not the verdict's confidence, which is the rule's bound)`);
     console.log("  precision/recall curve (recall → best precision):");
     for (const r of [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]) {
       const pts = curve.filter((c) => c.recall >= r - 1e-9);
@@ -448,10 +467,9 @@ function suspectedSection(writeModel: boolean): SuspectedResult[] {
       const bp = pts.sort((a, b) => b.precision - a.precision)[0];
       console.log(`    recall ≥ ${(100 * r).toFixed(0).padStart(3)} %  precision ${(100 * bp.precision).toFixed(1).padStart(5)} %  (threshold ${bp.threshold.toFixed(3)})`);
     }
-    // diagnostics: ranking quality (AUC) with features as they are and relative to the
-    // repository / the author; and the in-sample ceiling (trained and scored on this repository
-    // itself, so an upper bound, not a result)
-    const diag: string[] = [`as is AUC ${auc(scored).toFixed(3)}`];
+    // diagnostics: ranking quality (AUC) with features relative to the repository / the author;
+    // and the in-sample ceiling (trained and scored on this repository itself, an upper bound)
+    const diag: string[] = [];
     for (const by of ["repo", "author"] as const) {
       const m = train(trainOn.map((r) => relative(examples(r, true), by)), [...trainOn]);
       const sc = relative(examples(test, true), by).map((e) => ({ p: suspectProbability(e.x, m), y: e.y }));
@@ -462,22 +480,25 @@ function suspectedSection(writeModel: boolean): SuspectedResult[] {
     const selfBest = prCurve(ex.map((e) => ({ p: suspectProbability(e.x, self), y: e.y }))).filter((c) => c.precision >= 0.9).sort((a, b) => b.recall - a.recall)[0];
     console.log(`  diagnostics: ${diag.join("; ")}`);
     console.log(`  in-sample ceiling (trained on ${test} itself): best recall at P >= 0.9 ${selfBest ? `${(100 * selfBest.recall).toFixed(1)} % (${selfBest.tp} TP / ${selfBest.fp} FP)` : "none"}`);
-    results.push({ test, bestRecallAt90: best ? best.recall : 0, threshold: model.threshold, flagged: atThr.length, tp: tpThr, positives: pos });
+    results.push({ test, bestRecallAt90: best ? best.recall : 0, threshold: cal.threshold, flagged: at.flagged, tp: at.tp, positives: pos, auc: auc(inEra) });
   }
   if (writeModel) {
     // The shipped model learns from all three repositories under the same rules as the held-out
-    // splits above (robust features, worst-case training precision with a margin, else abstain).
+    // splits above; its threshold comes from each scanned repository (calibrateSuspected).
     const trainOn = REPOS;
-    const { model, checks } = trainWithTransferCheck(trainOn.map((r) => examples(r)), [...trainOn]);
-    for (const c of checks) console.log(`shipped model transfer check ${c}`);
-    model.note = `logistic regression, marks stripped; ${model.note}; threshold = lowest p with precision >= ${(TARGET_PRECISION + PRECISION_MARGIN).toFixed(2)} in every training repository, kept only if the rule transfers between training repositories at >= ${TARGET_PRECISION} (${ABSTAIN} = abstain)`;
+    const model = train(trainOn.map((r) => examples(r)), [...trainOn]);
+    model.note = `logistic regression, marks stripped; ${model.note}; verdict threshold per repository: lowest score where 1 − N·fpr_ref/flagged >= ${TARGET_PRECISION} (calibrateSuspected), else abstain; standalone threshold ${ABSTAIN} (abstain)`;
     const file = join(repoRoot, "supabase/functions/_shared/detection/suspected-model.ts");
     const f = (a: number[]) => `[${a.map((v) => round(v, 6)).join(", ")}]`;
     writeFileSync(
       file,
-      `// Generated by \`npm run eval -- detection --write-model\` from ../shared/data; do not edit by hand.\nimport type { SuspectedModel } from "./suspected.ts";\n\nexport const SUSPECTED_MODEL: SuspectedModel = {\n  weights: ${f(model.weights)},\n  mean: ${f(model.mean)},\n  scale: ${f(model.scale)},\n  threshold: ${model.threshold},\n  trained_on: ${JSON.stringify(model.trained_on)},\n  note: ${JSON.stringify(model.note)},\n};\n`,
+      `// Generated by \`npm run eval -- detection --write-model\` from ../shared/data; do not edit by hand.\nimport type { SuspectedModel } from "./suspected.ts";\n\nexport const SUSPECTED_MODEL: SuspectedModel = {\n  weights: ${f(model.weights)},\n  mean: ${f(model.mean)},\n  scale: ${f(model.scale)},\n  threshold: ${model.threshold},\n  reference: { logit_min: ${model.reference.logit_min}, logit_step: ${model.reference.logit_step}, fpr: ${f(model.reference.fpr)} },\n  trained_on: ${JSON.stringify(model.trained_on)},\n  note: ${JSON.stringify(model.note)},\n};\n`,
     );
-    console.log(`\nwrote ${file} (threshold ${model.threshold})`);
+    console.log(`\nwrote ${file}`);
+    for (const r of REPOS) {
+      const c = ruleThreshold(examples(r), model);
+      console.log(`  shipped model on ${r} (in-sample): ${c.threshold > 1 ? "abstains" : `threshold ${c.threshold.toFixed(3)}, ${c.flagged} flagged of ${c.scored}, precision bound ${pct(c.precision_bound)} %`}`);
+    }
   }
   return results;
 }
@@ -490,7 +511,7 @@ console.log("\n== Done-when checks");
 if (!only || only === "attested") console.log(`  attested: no unmarked commit flagged and >= 99 % recall in every data set: ${attestedOk ? "PASS" : "FAIL"}`);
 if (!Number.isNaN(mae)) console.log(`  aider release AI-LOC mean abs error <= 3 pp: ${mae.toFixed(2)} ${mae <= 3 ? "PASS" : "FAIL"}`);
 for (const s of suspected) {
-  const at = s.threshold > 1 ? "abstains (0 flagged, 0 false positives)" : `${s.flagged} flagged, precision ${s.flagged ? ((100 * s.tp) / s.flagged).toFixed(1) : "-"} %, recall ${((100 * s.tp) / s.positives).toFixed(1)} %`;
+  const at = s.threshold > 1 ? "abstains (0 flagged)" : `${s.flagged} flagged, precision ${s.flagged ? ((100 * s.tp) / s.flagged).toFixed(1) : "-"} %, recall ${((100 * s.tp) / s.positives).toFixed(1)} %`;
   const pass = s.threshold <= 1 && s.flagged > 0 && s.tp / s.flagged >= 0.9;
-  console.log(`  suspected, held-out ${s.test}: at the threshold chosen without it (${s.threshold}) ${at} ${pass ? "PASS" : "FAIL"}; oracle-threshold best recall at precision >= 0.9 = ${(100 * s.bestRecallAt90).toFixed(1)} %`);
+  console.log(`  suspected, held-out ${s.test}: at the threshold chosen without its labels (${s.threshold > 1 ? "abstain" : s.threshold.toFixed(3)}) ${at} ${pass ? "PASS" : "FAIL"}; agent-era AUC ${s.auc.toFixed(3)}; oracle-threshold best recall at precision >= 0.9 = ${(100 * s.bestRecallAt90).toFixed(1)} %`);
 }

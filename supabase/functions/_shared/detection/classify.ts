@@ -17,7 +17,7 @@ import type { Commit, PullRequest } from "../records.ts";
 import { CONFIDENCE_OF, type Signature, type SignatureKind } from "./signatures.ts";
 import { type CompiledCatalog, DEFAULT_CATALOG, lookupBranch, lookupIdentity, lookupLogin } from "./matcher.ts";
 import { countedAddedLines } from "./loc.ts";
-import { FEATURE_COUNT, type SessionContext, SessionTracker, suspectFeatures, suspectProbability } from "./suspected.ts";
+import { calibrateSuspected, FEATURE_COUNT, type SessionContext, SessionTracker, type SuspectedCalibration, suspectedConfidence, suspectFeatures, suspectProbability } from "./suspected.ts";
 import { SUSPECTED_MODEL } from "./suspected-model.ts";
 
 export type Verdict = "attested" | "assisted" | "suspected" | "human";
@@ -52,6 +52,12 @@ export interface ClassifyOptions {
   session?: SessionContext | null;
   /** turn the suspected tier off (marks only) */
   suspected?: boolean;
+  /**
+   * The suspected tier's threshold for the repository being scanned (calibrateCommits). Without
+   * it the model's standalone threshold applies, which abstains: the rule needs the repository's
+   * score profile, one commit alone cannot tell.
+   */
+  suspectedCalibration?: SuspectedCalibration | null;
 }
 
 interface Hit {
@@ -111,10 +117,17 @@ export function classifyCommit(commit: Commit, options: ClassifyOptions = {}): C
   const result = decide(hits, counted);
   if (result.verdict === "human" && !isMerge && options.suspected !== false) {
     const p = suspectProbability(suspectFeatures(commit, options.gapSeconds ?? null, featureBuffer, options.session ?? null), SUSPECTED_MODEL);
-    if (p >= SUSPECTED_MODEL.threshold) {
+    const cal = options.suspectedCalibration;
+    const threshold = cal ? cal.threshold : SUSPECTED_MODEL.threshold;
+    if (p > 0 && p >= threshold) {
+      // confidence: the repository-level lower bound on the precision of commits scoring >= p
+      const confidence = cal ? suspectedConfidence(p, cal) : p;
       result.verdict = "suspected";
-      result.confidence = round3(p);
-      result.evidence.push({ signal: "suspected_model", detail: `no mark; message shape, size and cadence give p(AI) = ${round3(p)} ≥ ${SUSPECTED_MODEL.threshold}` });
+      result.confidence = round3(confidence);
+      result.evidence.push({
+        signal: "suspected_model",
+        detail: `no mark; message shape, size and cadence give score ${round3(p)} ≥ ${round3(threshold)}, the repository's threshold for precision ≥ 0.9 (bound ${round3(confidence)})`,
+      });
     } else {
       result.confidence = round3(1 - p);
     }
@@ -265,22 +278,55 @@ function round3(x: number): number {
 }
 
 /**
- * A classifier for a stream of commits of one repository: like classifyCommit, plus the cadence
- * of each author's commits (time to the previous commit of the same author in the stream) for
- * the suspected tier. Order does not matter for the gap (it is absolute).
+ * Per-author cadence of a stream of commits: the gap to the previous commit of the same author
+ * and the author's session around the commit. Order does not matter for the gap (it is absolute).
  */
-export function createCommitClassifier(options: Omit<ClassifyOptions, "gapSeconds" | "session"> = {}): (commit: Commit) => CommitClassification {
-  const lastSeen = new Map<string, number>();
-  const sessions = new SessionTracker();
-  return (commit) => {
+class StreamContext {
+  private readonly lastSeen = new Map<string, number>();
+  private readonly sessions = new SessionTracker();
+  gap: number | null = null;
+  session: SessionContext | null = null;
+
+  next(commit: Commit, withSession: boolean): void {
     const t = Date.parse(commit.authored_at);
     const key = (commit.author_email ?? "").toLowerCase();
-    const prev = lastSeen.get(key);
-    lastSeen.set(key, t);
-    const gap = prev === undefined || Number.isNaN(t) ? null : Math.abs(t - prev) / 1000;
-    const session = options.suspected === false ? null : sessions.next(commit);
-    return classifyCommit(commit, { ...options, gapSeconds: gap, session });
+    const prev = this.lastSeen.get(key);
+    this.lastSeen.set(key, t);
+    this.gap = prev === undefined || Number.isNaN(t) ? null : Math.abs(t - prev) / 1000;
+    this.session = withSession ? this.sessions.next(commit) : null;
+  }
+}
+
+/**
+ * A classifier for a stream of commits of one repository: like classifyCommit, plus the cadence
+ * of each author's commits (time to the previous commit of the same author in the stream) for
+ * the suspected tier. Pass `suspectedCalibration` (calibrateCommits over the same commits) for
+ * suspected verdicts; without it the tier abstains.
+ */
+export function createCommitClassifier(options: Omit<ClassifyOptions, "gapSeconds" | "session"> = {}): (commit: Commit) => CommitClassification {
+  const ctx = new StreamContext();
+  return (commit) => {
+    ctx.next(commit, options.suspected !== false);
+    return classifyCommit(commit, { ...options, gapSeconds: ctx.gap, session: ctx.session });
   };
+}
+
+/**
+ * The suspected tier's calibration for one repository: a first pass over its commits (in the
+ * order the classifier will see them) that scores every unmarked, non-merge commit and applies
+ * the threshold rule (calibrateSuspected). Uses no labels, only what the commits look like.
+ */
+export function calibrateCommits(commits: Iterable<Commit>, options: Pick<ClassifyOptions, "catalog"> = {}): SuspectedCalibration {
+  const ctx = new StreamContext();
+  const scores: number[] = [];
+  const x = new Float64Array(FEATURE_COUNT);
+  for (const commit of commits) {
+    ctx.next(commit, true);
+    if (commit.parents.length > 1) continue;
+    if (classifyCommit(commit, { catalog: options.catalog, suspected: false }).verdict !== "human") continue;
+    scores.push(suspectProbability(suspectFeatures(commit, ctx.gap, x, ctx.session), SUSPECTED_MODEL));
+  }
+  return calibrateSuspected(scores, SUSPECTED_MODEL);
 }
 
 export interface PullRequestClassification extends Classification {

@@ -43,10 +43,14 @@ export const FEATURE_NAMES = [
   "agent_era",
   "session_commits",
   "session_shaped_share",
+  "automation",
 ] as const;
 
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 const AGENT_ERA = FEATURE_NAMES.indexOf("agent_era");
+const AUTOMATION = FEATURE_NAMES.indexOf("automation");
+/** Features that gate the probability to 0 instead of carrying a weight. */
+export const GATE_FEATURES: ReadonlySet<string> = new Set(["agent_era", "automation"]);
 
 /**
  * What the same author did around a commit in the scan: how many of their other commits fall
@@ -68,13 +72,33 @@ export function isShapedSubject(x: Float64Array): boolean {
   return x[1] === 1 || x[3] === 1;
 }
 
-/** A trained model: weights per feature and the verdict threshold on the probability. */
+/**
+ * The human reference of a model: on a grid of logits, the share of the training repositories'
+ * unmarked agent-era commits that score at or above each logit (the worst training repository,
+ * add-one estimate, so never 0). It stands for how often commits without a mark reach a score,
+ * and bounds the false positives a threshold makes in a repository whose people write like
+ * those of the training repositories. Unmarked commits include AI commits that left no mark, so
+ * the bound errs on the side of flagging less.
+ */
+export interface HumanReference {
+  logit_min: number;
+  logit_step: number;
+  /** fpr[g] = reference share scoring >= logit_min + g * logit_step */
+  fpr: number[];
+}
+
+/** A trained model: weights per feature, the verdict threshold and its human reference. */
 export interface SuspectedModel {
   weights: number[];
   /** mean and scale per feature (standardisation learned on the training set) */
   mean: number[];
   scale: number[];
+  /**
+   * Threshold on the probability when no repository calibration is given (one commit judged on
+   * its own): above 1 the tier abstains, since the rule needs the repository's score profile.
+   */
   threshold: number;
+  reference: HumanReference;
   trained_on: string[];
   note: string;
 }
@@ -186,12 +210,22 @@ export function suspectFeatures(commit: Commit, gapSeconds: number | null, out =
   out[24] = Number.isNaN(t) || t >= AGENT_ERA_START_MS ? 1 : 0;
   out[25] = session ? Math.log1p(session.commits) : 0;
   out[26] = session && session.commits > 0 ? session.shaped / session.commits : 0;
+  // written by a machine that is not an AI agent: a bot identity (dependabot, renovate, …; AI
+  // agents' bots are catalog marks and never reach this tier) or git's own revert message
+  out[27] = isAutomation(commit, subject, msg) ? 1 : 0;
   return out;
+}
+
+function isAutomation(commit: Commit, subject: string, msg: string): boolean {
+  const name = commit.author_name ?? "";
+  const email = commit.author_email ?? "";
+  if (name.endsWith("[bot]") || email.includes("[bot]@")) return true;
+  return subject.startsWith('Revert "') && msg.includes("This reverts commit ");
 }
 
 /** Probability that an unmarked commit was written by an AI agent, under a model. */
 export function suspectProbability(x: Float64Array, model: SuspectedModel = SUSPECTED_MODEL): number {
-  if (x[AGENT_ERA] === 0) return 0;
+  if (x[AGENT_ERA] === 0 || x[AUTOMATION] === 1) return 0;
   const w = model.weights;
   let z = w[0];
   for (let k = 1; k < x.length; k++) z += w[k] * ((x[k] - model.mean[k]) / model.scale[k]);
@@ -235,4 +269,112 @@ export class SessionTracker {
     }
     return { commits, shaped };
   }
+}
+
+// ── the threshold rule ───────────────────────────────────────────────────────────────────────
+
+/** The precision the suspected verdict must reach (issue 4). */
+export const TARGET_PRECISION = 0.9;
+/** Fewer flagged commits than this is no evidence: abstain. */
+export const MIN_FLAGGED = 5;
+/** Threshold meaning "flag nothing" (abstain). */
+export const ABSTAIN = 1.01;
+/** Logit grid of the human reference. */
+export const LOGIT_MIN = -8;
+export const LOGIT_STEP = 0.05;
+const GRID = 321; // -8 … +8
+
+function logit(p: number): number {
+  return Math.log(p / (1 - p));
+}
+
+function gridIndex(p: number): number {
+  const g = Math.floor((logit(p) - LOGIT_MIN) / LOGIT_STEP + 1e-9);
+  return Math.max(0, Math.min(GRID - 1, g));
+}
+
+/**
+ * Human reference from the scores of unmarked agent-era commits, one list per training
+ * repository (probabilities; gated commits, p = 0, are not counted).
+ */
+export function humanReference(scoresPerRepo: number[][]): HumanReference {
+  const fpr = new Array(GRID).fill(0);
+  for (const scores of scoresPerRepo) {
+    const counts = new Array(GRID).fill(0);
+    let n = 0;
+    for (const p of scores) {
+      if (!(p > 0)) continue;
+      counts[gridIndex(p)]++;
+      n++;
+    }
+    if (n === 0) continue;
+    let atLeast = 0;
+    for (let g = GRID - 1; g >= 0; g--) {
+      atLeast += counts[g];
+      fpr[g] = Math.max(fpr[g], (atLeast + 1) / (n + 1));
+    }
+  }
+  return { logit_min: LOGIT_MIN, logit_step: LOGIT_STEP, fpr: fpr.map((v) => Math.round(v * 1e6) / 1e6) };
+}
+
+/** The suspected tier's decision for one repository, from its own unmarked commits' scores. */
+export interface SuspectedCalibration {
+  /** probability threshold of the suspected verdict (> 1: abstain) */
+  threshold: number;
+  /** unmarked commits the tier scored (agent era, not automation) */
+  scored: number;
+  /** of those, commits at or above the threshold */
+  flagged: number;
+  /** lower bound on the precision of the flagged set (0 when abstaining) */
+  precision_bound: number;
+  /** lower bound on precision of "everything scoring at least grid point g", per grid point */
+  bound: number[];
+}
+
+/**
+ * The threshold rule. For a threshold t, the repository's unmarked commits scoring >= t number
+ * flagged(t); people who write like the human reference would put at most N · fpr(t) of its N
+ * scored commits there, so precision >= 1 − N · fpr(t) / flagged(t) — a bound that needs no
+ * labels of the repository, only its score profile, and holds whatever its share of AI commits.
+ * The threshold is the lowest grid point where the bound reaches TARGET_PRECISION with at least
+ * MIN_FLAGGED commits; where none does, the tier abstains. A repository whose commits look no
+ * more agent-like than the reference's therefore gets no suspected verdicts at all.
+ */
+export function calibrateSuspected(probabilities: Iterable<number>, model: SuspectedModel = SUSPECTED_MODEL): SuspectedCalibration {
+  const counts = new Array(GRID).fill(0);
+  let n = 0;
+  for (const p of probabilities) {
+    if (!(p > 0)) continue;
+    counts[gridIndex(p)]++;
+    n++;
+  }
+  const bound = new Array(GRID).fill(0);
+  const atLeast = new Array(GRID).fill(0);
+  let acc = 0;
+  for (let g = GRID - 1; g >= 0; g--) {
+    acc += counts[g];
+    atLeast[g] = acc;
+    const fpr = model.reference.fpr[g] ?? 1;
+    bound[g] = acc > 0 ? Math.max(0, 1 - (n * fpr) / acc) : 0;
+  }
+  let chosen = -1;
+  for (let g = 0; g < GRID; g++) {
+    if (atLeast[g] >= MIN_FLAGGED && bound[g] >= TARGET_PRECISION) {
+      chosen = g;
+      break;
+    }
+  }
+  if (chosen < 0) return { threshold: ABSTAIN, scored: n, flagged: 0, precision_bound: 0, bound };
+  return {
+    threshold: 1 / (1 + Math.exp(-(LOGIT_MIN + chosen * LOGIT_STEP))),
+    scored: n,
+    flagged: atLeast[chosen],
+    precision_bound: bound[chosen],
+    bound,
+  };
+}
+
+/** Confidence of a suspected verdict at probability p: the precision bound of the commits scoring at least p. */
+export function suspectedConfidence(p: number, calibration: SuspectedCalibration): number {
+  return calibration.bound[gridIndex(p)];
 }
