@@ -4,7 +4,9 @@
 //     data's known pitfalls (a human named "Devin …", AI-company staff, noreply@anthropic.com);
 //  2. AI-LOC share per aider release against aider's published blame figures;
 //  3. the suspected tier with every mark stripped, trained on two repositories and tested on the
-//     third: precision/recall curve per held-out repository.
+//     third, its threshold chosen by the per-repository rule from the held-out repository's
+//     unlabeled scores (calibrateSuspected): figures at that threshold and the precision/recall
+//     curve per held-out repository.
 // --write-model trains the shipped suspected model and writes suspected-model.ts.
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";

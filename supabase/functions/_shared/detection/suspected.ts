@@ -4,12 +4,14 @@
  * Its weights live in suspected-model.ts, trained only from ../shared/data with every mark
  * stripped (eval/detection.ts --write-model), on some repositories and tested on another.
  *
- * The probability it returns is calibrated on the training repositories (logistic loss). The
- * verdict threshold is kept only when it holds beyond the repositories it was fitted on: the
- * same rules, trained on all training repositories but one, must reach precision 0.9 on the one
- * left out; otherwise the threshold is 1.01 and the tier abstains (flags nothing). On today's
- * data no split passes, so the shipped model abstains: see eval/detection.ts --only=suspected.
- * Suspected figures are always reported apart from attested ones.
+ * The model ranks; it does not set its own threshold, because a threshold fitted on some
+ * repositories does not carry over to another (AI shares of 62 %, 26 % and 2 % in the data).
+ * The threshold is chosen per scanned repository by calibrateSuspected, from that repository's
+ * unlabeled scores and the model's human reference: the lowest score at which the flagged set's
+ * precision is bounded below by TARGET_PRECISION. Where no score qualifies the tier abstains, and
+ * without a calibration (one commit on its own) it abstains too. Bots and git's revert messages
+ * are never scored. Suspected figures are always reported apart from attested ones; see
+ * eval/detection.ts --only=suspected for the held-out figures.
  */
 import type { Commit } from "../records.ts";
 import { SUSPECTED_MODEL } from "./suspected-model.ts";
