@@ -458,6 +458,9 @@ function suspectedSection(writeModel: boolean): SuspectedResult[] {
       const c = ruleThreshold(ie, m);
       const r = atThreshold(ie.map((e) => ({ p: suspectProbability(e.x, m), y: e.y })), c.threshold);
       console.log(`  nested ${other.join(" + ")} → ${inner}: ${c.threshold > 1 ? "abstains" : `threshold ${c.threshold.toFixed(3)}, ${r.flagged} flagged, precision ${pct(r.precision)} %, recall ${pct(r.recall)} %`}`);
+      for (const e of ie.filter((e) => e.y === 0 && suspectProbability(e.x, m) >= c.threshold).slice(0, 3)) {
+        console.log(`    flagged without a mark: ${e.sha?.slice(0, 10)} ${(e.subject ?? "").slice(0, 90)}`);
+      }
     }
     let brier = 0;
     for (const s of scored) brier += (s.p - s.y) ** 2;
