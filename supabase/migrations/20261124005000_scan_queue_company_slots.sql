@@ -501,3 +501,10 @@ revoke all on public.scan_queue_company_slots from anon, authenticated;
 grant all on public.scan_queue_company_slots to service_role;
 revoke execute on function public.scan_queue_sync_company_slots(), public.scan_queue_free_slots(uuid[], uuid[]),
   public.scan_queue_slots_on_delete(), public.scan_queue_slots_on_truncate() from public, anon, authenticated;
+
+-- The job log is read by job (a dashboard's job page, pruning), so its key is (job_id, id): one index
+-- to write per event instead of two (the identity key and a (job_id, id) index), and every claim and
+-- completion writes an event per job.
+alter table public.scan_job_events drop constraint scan_job_events_pkey;
+drop index public.scan_job_events_job;
+alter table public.scan_job_events add constraint scan_job_events_pkey primary key (job_id, id);
