@@ -13,11 +13,12 @@
 // pg-boss v10 worker waits out the polling interval after every batch, so its ceiling is
 // batchSize / interval per worker (100 jobs/s here); with its defaults (batchSize 1, 2 s) it
 // would be 0.5 jobs/s, not worth measuring.
-// A run's clock stops when the database shows every job finished.
+// A run's clock stops when the database shows every job finished. Every measured run follows an
+// unmeasured one of a tenth of the jobs (same system, same worker count).
 //
 // CodeGuard's jobs are spread over 32 companies with the default cap of 2 running scans each, so
 // the claim pays for its per-company cap exactly as in production. Env: BENCH_QUEUE_JOBS (5000, the
-// size of the drain test; the whole run takes ~1.5 min, most of it pg-boss at 1 worker).
+// size of the drain test; the whole run takes ~2 min, most of it pg-boss at 1 worker).
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -36,6 +36,8 @@ describe("scan_queue_company_slots", () => {
     expect((await slotRows(sql, company)).map((s) => s.slot)).toEqual([1, 2]);
     const defaulted = (await sql<{ id: string }[]>`insert into public.companies (name) values ('no settings') returning id`)[0].id;
     expect((await slotRows(sql, defaulted)).map((s) => s.slot)).toEqual([1, 2]);
+    await setCap(sql, company, 5000); // each unit of the cap is a row: at most 1,000
+    expect(await slotRows(sql, company)).toHaveLength(1000);
   });
 
   it("holds a slot for exactly the running jobs through complete, fail, snooze, cancel at a heartbeat, a refused write, reap and delete", async () => {

@@ -46,6 +46,9 @@ describe("scan_queue security", () => {
       `select * from public.claim_next_scan_job('sneaky')`,
       `select public.cancel_scan_job(gen_random_uuid())`,
       `select * from public.reap_expired_scan_jobs()`,
+      `select * from public.scan_queue_company_slots`,
+      `update public.scan_queue_company_slots set job_id = null`,
+      `select public.scan_queue_free_slots(array['${company}'::uuid], array[gen_random_uuid()])`,
     ]) {
       await expect(asMember(user, (tx) => tx.unsafe(statement))).rejects.toThrow(/permission denied/);
     }
