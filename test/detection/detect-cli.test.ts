@@ -1,9 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
-import { DATA_DIR } from "./data.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Commit } from "../../supabase/functions/_shared/records.ts";
+import { calibrateCommits, classifyCommit, createCommitClassifier } from "../../supabase/functions/_shared/detection/classify.ts";
+import { stripMarks } from "../../supabase/functions/_shared/detection/strip.ts";
+import { commitsOf, DATA_DIR } from "./data.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const cli = (args: string[], input?: string) =>
@@ -29,5 +33,48 @@ describe("codeguard detect", () => {
     expect(s.attested.by_agent.aider.commits).toBe(1522);
     expect(s.assisted.by_agent.aider.commits).toBe(500);
     expect(s).toHaveProperty("suspected.share_pct");
+  });
+
+  describe("with the suspected tier calibrated on the input", () => {
+    // aider's attested commits with every mark stripped: a real history whose unmarked commits
+    // look agent-written, so the calibration sets a threshold (the unstripped data sets abstain)
+    const dir = mkdtempSync(join(tmpdir(), "codeguard-detect-"));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const stripped = commitsOf("Aider-AI__aider").filter((c) => classifyCommit(c, { suspected: false }).verdict === "attested").map((c) => stripMarks(c));
+    const strippedFile = join(dir, "aider-stripped.jsonl");
+    writeFileSync(strippedFile, stripped.map((c) => JSON.stringify(c)).join("\n") + "\n");
+    const expected = (commits: Commit[]) => {
+      const classify = createCommitClassifier({ suspectedCalibration: calibrateCommits(commits) });
+      return commits.map((c) => {
+        const r = classify(c);
+        return { sha: c.sha, verdict: r.verdict, agents: r.agents, confidence: r.confidence, ai_added_lines: r.ai_added_lines, evidence: r.evidence };
+      });
+    };
+    const parseLines = (out: string) => out.trim().split("\n").map((l) => JSON.parse(l));
+
+    it("gives the verdicts of the classifier calibrated on the same commits", () => {
+      const want = expected(stripped);
+      // the calibration must matter here, or this test could not tell a calibrated CLI from one without
+      const suspected = want.filter((w) => w.verdict === "suspected").length;
+      expect(suspected).toBeGreaterThan(100);
+      const got = parseLines(cli([strippedFile]));
+      expect(got).toEqual(want);
+      expect(got.filter((g) => g.verdict === "suspected").length).toBe(suspected);
+    });
+
+    it("gives the calibrated classifier's verdicts on a real data file as it is", () => {
+      const file = join(DATA_DIR, "terryyin__lizard.jsonl");
+      expect(parseLines(cli([file]))).toEqual(expected(commitsOf("terryyin__lizard")));
+    });
+
+    it("prints the same from stdin as from the file", () => {
+      expect(cli(["-"], readFileSync(strippedFile, "utf8"))).toBe(cli([strippedFile]));
+    });
+
+    it("never gives a suspected verdict with --no-suspected, from a file or stdin", () => {
+      const out = cli([strippedFile, "--no-suspected"]);
+      expect(out).not.toContain('"verdict":"suspected"');
+      expect(cli(["-", "--no-suspected"], readFileSync(strippedFile, "utf8"))).toBe(out);
+    });
   });
 });

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Actor, Commit, PullRequest, Review } from "../../supabase/functions/_shared/records.ts";
 import { hasHumanReview, summarizeScan } from "../../supabase/functions/_shared/scan-summary.ts";
+import { calibrateCommits, classifyCommit, type CommitClassification, createCommitClassifier, DetectionSummary, stripMarks } from "../../supabase/functions/_shared/detection/index.ts";
 
 const data = join(import.meta.dirname, "..", "..", "..", "shared", "data");
 const mcp: Commit[] = readFileSync(join(data, "github__github-mcp-server.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
@@ -79,5 +80,24 @@ describe("the scan summary", () => {
     const agentLines = Object.values(s.per_agent).reduce((a, v) => a + v.lines, 0);
     expect(Math.abs((100 * agentLines) / s.total_loc - s.ai_loc_percentage)).toBeLessThan(0.1);
     expect(s.api_requests).toEqual({ counted: 7, not_modified: 3 });
+  });
+
+  it("reports suspected lines from the classifier calibrated on the scanned commits", () => {
+    // aider's attested commits with every mark stripped: unmarked commits that look agent-written,
+    // so the repository's calibration sets a threshold (uncalibrated, the tier abstains)
+    const aider: Commit[] = readFileSync(join(data, "Aider-AI__aider.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const commits = aider.filter((c) => classifyCommit(c, { suspected: false }).verdict === "attested").map((c) => stripMarks(c));
+    const direct = (classify: (c: Commit) => CommitClassification) => {
+      const d = new DetectionSummary();
+      for (const c of commits) d.add(classify(c), c.parents.length > 1);
+      return d.report();
+    };
+    const calibrated = direct(createCommitClassifier({ suspectedCalibration: calibrateCommits(commits) }));
+    expect(calibrated.suspected.share_pct).toBeGreaterThan(10);
+    expect(direct(createCommitClassifier()).suspected.share_pct).toBe(0);
+    const s = summarizeScan({ pullRequests: [], commits });
+    expect(s.suspected_loc_percentage).toBe(calibrated.suspected.share_pct);
+    expect(s.ai_loc_percentage).toBe(0);
+    expect(s.total_loc).toBe(calibrated.counted_added_lines);
   });
 });

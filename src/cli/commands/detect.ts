@@ -1,13 +1,20 @@
 // `codeguard detect <commits.jsonl|->`: classify commits in the schema of ../shared/data (one
 // commit per line) and print one JSON object per commit
 //   {"sha","verdict","agents","confidence","ai_added_lines","evidence"}
-// or, with --summary, the per-agent and total AI-LOC shares. The input is streamed (constant
-// memory per line), so a multi-gigabyte export works as well as a test file.
-import { createReadStream } from "node:fs";
-import { access } from "node:fs/promises";
+// or, with --summary, the per-agent and total AI-LOC shares.
+// The suspected tier is calibrated on the input's own commits (calibrateCommits), so it reads the
+// whole input before printing anything: a file is read twice (a first pass, in constant memory,
+// that only calibrates, then the pass that classifies and prints); stdin cannot be read twice, so
+// its commit lines are buffered in memory. With --no-suspected there is no calibration and the
+// input is streamed (constant memory per line), so a multi-gigabyte export works as well as a
+// test file.
+import { closeSync, createReadStream, openSync, readSync } from "node:fs";
+import { access, stat } from "node:fs/promises";
+import { StringDecoder } from "node:string_decoder";
 import type { Writable } from "node:stream";
 import type { Commit } from "../../../supabase/functions/_shared/records.ts";
-import { createCommitClassifier } from "../../../supabase/functions/_shared/detection/classify.ts";
+import { calibrateCommits, type CommitClassification, createCommitClassifier } from "../../../supabase/functions/_shared/detection/classify.ts";
+import type { SuspectedCalibration } from "../../../supabase/functions/_shared/detection/suspected.ts";
 import { DetectionSummary } from "../../../supabase/functions/_shared/detection/summary.ts";
 
 export const summary = "classify commits (JSONL, `-` for stdin) as attested/assisted/suspected/human AI; --summary for AI-LOC shares";
@@ -17,7 +24,10 @@ const USAGE = `usage: codeguard detect <commits.jsonl | -> [--summary] [--no-sus
   one JSON object per commit: {"sha","verdict","agents","confidence","ai_added_lines","evidence"}
   --summary        print the per-agent and total AI-LOC shares instead (attested, assisted and
                    suspected reported apart)
-  --no-suspected   marks only: never run the suspected tier`;
+  --no-suspected   marks only: never run the suspected tier
+
+  The suspected tier is calibrated on the input's own commits, so it reads the whole input before
+  printing (a file twice; stdin is held in memory). --no-suspected streams the input instead.`;
 
 export async function run(args: string[]): Promise<number> {
   let path: string | undefined;
@@ -42,36 +52,35 @@ export async function run(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  // a path that is not a regular file (a pipe, `<(…)`, /dev/stdin) cannot be read twice either
+  let rereadable = false;
   if (path !== "-") {
     try {
       await access(path);
+      rereadable = (await stat(path)).isFile();
     } catch {
       console.error(`codeguard detect: cannot read ${path}: give a JSONL file of commits (schema: ../shared/data/README.md) or - for stdin`);
       return 2;
     }
   }
-  const input = path === "-" ? process.stdin : createReadStream(path);
-  input.setEncoding("utf8");
-
-  const classify = createCommitClassifier({ suspected });
   const totals = new DetectionSummary();
   const out = new BufferedWriter(process.stdout);
   let lineNo = 0;
   let bad = 0;
 
-  const handle = async (line: string) => {
+  /** The commit on the line, null for a blank line; a bad line is reported (the first 10) and counted. */
+  const parse = (line: string): Commit | null => {
     lineNo++;
-    if (line.length === 0 || line.trim().length === 0) return;
-    let commit: Commit;
+    if (line.length === 0 || line.trim().length === 0) return null;
     try {
-      commit = JSON.parse(line) as Commit;
-      if (typeof commit.sha !== "string" || !Array.isArray(commit.files) || !Array.isArray(commit.parents)) throw new Error("missing sha, parents or files");
+      return toCommit(line);
     } catch (e) {
       bad++;
       if (bad <= 10) console.error(`codeguard detect: line ${lineNo}: not a commit (${(e as Error).message}); skipped`);
-      return;
+      return null;
     }
-    const r = classify(commit);
+  };
+  const emit = async (commit: Commit, r: CommitClassification) => {
     if (wantSummary) totals.add(r, commit.parents.length > 1);
     else {
       await out.write(
@@ -80,25 +89,32 @@ export async function run(args: string[]): Promise<number> {
     }
   };
 
-  let rest = "";
-  for await (const chunk of input as AsyncIterable<string>) {
-    let start = 0;
-    let nl = chunk.indexOf("\n");
-    if (nl >= 0 && rest.length > 0) {
-      await handle(rest + chunk.slice(0, nl));
-      rest = "";
-      start = nl + 1;
-      nl = chunk.indexOf("\n", start);
+  const open = () => (path === "-" ? process.stdin : createReadStream(path));
+  if (suspected && !rereadable) {
+    // stdin is read once: keep the commit lines (bad lines are reported now), calibrate on them,
+    // then classify them in the same order.
+    const lines: string[] = [];
+    await forEachLine(open(), (line) => {
+      if (parse(line)) lines.push(line);
+    });
+    const commitsOf = function* () {
+      for (const line of lines) yield toCommit(line);
+    };
+    const classify = createCommitClassifier({ suspectedCalibration: calibrateCommits(commitsOf()) });
+    for (const commit of commitsOf()) {
+      await emit(commit, classify(commit));
+      if (out.closed) break;
     }
-    if (out.closed) break;
-    while (nl >= 0) {
-      await handle(chunk.slice(start, nl));
-      start = nl + 1;
-      nl = chunk.indexOf("\n", start);
-    }
-    rest += chunk.slice(start);
+  } else {
+    // A file with the suspected tier: a silent first pass calibrates, the second classifies and
+    // reports bad lines. --no-suspected: the one pass, streamed.
+    const suspectedCalibration: SuspectedCalibration | null = suspected ? calibrateCommits(readCommitsSync(path)) : null;
+    const classify = createCommitClassifier({ suspected, suspectedCalibration });
+    await forEachLine(open(), async (line) => {
+      const commit = parse(line);
+      if (commit) await emit(commit, classify(commit));
+    }, () => out.closed);
   }
-  if (rest.length > 0) await handle(rest);
   if (wantSummary) await out.write(JSON.stringify(totals.report(), null, 2) + "\n");
   await out.flush();
   if (bad > 0) {
@@ -106,6 +122,83 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** The commit on a non-blank line; throws when the line is not one. */
+function toCommit(line: string): Commit {
+  const commit = JSON.parse(line) as Commit;
+  if (typeof commit.sha !== "string" || !Array.isArray(commit.files) || !Array.isArray(commit.parents)) throw new Error("missing sha, parents or files");
+  return commit;
+}
+
+/**
+ * Calls onLine for every line of the input (split on "\n", a last line without one included), in
+ * order; stops reading once stop() says so (the reader of the output went away).
+ */
+async function forEachLine(input: NodeJS.ReadableStream, onLine: (line: string) => void | Promise<void>, stop: () => boolean = () => false): Promise<void> {
+  input.setEncoding("utf8");
+  let rest = "";
+  for await (const chunk of input as AsyncIterable<string>) {
+    let start = 0;
+    let nl = chunk.indexOf("\n");
+    if (nl >= 0 && rest.length > 0) {
+      await onLine(rest + chunk.slice(0, nl));
+      rest = "";
+      start = nl + 1;
+      nl = chunk.indexOf("\n", start);
+    }
+    if (stop()) break;
+    while (nl >= 0) {
+      await onLine(chunk.slice(start, nl));
+      start = nl + 1;
+      nl = chunk.indexOf("\n", start);
+    }
+    rest += chunk.slice(start);
+  }
+  if (rest.length > 0) await onLine(rest);
+}
+
+/**
+ * The commits of a JSONL file, read synchronously in 1 MiB blocks (constant memory), split into
+ * lines exactly as forEachLine does; blank and bad lines skipped silently (the classifying pass
+ * reports them). For calibrateCommits, which takes a synchronous iterable.
+ */
+function* readCommitsSync(path: string): Generator<Commit> {
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    const decoder = new StringDecoder("utf8");
+    let rest = "";
+    const take = (line: string): Commit | null => {
+      if (line.length === 0 || line.trim().length === 0) return null;
+      try {
+        return toCommit(line);
+      } catch {
+        return null;
+      }
+    };
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      const text = n > 0 ? decoder.write(buf.subarray(0, n)) : decoder.end();
+      let start = 0;
+      let nl = text.indexOf("\n");
+      while (nl >= 0) {
+        const c = take(rest.length > 0 ? rest + text.slice(start, nl) : text.slice(start, nl));
+        rest = "";
+        if (c) yield c;
+        start = nl + 1;
+        nl = text.indexOf("\n", start);
+      }
+      rest += text.slice(start);
+      if (n === 0) break;
+    }
+    if (rest.length > 0) {
+      const c = take(rest);
+      if (c) yield c;
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Batches output into ~64 KiB writes and honours back-pressure (a pipe into `head` or jq). */

@@ -1,8 +1,11 @@
 // `codeguard scan <path>`: scan a clone on disk through the local git source (no GitHub, no
 // database) and print the detection summary — or, with --jsonl, the commit records themselves in
 // the data sets' schema, ready for `codeguard detect -`.
+// The summary's suspected tier is calibrated on the scanned repository's own commits
+// (calibrateCommits), so the summary reads the whole log before classifying; --jsonl streams.
 import { stat } from "node:fs/promises";
-import { createCommitClassifier } from "../../../supabase/functions/_shared/detection/classify.ts";
+import type { Commit } from "../../../supabase/functions/_shared/records.ts";
+import { calibrateCommits, createCommitClassifier } from "../../../supabase/functions/_shared/detection/classify.ts";
 import { DetectionSummary } from "../../../supabase/functions/_shared/detection/summary.ts";
 import { GitLogError, readGitLog } from "../../sources/git-log.ts";
 
@@ -53,14 +56,13 @@ export async function run(args: string[]): Promise<number> {
     console.error(`codeguard scan: ${path} is not a directory: give the path of a git clone`);
     return 2;
   }
-  const classify = createCommitClassifier();
-  const totals = new DetectionSummary();
-  let commits = 0;
+  // --jsonl: one record per commit as git yields it. Summary: collect the commits, calibrate the
+  // suspected tier on them, then classify them in the same order.
+  const commits: Commit[] = [];
   try {
     for await (const commit of readGitLog(path, options)) {
-      commits++;
       if (jsonl) process.stdout.write(JSON.stringify(commit) + "\n");
-      else totals.add(classify(commit), commit.parents.length > 1);
+      else commits.push(commit);
     }
   } catch (e) {
     if (e instanceof GitLogError) {
@@ -69,6 +71,10 @@ export async function run(args: string[]): Promise<number> {
     }
     throw e;
   }
-  if (!jsonl) console.log(JSON.stringify({ path, ...totals.report() }, null, 2));
+  if (jsonl) return 0;
+  const classify = createCommitClassifier({ suspectedCalibration: calibrateCommits(commits) });
+  const totals = new DetectionSummary();
+  for (const commit of commits) totals.add(classify(commit), commit.parents.length > 1);
+  console.log(JSON.stringify({ path, ...totals.report() }, null, 2));
   return 0;
 }

@@ -3,7 +3,7 @@
  * fields"): how much of the code AI wrote, how many AI pull requests there were, and whether a
  * human reviewed them before they merged. Pure: records in, figures out.
  */
-import { classifyPullRequest, createCommitClassifier, DetectionSummary, type DetectionSummaryReport } from "./detection/index.ts";
+import { calibrateCommits, classifyPullRequest, createCommitClassifier, DetectionSummary, type DetectionSummaryReport } from "./detection/index.ts";
 import type { Commit, PullRequest, Review } from "./records.ts";
 
 export interface ScanSummary {
@@ -42,7 +42,10 @@ export function hasHumanReview(pr: PullRequest): boolean {
 }
 
 export function summarizeScan(input: { pullRequests: PullRequest[]; commits: Commit[]; apiRequests?: { counted: number; notModified: number } }): ScanSummary {
-  const classify = createCommitClassifier();
+  // The suspected tier needs the repository's own score profile: a first pass over the same
+  // commits, in the same order, sets its threshold (or makes it abstain).
+  const suspectedCalibration = calibrateCommits(input.commits);
+  const classify = createCommitClassifier({ suspectedCalibration });
   const detection = new DetectionSummary();
   for (const commit of input.commits) detection.add(classify(commit), commit.parents.length > 1);
   const report: DetectionSummaryReport = detection.report();
@@ -54,7 +57,7 @@ export function summarizeScan(input: { pullRequests: PullRequest[]; commits: Com
   let reviewed = 0;
   const unreviewed: ScanSummary["unreviewed_ai_pull_requests"] = [];
   for (const pr of input.pullRequests) {
-    const c = classifyPullRequest(pr);
+    const c = classifyPullRequest(pr, { suspectedCalibration });
     if (c.verdict !== "attested") continue;
     aiPrs++;
     for (const agent of c.agents) (perAgent[agent] ??= { commits: 0, lines: 0, share_pct: 0, prs: 0 }).prs++;
