@@ -1,13 +1,18 @@
--- scan_queue: the per-company cap as slots instead of a running counter.
+-- scan_queue: the per-company cap as slots instead of a running counter, and a cheaper bulk
+-- completion.
 --
--- Why: with 4 workers, claims and completions queued on the counter rows. A claim locked its
--- candidates' counters and kept them until it committed, and so did every completion; on the 2-core
--- bench a no-op job spent more time waiting for a counter than being claimed. Measured with pgbench
--- (claim of 4 + complete of 4 per transaction, 32 companies, cap 2, 4 clients):
---   counter (20261124001000)    ~530 transactions/s, claim ~2.7–3.2 ms (mostly waiting)
---   slots (this migration)     ~1,130–1,420 transactions/s, claim ~0.9–1.0 ms
---   no cap at all              ~1,320–1,370 transactions/s
--- so the cap now costs about what it must: taking and freeing one row per job.
+-- Why: claims and completions queued on the counter rows. A claim locked its candidates' companies'
+-- counters and kept them until it committed, and so did every completion and failure, so two
+-- workers touching the same company ran one after the other. Slots are taken with SKIP LOCKED and
+-- freed by job id: nobody waits. Measured with pgbench on the embedded Postgres (claim of 4 +
+-- complete of 4 per transaction, 32 companies, cap 2, 40,000 ready jobs; function times from
+-- pg_stat_user_functions, two runs each):
+--   1 client   counter  625–672 tx/s   claim 622–664 µs   complete 449–496 µs
+--              slots    644–762 tx/s   claim 570–691 µs   complete 329–396 µs
+--   4 clients  counter  1,267–1,319    claim 1.02–1.07 ms complete 0.78–0.83 ms (waits included)
+--              slots    1,407–1,478    claim 0.84–0.92 ms complete 0.42–0.45 ms
+-- bench/queue.ts (4 and 16 workers, 10,000 jobs, three runs each, against graphile-worker in the
+-- same run): 4 workers 0.76–0.85× graphile-worker with slots, 0.72–0.75× with the counter.
 --
 -- How: a company has `cap` slot rows (settings.max_concurrent_scans, default 2). A claim takes a
 -- free slot for each job it claims, with FOR UPDATE SKIP LOCKED: it never waits, and a slot another
