@@ -101,15 +101,16 @@ left join lateral (
   order by q.started_at, q.id offset g - 1 limit 1
 ) r on true;
 
--- The counter and its upkeep are replaced by the slots.
-drop trigger scan_queue_counter_insert on public.scan_queue;
-drop trigger scan_queue_counter_delete on public.scan_queue;
-drop trigger scan_queue_counter_truncate on public.scan_queue;
-drop function public.scan_queue_counter_on_insert();
-drop function public.scan_queue_counter_on_delete();
-drop function public.scan_queue_counter_on_truncate();
-drop function public.scan_queue_release_running(uuid[]);
-drop table public.scan_queue_company_running;
+-- The counter and its upkeep are replaced by the slots. (IF EXISTS: local stacks made before the
+-- counter existed never had it.)
+drop trigger if exists scan_queue_counter_insert on public.scan_queue;
+drop trigger if exists scan_queue_counter_delete on public.scan_queue;
+drop trigger if exists scan_queue_counter_truncate on public.scan_queue;
+drop function if exists public.scan_queue_counter_on_insert();
+drop function if exists public.scan_queue_counter_on_delete();
+drop function if exists public.scan_queue_counter_on_truncate();
+drop function if exists public.scan_queue_release_running(uuid[]);
+drop table if exists public.scan_queue_company_running;
 
 -- Running jobs deleted (a repository's cascade): their slots are freed.
 create function public.scan_queue_slots_on_delete() returns trigger
@@ -511,5 +512,5 @@ revoke execute on function public.scan_queue_sync_company_slots(), public.scan_q
 -- to write per event instead of two (the identity key and a (job_id, id) index), and every claim and
 -- completion writes an event per job.
 alter table public.scan_job_events drop constraint scan_job_events_pkey;
-drop index public.scan_job_events_job;
+drop index if exists public.scan_job_events_job;
 alter table public.scan_job_events add constraint scan_job_events_pkey primary key (job_id, id);
