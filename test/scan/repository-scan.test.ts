@@ -103,4 +103,20 @@ describe("a repository scan job", () => {
     expect(after.error).toMatch(/not tracked by company/);
     expect(gh.current.stats.requests).toBe(0);
   });
+  it("stops talking to GitHub when the time budget runs out, and fails the attempt saying so", async () => {
+    const { companyId, repositoryId } = await tenant("Eta");
+    const { queue, loop } = worker();
+    const enqueued = await queue.enqueue({ companyId, repositoryId, scanType: "full_scan" });
+    // The first answer takes longer than the budget and the 2 s the loop then waits for a job to stop.
+    gh.current.inject({ kind: "slow", delayMs: 5_000, times: 1 });
+    const report = await loop.drain({ budgetMs: 1_000 });
+    expect(report).toMatchObject({ failed: 1, completed: 0 });
+    const row = await job(enqueued.id);
+    expect(row.status).toBe("pending");
+    expect(row.attempts - row.attempts_waived).toBe(1);
+    // The scan itself gave up (the request was abandoned), rather than the loop giving up on a scan
+    // still waiting for GitHub ("did not finish within the time budget").
+    expect(row.error).toBe("stopped at the time budget: the time budget ran out");
+    expect(gh.current.stats.requests).toBe(1);
+  });
 });

@@ -3,6 +3,7 @@
  * repository from GitHub with the fewest requests (ETag cache, watermark of the last scan), run
  * detection, and hand the job its summary. GitHub's "come back later" snoozes the job (no attempt
  * spent); a repository the company does not track, or a refused token, is a permanent failure.
+ * The job's signal stops the GitHub client at once (cancel, time budget, shutdown).
  * Runtime-agnostic: the edge function and the Node worker both register it.
  */
 import type { Db } from "./db.ts";
@@ -59,6 +60,7 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
       baseUrl: deps.githubBaseUrl,
       etagCache: new PostgresEtagCache(deps.db, job.companyId),
       now,
+      signal: ctx.signal,
     });
     const full = job.scanType === "full_scan";
     const lookbackDays = repo.lookback_days ?? 90;

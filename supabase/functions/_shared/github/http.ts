@@ -69,6 +69,11 @@ export interface GitHubHttpOptions {
   /** Per-request timeout; a timeout is retried like a 5xx. */
   timeoutMs?: number;
   userAgent?: string;
+  /**
+   * Stops the client (the job's signal: cancelled, time budget reached, shutdown): no request starts
+   * once it fired, one in flight is abandoned, and the signal's reason is thrown.
+   */
+  signal?: AbortSignal;
 }
 
 /** A decoded REST answer. `fromCache` is true for a 304 (or an immutable cache hit). */
@@ -103,6 +108,7 @@ export class GitHubHttp {
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly userAgent: string;
+  private readonly signal: AbortSignal | null;
   /** Last seen primary-limit state per resource (core, graphql): never send a request known to fail. */
   private readonly rate = new Map<string, RateState>();
 
@@ -118,6 +124,7 @@ export class GitHubHttp {
     this.retry = { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 8_000, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.userAgent = options.userAgent ?? "codeguard";
+    this.signal = options.signal ?? null;
   }
 
   /** GET a REST path (`/repos/o/r/commits?…`) or an absolute URL from a Link header. */
@@ -188,10 +195,13 @@ export class GitHubHttp {
     let lastStatus: number | null = null;
     let authRetried = false;
     for (let attempt = 1; ; attempt++) {
+      this.signal?.throwIfAborted();
       const token = await this.token.token();
       const headers = { ...init.headers, authorization: `Bearer ${token}`, "user-agent": this.userAgent };
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+      const stop = () => controller.abort();
+      this.signal?.addEventListener("abort", stop, { once: true });
       let res: Response | null = null;
       this.counter.requests++;
       if (attempt > 1) this.counter.retries++;
@@ -201,6 +211,10 @@ export class GitHubHttp {
           await res.body?.cancel();
         }
       } catch (error) {
+        if (this.signal?.aborted) {
+          this.counter.counted++; // it may have reached GitHub before we let go
+          throw this.signal.reason;
+        }
         lastProblem = controller.signal.aborted
           ? `no answer within ${this.timeoutMs} ms`
           : `network error: ${(error as Error).message}`;
@@ -208,6 +222,7 @@ export class GitHubHttp {
         this.counter.counted++; // a request that reached nobody may still have been charged
       } finally {
         clearTimeout(timer);
+        this.signal?.removeEventListener("abort", stop);
       }
       if (res) {
         if (res.status === 304) this.counter.notModified++;
