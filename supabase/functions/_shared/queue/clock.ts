@@ -7,6 +7,8 @@ export interface Clock {
   now(): number;
   /** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Calls `fn` after `ms`; the answer cancels it (a no-op once it ran). */
+  timer(ms: number, fn: () => void): () => void;
 }
 
 /** The real clock: Date.now and setTimeout. */
@@ -23,5 +25,9 @@ export const systemClock: Clock = {
       const timer = setTimeout(done, Math.max(0, ms));
       signal?.addEventListener("abort", done, { once: true });
     });
+  },
+  timer(ms: number, fn: () => void): () => void {
+    const t = setTimeout(fn, Math.max(0, ms));
+    return () => clearTimeout(t);
   },
 };

@@ -471,18 +471,22 @@ export class WorkerLoop {
       return;
     }
 
-    const beats = new AbortController();
-    const heartbeats = (async () => {
-      while (!beats.signal.aborted) {
-        await this.clock.sleep(this.heartbeatMs, beats.signal);
-        if (beats.signal.aborted) return;
+    // Heartbeats: a timer re-armed after each answer (no timer object or listener left per job once
+    // it ends, which a no-op job would otherwise pay for; bench/queue.ts).
+    let beating = true;
+    let beat: Promise<void> | null = null;
+    const arm = (): (() => void) => this.clock.timer(this.heartbeatMs, () => {
+      beat = (async () => {
         try {
           this.onHeartbeat(entry, await this.queue.heartbeat({ jobId: job.id, attempt: job.attempts }));
         } catch (e) {
           this.log("warn", `heartbeat failed: ${errorMessage(e)}`, fields);
         }
-      }
-    })();
+        beat = null;
+        if (beating) disarm = arm();
+      })();
+    });
+    let disarm = arm();
 
     const ctx: ScanJobContext = {
       job,
@@ -501,8 +505,9 @@ export class WorkerLoop {
     } catch (error) {
       outcome = { ok: false, error };
     } finally {
-      beats.abort(timerDone);
-      await heartbeats;
+      beating = false;
+      disarm();
+      await beat; // a heartbeat on its way lands before the outcome is written
     }
     if (entry.abandoned) return; // the loop already wrote this job's outcome (release, time out)
     this.processed(entry);
