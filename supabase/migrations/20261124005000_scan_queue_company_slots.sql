@@ -140,9 +140,10 @@ create trigger scan_queue_slots_truncate after truncate on public.scan_queue
 -- cap is checked, and that a round returns its rows straight from the statement. Each company's
 -- candidates (in claim order) are paired with its free slots (in slot order), taken with SKIP
 -- LOCKED; candidates left without a slot stay pending. A round that comes back short is followed by
--- another that only considers companies with a free slot left (so a company that just reached its
--- cap does not take the candidate places again), up to three rounds; a later round that claims
--- nothing ends the claim.
+-- another that only considers companies with a free slot nobody else holds (so a company that just
+-- reached its cap, or whose free slots other claimers are taking, does not take the candidate places
+-- again; the EXISTS locks the slot it finds, which this claim may then take), up to three rounds; a
+-- later round that claims nothing ends the claim.
 -- Cost (pgbench, claim of 4, one client): ~560 µs with the counter, ~450 µs with slots and the
 -- claimed rows carried out in an array; returned straight from the statement, 4 workers went from
 -- 0.76–0.86× graphile-worker to 0.75–0.96× (bench/queue.ts, 10,000 jobs, three runs).
@@ -187,7 +188,8 @@ begin
         and (p_scan_types is null or q.scan_type = any (p_scan_types))
         and q.company_id <> all (v_full)
         and (v_round = 1 or exists (select 1 from public.scan_queue_company_slots f
-                                    where f.company_id = q.company_id and f.job_id is null and not f.retiring))
+                                    where f.company_id = q.company_id and f.job_id is null and not f.retiring
+                                    for update of f skip locked))
       order by q.priority, q.run_after, q.id
       limit p_limit - v_claimed
       for update of q skip locked

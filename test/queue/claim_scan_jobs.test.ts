@@ -98,6 +98,25 @@ describe("claim_scan_jobs", () => {
     expect(round.filter((j) => j.companyId === small).map((j) => j.id)).toEqual([lone.id]);
   });
 
+  it("passes over a company whose free slots another claimer is taking, to the next company's job", async () => {
+    const { sql } = tdb.current;
+    const busy = await createCompany(sql);
+    const other = await createCompany(sql);
+    const t0 = new Date("2030-03-03T00:00:00Z");
+    const c = await clockedQueue(tdb.current, t0);
+    await c.queue.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ companyId: busy, scanType: "taken", dedupeKey: `b-${i}` })));
+    await c.setNow(seconds(t0, 1));
+    const next = await c.queue.enqueue({ companyId: other, scanType: "taken", dedupeKey: "o" });
+    await c.setNow(seconds(t0, 2));
+    // Another claimer holds the busy company's free slots (its claim has not committed yet).
+    const holder = tdb.current.connect({ max: 1 });
+    await holder.begin(async (tx) => {
+      await tx`select slot from public.scan_queue_company_slots where company_id = ${busy} for update`;
+      const got = await c.queue.claim({ workerId: "w", scanTypes: ["taken"], limit: 2 });
+      expect(got.map((j) => j.id)).toEqual([next.id]);
+    });
+  });
+
   it("hands out one job at a time to the next company once a company is at its cap", async () => {
     const { sql } = tdb.current;
     const big = await createCompany(sql);

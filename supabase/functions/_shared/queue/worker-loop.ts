@@ -196,13 +196,16 @@ export class WorkerLoop {
   /** Waits for a nudge or `ms`; answers whether work may be ready (a wake, a freed slot, the poll). */
   private async waitForNudge(ms: number): Promise<boolean> {
     if (!this.nudged) {
-      const stop = new AbortController();
       let timedOut = false;
-      await Promise.race([
-        new Promise<void>((r) => this.waiters.push(r)),
-        this.clock.sleep(ms, stop.signal).then(() => void (timedOut = !stop.signal.aborted)),
-      ]);
-      stop.abort(timerDone);
+      let cancel = () => {};
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        cancel = this.clock.timer(ms, () => {
+          timedOut = true;
+          resolve();
+        });
+      });
+      cancel();
       if (timedOut) this.workMayBeReady = true;
     }
     this.nudged = false;
