@@ -37,6 +37,40 @@ describe("WorkerLoop", () => {
     for (const j of jobs) expect(await row(j.id)).toMatchObject({ status: "completed", result: { doubled: (j.payload.n as number) * 2 } });
   });
 
+  it("claims again at once when work was announced while an empty claim was on its way, instead of waiting for the poll", async () => {
+    const queue = new ScanQueue(tdb.current.db);
+    const company = await createCompany(tdb.current.sql);
+    // The database answers the first claim (empty) before the job exists; the answer reaches the
+    // loop only after the job was enqueued and announced (as LISTEN would, through wake()).
+    let announce: () => Promise<void> = async () => {};
+    let first = true;
+    const slowFirstAnswer = Object.create(queue) as ScanQueue;
+    slowFirstAnswer.claim = async (args) => {
+      const jobs = await queue.claim(args);
+      if (first) {
+        first = false;
+        await announce();
+      }
+      return jobs;
+    };
+    let done!: () => void;
+    const processed = new Promise<void>((resolve) => (done = resolve));
+    const loop = new WorkerLoop({
+      queue: slowFirstAnswer, workerId: "w", scanTypes: ["announced"], pollIntervalMs: 60_000,
+      processors: { announced: async () => done() },
+    });
+    announce = async () => {
+      await queue.enqueue({ companyId: company, scanType: "announced", dedupeKey: "a" });
+      loop.wake();
+      await new Promise((r) => setTimeout(r, 50)); // the loop takes the wake while the claim is still out
+    };
+    const running = loop.start();
+    const inTime = await Promise.race([processed.then(() => true), new Promise((r) => setTimeout(() => r(false), 5_000))]);
+    await loop.stop({ graceMs: 1000 });
+    await running;
+    expect(inTime).toBe(true);
+  });
+
   it("fails a job whose processor throws (retried later) and kills one that throws a PermanentJobError", async () => {
     const queue = new ScanQueue(tdb.current.db);
     const company = await createCompany(tdb.current.sql);

@@ -149,6 +149,8 @@ export class WorkerLoop {
   private waiters: (() => void)[] = [];
   private nudged = false;
   private workMayBeReady = false;
+  /** wake() calls so far: a claim that comes back short only idles the pump if none came meanwhile. */
+  private wakes = 0;
   private stopping = false;
   private pumping: Promise<void> | null = null;
   private report: WorkerReport = WorkerLoop.emptyReport();
@@ -181,6 +183,7 @@ export class WorkerLoop {
 
   /** New work may be ready (a notification arrived): claim now instead of at the next poll. */
   wake(): void {
+    this.wakes++;
     this.workMayBeReady = true;
     this.nudge();
   }
@@ -264,7 +267,10 @@ export class WorkerLoop {
    * for the slots free when it starts: with 4 no-op workers one claimer at a time left the
    * database idle between round trips (1,060 jobs/s against 2,9xx with two; bench/queue.ts).
    * After a claim comes back short the queue is taken as empty until something says otherwise:
-   * a wake() (notification), a job of ours finishing, or the poll interval.
+   * a wake() (notification), a job of ours finishing, or the poll interval — unless such a wake
+   * came while that claim was on its way (16 workers otherwise sat out a 2 s poll in a third of the
+   * bench runs: a claim came back short because slots were still held by completions that
+   * committed, and woke the pump, before the short answer arrived).
    */
   private async pump(o: { deadline: number | null; stopClaimingAt: number | null; untilIdle: boolean }): Promise<void> {
     const maxClaims = Math.min(4, Math.ceil(this.concurrency / 2));
@@ -279,13 +285,16 @@ export class WorkerLoop {
       if (!idle && free > 0 && claims.size < maxClaims) {
         reserved += free;
         this.sendCompletions();
+        const wakesBefore = this.wakes;
         const claim = (async () => {
           try {
             const jobs = await this.queue.claim({ workerId: this.workerId, leaseSeconds: this.leaseSeconds, scanTypes: this.scanTypes, limit: free });
             claimErrors = 0;
             this.report.claimed += jobs.length;
             for (const job of jobs) this.startJob(job, o.deadline);
-            if (jobs.length < free) idle = true;
+            // Short: nothing more is ready, unless a slot was freed or work announced while the claim
+            // was on its way (that wake was spent already; idling now would wait out the poll).
+            if (jobs.length < free && this.wakes === wakesBefore) idle = true;
           } catch (e) {
             claimErrors++;
             this.log("error", "claim failed", { workerId: this.workerId, error: errorMessage(e) });
