@@ -30,7 +30,6 @@ import { prepareDatabase } from "../src/local/migrate.ts";
 import { dbFromPostgresJs } from "../supabase/functions/_shared/db.ts";
 import { ScanQueue } from "../supabase/functions/_shared/queue/client.ts";
 import { WorkerLoop } from "../supabase/functions/_shared/queue/worker-loop.ts";
-import { workerPostgres } from "../src/worker/postgres.ts";
 
 const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 5000);
 // Each system first runs a smaller batch that is not measured, with the same worker count: the one
@@ -88,7 +87,7 @@ try {
     for (let i = 0; i < jobs.length; i += 1000) {
       await sql`select count(*) from public.enqueue_scans(${sql.json(jobs.slice(i, i + 1000))}::jsonb)`;
     }
-    const pool = workerPostgres(url, { max: workers + 1, onnotice: () => {} }); // as `codeguard worker` connects
+    const pool = postgres(url, { max: workers + 1, onnotice: () => {} });
     const queue = new ScanQueue(dbFromPostgresJs(pool));
     const claims: number[] = [];
     const timed = Object.create(queue) as ScanQueue;

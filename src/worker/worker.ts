@@ -3,8 +3,8 @@
 // notifies) with the poll interval as the backstop for what no notification announces (retries
 // whose backoff ends, snoozes, slots freed in other processes).
 import { hostname } from "node:os";
+import postgres from "postgres";
 import { dbFromPostgresJs, type Db } from "../../supabase/functions/_shared/db.ts";
-import { workerPostgres } from "./postgres.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import {
   type QueueLog,
@@ -46,7 +46,7 @@ export function startWorker(options: WorkerOptions): RunningWorker {
   const concurrency = options.concurrency ?? 4;
   const workerId = options.workerId ?? `${hostname()}:${process.pid}`;
   // One connection per job for its write-backs, plus room for the parallel claims.
-  const sql = workerPostgres(options.dbUrl, { max: concurrency + 4, onnotice: () => {} });
+  const sql = postgres(options.dbUrl, { max: concurrency + 4, onnotice: () => {} });
   const db = dbFromPostgresJs(sql);
   const processors = typeof options.processors === "function" ? options.processors(db) : options.processors;
   const loop = new WorkerLoop({
