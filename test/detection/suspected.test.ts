@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { calibrateCommits, classifyCommit, createCommitClassifier } from "../../supabase/functions/_shared/detection/classify.ts";
+import { calibrateCommits, classifyCommit, classifyCommits, createCommitClassifier } from "../../supabase/functions/_shared/detection/classify.ts";
 import {
   ABSTAIN,
   calibrateSuspected,
@@ -55,6 +55,18 @@ describe("suspected tier", () => {
     expect(cal.threshold).toBe(ABSTAIN);
     const classify = createCommitClassifier({ suspectedCalibration: cal });
     for (const c of stripped) expect(classify(c).verdict).not.toBe("suspected");
+  });
+
+  it("classifyCommits gives, in one pass, the verdicts of a classifier calibrated on the same commits", () => {
+    // aider's attested commits with every mark stripped: a history where the tier does flag.
+    const commits = commitsOf("Aider-AI__aider")
+      .filter((c) => classifyCommit(c, { suspected: false }).verdict === "attested").map((c) => stripMarks(c));
+    const { classifications, calibration } = classifyCommits(commits);
+    expect(calibration).toEqual(calibrateCommits(commits));
+    const classify = createCommitClassifier({ suspectedCalibration: calibration });
+    expect(classifications).toEqual(commits.map((c) => classify(c)));
+    expect(classifications.filter((c) => c.verdict === "suspected").length).toBeGreaterThan(100);
+    expect(classifyCommits(commits, { suspected: false }).classifications.some((c) => c.verdict === "suspected")).toBe(false);
   });
 
   it("gives zero AI probability to bots and to git's revert messages", () => {

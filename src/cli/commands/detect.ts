@@ -13,7 +13,7 @@ import { access, stat } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
 import type { Writable } from "node:stream";
 import type { Commit } from "../../../supabase/functions/_shared/records.ts";
-import { calibrateCommits, type CommitClassification, createCommitClassifier } from "../../../supabase/functions/_shared/detection/classify.ts";
+import { calibrateCommits, classifyCommits, type CommitClassification, createCommitClassifier } from "../../../supabase/functions/_shared/detection/classify.ts";
 import type { SuspectedCalibration } from "../../../supabase/functions/_shared/detection/suspected.ts";
 import { DetectionSummary } from "../../../supabase/functions/_shared/detection/summary.ts";
 
@@ -91,20 +91,15 @@ export async function run(args: string[]): Promise<number> {
 
   const open = () => (path === "-" ? process.stdin : createReadStream(path));
   if (suspected && !rereadable) {
-    // stdin is read once: keep the commit lines (bad lines are reported now), calibrate on them,
-    // then classify them in the same order.
-    const lines: string[] = [];
+    // stdin is read once: keep the commits (bad lines are reported now), then classify them with
+    // the suspected tier calibrated on them.
+    const commits: Commit[] = [];
     await forEachLine(open(), (line) => {
-      if (parse(line)) lines.push(line);
+      const commit = parse(line);
+      if (commit) commits.push(commit);
     });
-    const commitsOf = function* () {
-      for (const line of lines) yield toCommit(line);
-    };
-    const classify = createCommitClassifier({ suspectedCalibration: calibrateCommits(commitsOf()) });
-    for (const commit of commitsOf()) {
-      await emit(commit, classify(commit));
-      if (out.closed) break;
-    }
+    const { classifications } = classifyCommits(commits);
+    for (let i = 0; i < commits.length && !out.closed; i++) await emit(commits[i], classifications[i]);
   } else {
     // A file with the suspected tier: a silent first pass calibrates, the second classifies and
     // reports bad lines. --no-suspected: the one pass, streamed.

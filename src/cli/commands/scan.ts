@@ -2,10 +2,10 @@
 // database) and print the detection summary — or, with --jsonl, the commit records themselves in
 // the data sets' schema, ready for `codeguard detect -`.
 // The summary's suspected tier is calibrated on the scanned repository's own commits
-// (calibrateCommits), so the summary reads the whole log before classifying; --jsonl streams.
+// (classifyCommits), so the summary reads the whole log before classifying; --jsonl streams.
 import { stat } from "node:fs/promises";
 import type { Commit } from "../../../supabase/functions/_shared/records.ts";
-import { calibrateCommits, createCommitClassifier } from "../../../supabase/functions/_shared/detection/classify.ts";
+import { classifyCommits } from "../../../supabase/functions/_shared/detection/classify.ts";
 import { DetectionSummary } from "../../../supabase/functions/_shared/detection/summary.ts";
 import { GitLogError, readGitLog } from "../../sources/git-log.ts";
 
@@ -56,8 +56,8 @@ export async function run(args: string[]): Promise<number> {
     console.error(`codeguard scan: ${path} is not a directory: give the path of a git clone`);
     return 2;
   }
-  // --jsonl: one record per commit as git yields it. Summary: collect the commits, calibrate the
-  // suspected tier on them, then classify them in the same order.
+  // --jsonl: one record per commit as git yields it. Summary: collect the commits, then classify
+  // them with the suspected tier calibrated on them.
   const commits: Commit[] = [];
   try {
     for await (const commit of readGitLog(path, options)) {
@@ -72,9 +72,9 @@ export async function run(args: string[]): Promise<number> {
     throw e;
   }
   if (jsonl) return 0;
-  const classify = createCommitClassifier({ suspectedCalibration: calibrateCommits(commits) });
+  const { classifications } = classifyCommits(commits);
   const totals = new DetectionSummary();
-  for (const commit of commits) totals.add(classify(commit), commit.parents.length > 1);
+  commits.forEach((commit, i) => totals.add(classifications[i], commit.parents.length > 1));
   console.log(JSON.stringify({ path, ...totals.report() }, null, 2));
   return 0;
 }

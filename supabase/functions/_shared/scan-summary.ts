@@ -3,7 +3,7 @@
  * fields"): how much of the code AI wrote, how many AI pull requests there were, and whether a
  * human reviewed them before they merged. Pure: records in, figures out.
  */
-import { calibrateCommits, classifyPullRequest, createCommitClassifier, DetectionSummary, type DetectionSummaryReport } from "./detection/index.ts";
+import { classifyCommits, classifyPullRequest, DetectionSummary, type DetectionSummaryReport } from "./detection/index.ts";
 import type { Commit, PullRequest, Review } from "./records.ts";
 
 export interface ScanSummary {
@@ -42,12 +42,10 @@ export function hasHumanReview(pr: PullRequest): boolean {
 }
 
 export function summarizeScan(input: { pullRequests: PullRequest[]; commits: Commit[]; apiRequests?: { counted: number; notModified: number } }): ScanSummary {
-  // The suspected tier needs the repository's own score profile: a first pass over the same
-  // commits, in the same order, sets its threshold (or makes it abstain).
-  const suspectedCalibration = calibrateCommits(input.commits);
-  const classify = createCommitClassifier({ suspectedCalibration });
+  // The suspected tier's threshold comes from the repository's own score profile (classifyCommits).
+  const { classifications, calibration: suspectedCalibration } = classifyCommits(input.commits);
   const detection = new DetectionSummary();
-  for (const commit of input.commits) detection.add(classify(commit), commit.parents.length > 1);
+  input.commits.forEach((commit, i) => detection.add(classifications[i], commit.parents.length > 1));
   const report: DetectionSummaryReport = detection.report();
 
   const perAgent: ScanSummary["per_agent"] = {};

@@ -117,22 +117,26 @@ export function classifyCommit(commit: Commit, options: ClassifyOptions = {}): C
   const result = decide(hits, counted);
   if (result.verdict === "human" && !isMerge && options.suspected !== false) {
     const p = suspectProbability(suspectFeatures(commit, options.gapSeconds ?? null, featureBuffer, options.session ?? null), SUSPECTED_MODEL);
-    const cal = options.suspectedCalibration;
-    const threshold = cal ? cal.threshold : SUSPECTED_MODEL.threshold;
-    if (p > 0 && p >= threshold) {
-      // confidence: the repository-level lower bound on the precision of commits scoring >= p
-      const confidence = cal ? suspectedConfidence(p, cal) : p;
-      result.verdict = "suspected";
-      result.confidence = round3(confidence);
-      result.evidence.push({
-        signal: "suspected_model",
-        detail: `no mark; message shape, size and cadence give score ${round3(p)} ≥ ${round3(threshold)}, the repository's threshold for precision ≥ 0.9 (bound ${round3(confidence)})`,
-      });
-    } else {
-      result.confidence = round3(1 - p);
-    }
+    applySuspected(result, p, options.suspectedCalibration ?? null);
   }
   return result;
+}
+
+/** Turns an unmarked commit's score into its verdict under the repository's threshold (if any). */
+function applySuspected(result: CommitClassification, p: number, cal: SuspectedCalibration | null): void {
+  const threshold = cal ? cal.threshold : SUSPECTED_MODEL.threshold;
+  if (p > 0 && p >= threshold) {
+    // confidence: the repository-level lower bound on the precision of commits scoring >= p
+    const confidence = cal ? suspectedConfidence(p, cal) : p;
+    result.verdict = "suspected";
+    result.confidence = round3(confidence);
+    result.evidence.push({
+      signal: "suspected_model",
+      detail: `no mark; message shape, size and cadence give score ${round3(p)} ≥ ${round3(threshold)}, the repository's threshold for precision ≥ 0.9 (bound ${round3(confidence)})`,
+    });
+  } else {
+    result.confidence = round3(1 - p);
+  }
 }
 
 /**
@@ -327,6 +331,34 @@ export function calibrateCommits(commits: Iterable<Commit>, options: Pick<Classi
     scores.push(suspectProbability(suspectFeatures(commit, ctx.gap, x, ctx.session), SUSPECTED_MODEL));
   }
   return calibrateSuspected(scores, SUSPECTED_MODEL);
+}
+
+/**
+ * One repository's commits (in order) classified with the suspected tier calibrated on them: the
+ * verdicts of createCommitClassifier({ suspectedCalibration: calibrateCommits(commits) }), with
+ * each commit classified and scored once (the threshold is applied to the kept scores afterwards).
+ */
+export function classifyCommits(
+  commits: readonly Commit[],
+  options: Omit<ClassifyOptions, "gapSeconds" | "session" | "suspectedCalibration"> = {},
+): { classifications: CommitClassification[]; calibration: SuspectedCalibration | null } {
+  const ctx = new StreamContext();
+  const withSuspected = options.suspected !== false;
+  const classifications: CommitClassification[] = [];
+  const scored: { index: number; p: number }[] = [];
+  const x = new Float64Array(FEATURE_COUNT);
+  for (const commit of commits) {
+    ctx.next(commit, withSuspected);
+    const r = classifyCommit(commit, { ...options, suspected: false });
+    if (withSuspected && r.verdict === "human" && commit.parents.length <= 1) {
+      scored.push({ index: classifications.length, p: suspectProbability(suspectFeatures(commit, ctx.gap, x, ctx.session), SUSPECTED_MODEL) });
+    }
+    classifications.push(r);
+  }
+  if (!withSuspected) return { classifications, calibration: null };
+  const calibration = calibrateSuspected(scored.map((s) => s.p), SUSPECTED_MODEL);
+  for (const s of scored) applySuspected(classifications[s.index], s.p, calibration);
+  return { classifications, calibration };
 }
 
 export interface PullRequestClassification extends Classification {
