@@ -266,7 +266,7 @@ begin
   ), logged as (
     insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, created_at)
     select d.id, d.company_id, 'completed', d.attempts, d.worker_id, v_now from done d
-  ), freed as ( -- as scan_queue_free_slots does
+  ), freed as ( -- scan_queue_free_slots inline: calling it would add a statement to every completion
     update public.scan_queue_company_slots s set job_id = null
     from done d where s.company_id = d.company_id and s.job_id = d.id and not s.retiring
   ), retired as (
