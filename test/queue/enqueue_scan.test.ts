@@ -1,20 +1,28 @@
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
+import { dbFromPostgresJs } from "../../supabase/functions/_shared/db.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { createCompany, createRepository } from "./fixtures.ts";
 
 const tdb = useTestDatabase();
 
 describe("enqueue_scan", () => {
-  it("stores quotes, backslashes and other text in its arguments exactly as given", async () => {
+  // Prepared (parameters, the default) and behind a transaction pooler (prepare: false: literals).
+  it.each([["prepared", true], ["unprepared", false]] as const)("stores quotes, backslashes and other text in its arguments exactly as given (%s statements)", async (_mode, prepare) => {
     const company = await createCompany(tdb.current.sql);
-    const queue = new ScanQueue(tdb.current.db);
+    const db = dbFromPostgresJs(tdb.current.connect({ max: 1, prepare }));
+    expect(db.prepares).toBe(prepare);
+    const queue = new ScanQueue(db);
     const tricky = `it's \\ a "key"'); drop table public.scan_queue; -- \u00e9 \n`;
     const job = await queue.enqueue({ companyId: company, scanType: "quoting", dedupeKey: tricky, payload: { note: tricky, list: ["'", "\\"] } });
     expect(job.dedupeKey).toBe(tricky);
     expect(job.payload).toEqual({ note: tricky, list: ["'", "\\"] });
     const claimed = await queue.claimNext({ workerId: tricky, scanTypes: ["quoting"] });
     expect(claimed?.workerId).toBe(tricky);
+    const done = await queue.completeMany([{ jobId: claimed!.id, attempt: claimed!.attempts, result: { echo: tricky } }]);
+    expect(done[0].accepted).toBe(true);
+    const [row] = await tdb.current.sql<{ result: unknown }[]>`select result from public.scan_queue where id = ${claimed!.id}`;
+    expect(row.result).toEqual({ echo: tricky });
     await expect(queue.enqueue({ companyId: company, scanType: "quoting", dedupeKey: "nul\u0000" })).rejects.toThrow(/NUL/);
   });
 

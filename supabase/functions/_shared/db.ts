@@ -5,21 +5,32 @@
  */
 export interface Db {
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * True when a statement with parameters is prepared once per connection and then costs one round
+   * trip (Bind/Execute) with no parse or plan; false behind a transaction pooler, where every
+   * statement with parameters costs two round trips (Parse/Describe, then Bind/Execute).
+   */
+  readonly prepares?: boolean;
 }
 
 /** The slice of a postgres.js `Sql` instance that `dbFromPostgresJs` needs. */
 export interface PostgresJsLike {
   unsafe(text: string, params?: unknown[], options?: { prepare?: boolean }): PromiseLike<unknown>;
+  readonly options?: { readonly prepare?: boolean };
 }
 
 /**
- * Wraps a postgres.js client (`npm:postgres` in Deno, `postgres` in Node). Statements are prepared
- * by postgres.js unless the client was created with `prepare: false` (Supabase's transaction pooler).
+ * Wraps a postgres.js client (`npm:postgres` in Deno, `postgres` in Node). Statements with
+ * parameters are prepared unless the client was created with `prepare: false` (Supabase's
+ * transaction pooler); postgres.js keeps them per connection, keyed by their text.
  */
 export function dbFromPostgresJs(sql: PostgresJsLike): Db {
+  const prepares = sql.options?.prepare !== false;
+  const prepared = { prepare: true };
   return {
+    prepares,
     async query<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-      const rows = await sql.unsafe(text, params as unknown[]);
+      const rows = await sql.unsafe(text, params as unknown[], prepares && params.length > 0 ? prepared : undefined);
       return rows as T[];
     },
   };

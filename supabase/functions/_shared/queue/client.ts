@@ -3,16 +3,17 @@
  * supabase/migrations/20261124001000_scan_queue.sql, with named arguments, over the core's `Db`.
  * No SQL lives anywhere else; the functions are the API (ARCHITECTURE.md, "Layers").
  *
- * Arguments are passed by name (`p_x => E'…'::type`), leaving out the ones the caller did not give
- * so the SQL defaults apply, and travel as quoted literals inside the statement, not as bind
- * parameters. Why: `sql.unsafe(text, params)` in postgres.js does not prepare (prepare: false is
- * its default for unsafe, and Supabase's transaction pooler needs it anyway), and an unprepared
- * statement with parameters costs two round trips — Parse/Describe/Sync, wait, then
- * Bind/Execute/Sync. A statement without parameters goes out as one simple Query message: one
- * round trip. Measured with 1 no-op worker (bench/queue.ts): see the issue note. Quoting is
- * `E'…'` with backslashes and quotes doubled, which reads the same whatever
- * standard_conforming_strings says; a NUL (which Postgres text cannot hold) is refused before
- * it could cut the statement short.
+ * Arguments are passed by name (`p_x => …::type`), leaving out the ones the caller did not give
+ * so the SQL defaults apply. Each value travels as text that Postgres casts to the argument's
+ * type, so no driver-side encoding can change it. Where the driver prepares statements (a direct
+ * connection: `codeguard worker`), the values are parameters and the statement's text is the same
+ * on every call: prepared once per connection, then one round trip (Bind/Execute) with no parse or
+ * plan — with 4 no-op workers, 0.85–0.93× graphile-worker's throughput became ~1.0–1.04×
+ * (bench/queue.ts; see the issue note). Where it does not (`prepare: false`, Supabase's transaction
+ * pooler), a statement with parameters would cost two round trips (Parse/Describe, wait, then
+ * Bind/Execute), so the values are quoted literals inside the text instead: one simple Query, one
+ * round trip. Quoting is `E'…'` with backslashes and quotes doubled, which reads the same whatever
+ * standard_conforming_strings says. A NUL (which Postgres text cannot hold) is refused either way.
  */
 import type { Db } from "../db.ts";
 import type {
@@ -75,23 +76,36 @@ export function sqlLiteral(s: string): string {
   return `E'${s.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 }
 
-function literal(value: unknown, cast: string): string {
-  if (value === null) return `null::${cast}`;
+/** The text Postgres casts to `cast` (null stays null). */
+function argText(value: unknown, cast: string): string | null {
+  if (value === null) return null;
   let text: string;
   if (value instanceof Date) text = value.toISOString();
   else if (cast === "jsonb") text = JSON.stringify(value);
   else if (cast === "text[]") text = textArrayLiteral(value as string[]);
   else text = typeof value === "string" ? value : String(value);
-  return `${sqlLiteral(text)}::${cast}`;
+  return text;
 }
 
-/** `schema.fn(p_a => E'…'::t, …)` for the given args, leaving out undefined ones. */
-function callText(fn: string, args: readonly Arg[]): string {
+/**
+ * `schema.fn(p_a => …::t, …)` for the given args, leaving out undefined ones. With `params`, each
+ * value is a text parameter (`$n::t`), so the statement's text is the same on every call and the
+ * driver prepares it once; without, each value is a quoted literal in the text.
+ */
+function callText(fn: string, args: readonly Arg[], params: string[] | null): string {
   const parts: string[] = [];
   for (const [name, value, cast] of args) {
     if (value === undefined) continue;
-    // Every value is a text literal that Postgres casts: no driver-side encoding can change it.
-    parts.push(`${name} => ${literal(value, cast)}`);
+    const text = argText(value, cast);
+    if (text === null) parts.push(`${name} => null::${cast}`);
+    // Either way Postgres casts a text to the type: no driver-side encoding can change the value.
+    else if (params) {
+      if (text.includes("\0")) sqlLiteral(text); // the same refusal as a literal's
+      params.push(text);
+      // Typed text, then cast: the driver then sends the text as it is (it would encode a jsonb
+      // or an array parameter itself).
+      parts.push(cast === "text" ? `${name} => $${params.length}::text` : `${name} => $${params.length}::text::${cast}`);
+    } else parts.push(`${name} => ${sqlLiteral(text)}::${cast}`);
   }
   return `public.${fn}(${parts.join(", ")})`;
 }
@@ -197,7 +211,10 @@ export class ScanQueue {
   constructor(private readonly db: Db) {}
 
   private async rows(fn: string, args: readonly Arg[], where = ""): Promise<Row[]> {
-    return await this.db.query<Row>(`select * from ${callText(fn, args)} r${where}`);
+    if (!this.db.prepares) return await this.db.query<Row>(`select * from ${callText(fn, args, null)} r${where}`);
+    const params: string[] = [];
+    const text = `select * from ${callText(fn, args, params)} r${where}`;
+    return await this.db.query<Row>(text, params);
   }
 
   /** `enqueue_scan`: the new job, or the live job that already holds its dedupe key. */

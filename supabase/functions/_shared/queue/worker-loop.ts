@@ -284,7 +284,6 @@ export class WorkerLoop {
       const free = this.concurrency - this.processing - reserved;
       if (!idle && free > 0 && claims.size < maxClaims) {
         reserved += free;
-        this.sendCompletions();
         const wakesBefore = this.wakes;
         const claim = (async () => {
           try {
@@ -308,6 +307,9 @@ export class WorkerLoop {
           claims.delete(claim);
           this.nudge();
         });
+        // The completions go out after the claim, in the same turn of the event loop: the claim's
+        // round trip is what the next jobs wait for, the completions' is not.
+        this.sendCompletions();
         continue;
       }
       this.sendCompletions();
