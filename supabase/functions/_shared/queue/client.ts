@@ -210,11 +210,16 @@ function enqueueJson(job: EnqueueScan): Record<string, unknown> {
 export class ScanQueue {
   constructor(private readonly db: Db) {}
 
-  private async rows(fn: string, args: readonly Arg[], where = ""): Promise<Row[]> {
-    if (!this.db.prepares) return await this.db.query<Row>(`select * from ${callText(fn, args, null)} r${where}`);
+  /** Runs `statement(call)`, where call is `public.fn(…args)`, with parameters when the driver prepares. */
+  private async run<T>(statement: (call: string) => string, fn: string, args: readonly Arg[]): Promise<T[]> {
+    if (!this.db.prepares) return await this.db.query<T>(statement(callText(fn, args, null)));
     const params: string[] = [];
-    const text = `select * from ${callText(fn, args, params)} r${where}`;
-    return await this.db.query<Row>(text, params);
+    const text = statement(callText(fn, args, params));
+    return await this.db.query<T>(text, params);
+  }
+
+  private async rows(fn: string, args: readonly Arg[], where = ""): Promise<Row[]> {
+    return await this.run<Row>((call) => `select * from ${call} r${where}`, fn, args);
   }
 
   /** `enqueue_scan`: the new job, or the live job that already holds its dedupe key. */
@@ -340,11 +345,10 @@ export class ScanQueue {
 
   /** `scan_queue_stats`: counts by status and type, oldest ready job, jobs running past the SLA. */
   async stats(args: { companyId?: string; slaSeconds?: number } = {}): Promise<ScanQueueStats> {
-    const text = callText("scan_queue_stats", [
+    const [r] = await this.run<{ stats: unknown }>((call) => `select ${call} as stats`, "scan_queue_stats", [
       ["p_company_id", args.companyId, "uuid"],
       ["p_sla", args.slaSeconds === undefined ? undefined : `${args.slaSeconds} seconds`, "interval"],
     ]);
-    const [r] = await this.db.query<{ stats: unknown }>(`select ${text} as stats`);
     return toStats(r.stats);
   }
 }
