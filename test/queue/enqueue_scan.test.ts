@@ -83,4 +83,25 @@ describe("enqueue_scan", () => {
     const job = await queue.enqueue({ companyId: await createCompany(tdb.current.sql) });
     expect(job).toMatchObject({ scanType: "full_scan", priority: 5, maxAttempts: 3, status: "pending", attempts: 0, payload: {} });
   });
+
+  it("refuses out-of-range values, naming the rule, and keeps the row rules on direct writes", async () => {
+    const { sql } = tdb.current;
+    const company = await createCompany(sql);
+    const queue = new ScanQueue(tdb.current.db);
+    await expect(queue.enqueue({ companyId: company, priority: 11 })).rejects.toThrow(/domain public.scan_priority violates check constraint "scan_priority_between_1_and_10"/);
+    await expect(queue.enqueue({ companyId: company, maxAttempts: 0 })).rejects.toThrow(/scan_max_attempts_between_1_and_100/);
+    await expect(queue.enqueue({ companyId: company, scanType: "Full Scan" })).rejects.toThrow(/domain public.scan_type_name violates check constraint "scan_type_name_format"/);
+    await expect(queue.enqueueMany([{ companyId: company, dedupeKey: "ok" }, { companyId: company, priority: 0, dedupeKey: "bad" }])).rejects.toThrow(/scan_priority/);
+    const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from public.scan_queue where company_id = ${company}`;
+    expect(n).toBe(0); // the bulk enqueue wrote nothing
+
+    // Rules that only the functions' own bugs could break, held by the table itself.
+    const job = await queue.enqueue({ companyId: company });
+    await expect(sql`update public.scan_queue set status = 'running' where id = ${job.id}`).rejects.toThrow(/scan_queue_row_consistent/);
+    await expect(sql`update public.scan_queue set attempts_waived = 1 where id = ${job.id}`).rejects.toThrow(/scan_queue_row_consistent/);
+    await expect(sql`update public.scan_queue set status = 'paused' where id = ${job.id}`).rejects.toThrow(/scan_job_status_known/);
+    await expect(sql`update public.scan_queue set progress = 101 where id = ${job.id}`).rejects.toThrow(/scan_progress_between_0_and_100/);
+    await expect(sql`insert into public.scan_job_events (job_id, company_id, kind, attempt) values (${job.id}, ${company}, 'started', 0)`)
+      .rejects.toThrow(/scan_job_event_kind_known/);
+  });
 });
