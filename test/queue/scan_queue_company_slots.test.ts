@@ -112,6 +112,22 @@ describe("scan_queue_company_slots", () => {
     expect(s.held).toEqual(s.running);
   });
 
+  it("does not let a company held back by a lowered cap hold back another company's job", async () => {
+    const { sql } = tdb.current;
+    const held = await createCompany(sql, { max_concurrent_scans: 3 });
+    const other = await createCompany(sql);
+    const c = await clockedQueue(tdb.current, new Date("2032-02-02T00:00:00Z"));
+    await c.queue.enqueueMany(Array.from({ length: 10 }, (_, i) => ({ companyId: held, scanType: "held", dedupeKey: `h-${i}`, priority: 1 })));
+    const [x] = await c.queue.claim({ workerId: "w", scanTypes: ["held"], limit: 3 });
+    await setCap(sql, held, 1); // slots 2 and 3 retire while busy
+    expect((await c.queue.complete({ jobId: x.id, attempt: x.attempts })).accepted).toBe(true);
+    // The held company has a free slot (slot 1) and seven ready jobs ahead of everyone, but may not
+    // claim while its retired slots are busy: the claim goes past them to the other company's job.
+    const [mine] = await c.queue.enqueueMany([{ companyId: other, scanType: "held", dedupeKey: "o-1", priority: 9 }]);
+    const claimed = await c.queue.claim({ workerId: "w", scanTypes: ["held"], limit: 4 });
+    expect(claimed.map((j) => j.id)).toEqual([mine.id]);
+  });
+
   it("frees every slot when the queue is truncated", async () => {
     const { sql } = tdb.current;
     const company = await createCompany(sql);
