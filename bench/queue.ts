@@ -6,7 +6,8 @@
 // Progress goes to stderr.
 //
 // "Workers" = jobs in flight at once in one Node process, each system driven the way its docs
-// recommend: CodeGuard's WorkerLoop with that concurrency (the same loop `codeguard worker` runs);
+// recommend: CodeGuard's WorkerLoop with that concurrency (the same loop `codeguard worker` runs, on a
+// direct connection, so its statements are prepared);
 // graphile-worker's run() with concurrency N (pool ≥ concurrency, as it warns otherwise, default
 // poll interval; no local queue or batched completion, which are opt-in); pg-boss's work() called
 // N times (v10 removed teamSize) with batchSize 50 and its minimum polling interval of 0.5 s. A
