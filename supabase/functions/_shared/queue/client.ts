@@ -68,11 +68,16 @@ export function textArrayLiteral(values: readonly string[]): string {
   return `{${values.map((v) => `"${v.replace(/["\\]/g, "\\$&")}"`).join(",")}}`;
 }
 
-/** A Postgres string literal that reads back as exactly `s`, whatever standard_conforming_strings is. */
-export function sqlLiteral(s: string): string {
+/** Postgres text cannot hold a NUL: refuse it here rather than let it cut the value short. */
+function refuseNul(s: string): void {
   if (s.includes("\0")) {
     throw new ScanQueueProtocolError("a scan queue argument contains a NUL character, which Postgres text cannot store: remove it");
   }
+}
+
+/** A Postgres string literal that reads back as exactly `s`, whatever standard_conforming_strings is. */
+export function sqlLiteral(s: string): string {
+  refuseNul(s);
   return `E'${s.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 }
 
@@ -100,7 +105,7 @@ function callText(fn: string, args: readonly Arg[], params: string[] | null): st
     if (text === null) parts.push(`${name} => null::${cast}`);
     // Either way Postgres casts a text to the type: no driver-side encoding can change the value.
     else if (params) {
-      if (text.includes("\0")) sqlLiteral(text); // the same refusal as a literal's
+      refuseNul(text);
       params.push(text);
       // Typed text, then cast: the driver then sends the text as it is (it would encode a jsonb
       // or an array parameter itself).
