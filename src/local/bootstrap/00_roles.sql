@@ -1,7 +1,10 @@
 -- What the Supabase platform gives every project, for a plain Postgres: the API roles, the
--- `extensions` schema with pgcrypto, and Supabase's default privileges (new tables and functions
--- in `public` are granted to the API roles, which is why our migrations revoke EXECUTE from roles
--- that must not call a function and rely on row-level security for tables).
+-- `extensions` schema with pgcrypto, and Supabase's default privileges on new objects in `public`
+-- as they are since 2026-10-30 (reference/platform-keys-and-privileges.md): new tables are not
+-- exposed to the Data API, but TRUNCATE, REFERENCES and TRIGGER still come from the default ACLs,
+-- as do sequence and function privileges. The stricter default is emulated so that a grant our
+-- migrations forget fails in our tests, not in a customer's project; the leftovers are emulated so
+-- that the migrations' revokes are proven to take them back.
 do $$
 begin
   if not exists (select 1 from pg_roles where rolname = 'anon') then create role anon nologin noinherit; end if;
@@ -19,7 +22,8 @@ create extension if not exists pgcrypto with schema extensions;
 grant usage on schema extensions to anon, authenticated, service_role;
 
 grant usage on schema public to anon, authenticated, service_role;
-alter default privileges for role postgres in schema public grant all on tables to anon, authenticated, service_role;
+alter default privileges for role postgres in schema public revoke all on tables from anon, authenticated, service_role;
+alter default privileges for role postgres in schema public grant truncate, references, trigger on tables to anon, authenticated, service_role;
 alter default privileges for role postgres in schema public grant all on sequences to anon, authenticated, service_role;
 alter default privileges for role postgres in schema public grant all on functions to anon, authenticated, service_role;
 

@@ -1,12 +1,12 @@
--- Tenants: companies, their members and the repositories they watch.
--- Every tenant table has row-level security: a signed-in user sees the rows of their own company;
--- the pipeline (service_role, or the postgres role the edge functions connect as) sees all.
+-- Tenants: companies, their members and the repositories they watch. Every tenant table has
+-- row-level security: a signed-in member sees the rows of their own company; the pipeline
+-- (service_role, or the postgres role the edge functions connect as) sees all.
 
 create table public.companies (
   id uuid primary key default gen_random_uuid(),
   name text not null,
-  -- Product defaults (reference/product-spec.md): risk_threshold 60, auto_scan_enabled, and the
-  -- queue's per-company cap on running scans, max_concurrent_scans 2.
+  -- Product defaults (reference/product-spec.md): risk_threshold 60, auto_scan_enabled, the queue's
+  -- per-company cap on running scans max_concurrent_scans 2, and the scans' lookback of 90 days.
   settings jsonb not null default '{"risk_threshold": 60, "auto_scan_enabled": true, "max_concurrent_scans": 2, "lookback_days": 90}',
   created_at timestamptz not null default now()
 );
@@ -26,17 +26,19 @@ create table public.repositories (
   full_name text not null check (full_name ~ '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$'),
   default_branch text not null default 'main',
   is_active boolean not null default true,
+  -- What the last completed scan saw (the GitHub source's watermark: newest PR update and
+  -- default-branch head), so the next incremental scan reads only what changed after it.
+  scan_watermark jsonb,
+  last_scanned_at timestamptz,
   created_at timestamptz not null default now(),
   unique (company_id, full_name)
 );
 
--- The company of the signed-in user. Security definer so that policies on `users` itself do not
--- recurse; a fixed search_path so that nobody can shadow the tables it reads.
+-- The company of the signed-in member. Security definer so that the policies on `users` itself do
+-- not recurse; a fixed search_path so that nobody can shadow the tables it reads.
 create function public.current_company_id() returns uuid
 language sql stable security definer set search_path = ''
 as $$ select u.company_id from public.users u where u.id = auth.uid() $$;
-revoke execute on function public.current_company_id() from public, anon;
-grant execute on function public.current_company_id() to authenticated, service_role;
 
 alter table public.companies enable row level security;
 alter table public.users enable row level security;
@@ -48,6 +50,3 @@ create policy users_member_read on public.users for select to authenticated
   using (company_id = public.current_company_id());
 create policy repositories_member_read on public.repositories for select to authenticated
   using (company_id = public.current_company_id());
-
-grant select on public.companies, public.users, public.repositories to authenticated;
-grant all on public.companies, public.users, public.repositories to service_role;

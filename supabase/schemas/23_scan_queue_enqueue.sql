@@ -1,0 +1,205 @@
+-- Enqueue: new jobs, deduplicated by (company, dedupe_key) over live jobs.
+--
+-- A key that already has a pending job: that job has read nothing yet, so it covers the request,
+-- and the enqueue answers it unchanged. A key whose job is running: the job may already have read
+-- the part of GitHub the request announces (a push that lands mid-scan), so the request becomes
+-- the job's follow-up, which turns into a pending job of its own when the running one finishes
+-- (scan_queue_enqueue_follow_ups). Many requests during one run make one follow-up (highest
+-- priority, newest payload, earliest run time); the enqueue answers the running job, whose
+-- follow_up shows what is queued behind it.
+
+-- Refuses scan types that public.scan_job_types does not list, naming the known ones.
+create function public.scan_queue_check_types(p_types text[]) returns void
+language plpgsql stable security definer set search_path = ''
+as $$
+declare
+  v_unknown text;
+begin
+  select pg_catalog.string_agg(distinct t, ', ') into v_unknown
+  from unnest(p_types) t where not exists (select 1 from public.scan_job_types j where j.name = t);
+  if v_unknown is not null then
+    raise exception 'unknown scan type %: the known types are %', v_unknown,
+      (select pg_catalog.string_agg(j.name, ', ' order by j.name) from public.scan_job_types j)
+      using errcode = '22023', hint = 'A new job type is added to public.scan_job_types by a migration.';
+  end if;
+end $$;
+
+-- A running job's follow-up after one more request: the highest priority, the newest payload, the
+-- earliest run time and the largest attempt budget asked for; `requests` counts them.
+create function public.scan_queue_merge_follow_up(p_follow_up jsonb, p_priority integer, p_payload jsonb,
+  p_run_after timestamptz, p_max_attempts integer, p_requests integer, p_now timestamptz) returns jsonb
+language sql immutable
+as $$
+  select pg_catalog.jsonb_build_object(
+    'priority', least(coalesce((p_follow_up ->> 'priority')::integer, p_priority), p_priority),
+    'payload', p_payload,
+    'run_after', least(coalesce((p_follow_up ->> 'run_after')::timestamptz, p_run_after), p_run_after),
+    'max_attempts', greatest(coalesce((p_follow_up ->> 'max_attempts')::integer, p_max_attempts), p_max_attempts),
+    'requested_at', coalesce(p_follow_up -> 'requested_at', pg_catalog.to_jsonb(p_now)),
+    'requests', coalesce((p_follow_up ->> 'requests')::integer, 0) + p_requests)
+$$;
+
+-- Enqueues one job, or answers the live job (pending, or running with this request as its
+-- follow-up) that already holds its dedupe key — by default the scan type and repository.
+create function public.enqueue_scan(
+  p_company_id uuid,
+  p_repository_id uuid default null,
+  p_scan_type text default 'full_scan',
+  p_priority integer default 5,
+  p_run_after timestamptz default null,
+  p_payload jsonb default '{}',
+  p_dedupe_key text default null,
+  p_max_attempts integer default 3
+) returns public.scan_queue
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_now timestamptz := public.scan_queue_now();
+  v_type text := coalesce(p_scan_type, 'full_scan');
+  v_key text := coalesce(p_dedupe_key, v_type || ':' || coalesce(p_repository_id::text, 'company'));
+  v_job public.scan_queue;
+begin
+  if p_company_id is null then
+    raise exception 'enqueue_scan: p_company_id is required' using errcode = '23502';
+  end if;
+  perform public.scan_queue_check_types(array[v_type]);
+  if p_repository_id is not null and not exists (
+       select 1 from public.repositories r where r.id = p_repository_id and r.company_id = p_company_id) then
+    raise exception 'enqueue_scan: repository % does not belong to company %', p_repository_id, p_company_id
+      using errcode = '23503';
+  end if;
+  for i in 1..5 loop
+    insert into public.scan_queue (company_id, repository_id, scan_type, priority, run_after, payload, dedupe_key,
+                                   max_attempts, created_at)
+    values (p_company_id, p_repository_id, v_type, coalesce(p_priority, 5), coalesce(p_run_after, v_now),
+            coalesce(p_payload, '{}'), v_key, coalesce(p_max_attempts, 3), v_now)
+    on conflict (company_id, dedupe_key) where status in ('pending', 'running') do nothing
+    returning * into v_job;
+    if found then
+      insert into public.scan_job_events (job_id, company_id, kind, attempt, data, created_at)
+      values (v_job.id, v_job.company_id, 'enqueued', 0,
+              pg_catalog.jsonb_build_object('scan_type', v_job.scan_type, 'priority', v_job.priority,
+                                            'run_after', v_job.run_after, 'repository_id', v_job.repository_id), v_now);
+      if v_job.run_after <= v_now then
+        perform pg_catalog.pg_notify('scan_queue_jobs', '');
+      end if;
+      return v_job;
+    end if;
+    update public.scan_queue q
+    set follow_up = public.scan_queue_merge_follow_up(q.follow_up, coalesce(p_priority, 5), coalesce(p_payload, '{}'),
+                                                      coalesce(p_run_after, v_now), coalesce(p_max_attempts, 3), 1, v_now)
+    where q.company_id = p_company_id and q.dedupe_key = v_key and q.status = 'running'
+    returning * into v_job;
+    if found then
+      insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, data, created_at)
+      values (v_job.id, v_job.company_id, 'follow_up_requested', v_job.attempts, v_job.worker_id,
+              'enqueued while running: scanned again when this run finishes', v_job.follow_up, v_now);
+      return v_job;
+    end if;
+    select * into v_job from public.scan_queue q
+    where q.company_id = p_company_id and q.dedupe_key = v_key and q.status = 'pending';
+    if found then
+      return v_job;
+    end if;
+    -- The live job finished between the statements: try the insert again.
+  end loop;
+  raise exception 'enqueue_scan: could not settle dedupe key % of company % (jobs finishing too fast)', v_key, p_company_id;
+end $$;
+
+-- Enqueues many jobs in one statement. p_jobs is a JSON array of objects with the keys of
+-- enqueue_scan without the p_ prefix (company_id required; repository_id, scan_type, priority,
+-- run_after, payload, dedupe_key, max_attempts optional). Answers one row per element, in order:
+-- the new job, or the live job that already held the dedupe key (as enqueue_scan: a running one
+-- takes the element as its follow-up).
+create function public.enqueue_scans(p_jobs jsonb)
+returns setof public.scan_queue
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_now timestamptz := public.scan_queue_now();
+  v_count integer;
+  v_ids uuid[];
+  v_ready boolean;
+begin
+  if p_jobs is null or pg_catalog.jsonb_typeof(p_jobs) <> 'array' then
+    raise exception 'enqueue_scans: p_jobs must be a JSON array of jobs' using errcode = '22023';
+  end if;
+  v_count := pg_catalog.jsonb_array_length(p_jobs);
+  if exists (select 1 from pg_catalog.jsonb_array_elements(p_jobs) e
+             where pg_catalog.jsonb_typeof(e -> 'company_id') is distinct from 'string') then
+    raise exception 'enqueue_scans: every job needs a company_id' using errcode = '23502';
+  end if;
+  perform public.scan_queue_check_types(array(
+    select distinct coalesce(e ->> 'scan_type', 'full_scan') from pg_catalog.jsonb_array_elements(p_jobs) e));
+  if exists (select 1 from pg_catalog.jsonb_array_elements(p_jobs) e
+             join public.repositories r on r.id = (e ->> 'repository_id')::uuid
+             where r.company_id <> (e ->> 'company_id')::uuid) then
+    raise exception 'enqueue_scans: a repository_id belongs to another company than the job''s company_id'
+      using errcode = '23503';
+  end if;
+
+  for v_round in 1..5 loop
+    -- Insert what is not live yet; a key already live (or repeated in p_jobs) is left alone, and
+    -- (first round only, so that a request is counted once) a running one takes a follow-up.
+    with input as (
+      select e.ord, j.company_id, j.repository_id, coalesce(j.scan_type, 'full_scan') as scan_type,
+             coalesce(j.priority, 5) as priority, coalesce(j.run_after, v_now) as run_after,
+             coalesce(j.payload, '{}') as payload,
+             coalesce(j.dedupe_key, coalesce(j.scan_type, 'full_scan') || ':' || coalesce(j.repository_id::text, 'company'))
+               as dedupe_key,
+             coalesce(j.max_attempts, 3) as max_attempts
+      from pg_catalog.jsonb_array_elements(p_jobs) with ordinality as e (elem, ord),
+           pg_catalog.jsonb_to_record(e.elem) as j (company_id uuid, repository_id uuid, scan_type text,
+             priority smallint, run_after timestamptz, payload jsonb, dedupe_key text, max_attempts integer)
+    ), inserted as (
+      insert into public.scan_queue (company_id, repository_id, scan_type, priority, run_after, payload,
+                                     dedupe_key, max_attempts, created_at)
+      select i.company_id, i.repository_id, i.scan_type, i.priority, i.run_after, i.payload, i.dedupe_key,
+             i.max_attempts, v_now
+      from input i order by i.ord
+      on conflict (company_id, dedupe_key) where status in ('pending', 'running') do nothing
+      returning id, company_id, attempts, priority, run_after, scan_type, repository_id
+    ), logged as (
+      insert into public.scan_job_events (job_id, company_id, kind, attempt, data, created_at)
+      select id, company_id, 'enqueued', attempts,
+             pg_catalog.jsonb_build_object('scan_type', scan_type, 'priority', priority, 'run_after', run_after,
+                                           'repository_id', repository_id), v_now
+      from inserted
+    ), requested as (
+      select i.company_id, i.dedupe_key, min(i.priority)::integer as priority,
+             (array_agg(i.payload order by i.ord desc))[1] as payload, min(i.run_after) as run_after,
+             max(i.max_attempts) as max_attempts, count(*)::integer as requests
+      from input i where v_round = 1 group by i.company_id, i.dedupe_key
+    ), followed as (
+      update public.scan_queue q
+      set follow_up = public.scan_queue_merge_follow_up(q.follow_up, r.priority, r.payload, r.run_after, r.max_attempts,
+                                                        r.requests, v_now)
+      from requested r
+      where q.company_id = r.company_id and q.dedupe_key = r.dedupe_key and q.status = 'running'
+      returning q.id, q.company_id, q.attempts, q.worker_id, q.follow_up
+    ), followed_logged as (
+      insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, data, created_at)
+      select f.id, f.company_id, 'follow_up_requested', f.attempts, f.worker_id,
+             'enqueued while running: scanned again when this run finishes', f.follow_up, v_now
+      from followed f
+    )
+    select coalesce(bool_or(run_after <= v_now), false) into v_ready from inserted;
+    if v_ready then
+      perform pg_catalog.pg_notify('scan_queue_jobs', '');
+    end if;
+
+    -- Each element's live job, new or pre-existing (a new snapshot sees both).
+    select array_agg(q.id order by e.ord) into v_ids
+    from pg_catalog.jsonb_array_elements(p_jobs) with ordinality as e (elem, ord)
+    join public.scan_queue q
+      on q.company_id = (e.elem ->> 'company_id')::uuid
+     and q.dedupe_key = coalesce(e.elem ->> 'dedupe_key',
+           coalesce(e.elem ->> 'scan_type', 'full_scan') || ':' || coalesce(e.elem ->> 'repository_id', 'company'))
+     and q.status in ('pending', 'running');
+    -- Short only if a key's live job finished between the two statements: insert again.
+    exit when coalesce(pg_catalog.cardinality(v_ids), 0) = v_count;
+  end loop;
+
+  return query
+  select q.* from unnest(v_ids) with ordinality as u (id, ord) join public.scan_queue q on q.id = u.id order by u.ord;
+end $$;

@@ -1,0 +1,159 @@
+-- Housekeeping: the reaper, the pruner, and the queue at a glance.
+
+-- Jobs whose lease expired (their worker died, or lost the database for longer than a lease):
+-- pending again at once, or dead when their attempts are spent, or cancelled when a cancel was
+-- requested. Rows locked by a worker finishing right now are skipped: that worker's write wins.
+-- Leases are short (30 s, renewed by heartbeats every 10 s) and the reaper runs every 10 s, so a
+-- killed worker's job is claimable again within ~40 s, and claimed at once: the reaper notifies.
+create function public.reap_expired_scan_jobs()
+returns table (requeued integer, dead integer, cancelled integer)
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_now timestamptz := public.scan_queue_now();
+  v_requeued integer;
+  v_dead integer;
+  v_cancelled integer;
+  v_companies uuid[];
+  v_jobs uuid[];
+  v_finished uuid[];
+begin
+  with expired as (
+    -- Every running job holds a slot (claim_scan_jobs takes one, every exit from running frees it):
+    -- the slots are the list of running jobs, a few rows per company.
+    select q.id from public.scan_queue_company_slots s
+    join public.scan_queue q on q.id = s.job_id
+    where q.status = 'running' and q.lease_expires_at < v_now
+    for update of q skip locked
+  ), reaped as (
+    update public.scan_queue q
+    set status = case when q.cancel_requested_at is not null then 'cancelled'
+                      when q.attempts - q.attempts_waived >= q.max_attempts then 'dead'
+                      else 'pending' end,
+        run_after = v_now,
+        completed_at = case when q.cancel_requested_at is not null or q.attempts - q.attempts_waived >= q.max_attempts
+                            then v_now end,
+        error = pg_catalog.format('lease expired at %s: worker %s stopped heartbeating during attempt %s',
+                                  q.lease_expires_at, q.worker_id, q.attempts),
+        lease_expires_at = null
+    from expired e where q.id = e.id
+    returning q.*
+  ), logged as (
+    insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, data, created_at)
+    select r.id, r.company_id, 'reaped', r.attempts, r.worker_id, r.error,
+           pg_catalog.jsonb_build_object('next_status', r.status), v_now
+    from reaped r
+  )
+  select (count(*) filter (where r.status = 'pending'))::integer,
+         (count(*) filter (where r.status = 'dead'))::integer,
+         (count(*) filter (where r.status = 'cancelled'))::integer,
+         array_agg(r.company_id), array_agg(r.id),
+         array_agg(r.id) filter (where r.status <> 'pending' and r.follow_up is not null)
+    into v_requeued, v_dead, v_cancelled, v_companies, v_jobs, v_finished
+  from reaped r;
+  perform public.scan_queue_free_slots(v_companies, v_jobs);
+  if v_finished is not null then
+    perform public.scan_queue_enqueue_follow_ups(v_finished);
+  end if;
+  if v_companies is not null then
+    perform pg_catalog.pg_notify('scan_queue_jobs', '');
+  end if;
+  return query select v_requeued, v_dead, v_cancelled;
+end $$;
+
+-- Deletes finished jobs past their retention, and their events: completed and cancelled after
+-- 7 days, dead after 30 by default. Also the events of jobs deleted by a cascade.
+create function public.prune_scan_queue(
+  p_completed_retention interval default '7 days',
+  p_dead_retention interval default '30 days',
+  p_cancelled_retention interval default '7 days'
+) returns table (jobs bigint, events bigint)
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_now timestamptz := public.scan_queue_now();
+  v_jobs bigint;
+  v_events bigint;
+  v_orphans bigint;
+begin
+  with pruned as (
+    delete from public.scan_queue q
+    where (q.status = 'completed' and q.completed_at < v_now - p_completed_retention)
+       or (q.status = 'dead' and q.completed_at < v_now - p_dead_retention)
+       or (q.status = 'cancelled' and q.completed_at < v_now - p_cancelled_retention)
+    returning q.id
+  ), pruned_events as (
+    delete from public.scan_job_events e using pruned p where e.job_id = p.id returning 1
+  )
+  select (select count(*) from pruned), (select count(*) from pruned_events) into v_jobs, v_events;
+
+  delete from public.scan_job_events e
+  where e.created_at < v_now - least(p_completed_retention, p_dead_retention, p_cancelled_retention)
+    and not exists (select 1 from public.scan_queue q where q.id = e.job_id);
+  get diagnostics v_orphans = row_count;
+
+  return query select v_jobs, v_events + v_orphans;
+end $$;
+
+-- The queue at a glance: jobs by status, by type and status, the age of the oldest ready job,
+-- running jobs whose lease has expired (their worker is gone; the reaper hands them on within
+-- 10 s) or whose heartbeat is overdue (none for half a lease: the worker is stalled or gone),
+-- running jobs past p_sla (longest first, 20 at most), follow-ups queued behind running jobs, and
+-- the sources that are down. For one company, or all. The pipeline's (service_role); a member
+-- reads their own company's figures through member_scan_queue_stats.
+create function public.scan_queue_stats(p_company_id uuid default null, p_sla interval default '15 minutes')
+returns jsonb
+language sql stable security definer set search_path = ''
+as $$
+  with now_ as (select public.scan_queue_now() as t),
+  jobs as (select * from public.scan_queue q where p_company_id is null or q.company_id = p_company_id)
+  select pg_catalog.jsonb_build_object(
+    'at', (select t from now_),
+    'by_status', (select coalesce(pg_catalog.jsonb_object_agg(s.status, s.n), '{}')
+                  from (select status, count(*) as n from jobs group by status) s),
+    'by_type', (select coalesce(pg_catalog.jsonb_object_agg(t.scan_type, t.statuses), '{}')
+                from (select scan_type, pg_catalog.jsonb_object_agg(status, n) as statuses
+                      from (select scan_type, status, count(*) as n from jobs group by scan_type, status) x
+                      group by scan_type) t),
+    'ready', (select count(*) from jobs, now_ where status = 'pending' and run_after <= now_.t),
+    'scheduled', (select count(*) from jobs, now_ where status = 'pending' and run_after > now_.t),
+    'oldest_ready_seconds', (select extract(epoch from max(now_.t) - min(run_after))::double precision
+                             from jobs, now_ where status = 'pending' and run_after <= now_.t),
+    'expired_leases', (select count(*) from jobs, now_ where status = 'running' and lease_expires_at < now_.t),
+    'overdue_heartbeats', (select count(*) from jobs, now_ where status = 'running'
+                             and heartbeat_at < now_.t - pg_catalog.make_interval(secs => lease_seconds / 2.0)),
+    'follow_ups', (select count(*) from jobs where status = 'running' and follow_up is not null),
+    'source_outages', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                                 'source', o.source, 'since', o.since, 'failed_probes', o.failures,
+                                 'blocked_until', o.blocked_until, 'probe_job_id', o.probe_job_id,
+                                 'last_error', o.last_error) order by o.source), '[]')
+                       from public.scan_source_outages o),
+    'sla_seconds', extract(epoch from p_sla)::double precision,
+    'running_past_sla', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                                  'id', j.id, 'company_id', j.company_id, 'scan_type', j.scan_type,
+                                  'worker_id', j.worker_id, 'attempt', j.attempts, 'started_at', j.started_at,
+                                  'running_seconds', extract(epoch from now_.t - j.started_at)::double precision)
+                                  order by j.started_at), '[]')
+                         from (select * from jobs, now_ where status = 'running' and started_at < now_.t - p_sla
+                               order by started_at limit 20) j, now_)
+  )
+$$;
+
+-- scan_queue_stats for the signed-in member's company. Outages are shown by source and time only
+-- (their probe job and error belong to the pipeline).
+create function public.member_scan_queue_stats(p_sla interval default '15 minutes')
+returns jsonb
+language plpgsql stable security definer set search_path = ''
+as $$
+declare
+  v_company uuid := public.current_company_id();
+  v_stats jsonb;
+begin
+  if v_company is null then
+    raise exception 'member_scan_queue_stats: the caller is not a member of any company' using errcode = '42501';
+  end if;
+  v_stats := public.scan_queue_stats(v_company, p_sla);
+  return v_stats || pg_catalog.jsonb_build_object('source_outages',
+    (select coalesce(pg_catalog.jsonb_agg(o - 'probe_job_id' - 'last_error'), '[]')
+     from pg_catalog.jsonb_array_elements(v_stats -> 'source_outages') o));
+end $$;

@@ -1,0 +1,56 @@
+-- Who may do what, in one place. Everything in `public` is first taken back from the API roles
+-- (whatever defaults the project had: 01_default_privileges.sql), then each role gets exactly
+-- what it needs:
+--   anon           nothing (the publishable/anon key is public: it proves nothing about a caller);
+--   authenticated  a member reads their own company's rows, through row-level security, and the
+--                  queue's figures for their company; writes go through the functions of the API
+--                  (later issues), never straight to tables;
+--   service_role   the pipeline: it reads every table, writes the tenants, and calls the functions of
+--                  the queue and the scans.
+-- The edge functions connect as postgres (SUPABASE_DB_URL), the owner. No role but the owner holds
+-- TRUNCATE, TRIGGER, REFERENCES or MAINTAIN (RLS governs none of them), nor a sequence.
+-- test/platform/privileges.test.ts checks this from the catalogs.
+
+revoke all on all tables in schema public from public, anon, authenticated, service_role;
+revoke all on all sequences in schema public from public, anon, authenticated, service_role;
+revoke all on all functions in schema public from public, anon, authenticated, service_role;
+
+grant select on public.companies, public.users, public.repositories, public.scan_queue, public.scan_job_events,
+  public.scan_job_types to authenticated;
+grant execute on function public.current_company_id(), public.member_scan_queue_stats(interval) to authenticated;
+
+-- The pipeline. It reads every table; it writes the tenants' rows (onboarding), and the queue, the
+-- slots, the outages and the cache only through the functions below, which keep their rules.
+grant select on public.companies, public.users, public.repositories, public.scan_queue, public.scan_job_events,
+  public.scan_job_types, public.scan_queue_company_slots, public.scan_source_outages, public.github_etag_cache
+  to service_role;
+grant insert, update, delete on public.companies, public.users, public.repositories to service_role;
+grant execute on function
+  public.current_company_id(),
+  public.enqueue_scan(uuid, uuid, text, integer, timestamptz, jsonb, text, integer),
+  public.enqueue_scans(jsonb),
+  public.claim_scan_jobs(text, integer, text[], integer),
+  public.claim_next_scan_job(text, integer, text[]),
+  public.heartbeat_scan_job(uuid, integer, integer, text),
+  public.complete_scan_job(uuid, integer, jsonb),
+  public.complete_scan_jobs(jsonb),
+  public.fail_scan_job(uuid, integer, text, boolean),
+  public.snooze_scan_job(uuid, integer, timestamptz, text),
+  public.report_scan_source_outage(uuid, integer, text),
+  public.scan_source_answered(uuid, integer),
+  public.cancel_scan_job(uuid, text),
+  public.retry_scan_job(uuid),
+  public.reap_expired_scan_jobs(),
+  public.prune_scan_queue(interval, interval, interval),
+  public.scan_queue_stats(uuid, interval),
+  public.set_github_token(uuid, text),
+  public.github_token(uuid),
+  public.github_etag_cache_get(uuid, text, text),
+  public.github_etag_cache_put(uuid, text, text, text, jsonb, text),
+  public.prune_github_etag_cache(uuid, interval, bigint),
+  public.repository_scan_target(uuid, integer),
+  public.record_repository_scan(uuid, integer, jsonb),
+  public.dispatch_scan_workers(integer, text),
+  public.pipeline_health(),
+  public.prune_platform_history(interval, interval)
+to service_role;
