@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Commit } from "../supabase/functions/_shared/records.ts";
+import type { Commit } from "../supabase/functions/_shared/detection/records.ts";
 import { createCommitClassifier } from "../supabase/functions/_shared/detection/classify.ts";
 import { SIGNATURES } from "../supabase/functions/_shared/detection/signatures.ts";
 

@@ -33,7 +33,7 @@ try {
   const readAll = async (path: string): Promise<unknown[]> => {
     const out: unknown[] = [];
     for (let url: string | null = path; url; ) {
-      const page: { data: unknown[]; link: string | null } = await naive.get(url, { conditional: false, read: (b) => b as unknown[] });
+      const page: { data: unknown[]; link: string | null } = await naive.get(url, { conditional: false, shape: "raw", read: (b) => b as unknown[] });
       out.push(...page.data);
       url = nextLink(page.link);
     }

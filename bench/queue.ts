@@ -32,9 +32,9 @@ import { Logger, makeWorkerUtils, run as runGraphile } from "graphile-worker";
 import PgBoss from "pg-boss";
 import { startPostgres } from "../src/local/postgres.ts";
 import { prepareDatabase } from "../src/local/migrate.ts";
-import { dbFromPostgresJs } from "../supabase/functions/_shared/db.ts";
+import { dbFromPostgresJs } from "../supabase/functions/_shared/platform/db.ts";
 import { ScanQueue } from "../supabase/functions/_shared/queue/client.ts";
-import { WorkerLoop } from "../supabase/functions/_shared/queue/worker-loop.ts";
+import { WorkerLoop } from "../supabase/functions/_shared/queue/worker/worker-loop.ts";
 
 const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 5000);
 // Each system first runs a smaller batch that is not measured, with the same worker count: the one
@@ -80,6 +80,7 @@ try {
   const sql = postgres(url, { max: 4, onnotice: () => {} });
 
   // ---- CodeGuard
+  await sql`insert into public.scan_job_types (name, description) values ('noop', 'the benchmark''s no-op job')`;
   const companies = await sql<{ id: string }[]>`
     insert into public.companies (name) select 'bench ' || g from generate_series(1, ${COMPANIES}) g returning id`;
   const codeguard: Record<string, number> = {};

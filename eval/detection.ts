@@ -11,7 +11,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Commit } from "../supabase/functions/_shared/records.ts";
+import type { Commit } from "../supabase/functions/_shared/detection/records.ts";
 import { classifyCommit } from "../supabase/functions/_shared/detection/classify.ts";
 import { stripMarks } from "../supabase/functions/_shared/detection/strip.ts";
 import { estimateSurvivingShare } from "../supabase/functions/_shared/detection/release-share.ts";

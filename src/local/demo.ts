@@ -3,9 +3,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
-import { dbFromPostgresJs } from "../../supabase/functions/_shared/db.ts";
+import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/mod.ts";
-import type { ScanSummary } from "../../supabase/functions/_shared/scan-summary.ts";
+import type { ScanSummary } from "../../supabase/functions/_shared/scan/summary.ts";
 import { repositoryFromDataSet, SHARED_DATA_DIR, type LocalRepository } from "./github/dataset.ts";
 import type { LocalStack } from "./stack.ts";
 
@@ -89,7 +89,7 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
           on conflict (id) do nothing`;
         // Setting a token clears the company's ETag cache (another token may see other data): only the first time.
         const [{ has }] = await tx`select exists (select 1 from vault.secrets where name = ${"github_token:" + DEMO_COMPANY}) as has`;
-        if (!has) await tx`select public.set_github_token(${DEMO_COMPANY}, 'ghp_local_demo_token')`;
+        if (!has) await tx`select public.set_github_token(${DEMO_COMPANY}, 'ghp_localdemotoken0000000000000000000000')`;
         return tx<{ id: string }[]>`
           insert into repositories (company_id, full_name, default_branch) values (${DEMO_COMPANY}, 'github/github-mcp-server', 'main')
           on conflict (company_id, full_name) do update set is_active = true returning id`;

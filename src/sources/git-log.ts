@@ -2,7 +2,7 @@
 // Commit records as the data sets and the GitHub source (self-hosting, `codeguard scan ./path`).
 // Numstat is against the first parent, so a merge shows what it brought in — the data sets' rule.
 import { spawn } from "node:child_process";
-import type { Commit, FileChange } from "../../supabase/functions/_shared/records.ts";
+import type { Commit, FileChange } from "../../supabase/functions/_shared/detection/records.ts";
 
 export interface GitLogOptions {
   /** Branch, tag or sha to read from; default HEAD. */

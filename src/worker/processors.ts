@@ -1,10 +1,13 @@
-// The processors `codeguard worker` runs, one per scan type: today the repository scans
-// (full_scan, incremental_scan, pr_analysis), the same processor the scan-repository edge
-// function registers. GITHUB_API_URL points them at GitHub Enterprise Server (or a local GitHub).
-import type { Db } from "../../supabase/functions/_shared/db.ts";
-import type { ScanProcessor } from "../../supabase/functions/_shared/queue/worker-loop.ts";
-import { repositoryScanProcessors } from "../../supabase/functions/_shared/repository-scan.ts";
+// The processors `codeguard worker` runs, one per scan type: the repository scans, registered
+// under the job types public.scan_job_types gives the scan-repository worker (the same processor
+// the edge function registers). GITHUB_API_URL points them at GitHub Enterprise Server (or a
+// local GitHub).
+import type { Db } from "../../supabase/functions/_shared/platform/db.ts";
+import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import type { ScanProcessor } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
+import { REPOSITORY_SCAN_WORKER, repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 
-export function scanProcessors(db: Db, env: Record<string, string | undefined> = process.env): Record<string, ScanProcessor> {
-  return repositoryScanProcessors({ db, githubBaseUrl: env.GITHUB_API_URL || undefined });
+export async function scanProcessors(db: Db, env: Record<string, string | undefined> = process.env): Promise<Record<string, ScanProcessor>> {
+  const types = (await new ScanQueue(db).jobTypes({ worker: REPOSITORY_SCAN_WORKER })).map((t) => t.name);
+  return repositoryScanProcessors({ db, githubBaseUrl: env.GITHUB_API_URL || undefined }, types);
 }

@@ -1,25 +1,25 @@
 // The long-lived worker for self-hosting (and repositories too big for an edge function): the
-// core's WorkerLoop over a postgres.js pool, woken by LISTEN scan_queue_jobs (enqueue_scan
-// notifies) with the poll interval as the backstop for what no notification announces (retries
-// whose backoff ends, snoozes, slots freed in other processes).
+// core's WorkerLoop over a postgres.js pool, woken by LISTEN scan_queue_jobs (enqueues, releases,
+// retries, the reaper and a source's recovery notify) with the poll interval as the backstop for
+// what no notification announces (retries whose backoff ends, snoozes, slots freed elsewhere).
+// Postgres restarts are ridden out: postgres.js reconnects (and re-listens) on the next query, the
+// loop's claims back off, and write-backs retry while their leases last.
 import { hostname } from "node:os";
 import postgres from "postgres";
-import { dbFromPostgresJs, type Db } from "../../supabase/functions/_shared/db.ts";
+import { dbFromPostgresJs, type Db } from "../../supabase/functions/_shared/platform/db.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
-import {
-  type QueueLog,
-  type ScanProcessor,
-  WorkerLoop,
-  type WorkerReport,
-} from "../../supabase/functions/_shared/queue/worker-loop.ts";
+import type { QueueLog, ScanProcessor } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
+import { WorkerLoop, type WorkerReport } from "../../supabase/functions/_shared/queue/worker/worker-loop.ts";
 
-/** The channel enqueue_scan, enqueue_scans, retry_scan_job and the reaper notify. */
+/** The channel the queue's functions notify when jobs become ready. */
 export const WAKE_CHANNEL = "scan_queue_jobs";
+
+type Processors = Readonly<Record<string, ScanProcessor>>;
 
 export interface WorkerOptions {
   dbUrl: string;
   /** One processor per scan type, or a factory given the worker's database. */
-  processors: Readonly<Record<string, ScanProcessor>> | ((db: Db) => Readonly<Record<string, ScanProcessor>>);
+  processors: Processors | ((db: Db) => Processors | Promise<Processors>);
   /** Jobs at once; default 4. */
   concurrency?: number;
   /** Default `<hostname>:<pid>`. */
@@ -35,20 +35,63 @@ export interface RunningWorker {
   readonly workerId: string;
   /** The scan types it has processors for. */
   readonly scanTypes: string[];
-  /** Resolves once LISTEN is active (wake-ups from then on are seen). */
-  readonly listening: Promise<void>;
   /** Graceful stop: no more claims, in-flight jobs finish within graceMs, the rest are released. */
   stop(options?: { graceMs?: number; releaseMs?: number }): Promise<WorkerReport>;
 }
 
-/** Starts a worker; it runs until stop(). */
-export function startWorker(options: WorkerOptions): RunningWorker {
+/** The worker could not start; the message says what to fix (and never shows a password). */
+export class WorkerStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WorkerStartError";
+  }
+}
+
+/** The URL as it may be shown: the password masked. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(not a URL)";
+  }
+}
+
+function checkDbUrl(url: string): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new WorkerStartError("SUPABASE_DB_URL is not a URL: set it to postgres://user:password@host:port/database (`npm start` prints the local one)");
+  }
+  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
+    throw new WorkerStartError(`SUPABASE_DB_URL must be a postgres:// URL, got ${u.protocol}// (${redactUrl(url)})`);
+  }
+}
+
+/**
+ * Starts a worker: connects (failing with a WorkerStartError that names SUPABASE_DB_URL when the
+ * database cannot be reached), listens for wake-ups, and runs until stop().
+ */
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
+  checkDbUrl(options.dbUrl);
   const concurrency = options.concurrency ?? 4;
   const workerId = options.workerId ?? `${hostname()}:${process.pid}`;
   // One connection per job for its write-backs, plus room for the parallel claims.
-  const sql = postgres(options.dbUrl, { max: concurrency + 4, onnotice: () => {} });
+  const sql = postgres(options.dbUrl, { max: concurrency + 4, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    await sql`select 1`;
+  } catch (e) {
+    await sql.end({ timeout: 1 }).catch(() => {});
+    const err = e as Error & { code?: string };
+    throw new WorkerStartError(
+      `cannot reach the database at ${redactUrl(options.dbUrl)}: ${err.message}${err.code && !err.message.includes(err.code) ? ` (${err.code})` : ""}; ` +
+        "check SUPABASE_DB_URL (or --db-url): `npm start` prints the local one, a Supabase project shows it under Settings → Database",
+    );
+  }
   const db = dbFromPostgresJs(sql);
-  const processors = typeof options.processors === "function" ? options.processors(db) : options.processors;
+  const processors = typeof options.processors === "function" ? await options.processors(db) : options.processors;
   const loop = new WorkerLoop({
     queue: new ScanQueue(db),
     processors,
@@ -59,13 +102,12 @@ export function startWorker(options: WorkerOptions): RunningWorker {
     pollIntervalMs: options.pollIntervalMs,
     log: options.log,
   });
-  const listening = sql.listen(WAKE_CHANNEL, () => loop.wake()).then(() => undefined);
+  await sql.listen(WAKE_CHANNEL, () => loop.wake(), () => loop.wake()); // (re)listening: work may have been announced meanwhile
   const running = loop.start();
   let stopped: Promise<WorkerReport> | null = null;
   return {
     workerId,
     scanTypes: Object.keys(processors),
-    listening,
     stop(stopOptions) {
       stopped ??= (async () => {
         const report = await loop.stop(stopOptions);

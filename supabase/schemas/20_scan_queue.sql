@@ -63,6 +63,12 @@ insert into public.scan_job_types (name, source, worker, description) values
   ('full_scan', 'github', 'scan-repository', 'a repository''s whole history within the company''s lookback ("Run scan", onboarding)'),
   ('incremental_scan', 'github', 'scan-repository', 'what changed in a repository since its last scan (push webhook, daily auto-scan)'),
   ('pr_analysis', 'github', 'scan-repository', 'a repository''s pull requests only (pull_request webhook)');
+-- The job types a worker takes: all, or those whose jobs edge function p_worker runs.
+create function public.scan_queue_job_types(p_worker text default null)
+returns setof public.scan_job_types
+language sql stable security definer set search_path = ''
+as $$ select t.* from public.scan_job_types t where p_worker is null or t.worker = p_worker order by t.name $$;
+
 -- No tenant's data: every member may read it (a dashboard names the types).
 alter table public.scan_job_types enable row level security;
 create policy scan_job_types_member_read on public.scan_job_types for select to authenticated using (true);

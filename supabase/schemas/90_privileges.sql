@@ -27,6 +27,7 @@ grant select on public.companies, public.users, public.repositories, public.scan
 grant insert, update, delete on public.companies, public.users, public.repositories to service_role;
 grant execute on function
   public.current_company_id(),
+  public.scan_queue_job_types(text),
   public.enqueue_scan(uuid, uuid, text, integer, timestamptz, jsonb, text, integer),
   public.enqueue_scans(jsonb),
   public.claim_scan_jobs(text, integer, text[], integer),

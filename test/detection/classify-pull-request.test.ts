@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { classifyPullRequest } from "../../supabase/functions/_shared/detection/classify.ts";
-import type { PullRequest } from "../../supabase/functions/_shared/records.ts";
+import type { PullRequest } from "../../supabase/functions/_shared/detection/records.ts";
 import { commit, commitsOf } from "./data.ts";
 
 function pr(over: Partial<PullRequest>): PullRequest {

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Commit } from "../../supabase/functions/_shared/records.ts";
+import type { Commit } from "../../supabase/functions/_shared/detection/records.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const DATA_DIR = resolve(repoRoot, "../shared/data");

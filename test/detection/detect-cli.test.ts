@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Commit } from "../../supabase/functions/_shared/records.ts";
+import type { Commit } from "../../supabase/functions/_shared/detection/records.ts";
 import { calibrateCommits, classifyCommit, createCommitClassifier } from "../../supabase/functions/_shared/detection/classify.ts";
 import { stripMarks } from "../../supabase/functions/_shared/detection/strip.ts";
 import { commitsOf, DATA_DIR } from "./data.ts";

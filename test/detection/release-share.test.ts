@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { classifyCommit } from "../../supabase/functions/_shared/detection/classify.ts";
 import { estimateSurvivingShare } from "../../supabase/functions/_shared/detection/release-share.ts";
-import type { Commit } from "../../supabase/functions/_shared/records.ts";
+import type { Commit } from "../../supabase/functions/_shared/detection/records.ts";
 import { commitsOf, DATA_DIR } from "./data.ts";
 
 const blame = JSON.parse(readFileSync(join(DATA_DIR, "aider_release_blame.json"), "utf8")) as {

@@ -13,14 +13,14 @@ const publicKeyPem = publicKey.export({ type: "spki", format: "pem" }).toString(
 
 let clock = Date.parse("2026-11-24T10:00:00Z");
 const now = () => clock;
-const gh = useLocalGitHub({ tokens: ["ghp_vaulttoken"], now, app: { appId: "4242", installationId: "77", publicKeyPem } });
+const gh = useLocalGitHub({ tokens: ["ghp_vaulttoken00000000000000000000000000"], now, app: { appId: "4242", installationId: "77", publicKeyPem } });
 const database = useTestDatabase();
 
 describe("personal access token in Vault", () => {
   test("the token stored with set_github_token is read from vault.decrypted_secrets", async () => {
     const { sql, db } = database.current;
     const [company] = await sql`insert into public.companies (name) values ('Acme') returning id`;
-    await sql`select public.set_github_token(${company.id}::uuid, 'ghp_vaulttoken')`;
+    await sql`select public.set_github_token(${company.id}::uuid, 'ghp_vaulttoken00000000000000000000000000')`;
     const state = await probeRepository(clientFor(gh.current, { token: vaultToken(db, company.id) }), MCP);
     expect(state.headSha).toBe(dataSetRepositories()[0].commits[0].sha);
   });
@@ -37,10 +37,10 @@ describe("personal access token in Vault", () => {
   test("a refused token never appears in the error", async () => {
     const { sql, db } = database.current;
     const [company] = await sql`insert into public.companies (name) values ('Wrong') returning id`;
-    await sql`select public.set_github_token(${company.id}::uuid, 'ghp_secretbutwrong')`;
+    await sql`select public.set_github_token(${company.id}::uuid, 'ghp_secretbutwrong0000000000000000000000')`;
     const error = await probeRepository(clientFor(gh.current, { token: vaultToken(db, company.id) }), MCP).catch((e) => e);
     expect(error).toBeInstanceOf(GitHubAuthError);
-    expect(JSON.stringify({ message: error.message, stack: error.stack, ...error })).not.toContain("ghp_secretbutwrong");
+    expect(JSON.stringify({ message: error.message, stack: error.stack, ...error })).not.toContain("ghp_secretbutwrong0000000000000000000000");
   });
 });
 

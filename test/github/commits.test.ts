@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { fetchCommitPage, type CommitCursor } from "../../supabase/functions/_shared/github/commits.ts";
-import type { Commit } from "../../supabase/functions/_shared/records.ts";
+import type { Commit } from "../../supabase/functions/_shared/detection/records.ts";
 import { clientFor, dataSetRepositories, LIZARD, useLocalGitHub } from "./local-github.ts";
 
 const gh = useLocalGitHub();

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { gitLogCommits, GitLogError, renamedPath } from "../../src/sources/git-log.ts";
-import type { Commit } from "../../supabase/functions/_shared/records.ts";
+import type { Commit } from "../../supabase/functions/_shared/detection/records.ts";
 
 let dir: string;
 let commits: Commit[];

@@ -41,7 +41,7 @@ export interface ClientOptions extends Partial<GitHubHttpOptions> {
 export function clientFor(gh: LocalGitHub, options: ClientOptions = {}): GitHubHttp & { slept: number[] } {
   const slept: number[] = [];
   const http = new GitHubHttp({
-    token: staticToken("ghp_localtesttoken"),
+    token: staticToken("ghp_localtesttoken0000000000000000000000"),
     baseUrl: gh.url,
     sleep: async (ms) => {
       slept.push(ms);

@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, test } from "vitest";
 import { MalformedResponse } from "../../supabase/functions/_shared/github/errors.ts";
 import { MemoryEtagCache } from "../../supabase/functions/_shared/github/etag-cache.ts";
-import { jobOutcomeForError } from "../../supabase/functions/_shared/github/outcome.ts";
+import { PermanentJobError } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
+import { jobErrorFor } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { scanRepository } from "../../supabase/functions/_shared/github/scan.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { useTestDatabase } from "../harness/db.ts";
@@ -53,12 +54,11 @@ describe("malformed pages", () => {
     const job = (await queue.claimNext({ workerId: "test-worker" }))!;
 
     gh.current.inject({ kind: "malformed-json", match: "graphql" });
-    const outcome = jobOutcomeForError(await scanRepository(clientFor(gh.current), { ...MCP, pullRequestsOnly: true }).catch((e) => e));
-    expect(outcome.kind).toBe("fail");
-    if (outcome.kind !== "fail") return;
-    await queue.fail({ jobId: job.id, attempt: job.attempts, error: outcome.error, retryable: outcome.retryable });
+    const outcome = jobErrorFor(await scanRepository(clientFor(gh.current), { ...MCP, pullRequestsOnly: true }).catch((e) => e));
+    expect(outcome).toBeInstanceOf(MalformedResponse); // a failed attempt, retried with backoff
+    expect(outcome).not.toBeInstanceOf(PermanentJobError);
+    await queue.fail({ jobId: job.id, attempt: job.attempts, error: (outcome as Error).message, retryable: true });
 
-    expect(outcome.retryable).toBe(true);
     const [row] = await sql`select error, attempts from public.scan_queue where id = ${job.id}`;
     expect(row.attempts).toBe(1);
     expect(row.error).toMatch(/malformed GitHub response from .*\/graphql/);

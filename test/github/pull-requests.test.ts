@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, test } from "vitest";
 import { fetchPullRequestPage, type PullRequestCursor } from "../../supabase/functions/_shared/github/pull-requests.ts";
-import type { PullRequest } from "../../supabase/functions/_shared/records.ts";
+import type { PullRequest } from "../../supabase/functions/_shared/detection/records.ts";
 import { clientFor, dataSetRepositories, LIZARD, MCP, useLocalGitHub } from "./local-github.ts";
 
 const gh = useLocalGitHub();

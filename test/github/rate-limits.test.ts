@@ -1,13 +1,14 @@
 import { beforeEach, describe, expect, test } from "vitest";
 import { RateLimited } from "../../supabase/functions/_shared/github/errors.ts";
-import { jobOutcomeForError } from "../../supabase/functions/_shared/github/outcome.ts";
+import { SnoozeJob } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
+import { jobErrorFor } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { probeRepository } from "../../supabase/functions/_shared/github/probe.ts";
 import { fetchPullRequestPage } from "../../supabase/functions/_shared/github/pull-requests.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { useTestDatabase } from "../harness/db.ts";
 import { clientFor, MCP, useLocalGitHub } from "./local-github.ts";
 
-const gh = useLocalGitHub({ tokens: ["ghp_localtesttoken"] });
+const gh = useLocalGitHub({ tokens: ["ghp_localtesttoken0000000000000000000000"] });
 const database = useTestDatabase();
 beforeEach(() => {
   gh.current.clearFaults();
@@ -93,9 +94,9 @@ describe("a rate limit steers the job", () => {
 
     await probeRepository(clientFor(gh.current), MCP);
     gh.current.setRemaining(0, "graphql");
-    const outcome = jobOutcomeForError(await caught(fetchPullRequestPage(clientFor(gh.current), { ...MCP, pageSize: 1 })));
-    expect(outcome.kind).toBe("snooze");
-    if (outcome.kind !== "snooze") return;
+    const outcome = jobErrorFor(await caught(fetchPullRequestPage(clientFor(gh.current), { ...MCP, pageSize: 1 })));
+    expect(outcome).toBeInstanceOf(SnoozeJob);
+    if (!(outcome instanceof SnoozeJob)) return;
     const write = await queue.snooze({ jobId: job.id, attempt: job.attempts, until: outcome.until, reason: outcome.reason });
     expect(write.accepted).toBe(true);
 

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, test } from "vitest";
 import { GitHubUnavailable } from "../../supabase/functions/_shared/github/errors.ts";
-import { jobOutcomeForError } from "../../supabase/functions/_shared/github/outcome.ts";
+import { SourceUnavailable } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
+import { jobErrorFor } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { probeRepository } from "../../supabase/functions/_shared/github/probe.ts";
 import { fetchPullRequestPage } from "../../supabase/functions/_shared/github/pull-requests.ts";
 import { clientFor, MCP, useLocalGitHub } from "./local-github.ts";
@@ -21,14 +22,14 @@ describe("5xx and timeouts", () => {
     expect(http.counter.retries).toBe(2);
   });
 
-  test("a 5xx that outlasts the retry budget fails as retryable GitHubUnavailable", async () => {
+  test("a 5xx that outlasts the retry budget is GitHubUnavailable: an outage of the source, not a failed attempt", async () => {
     const http = clientFor(gh.current);
     gh.current.inject({ kind: "server-error", times: 10 });
     const error = await probeRepository(http, MCP).catch((e) => e);
     expect(error).toBeInstanceOf(GitHubUnavailable);
     expect(error.retryable).toBe(true);
     expect(gh.current.stats.requests).toBe(3);
-    expect(jobOutcomeForError(error)).toMatchObject({ kind: "fail", retryable: true });
+    expect(jobErrorFor(error)).toBeInstanceOf(SourceUnavailable);
   });
 
   test("an answer slower than the timeout is retried", async () => {

@@ -9,7 +9,7 @@ import { dataSetRepositories, MCP, useLocalGitHub } from "./local-github.ts";
 import { queryParameters, responseSchema, validateAgainst } from "./openapi.ts";
 
 const gh = useLocalGitHub();
-const auth = { authorization: "Bearer ghp_localtesttoken" };
+const auth = { authorization: "Bearer ghp_localtesttoken0000000000000000000000" };
 
 describe("GraphQL documents against GitHub's schema", () => {
   test.each(Object.entries(ALL_QUERIES))("%s validates against @octokit/graphql-schema", (_name, query) => {

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, beforeAll, inject } from "vitest";
-import { dbFromPostgresJs, type Db } from "../../supabase/functions/_shared/db.ts";
+import { dbFromPostgresJs, type Db } from "../../supabase/functions/_shared/platform/db.ts";
 
 export interface TestDatabase {
   /** Connection URL of this database (superuser `postgres`, as the edge functions connect). */
@@ -23,7 +23,15 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+export interface TestDatabaseOptions {
+  /**
+   * Job types the file's tests enqueue besides the product's (public.scan_job_types refuses the
+   * others): registered with no source and no edge worker.
+   */
+  jobTypes?: readonly string[];
+}
+
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const adminUrl = inject("pgAdminUrl");
   const name = `test_${randomBytes(6).toString("hex")}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
@@ -40,6 +48,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     return sql;
   };
   const sql = connect();
+  if (options.jobTypes?.length) {
+    await sql`insert into public.scan_job_types (name, description)
+              select t, 'a job type of the tests' from unnest(${options.jobTypes as string[]}::text[]) t`;
+  }
   return {
     url,
     sql,
@@ -58,10 +70,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 /** Registers a database for the current test file: created before all tests, dropped after. */
-export function useTestDatabase(): { readonly current: TestDatabase } {
+export function useTestDatabase(options: TestDatabaseOptions = {}): { readonly current: TestDatabase } {
   const holder = {} as { current: TestDatabase };
   beforeAll(async () => {
-    holder.current = await createTestDatabase();
+    holder.current = await createTestDatabase(options);
   });
   afterAll(async () => {
     await holder.current?.drop();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { checkHealth } from "../../supabase/functions/_shared/health.ts";
+import { checkHealth } from "../../supabase/functions/_shared/http/health.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/mod.ts";
 import { useTestDatabase } from "../harness/db.ts";
 
-const t = useTestDatabase();
+const t = useTestDatabase({ jobTypes: ["weekly_report"] });
 
 describe("the health check", () => {
   it("lists the registered codeguard schedules", async () => {
@@ -23,7 +23,7 @@ describe("the health check", () => {
     const report = await checkHealth(t.current.db);
     expect(report.problems).toEqual([]);
     expect(report.status).toBe("ok");
-    expect(report.queue).toEqual({ ready: 0, oldest_ready_seconds: null, expired_leases: 0, running_past_sla: 0 });
+    expect(report.queue).toEqual({ ready: 0, oldest_ready_seconds: null, expired_leases: 0, overdue_heartbeats: 0, running_past_sla: 0, source_outages: [] });
   });
 
   it("reports a job running past its SLA", async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
 import { clockedQueue, createCompany, eventsOf } from "./fixtures.ts";
 
-const tdb = useTestDatabase();
+const tdb = useTestDatabase({ jobTypes: ["cancelfail", "cancelled_late", "cancelme", "cancelrun"] });
 
 describe("cancel_scan_job", () => {
   it("cancels a pending job at once, so no worker claims it", async () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
-import { dbFromPostgresJs } from "../../supabase/functions/_shared/db.ts";
+import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { clockedQueue, createCompany, seconds } from "./fixtures.ts";
 
-const tdb = useTestDatabase();
+const tdb = useTestDatabase({ jobTypes: ["capped", "fair", "fair1", "noop", "paused", "taken", "weekly_report"] });
 
 describe("claim_scan_jobs", () => {
   it("lets 8 concurrent claimers on separate connections drain 5,000 jobs, each completed exactly once", async () => {

@@ -5,19 +5,18 @@ import { startWorker } from "../../src/worker/worker.ts";
 import { parseWorkerArgs, run } from "../../src/cli/commands/worker.ts";
 import { createCompany } from "./fixtures.ts";
 
-const tdb = useTestDatabase();
+const tdb = useTestDatabase({ jobTypes: ["notify_scan"] });
 
 describe("codeguard worker", () => {
   it("is woken by the enqueue notification, not by its poll", async () => {
     const processed: string[] = [];
     let done!: () => void;
     const finished = new Promise<void>((r) => (done = r));
-    const worker = startWorker({
+    const worker = await startWorker({
       dbUrl: tdb.current.url, concurrency: 2, workerId: "listener", pollIntervalMs: 3_600_000, // the poll never fires
       processors: { notify_scan: async ({ job }) => { processed.push(job.id); done(); } },
     });
     try {
-      await worker.listening;
       await new Promise((r) => setTimeout(r, 50)); // the first (empty) claim has come back
       const job = await new ScanQueue(tdb.current.db).enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "notify_scan", dedupeKey: "n" });
       await finished;

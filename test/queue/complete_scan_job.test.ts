@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
 import { clockedQueue, createCompany, eventsOf, seconds } from "./fixtures.ts";
 
-const tdb = useTestDatabase();
+const tdb = useTestDatabase({ jobTypes: ["done", "many", "stale", "twice"] });
 
 describe("complete_scan_job", () => {
   it("stores the result and logs the completion with the worker and attempt", async () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
-import { dbFromPostgresJs } from "../../supabase/functions/_shared/db.ts";
+import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { createCompany, createRepository } from "./fixtures.ts";
 
-const tdb = useTestDatabase();
+const tdb = useTestDatabase({ jobTypes: ["quoting", "weekly_report"] });
 
 describe("enqueue_scan", () => {
   // Prepared (parameters, the default) and behind a transaction pooler (prepare: false: literals).
@@ -90,7 +90,9 @@ describe("enqueue_scan", () => {
     const queue = new ScanQueue(tdb.current.db);
     await expect(queue.enqueue({ companyId: company, priority: 11 })).rejects.toThrow(/domain public.scan_priority violates check constraint "scan_priority_between_1_and_10"/);
     await expect(queue.enqueue({ companyId: company, maxAttempts: 0 })).rejects.toThrow(/scan_max_attempts_between_1_and_100/);
-    await expect(queue.enqueue({ companyId: company, scanType: "Full Scan" })).rejects.toThrow(/domain public.scan_type_name violates check constraint "scan_type_name_format"/);
+    await expect(queue.enqueue({ companyId: company, scanType: "Full Scan" })).rejects.toThrow(/unknown scan type Full Scan: the known types are full_scan, incremental_scan, pr_analysis/);
+    await expect(queue.enqueueMany([{ companyId: company, dedupeKey: "ok" }, { companyId: company, scanType: "ful_scan", dedupeKey: "typo" }]))
+      .rejects.toThrow(/unknown scan type ful_scan/);
     await expect(queue.enqueueMany([{ companyId: company, dedupeKey: "ok" }, { companyId: company, priority: 0, dedupeKey: "bad" }])).rejects.toThrow(/scan_priority/);
     const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from public.scan_queue where company_id = ${company}`;
     expect(n).toBe(0); // the bulk enqueue wrote nothing
@@ -101,6 +103,7 @@ describe("enqueue_scan", () => {
     await expect(sql`update public.scan_queue set attempts_waived = 1 where id = ${job.id}`).rejects.toThrow(/scan_queue_row_consistent/);
     await expect(sql`update public.scan_queue set status = 'paused' where id = ${job.id}`).rejects.toThrow(/scan_job_status_known/);
     await expect(sql`update public.scan_queue set progress = 101 where id = ${job.id}`).rejects.toThrow(/scan_progress_between_0_and_100/);
+    await expect(sql`update public.scan_queue set scan_type = 'Full Scan' where id = ${job.id}`).rejects.toThrow(/scan_type_name_format/);
     await expect(sql`insert into public.scan_job_events (job_id, company_id, kind, attempt) values (${job.id}, ${company}, 'started', 0)`)
       .rejects.toThrow(/scan_job_event_kind_known/);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
 import { clockedQueue, createCompany, eventsOf, seconds } from "./fixtures.ts";
 
-const tdb = useTestDatabase();
+const tdb = useTestDatabase({ jobTypes: ["again", "backoff", "dies", "fatal", "jitter"] });
 
 describe("fail_scan_job", () => {
   it("retries after attempt⁴ seconds ± 10 % (1 s, 16 s, 81 s), and not before", async () => {

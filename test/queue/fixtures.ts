@@ -2,7 +2,7 @@
 // own connection whose clock can be moved (the `codeguard.now` setting public.scan_queue_now()
 // reads), so leases, backoff and retention are tested without sleeping.
 import type postgres from "postgres";
-import { dbFromPostgresJs } from "../../supabase/functions/_shared/db.ts";
+import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import type { TestDatabase } from "../harness/db.ts";
 

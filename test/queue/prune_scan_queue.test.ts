@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
 import { clockedQueue, createCompany } from "./fixtures.ts";
 
-const tdb = useTestDatabase();
+const tdb = useTestDatabase({ jobTypes: ["prune"] });
 const DAY = 24 * 3600 * 1000;
 
 describe("prune_scan_queue", () => {

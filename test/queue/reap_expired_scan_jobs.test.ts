@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
 import { clockedQueue, createCompany, eventsOf, seconds } from "./fixtures.ts";
 
-const tdb = useTestDatabase();
+const tdb = useTestDatabase({ jobTypes: ["beat", "lastlease", "lease"] });
 
 describe("reap_expired_scan_jobs", () => {
   it("gives the job of a worker that stopped heartbeating to another worker after the lease, and refuses the late worker's complete", async () => {

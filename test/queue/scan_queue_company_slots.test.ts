@@ -3,7 +3,7 @@ import type postgres from "postgres";
 import { useTestDatabase } from "../harness/db.ts";
 import { clockedQueue, createCompany, createRepository, seconds } from "./fixtures.ts";
 
-const tdb = useTestDatabase();
+const tdb = useTestDatabase({ jobTypes: ["count", "count_repo", "held", "lower", "trunc"] });
 
 /** The jobs holding the company's slots, and its running jobs: the two must always be the same set. */
 async function slotsAndRunning(sql: postgres.Sql, companyId: string): Promise<{ held: string[]; running: string[] }> {

@@ -3,7 +3,7 @@ import { useTestDatabase } from "../harness/db.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { createCompany } from "./fixtures.ts";
 
-const tdb = useTestDatabase();
+const tdb = useTestDatabase({ jobTypes: ["rls"] });
 
 /** Runs `fn` as a signed-in member (role authenticated with the JWT claims), in a rolled-back transaction. */
 async function asMember<T>(userId: string, fn: (tx: import("postgres").TransactionSql) => Promise<T>): Promise<T> {
@@ -54,13 +54,15 @@ describe("scan_queue security", () => {
     }
   });
 
-  it("registers the reaper and the pruner with cron", async () => {
+  it("registers the dispatch tick, the reaper and the pruners with cron", async () => {
     const jobs = await tdb.current.sql<{ jobname: string; schedule: string }[]>`
-      select jobname, schedule from cron.job
-      where jobname in ('codeguard-prune-scan-queue', 'codeguard-reap-expired-scan-jobs') order by jobname`;
+      select jobname, schedule from cron.job where jobname like 'codeguard-%' order by jobname`;
     expect(jobs).toEqual([
+      { jobname: "codeguard-dispatch-scan-workers", schedule: "10 seconds" },
+      { jobname: "codeguard-prune-github-etag-cache", schedule: "23 * * * *" },
+      { jobname: "codeguard-prune-platform-history", schedule: "17 * * * *" },
       { jobname: "codeguard-prune-scan-queue", schedule: "41 3 * * *" },
-      { jobname: "codeguard-reap-expired-scan-jobs", schedule: "30 seconds" },
+      { jobname: "codeguard-reap-expired-scan-jobs", schedule: "10 seconds" },
     ]);
   });
 });

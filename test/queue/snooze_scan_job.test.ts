@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
 import { clockedQueue, createCompany, eventsOf, seconds } from "./fixtures.ts";
 
-const tdb = useTestDatabase();
+const tdb = useTestDatabase({ jobTypes: ["ratelimited", "snoozefail"] });
 
 describe("snooze_scan_job", () => {
   it("puts the job back until the given time without spending an attempt", async () => {

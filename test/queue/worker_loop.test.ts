@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
-import { JobStopped, PermanentJobError, SnoozeJob, WorkerLoop, type ScanJobContext } from "../../supabase/functions/_shared/queue/worker-loop.ts";
+import { JobStopped, PermanentJobError, SnoozeJob, type ScanJobContext } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
+import { WorkerLoop } from "../../supabase/functions/_shared/queue/worker/worker-loop.ts";
 import { createCompany, eventsOf } from "./fixtures.ts";
 
-const tdb = useTestDatabase();
+const tdb = useTestDatabase({ jobTypes: ["announced", "broken", "count_scan", "finishing_scan", "flaky", "limited", "long_scan", "mystery_scan", "stuck_scan"] });
 
 async function row(id: string) {
   const [r] = await tdb.current.sql`select status, error, result, attempts, attempts_waived from public.scan_queue where id = ${id}`;
@@ -12,13 +13,13 @@ async function row(id: string) {
 }
 
 describe("WorkerLoop", () => {
-  it("sends a job of a type without a processor to dead with \"no processor for scan type X\"", async () => {
+  it("sends a job of a type without a processor to dead with \"No processor registered for job type: X\"", async () => {
     const queue = new ScanQueue(tdb.current.db);
     const job = await queue.enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "mystery_scan", dedupeKey: "m" });
     const loop = new WorkerLoop({ queue, workerId: "w", processors: {}, scanTypes: ["mystery_scan"] });
     const report = await loop.drain({ budgetMs: 10_000 });
     expect(report).toMatchObject({ claimed: 1, failed: 1 });
-    expect(await row(job.id)).toMatchObject({ status: "dead", error: "no processor for scan type mystery_scan" });
+    expect(await row(job.id)).toMatchObject({ status: "dead", error: "No processor registered for job type: mystery_scan" });
   });
 
   it("completes each job with its processor's result, and goes back to waiting when the queue is empty", async () => {

@@ -2,8 +2,8 @@
 // client against the local GitHub (real HTTP, GitHub's schema), detection, and Vault for the token.
 import { beforeEach, describe, expect, it } from "vitest";
 import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
-import { repositoryScanProcessors } from "../../supabase/functions/_shared/repository-scan.ts";
-import type { ScanSummary } from "../../supabase/functions/_shared/scan-summary.ts";
+import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
+import type { ScanSummary } from "../../supabase/functions/_shared/scan/summary.ts";
 import { useTestDatabase } from "../harness/db.ts";
 import { useLocalGitHub } from "../github/local-github.ts";
 
@@ -18,7 +18,7 @@ async function tenant(name: string) {
   const sql = t.current.sql;
   const [company] = await sql`insert into companies (name) values (${name}) returning id`;
   const [repo] = await sql`insert into repositories (company_id, full_name, default_branch) values (${company.id}, 'github/github-mcp-server', 'main') returning id`;
-  await sql`select public.set_github_token(${company.id}, 'ghp_localtesttoken')`;
+  await sql`select public.set_github_token(${company.id}, 'ghp_localtesttoken0000000000000000000000')`;
   return { companyId: company.id as string, repositoryId: repo.id as string };
 }
 
@@ -27,7 +27,7 @@ function worker() {
   const loop = new WorkerLoop({
     queue,
     workerId: "test-worker",
-    processors: repositoryScanProcessors({ db: t.current.db, githubBaseUrl: gh.current.url }),
+    processors: repositoryScanProcessors({ db: t.current.db, githubBaseUrl: gh.current.url }, ["full_scan", "incremental_scan", "pr_analysis"]),
   });
   return { queue, loop };
 }

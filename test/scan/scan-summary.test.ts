@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Actor, Commit, PullRequest, Review } from "../../supabase/functions/_shared/records.ts";
-import { hasHumanReview, summarizeScan } from "../../supabase/functions/_shared/scan-summary.ts";
+import type { Actor, Commit, PullRequest, Review } from "../../supabase/functions/_shared/detection/records.ts";
+import { hasHumanReview, summarizeScan } from "../../supabase/functions/_shared/scan/summary.ts";
 import { calibrateCommits, classifyCommit, type CommitClassification, createCommitClassifier, DetectionSummary, stripMarks } from "../../supabase/functions/_shared/detection/index.ts";
 
 const data = join(import.meta.dirname, "..", "..", "..", "shared", "data");

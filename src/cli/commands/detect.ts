@@ -12,7 +12,7 @@ import { closeSync, createReadStream, openSync, readSync } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
 import type { Writable } from "node:stream";
-import type { Commit } from "../../../supabase/functions/_shared/records.ts";
+import type { Commit } from "../../../supabase/functions/_shared/detection/records.ts";
 import { calibrateCommits, classifyCommits, type CommitClassification, createCommitClassifier } from "../../../supabase/functions/_shared/detection/classify.ts";
 import type { SuspectedCalibration } from "../../../supabase/functions/_shared/detection/suspected.ts";
 import { DetectionSummary } from "../../../supabase/functions/_shared/detection/summary.ts";

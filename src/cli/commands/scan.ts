@@ -4,7 +4,7 @@
 // The summary's suspected tier is calibrated on the scanned repository's own commits
 // (classifyCommits), so the summary reads the whole log before classifying; --jsonl streams.
 import { stat } from "node:fs/promises";
-import type { Commit } from "../../../supabase/functions/_shared/records.ts";
+import type { Commit } from "../../../supabase/functions/_shared/detection/records.ts";
 import { classifyCommits } from "../../../supabase/functions/_shared/detection/classify.ts";
 import { DetectionSummary } from "../../../supabase/functions/_shared/detection/summary.ts";
 import { GitLogError, readGitLog } from "../../sources/git-log.ts";

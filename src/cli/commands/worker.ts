@@ -1,8 +1,10 @@
 // `codeguard worker [--concurrency N] [--db-url URL]`: runs the scan queue's worker loop as a
-// long-lived process. SIGINT/SIGTERM stop it gracefully (no more claims; in-flight jobs get the
-// grace period, then are handed back without spending an attempt); a second signal exits at once.
+// long-lived process. SIGINT, SIGTERM, SIGHUP or its parent exiting (npx, npm: see shutdown.ts)
+// stop it gracefully: no more claims; in-flight jobs get the grace period, then are handed back
+// without spending an attempt. A second signal exits at once.
 import { scanProcessors } from "../../worker/processors.ts";
-import { jsonLog, startWorker, type WorkerOptions } from "../../worker/worker.ts";
+import { jsonLog, startWorker, WorkerStartError, type WorkerOptions } from "../../worker/worker.ts";
+import { onShutdown } from "../shutdown.ts";
 
 export const summary = "process scan jobs from the queue (long-lived; --concurrency N, default 4)";
 
@@ -63,23 +65,29 @@ export async function run(args: string[], processors: WorkerOptions["processors"
     console.log(USAGE);
     return 0;
   }
-  const worker = startWorker({ dbUrl: parsed.dbUrl, concurrency: parsed.concurrency, processors, log: jsonLog });
-  await worker.listening;
+  let worker: Awaited<ReturnType<typeof startWorker>>;
+  try {
+    worker = await startWorker({ dbUrl: parsed.dbUrl, concurrency: parsed.concurrency, processors, log: jsonLog });
+  } catch (e) {
+    if (!(e instanceof WorkerStartError)) throw e;
+    console.error(`codeguard worker: ${e.message}`);
+    return 1;
+  }
   jsonLog("info", "worker started", { workerId: worker.workerId, concurrency: parsed.concurrency, scanTypes: worker.scanTypes });
   const graceMs = parsed.graceSeconds * 1000;
   const report = await new Promise<Awaited<ReturnType<typeof worker.stop>>>((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      signals++;
-      if (signals > 1) {
-        jsonLog("warn", `second ${signal}: exiting now; running jobs return to the queue when their leases expire`, { workerId: worker.workerId });
-        process.exit(130);
-      }
-      jsonLog("info", `${signal}: stopping (no more claims; ${parsed.graceSeconds}s for running jobs)`, { workerId: worker.workerId });
-      void worker.stop({ graceMs }).then(resolve);
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
+    onShutdown(
+      (reason) => {
+        jsonLog("info", `${reason}: stopping (no more claims; ${parsed.graceSeconds}s for running jobs)`, { workerId: worker.workerId });
+        void worker.stop({ graceMs }).then(resolve);
+      },
+      {
+        force: (reason) => {
+          jsonLog("warn", `${reason} again: exiting now; running jobs return to the queue when their leases expire`, { workerId: worker.workerId });
+          process.exit(130);
+        },
+      },
+    );
   });
   jsonLog("info", "worker stopped", { workerId: worker.workerId, ...report });
   return 0;

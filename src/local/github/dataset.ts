@@ -8,7 +8,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Commit, FileChange } from "../../../supabase/functions/_shared/records.ts";
+import type { Commit, FileChange } from "../../../supabase/functions/_shared/detection/records.ts";
 import { REPO_ROOT } from "../migrate.ts";
 
 /** Where the real commit data lives: ../shared/data beside the repository (CI clones it there). */

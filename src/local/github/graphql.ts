@@ -18,7 +18,7 @@ import {
   validate,
   valueFromASTUntyped,
 } from "graphql";
-import type { Commit } from "../../../supabase/functions/_shared/records.ts";
+import type { Commit } from "../../../supabase/functions/_shared/detection/records.ts";
 import type { LocalPullRequest, LocalRepository, LocalUser } from "./dataset.ts";
 import { utc } from "./dataset.ts";
 import { REPO_ROOT } from "../migrate.ts";

@@ -2,7 +2,7 @@
 // description of api.github.com by test/github/schema-conformance.test.ts): the same fields,
 // nullability and URL templates, so code written against the local server reads github.com.
 import { createHash } from "node:crypto";
-import type { Commit, FileChange } from "../../../supabase/functions/_shared/records.ts";
+import type { Commit, FileChange } from "../../../supabase/functions/_shared/detection/records.ts";
 import type { LocalPullRequest, LocalRepository, LocalReview, LocalUser } from "./dataset.ts";
 import { stableInt, utc } from "./dataset.ts";
 

@@ -32,8 +32,8 @@ Deno.test("a repeated conditional GET is answered 304 from the cache and not cou
   try {
     const http = new GitHubHttp({ token: staticToken("t"), baseUrl: gh.url, etagCache: new MemoryEtagCache() });
     const read = (b: unknown) => b as { sha: string }[];
-    await http.get("/list", { read });
-    const again = await http.get("/list", { read });
+    await http.get("/list", { shape: "list@1", read });
+    const again = await http.get("/list", { shape: "list@1", read });
     assertEquals(again.data[0].sha, "abc");
     assertEquals([http.counter.counted, http.counter.notModified], [1, 1]);
   } finally {
@@ -45,7 +45,7 @@ Deno.test("x-ratelimit-remaining 0 becomes RateLimited at x-ratelimit-reset", as
   const gh = serveLikeGitHub();
   try {
     const http = new GitHubHttp({ token: staticToken("t"), baseUrl: gh.url });
-    const error = await http.get("/limited", { read: (b) => b }).catch((e) => e);
+    const error = await http.get("/limited", { shape: "raw", read: (b) => b }).catch((e) => e);
     assertInstanceOf(error, RateLimited);
     assertEquals((error as RateLimited).resetAt.getTime(), 1_900_000_000_000);
   } finally {

@@ -1,8 +1,8 @@
 // Deno tests of the health function's core, in the runtime the function deploys to.
 import postgres from "npm:postgres@3.4.9";
-import { ConfigError, readConfig } from "../_shared/config.ts";
-import { dbFromPostgresJs } from "../_shared/db.ts";
-import { handleHealth } from "../_shared/health.ts";
+import { ConfigError, readConfig } from "../_shared/platform/config.ts";
+import { dbFromPostgresJs } from "../_shared/platform/db.ts";
+import { handleHealth } from "../_shared/http/health.ts";
 
 function assertEquals(actual: unknown, expected: unknown, msg?: string) {
   if (JSON.stringify(actual) !== JSON.stringify(expected)) {

@@ -1,8 +1,8 @@
 // scan-repository: one worker per invocation — claim scan jobs, scan on GitHub, detect, complete.
 import postgres from "npm:postgres@3.4.9";
-import { readConfig } from "../_shared/config.ts";
-import { dbFromPostgresJs } from "../_shared/db.ts";
-import { handleScanWorker } from "../_shared/scan-worker.ts";
+import { readConfig } from "../_shared/platform/config.ts";
+import { dbFromPostgresJs } from "../_shared/platform/db.ts";
+import { handleScanWorker } from "../_shared/http/scan-worker.ts";
 
 const config = readConfig(Deno.env.toObject());
 const sql = postgres(config.dbUrl, { prepare: false, max: 4, idle_timeout: 20, connect_timeout: 5 });

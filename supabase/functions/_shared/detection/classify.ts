@@ -13,7 +13,7 @@
  * Merge commits are never suspected (their lines belong to the merged commits), but a merge of
  * an agent branch (`Merge pull request #1 from o/codex/x`) carries that branch's mark.
  */
-import type { Commit, PullRequest } from "../records.ts";
+import type { Commit, PullRequest } from "./records.ts";
 import { CONFIDENCE_OF, type Signature, type SignatureKind } from "./signatures.ts";
 import { type CompiledCatalog, DEFAULT_CATALOG, lookupBranch, lookupIdentity, lookupLogin } from "./matcher.ts";
 import { countedAddedLines } from "./loc.ts";

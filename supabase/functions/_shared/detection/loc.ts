@@ -10,7 +10,7 @@
  *  4. generated — a path segment in GENERATED_DIRS (generated/, __snapshots__/, dist/ …) or a
  *     name ending in one of GENERATED_SUFFIXES (.min.js, .pb.go, _pb2.py, .snap, .map …).
  */
-import type { FileChange } from "../records.ts";
+import type { FileChange } from "./records.ts";
 
 /** Exact file names of dependency lock files. */
 export const LOCK_FILE_NAMES: ReadonlySet<string> = new Set([

@@ -23,7 +23,7 @@
  *     numstat cannot tell a copied file from a written one (see eval/detection.ts);
  *   - the share is AI lines / all window lines left, over the files the caller counts.
  */
-import type { Commit } from "../records.ts";
+import type { Commit } from "./records.ts";
 
 /**
  * A move pairs a source that deletes at least MOVE_MIN_LINES lines and adds at most

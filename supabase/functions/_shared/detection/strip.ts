@@ -4,7 +4,7 @@
  * suffix and subject prefix dropped, and an agent identity replaced by the committer's (or an
  * anonymous one when the committer is an agent too).
  */
-import type { Commit } from "../records.ts";
+import type { Commit } from "./records.ts";
 import { lineHasMark } from "./classify.ts";
 import { type CompiledCatalog, DEFAULT_CATALOG, lookupIdentity } from "./matcher.ts";
 

@@ -13,7 +13,7 @@
  * are never scored. Suspected figures are always reported apart from attested ones; see
  * eval/detection.ts --only=suspected for the held-out figures.
  */
-import type { Commit } from "../records.ts";
+import type { Commit } from "./records.ts";
 import { SUSPECTED_MODEL } from "./suspected-model.ts";
 
 /** Names of the features, in vector order (index 0 is the bias). */

@@ -3,7 +3,8 @@
  * Vault, or a GitHub App installation token minted from the app's private key. Tokens are held in
  * closures and sent only in the Authorization header; no error, log line or toString shows them.
  */
-import type { Db } from "../db.ts";
+import type { Db } from "../platform/db.ts";
+import { SqlFunctions } from "../platform/sql-call.ts";
 import { GitHubAuthError, GitHubRequestError, MalformedResponse } from "./errors.ts";
 
 /** Gives the bearer token for the next request; `invalidate` drops a cached one after a 401. */
@@ -23,17 +24,15 @@ export function staticToken(token: string): TokenSource {
 }
 
 /**
- * A company's personal access token, read once from `vault.decrypted_secrets` (Supabase Vault, or
- * its local face) by the name `github_token:<company_id>`. Store it with public.set_github_token.
+ * A company's personal access token, read once from Vault (public.github_token reads
+ * `vault.decrypted_secrets` by the name `github_token:<company_id>`). Store it with
+ * public.set_github_token.
  */
 export function vaultToken(db: Db, companyId: string): TokenSource {
+  const sql = new SqlFunctions(db);
   let cached: Promise<string> | null = null;
   const read = async (): Promise<string> => {
-    const rows = await db.query<{ decrypted_secret: string | null }>(
-      "select decrypted_secret from vault.decrypted_secrets where name = $1",
-      [githubTokenSecretName(companyId)],
-    );
-    const secret = rows[0]?.decrypted_secret;
+    const secret = await sql.value<string | null>("github_token", [["p_company_id", companyId, "uuid"]]);
     if (!secret) {
       throw new GitHubAuthError(401, `no GitHub token in Vault under ${githubTokenSecretName(companyId)}`);
     }

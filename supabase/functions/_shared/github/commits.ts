@@ -4,7 +4,7 @@
  * GET /repos/{o}/{r}/commits/{sha}. A commit by sha never changes, so once cached its files cost
  * no request at all on later scans.
  */
-import type { Commit, FileChange } from "../records.ts";
+import type { Commit, FileChange } from "../detection/records.ts";
 import type { GitHubHttp } from "./http.ts";
 import { ShapeReader } from "./shape.ts";
 
@@ -42,6 +42,7 @@ export async function fetchCommitPage(http: GitHubHttp, options: CommitPageOptio
   const first = `${repo}/commits?sha=${encodeURIComponent(options.branch)}&per_page=${options.pageSize ?? 100}` +
     (cursor.since ? `&since=${encodeURIComponent(cursor.since)}` : "");
   const list = await http.get(cursor.next ?? first, {
+    shape: "commit-shas@1",
     read: (body, url) => {
       const r = new ShapeReader(url);
       return r.arr(body, "").map((c, i): ListedCommit => ({ sha: r.str(r.obj(c, `[${i}]`).sha, `[${i}].sha`) }));
@@ -65,7 +66,7 @@ export async function fetchCommit(http: GitHubHttp, repoPath: string, sha: strin
   let url: string | null = `${repoPath}/commits/${sha}`;
   let commit: Commit | null = null;
   while (url) {
-    const page: { data: Commit; link: string | null } = await http.get(url, { immutable: true, read: (body, u) => readCommit(new ShapeReader(u), body) });
+    const page: { data: Commit; link: string | null } = await http.get(url, { shape: "commit@1", immutable: true, read: (body, u) => readCommit(new ShapeReader(u), body) });
     if (commit) commit.files.push(...page.data.files);
     else commit = page.data;
     url = nextLink(page.link);

@@ -40,7 +40,7 @@ export class GitHubUnavailable extends GitHubError {
   readonly attempts: number;
   readonly lastStatus: number | null;
   constructor(message: string, attempts: number, lastStatus: number | null) {
-    super(`${message} (after ${attempts} attempt${attempts === 1 ? "" : "s"}); the job can be retried later`, true);
+    super(`${message} (after ${attempts} attempt${attempts === 1 ? "" : "s"})`, true);
     this.attempts = attempts;
     this.lastStatus = lastStatus;
   }

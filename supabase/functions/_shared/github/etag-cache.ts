@@ -1,61 +1,76 @@
 /**
- * The ETag cache: the last good answer to each conditional GET, so a rescan can send
- * `If-None-Match` and take GitHub's 304 — which does not count against the rate limit — instead of
- * paying for the same page again. Rows are per company because GitHub varies answers (and ETags)
- * by Authorization: one company's token must never be answered from another's cache.
+ * The ETag cache: for each conditional GET, its ETag and what the client made of the answer, so a
+ * rescan can send `If-None-Match` and take GitHub's 304 — which does not count against the rate
+ * limit — instead of paying for the same page again. It keeps the reader's value (a commit's
+ * numstat, a page's list of shas), not GitHub's body: that is all a 304 needs, and a tenth of the
+ * bytes. Rows are per company because GitHub varies answers (and ETags) by Authorization: one
+ * company's token must never be answered from another's cache.
  */
-import type { Db } from "../db.ts";
+import type { Db } from "../platform/db.ts";
+import { SqlFunctions } from "../platform/sql-call.ts";
 
-/** One cached answer. `link` is the Link header, kept so cached pages still paginate. */
+/** One cached answer: `value` was made by the reader named `shape`; `link` is the Link header. */
 export interface CachedResponse {
   etag: string;
-  body: unknown;
+  value: unknown;
   link: string | null;
 }
 
-/** Where cached answers live. `put` is called only with a validated body (never half a page). */
+/** Where cached answers live. `put` is called only with a validated value (never half a page). */
 export interface EtagCache {
-  get(key: string): Promise<CachedResponse | null>;
-  put(key: string, value: CachedResponse): Promise<void>;
+  /** The answer cached under `key` by reader `shape`, or null (a row another reader made is a miss). */
+  get(key: string, shape: string): Promise<CachedResponse | null>;
+  put(key: string, shape: string, value: CachedResponse): Promise<void>;
 }
 
 /** In-memory cache: for the CLI scanning without a database, and for tests of the client alone. */
 export class MemoryEtagCache implements EtagCache {
-  readonly entries = new Map<string, CachedResponse>();
-  async get(key: string): Promise<CachedResponse | null> {
-    return this.entries.get(key) ?? null;
+  readonly entries = new Map<string, CachedResponse & { shape: string }>();
+  async get(key: string, shape: string): Promise<CachedResponse | null> {
+    const hit = this.entries.get(key);
+    return hit && hit.shape === shape ? { etag: hit.etag, value: structuredClone(hit.value), link: hit.link } : null;
   }
-  async put(key: string, value: CachedResponse): Promise<void> {
-    this.entries.set(key, structuredClone(value));
+  async put(key: string, shape: string, value: CachedResponse): Promise<void> {
+    this.entries.set(key, { ...structuredClone(value), shape });
   }
 }
 
 /**
- * The Postgres cache (table public.github_etag_cache, migration 20261124002000_github_source.sql),
- * scoped to one company. Writes go through public.github_etag_cache_put, one upsert per answer.
+ * The Postgres cache (public.github_etag_cache, supabase/schemas/30_github.sql) of one company,
+ * through github_etag_cache_get / _put; `trim` applies the company's bound (prune_github_etag_cache),
+ * which the scan processor calls at the end of each scan.
  */
 export class PostgresEtagCache implements EtagCache {
-  constructor(private readonly db: Db, private readonly companyId: string) {}
+  private readonly sql: SqlFunctions;
 
-  async get(key: string): Promise<CachedResponse | null> {
-    const rows = await this.db.query<{ etag: string; body: unknown; link: string | null }>(
-      "select etag, body, link from public.github_etag_cache where company_id = $1 and request_key = $2",
-      [this.companyId, key],
-    );
-    const row = rows[0];
-    if (!row) return null;
-    // postgres.js hands jsonb back decoded; other drivers may give text.
-    const body = typeof row.body === "string" ? JSON.parse(row.body) : row.body;
-    return { etag: row.etag, body, link: row.link };
+  constructor(db: Db, private readonly companyId: string) {
+    this.sql = new SqlFunctions(db);
   }
 
-  async put(key: string, value: CachedResponse): Promise<void> {
-    await this.db.query("select public.github_etag_cache_put($1, $2, $3, $4::text::jsonb, $5)", [
-      this.companyId,
-      key,
-      value.etag,
-      JSON.stringify(value.body),
-      value.link,
+  async get(key: string, shape: string): Promise<CachedResponse | null> {
+    const [row] = await this.sql.rows<{ etag: string; value: unknown; link: string | null }>("github_etag_cache_get", [
+      ["p_company_id", this.companyId, "uuid"],
+      ["p_request_key", key, "text"],
+      ["p_shape", shape, "text"],
     ]);
+    // jsonb arrives decoded (postgres.js, on either runtime); a value may itself be a JSON string.
+    return row ? { etag: row.etag, value: row.value, link: row.link } : null;
+  }
+
+  async put(key: string, shape: string, value: CachedResponse): Promise<void> {
+    await this.sql.rows("github_etag_cache_put", [
+      ["p_company_id", this.companyId, "uuid"],
+      ["p_request_key", key, "text"],
+      ["p_etag", value.etag, "text"],
+      ["p_shape", shape, "text"],
+      ["p_value", value.value, "jsonb"],
+      ["p_link", value.link, "text"],
+    ]);
+  }
+
+  /** Deletes this company's rows beyond its bound (least recently used first) and unused for 30 days. */
+  async trim(): Promise<{ entries: number; bytes: number }> {
+    const [r] = await this.sql.rows<{ entries: string; bytes: string }>("prune_github_etag_cache", [["p_company_id", this.companyId, "uuid"]]);
+    return { entries: Number(r.entries), bytes: Number(r.bytes) };
   }
 }

@@ -74,6 +74,11 @@ export interface GitHubHttpOptions {
    * once it fired, one in flight is abandoned, and the signal's reason is thrown.
    */
   signal?: AbortSignal;
+  /**
+   * Called whenever GitHub answered — anything but a network failure, a timeout or a 5xx: GitHub is
+   * up (the scan processor tells the queue, which ends an outage of the source).
+   */
+  onAnswer?: () => void;
 }
 
 /** A decoded REST answer. `fromCache` is true for a 304 (or an immutable cache hit). */
@@ -85,8 +90,16 @@ export interface RestResponse<T> {
 }
 
 export interface RestGetOptions<T> {
-  /** Checks and converts the decoded body; throws MalformedResponse. Runs before anything is cached. */
+  /**
+   * Checks and converts the decoded body; throws MalformedResponse. Runs before anything is cached,
+   * and what it returns is what the cache keeps (so it must be plain JSON).
+   */
   read: (body: unknown, url: string) => T;
+  /**
+   * Names the reader and the version of what it returns ("commit@1"): a cached value made by
+   * another reader (or an older version of this one) is not used. Bump it when `read` changes.
+   */
+  shape: string;
   /** Send If-None-Match from the ETag cache and cache the answer (default true). */
   conditional?: boolean;
   /** The resource never changes (a commit by sha): a cached answer is used without a request. */
@@ -109,6 +122,7 @@ export class GitHubHttp {
   private readonly timeoutMs: number;
   private readonly userAgent: string;
   private readonly signal: AbortSignal | null;
+  private readonly onAnswer: () => void;
   /** Last seen primary-limit state per resource (core, graphql): never send a request known to fail. */
   private readonly rate = new Map<string, RateState>();
 
@@ -125,6 +139,7 @@ export class GitHubHttp {
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.userAgent = options.userAgent ?? "codeguard";
     this.signal = options.signal ?? null;
+    this.onAnswer = options.onAnswer ?? (() => {});
   }
 
   /** GET a REST path (`/repos/o/r/commits?…`) or an absolute URL from a Link header. */
@@ -132,23 +147,23 @@ export class GitHubHttp {
     const url = pathOrUrl.startsWith("http") ? pathOrUrl : `${this.baseUrl}${pathOrUrl}`;
     const key = cacheKey(url, this.baseUrl);
     const conditional = options.conditional !== false && this.cache !== null;
-    const cached = conditional ? await this.cache!.get(key) : null;
+    const cached = conditional ? await this.cache!.get(key, options.shape) : null;
     if (cached && options.immutable) {
       this.counter.cacheHits++;
-      return { data: options.read(cached.body, url), status: 304, fromCache: true, link: cached.link };
+      return { data: cached.value as T, status: 304, fromCache: true, link: cached.link };
     }
     const headers: Record<string, string> = { accept: "application/vnd.github+json", "x-github-api-version": "2022-11-28" };
     if (cached) headers["if-none-match"] = cached.etag;
     const res = await this.send(url, { method: "GET", headers }, "core");
     if (res.status === 304) {
       if (!cached) throw new MalformedResponse(url, "304 Not Modified to a request that was not conditional");
-      return { data: options.read(cached.body, url), status: 304, fromCache: true, link: cached.link };
+      return { data: cached.value as T, status: 304, fromCache: true, link: cached.link };
     }
     const body = await readJson(res, url);
     const data = options.read(body, url); // throws before anything is cached
     const etag = res.headers.get("etag");
     const link = res.headers.get("link");
-    if (conditional && etag) await this.cache!.put(key, { etag, body, link });
+    if (conditional && etag) await this.cache!.put(key, options.shape, { etag, value: data, link });
     return { data, status: res.status, fromCache: false, link };
   }
 
@@ -228,6 +243,7 @@ export class GitHubHttp {
         if (res.status === 304) this.counter.notModified++;
         else this.counter.counted++;
         this.noteRate(res.headers, resource);
+        if (res.status < 500) this.onAnswer();
         if (res.status < 300 || res.status === 304) return res;
         if (res.status === 401 && this.token.invalidate && !authRetried) {
           // An installation token can be revoked before its expiry: get a fresh one, once.

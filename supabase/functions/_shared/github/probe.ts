@@ -24,6 +24,7 @@ export async function probeRepository(
 ): Promise<RepositoryState> {
   const repo = `/repos/${encodeURIComponent(options.owner)}/${encodeURIComponent(options.name)}`;
   const pulls = await http.get(`${repo}/pulls?state=all&sort=updated&direction=desc&per_page=1`, {
+    shape: "newest-pull-updated-at@1",
     read: (body, url) => {
       const r = new ShapeReader(url);
       const list = r.arr(body, "");
@@ -31,6 +32,7 @@ export async function probeRepository(
     },
   });
   const head = await http.get(`${repo}/commits?sha=${encodeURIComponent(options.branch)}&per_page=1`, {
+    shape: "head-sha@1",
     read: (body, url) => {
       const r = new ShapeReader(url);
       const list = r.arr(body, "");

@@ -2,7 +2,7 @@
  * Pull requests through GraphQL, one checkpointable page at a time: PRs with their author (bot or
  * not), body, labels, head branch, merge, reviews, commits and files in one request per page.
  */
-import type { Actor, Commit, FileChange, PullRequest, Review } from "../records.ts";
+import type { Actor, Commit, FileChange, PullRequest, Review } from "../detection/records.ts";
 import type { GitHubHttp } from "./http.ts";
 import { PULL_REQUEST_CONNECTIONS, PULL_REQUEST_PAGE } from "./queries.ts";
 import { ShapeReader } from "./shape.ts";

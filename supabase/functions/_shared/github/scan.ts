@@ -4,7 +4,7 @@
  * An edge function with little time left stops after any page and stores the cursor; the next
  * invocation passes it back as `resume`.
  */
-import type { Commit, PullRequest } from "../records.ts";
+import type { Commit, PullRequest } from "../detection/records.ts";
 import { type CommitCursor, fetchCommitPage } from "./commits.ts";
 import type { GitHubHttp } from "./http.ts";
 import { probeRepository, type RepositoryState } from "./probe.ts";

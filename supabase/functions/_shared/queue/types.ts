@@ -36,6 +36,10 @@ export interface ScanJob {
   readonly result: JsonValue | null;
   readonly error: string | null;
   readonly cancelRequestedAt: Date | null;
+  /** An enqueue that arrived while the job ran; it becomes a pending job when this one finishes. */
+  readonly followUp: { [key: string]: JsonValue } | null;
+  /** When the job first met an outage of its source; it gives up after 6 hours of them. */
+  readonly sourceOutageSince: Date | null;
   readonly createdAt: Date;
   readonly startedAt: Date | null;
   readonly completedAt: Date | null;
@@ -82,6 +86,27 @@ export interface RunningPastSla {
   readonly runningSeconds: number;
 }
 
+/** A source that is down, as `scan_queue_stats()` lists it. */
+export interface SourceOutage {
+  readonly source: string;
+  readonly since: Date;
+  readonly failedProbes: number;
+  /** No job of the source is claimed before this; then one, as the probe. */
+  readonly blockedUntil: Date;
+  readonly probeJobId: string | null;
+  readonly lastError: string | null;
+}
+
+/** One row of `public.scan_job_types`: what the queue runs, where, and what it depends on. */
+export interface ScanJobType {
+  readonly name: string;
+  /** The outside service the job reads ("github"), or null. */
+  readonly source: string | null;
+  /** The edge function that runs it ("scan-repository"), or null. */
+  readonly worker: string | null;
+  readonly description: string;
+}
+
 /** `scan_queue_stats()`: the queue at a glance. */
 export interface ScanQueueStats {
   readonly at: Date;
@@ -92,8 +117,13 @@ export interface ScanQueueStats {
   /** Pending with runAfter in the future (retries waiting for their backoff, snoozes, delays). */
   readonly scheduled: number;
   readonly oldestReadySeconds: number | null;
-  /** Running with the lease already past (the reaper has not run yet). */
+  /** Running with the lease already past (the reaper has not run yet): their worker is gone. */
   readonly expiredLeases: number;
+  /** Running with no heartbeat for half a lease: their worker is stalled or gone. */
+  readonly overdueHeartbeats: number;
+  /** Running jobs with a follow-up queued behind them. */
+  readonly followUps: number;
+  readonly sourceOutages: readonly SourceOutage[];
   readonly slaSeconds: number;
   readonly runningPastSla: readonly RunningPastSla[];
 }

@@ -4,13 +4,13 @@
  * the enqueue trigger wake it through pg_net; it answers 202 at once and keeps working in the
  * background (EdgeRuntime.waitUntil on Supabase), because pg_net waits only a few seconds.
  */
-import type { Db } from "./db.ts";
-import { ScanQueue, WorkerLoop, type QueueLog, type WorkerReport } from "./queue/mod.ts";
-import { REPOSITORY_SCAN_TYPES, repositoryScanProcessors } from "./repository-scan.ts";
+import type { Db } from "../platform/db.ts";
+import { ScanQueue, WorkerLoop, type QueueLog, type WorkerReport } from "../queue/mod.ts";
+import { REPOSITORY_SCAN_WORKER, repositoryScanProcessors } from "../scan/repository-scan.ts";
 
 /**
  * 150 s is the free plan's wall clock: stop claiming 30 s before and let jobs checkpoint by then.
- * The lease (180 s) outlives the budget, so a worker the platform kills is reaped soon after.
+ * Leases are short and renewed by heartbeats, so a worker the platform kills is reaped within one.
  */
 export const EDGE_BUDGET_MS = 140_000;
 
@@ -23,15 +23,15 @@ export interface ScanWorkerDeps {
   newWorkerId?: () => string;
 }
 
-export function scanWorkerLoop(deps: ScanWorkerDeps, workerId: string): WorkerLoop {
+/** A worker for the job types public.scan_job_types gives this function. */
+export async function scanWorkerLoop(deps: ScanWorkerDeps, workerId: string): Promise<WorkerLoop> {
+  const queue = new ScanQueue(deps.db);
+  const types = (await queue.jobTypes({ worker: REPOSITORY_SCAN_WORKER })).map((t) => t.name);
   return new WorkerLoop({
-    queue: new ScanQueue(deps.db),
+    queue,
     workerId,
     concurrency: 2,
-    leaseSeconds: 180,
-    // Only the types this function can process: the others wait for their own workers.
-    scanTypes: REPOSITORY_SCAN_TYPES,
-    processors: repositoryScanProcessors({ db: deps.db, githubBaseUrl: deps.githubBaseUrl }),
+    processors: repositoryScanProcessors({ db: deps.db, githubBaseUrl: deps.githubBaseUrl }, types),
     log: deps.log,
   });
 }
@@ -58,7 +58,7 @@ export async function handleScanWorker(req: Request, deps: ScanWorkerDeps): Prom
     }
   }
   const workerId = (deps.newWorkerId ?? (() => `edge-${crypto.randomUUID()}`))();
-  const work: Promise<WorkerReport> = scanWorkerLoop(deps, workerId).drain({ budgetMs });
+  const work: Promise<WorkerReport> = scanWorkerLoop(deps, workerId).then((loop) => loop.drain({ budgetMs }));
   if (new URL(req.url).searchParams.get("wait") === "1") {
     const report = await work;
     return Response.json({ worker_id: workerId, report });

@@ -3,8 +3,8 @@
  * fields"): how much of the code AI wrote, how many AI pull requests there were, and whether a
  * human reviewed them before they merged. Pure: records in, figures out.
  */
-import { classifyCommits, classifyPullRequest, DetectionSummary, type DetectionSummaryReport } from "./detection/index.ts";
-import type { Commit, PullRequest, Review } from "./records.ts";
+import { classifyCommits, classifyPullRequest, DetectionSummary, type DetectionSummaryReport } from "../detection/index.ts";
+import type { Commit, PullRequest, Review } from "../detection/records.ts";
 
 export interface ScanSummary {
   /** attested AI LOC over counted added lines of the scanned commits, in percent */

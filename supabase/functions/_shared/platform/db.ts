@@ -35,3 +35,22 @@ export function dbFromPostgresJs(sql: PostgresJsLike): Db {
     },
   };
 }
+
+/**
+ * True when `error` says the database could not be reached or the connection was lost (refused,
+ * reset, closed, terminated by a restart, too many connections), rather than that a statement was
+ * wrong. Such an error is the database's outage, not the job's failure: the worker retries what it
+ * was writing and hands the job back without spending an attempt. Duck-typed on postgres.js's
+ * errors (its connection codes, Node's socket codes, SQLSTATE classes 08 and 57P, 53300), so the
+ * core needs no driver.
+ */
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return false;
+  return CONNECTION_CODES.has(code) || /^08/.test(code) || /^57P0[123]$/.test(code) || code === "53300";
+}
+
+const CONNECTION_CODES = new Set([
+  "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT",
+  "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN",
+]);

@@ -1,0 +1,40 @@
+// When a long-running command (codeguard worker, codeguard start) must stop: SIGINT, SIGTERM or
+// SIGHUP — or its parent exiting. The parent matters because `npx codeguard …` and `npm start`
+// run the command under npm, and npm exits on SIGTERM without passing it on (checked with npm 11:
+// `npm exec` dies, its `sh -c` child with it, and the command is left running under init). A
+// container runtime or a supervisor that stops "the process" signals npm, so the command watches
+// its parent and stops the same way when it is gone.
+
+export interface ShutdownOptions {
+  /** A second signal while stopping: the caller exits at once. */
+  force?: (reason: string) => void;
+  /** How often the parent is checked; default 500 ms. */
+  parentPollMs?: number;
+}
+
+/** Calls `stop(reason)` once, on the first signal or when the parent exits. Answers a function that removes the hooks. */
+export function onShutdown(stop: (reason: string) => void, options: ShutdownOptions = {}): () => void {
+  let stopping = false;
+  const trigger = (reason: string) => {
+    if (stopping) {
+      options.force?.(reason);
+      return;
+    }
+    stopping = true;
+    stop(reason);
+  };
+  const handlers = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((signal) => {
+    const handler = () => trigger(signal);
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid !== parent && !stopping) trigger(`parent process ${parent} exited`);
+  }, options.parentPollMs ?? 500);
+  watch.unref();
+  return () => {
+    clearInterval(watch);
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * The health check: is the database reachable, are the migrations applied, are the schedules
+ * registered and did their last runs succeed. 200 when healthy, 503 when degraded or down.
+ */
+import type { Db } from "../platform/db.ts";
+import { SqlFunctions } from "../platform/sql-call.ts";
+
+export interface ScheduleHealth {
+  name: string;
+  schedule: string;
+  active: boolean;
+  last_status: string | null;
+  last_run_at: string | null;
+}
+
+export interface QueueHealth {
+  ready: number;
+  oldest_ready_seconds: number | null;
+  expired_leases: number;
+  overdue_heartbeats: number;
+  running_past_sla: number;
+  /** Sources (GitHub) that are down: their jobs wait without spending attempts. */
+  source_outages: { source: string; since: string; last_error: string }[];
+}
+
+/** A ready job older than this means nobody is claiming: workers are not being woken. */
+export const STALE_READY_SECONDS = 300;
+
+export interface HealthReport {
+  status: "ok" | "degraded" | "down";
+  database: { reachable: boolean; error?: string };
+  migrations: { applied: number; latest: string | null };
+  schedules: ScheduleHealth[];
+  queue: QueueHealth | null;
+  problems: string[];
+  checked_at: string;
+}
+
+/** What public.pipeline_health() answers (supabase/schemas/60_health.sql). */
+interface PipelineHealth {
+  migrations: { applied: number; latest: string | null };
+  schedules: ScheduleHealth[];
+  vault_missing: string[];
+  queue: {
+    ready: number;
+    oldest_ready_seconds: number | null;
+    expired_leases: number;
+    overdue_heartbeats: number;
+    sla_seconds: number;
+    running_past_sla: unknown[];
+    source_outages: { source: string; since: string; last_error: string }[];
+  };
+}
+
+export async function checkHealth(db: Db, now: () => Date = () => new Date()): Promise<HealthReport> {
+  const report: HealthReport = {
+    status: "ok",
+    database: { reachable: true },
+    migrations: { applied: 0, latest: null },
+    schedules: [],
+    queue: null,
+    problems: [],
+    checked_at: now().toISOString(),
+  };
+  let health: PipelineHealth;
+  try {
+    health = await new SqlFunctions(db).value<PipelineHealth>("pipeline_health", []);
+  } catch (e) {
+    const message = (e as Error).message;
+    if (/function public\.pipeline_health\(\) does not exist/.test(message)) {
+      report.status = "degraded";
+      report.problems.push("the schema is not applied: run supabase db push (locally: npm start)");
+      return report;
+    }
+    report.status = "down";
+    report.database = { reachable: false, error: message };
+    report.problems.push(`database unreachable: ${message}`);
+    return report;
+  }
+  report.migrations = health.migrations;
+  if (health.migrations.applied === 0) report.problems.push("no migrations applied: run supabase db push (locally: npm start)");
+  report.schedules = health.schedules;
+  if (report.schedules.length === 0) report.problems.push("no codeguard schedules registered in cron.job");
+  for (const s of report.schedules) {
+    if (!s.active) report.problems.push(`schedule ${s.name} is inactive`);
+    if (s.last_status === "failed") report.problems.push(`schedule ${s.name} failed on its last run`);
+  }
+  // The scan workers are called through pg_net with these (see README, "Deploying to Supabase").
+  if (health.vault_missing.length > 0) {
+    report.problems.push(`Vault lacks ${health.vault_missing.join(" and ")}: pg_cron cannot wake the scan workers (see README, "Deploying to Supabase")`);
+  }
+  const q = health.queue;
+  report.queue = {
+    ready: q.ready,
+    oldest_ready_seconds: q.oldest_ready_seconds,
+    expired_leases: q.expired_leases,
+    overdue_heartbeats: q.overdue_heartbeats,
+    running_past_sla: q.running_past_sla.length,
+    source_outages: q.source_outages.map(({ source, since, last_error }) => ({ source, since, last_error })),
+  };
+  if (report.queue.running_past_sla > 0) {
+    report.problems.push(`${report.queue.running_past_sla} scan job(s) running past their ${q.sla_seconds / 60}-minute SLA`);
+  }
+  if ((report.queue.oldest_ready_seconds ?? 0) > STALE_READY_SECONDS) {
+    report.problems.push(`the oldest ready scan job has waited ${Math.round(report.queue.oldest_ready_seconds!)} s: workers are not claiming (is codeguard-dispatch-scan-workers running?)`);
+  }
+  for (const o of report.queue.source_outages) {
+    report.problems.push(`${o.source} is unreachable since ${o.since} (${o.last_error}): its scans wait for it without spending attempts`);
+  }
+  if (report.problems.length > 0) report.status = "degraded";
+  return report;
+}
+
+/** The HTTP face: GET (or POST, as pg_net sends) → the report as JSON. */
+export async function handleHealth(req: Request, db: Db): Promise<Response> {
+  if (req.method !== "GET" && req.method !== "POST") {
+    return Response.json({ error: "method not allowed: use GET" }, { status: 405, headers: { allow: "GET, POST" } });
+  }
+  const report = await checkHealth(db);
+  return Response.json(report, { status: report.status === "ok" ? 200 : 503 });
+}

@@ -1,0 +1,76 @@
+/**
+ * Completions, batched: completions that arrive while one is in flight wait for it and then go
+ * together in one statement (complete_scan_jobs) — no added delay for a lone worker, one round trip
+ * instead of N when many finish at once.
+ * While the loop's claimer runs, it is the claimer that sends them, when it starts its next claim
+ * (on another connection, in parallel) or finds no claim to make: the jobs of one claim finish
+ * together, so their completions go as one batch instead of the first alone and the rest after it.
+ * With 4 no-op workers on 2 cores (10,000 jobs, 3 alternating runs each): 2,529 jobs/s against
+ * 2,355; the socket write of each round trip was the loop's largest CPU cost in a profile. A
+ * combined complete-and-claim SQL call was slower (~1,700 jobs/s): the completions then sat on the
+ * claim's critical path instead of running beside it on the second core.
+ */
+import type { ScanQueue } from "../client.ts";
+import type { JsonValue, ScanJob, ScanJobWrite } from "../types.ts";
+
+interface Pending {
+  jobId: string;
+  attempt: number;
+  result?: JsonValue;
+  settle: (w: Promise<ScanJobWrite>) => void;
+}
+
+/** The most completions one statement carries. */
+const BATCH = 500;
+
+export class Completer {
+  private readonly pending: Pending[] = [];
+  private sending = false;
+  /** True while the claimer sends the completions (see the module comment). */
+  claimerSends = false;
+
+  /** `onQueued` wakes the claimer when it is the one that sends. */
+  constructor(private readonly queue: ScanQueue, private readonly onQueued: () => void) {}
+
+  /** Completes a job; answers the database's answer for it. */
+  complete(job: ScanJob, result: JsonValue | undefined): Promise<ScanJobWrite> {
+    return new Promise<ScanJobWrite>((resolve, reject) => {
+      this.pending.push({ jobId: job.id, attempt: job.attempts, result, settle: (w) => w.then(resolve, reject) });
+      if (this.claimerSends) this.onQueued();
+      else this.send();
+    });
+  }
+
+  /** Sends what is waiting, unless a batch is on its way (the next one goes when it returns). */
+  send(): void {
+    if (this.pending.length > 0 && !this.sending) void this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    this.sending = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, BATCH);
+        if (batch.length === 1) {
+          const [c] = batch;
+          const answer = this.queue.complete({ jobId: c.jobId, attempt: c.attempt, result: c.result });
+          c.settle(answer);
+          await answer.catch(() => null); // meanwhile the next completions coalesce
+          continue;
+        }
+        const answer = this.queue.completeMany(batch.map(({ jobId, attempt, result }) => ({ jobId, attempt, result })));
+        const byJob = answer.then((ws) => new Map(ws.map((w) => [w.jobId, w])));
+        for (const c of batch) {
+          c.settle(byJob.then((m) => {
+            const w = m.get(c.jobId);
+            if (!w) throw new Error(`complete_scan_jobs gave no answer for job ${c.jobId}`);
+            return w;
+          }));
+        }
+        await answer.catch(() => null);
+      }
+    } finally {
+      this.sending = false;
+    }
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * Runs one claimed job: its heartbeats, the processor with its context, and the write that records
+ * how it ended (outcomes.ts). While the job runs the executor heartbeats it, extending the lease;
+ * when a heartbeat answers that a cancel was requested, or that the claim is no longer ours, the
+ * job's AbortSignal fires and nothing more is written for it. Every write-back is fenced by job id
+ * + attempt in SQL, so a processor that ignores its signal can still never overwrite newer work.
+ */
+import type { ScanQueue } from "../client.ts";
+import type { Clock } from "../clock.ts";
+import type { ScanJob, ScanJobWrite } from "../types.ts";
+import type { Completer } from "./completer.ts";
+import {
+  errorMessage,
+  JobStopped,
+  noProcessorOutcome,
+  outcomeOf,
+  type JobOutcome,
+  type QueueLog,
+  type ScanJobContext,
+  type ScanProcessor,
+  type Settled,
+} from "./outcomes.ts";
+import type { WriteBack } from "./write-back.ts";
+
+/** A job being run. */
+export interface InFlight {
+  readonly job: ScanJob;
+  readonly controller: AbortController;
+  done: Promise<void>;
+  /** Set when the loop has written the job's outcome itself (release, time out): ignore the processor. */
+  abandoned: boolean;
+  /** True while the processor runs; false once only the job's write-back is left. */
+  processing: boolean;
+  /** When the lease ends (ms) by the last accepted claim or heartbeat: how long a write-back may retry. */
+  leaseEndsAt: number;
+}
+
+/** What one drain (or one run) did. */
+export interface WorkerReport {
+  claimed: number;
+  completed: number;
+  failed: number;
+  snoozed: number;
+  /** Put back because the job's source was down (no attempt spent). */
+  outages: number;
+  /** Handed back without spending an attempt (shutdown, a lost database connection). */
+  released: number;
+  /** Stopped because a cancel was requested. */
+  cancelled: number;
+  /** Lost to another worker (the lease ran out). */
+  lost: number;
+  /** Write-backs the database refused (stale attempt, finished job). */
+  refused: number;
+}
+
+export function emptyReport(): WorkerReport {
+  return { claimed: 0, completed: 0, failed: 0, snoozed: 0, outages: 0, released: 0, cancelled: 0, lost: 0, refused: 0 };
+}
+
+export interface ExecutorDeps {
+  queue: ScanQueue;
+  processors: Readonly<Record<string, ScanProcessor>>;
+  completer: Completer;
+  writeBack: WriteBack;
+  clock: Clock;
+  log: QueueLog;
+  heartbeatMs: number;
+  leaseSeconds: number;
+  report: () => WorkerReport;
+  fields: (job: ScanJob) => Record<string, unknown>;
+  /** The processor is done: the job's capacity is free while its write-back is still on its way. */
+  onProcessed: (entry: InFlight) => void;
+}
+
+export class Executor {
+  constructor(private readonly d: ExecutorDeps) {}
+
+  /** Runs the job to its outcome and writes it. */
+  async run(entry: InFlight, deadline: number | null): Promise<void> {
+    const { job, controller } = entry;
+    const processor = Object.hasOwn(this.d.processors, job.scanType) ? this.d.processors[job.scanType] : undefined;
+    if (!processor) {
+      await this.record(entry, noProcessorOutcome(job.scanType));
+      return;
+    }
+
+    // Heartbeats: a timer re-armed after each answer (no timer object or listener left per job once
+    // it ends, which a no-op job would otherwise pay for; bench/queue.ts).
+    let beating = true;
+    let beat: Promise<void> | null = null;
+    const arm = (): (() => void) => this.d.clock.timer(this.d.heartbeatMs, () => {
+      beat = (async () => {
+        const sentAt = this.d.clock.now();
+        try {
+          this.onHeartbeat(entry, sentAt, await this.d.queue.heartbeat({ jobId: job.id, attempt: job.attempts }));
+        } catch (e) {
+          this.d.log("warn", `heartbeat failed: ${errorMessage(e)}`, this.d.fields(job));
+        }
+        beat = null;
+        if (beating) disarm = arm();
+      })();
+    });
+    let disarm = arm();
+
+    let answered = false;
+    const ctx: ScanJobContext = {
+      job,
+      attempt: job.attempts,
+      signal: controller.signal,
+      deadline,
+      progress: async (percent, message) => {
+        const sentAt = this.d.clock.now();
+        const w = await this.d.queue.heartbeat({ jobId: job.id, attempt: job.attempts, progress: Math.round(percent), message });
+        this.onHeartbeat(entry, sentAt, w);
+      },
+      sourceAnswered: () => {
+        if (answered) return;
+        answered = true;
+        this.d.queue.sourceAnswered({ jobId: job.id, attempt: job.attempts }).then(
+          (closed) => closed && this.d.log("info", "the job's source answered: its outage is over", this.d.fields(job)),
+          (e) => {
+            answered = false; // say it again with the next answer
+            this.d.log("warn", `could not record that the source answered: ${errorMessage(e)}`, this.d.fields(job));
+          },
+        );
+      },
+    };
+
+    let settled: Settled;
+    try {
+      settled = { ok: true, value: await processor(ctx) };
+    } catch (error) {
+      settled = { ok: false, error };
+    } finally {
+      beating = false;
+      disarm();
+      await beat; // a heartbeat on its way lands before the outcome is written
+    }
+    if (entry.abandoned) return; // the loop already wrote this job's outcome (release, time out)
+    this.d.onProcessed(entry);
+    const stopped = controller.signal.aborted ? (controller.signal.reason as JobStopped) : null;
+    await this.record(entry, outcomeOf(settled, stopped));
+  }
+
+  /** Writes an outcome (retried while the lease lasts) and counts it. */
+  async record(entry: InFlight, outcome: JobOutcome): Promise<void> {
+    const { job } = entry;
+    const { queue, log } = this.d;
+    const report = this.d.report();
+    const fields = this.d.fields(job);
+    const write = (fn: () => Promise<ScanJobWrite>) => this.d.writeBack.write(job, () => entry.leaseEndsAt, fn);
+    const fence = { jobId: job.id, attempt: job.attempts };
+    switch (outcome.kind) {
+      case "cancelled":
+        report.cancelled++;
+        log("info", "stopped: a cancel was requested", fields);
+        return;
+      case "lost":
+        report.lost++;
+        log("warn", `stopped: ${outcome.message}`, fields);
+        return;
+      case "complete":
+        if ((await write(() => this.d.completer.complete(job, outcome.result)))?.accepted) report.completed++;
+        return;
+      case "snooze":
+        if ((await write(() => queue.snooze({ ...fence, until: outcome.until, reason: outcome.reason })))?.accepted) report.snoozed++;
+        return;
+      case "release":
+        if ((await write(() => queue.snooze({ ...fence, until: new Date(this.d.clock.now()), reason: outcome.reason })))?.accepted) {
+          report.released++;
+        }
+        log("warn", outcome.reason, fields);
+        return;
+      case "source_outage":
+        if ((await write(() => queue.reportSourceOutage({ ...fence, error: outcome.error })))?.accepted) report.outages++;
+        log("warn", `the job's source is down, waiting for it without spending an attempt: ${outcome.error}`, fields);
+        return;
+      case "fail":
+        if ((await write(() => queue.fail({ ...fence, error: outcome.error, retryable: outcome.retryable })))?.accepted) report.failed++;
+        log(outcome.retryable ? "warn" : "error", `failed: ${outcome.error}`, fields);
+        return;
+    }
+  }
+
+  /** Reacts to a heartbeat's answer: a longer lease, or stop the job if it was cancelled or is no longer ours. */
+  private onHeartbeat(entry: InFlight, sentAt: number, w: ScanJobWrite): void {
+    if (w.accepted && w.status === "running") entry.leaseEndsAt = sentAt + this.d.leaseSeconds * 1000;
+    if (entry.controller.signal.aborted) return;
+    if (w.cancelRequested || w.status === "cancelled") {
+      entry.controller.abort(new JobStopped("cancelled", "a cancel was requested"));
+    } else if (!w.accepted) {
+      entry.controller.abort(new JobStopped("lease_lost", w.message ?? "the claim is no longer ours"));
+    }
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * What a processor is given and what it may answer, and how the way a job's run ended maps onto
+ * the write that records it (River's "job outcomes": complete, retry, snooze, cancel, discard).
+ * Pure: no I/O here; the executor performs the write.
+ */
+import { isConnectionError } from "../../platform/db.ts";
+import type { JsonValue, ScanJob } from "../types.ts";
+
+/** Why a job's signal fired. */
+export type JobStopReason = "cancelled" | "lease_lost" | "deadline" | "shutdown";
+
+/** The AbortSignal reason of a job the loop stopped. */
+export class JobStopped extends Error {
+  constructor(readonly reason: JobStopReason, message: string) {
+    super(message);
+    this.name = "JobStopped";
+  }
+}
+
+/**
+ * Return (or throw) from a processor to put the job back until `until` without spending an
+ * attempt — a GitHub rate limit until its reset, or a checkpoint to continue in a later
+ * invocation when the time budget runs low.
+ */
+export class SnoozeJob {
+  constructor(readonly until: Date, readonly reason: string) {}
+}
+
+/** Throw from a processor for a failure that retrying cannot fix: the job goes dead at once. */
+export class PermanentJobError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PermanentJobError";
+  }
+}
+
+/**
+ * Throw from a processor when the job's source (GitHub) is down — refused connections, timeouts,
+ * 5xx after the client's own retries. Not the job's fault: it waits for the source without
+ * spending an attempt, and claims of the source's jobs pause until a probe finds it up again.
+ */
+export class SourceUnavailable extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "SourceUnavailable";
+  }
+}
+
+/** What a processor gets. */
+export interface ScanJobContext {
+  readonly job: ScanJob;
+  /** The claim's attempt number (the fence of its write-backs). */
+  readonly attempt: number;
+  /** Fires when the job must stop: cancelled, lease lost, time budget reached, shutdown. */
+  readonly signal: AbortSignal;
+  /** Clock time (ms) by which to checkpoint and return a SnoozeJob; null without a budget. */
+  readonly deadline: number | null;
+  /** Records progress (0–100) with a heartbeat; the signal fires if the answer says stop. */
+  progress(percent: number, message?: string): Promise<void>;
+  /**
+   * The job's source answered (anything but an outage). Call it as soon as it does: when the source
+   * was down, this is what ends the outage for every job waiting on it. Cheap to call repeatedly.
+   */
+  sourceAnswered(): void;
+}
+
+/**
+ * Processes one job. Return the result (stored on the job) to complete it, a SnoozeJob to put it
+ * back, or throw to fail it (retried with backoff unless it is a PermanentJobError; a
+ * SourceUnavailable or a lost database connection waits without spending an attempt).
+ */
+export type ScanProcessor = (ctx: ScanJobContext) => Promise<JsonValue | SnoozeJob | void>;
+
+/** One line of the loop's log; fields carry the correlation ids (jobId, attempt, workerId). */
+export type QueueLog = (level: "info" | "warn" | "error", message: string, fields: Record<string, unknown>) => void;
+
+/** What a job's run came to: the write that records it, or none (the database already knows). */
+export type JobOutcome =
+  | { kind: "complete"; result: JsonValue | undefined }
+  | { kind: "fail"; error: string; retryable: boolean }
+  | { kind: "snooze"; until: Date; reason: string }
+  /** Back to pending now without spending an attempt: the worker is stopping, or lost the database. */
+  | { kind: "release"; reason: string }
+  | { kind: "source_outage"; error: string }
+  /** The heartbeat that saw the cancel already finished the job. */
+  | { kind: "cancelled" }
+  /** The claim is no longer ours (the lease ran out and the reaper handed the job on). */
+  | { kind: "lost"; message: string };
+
+/** How the processor ended: its value, or what it threw. */
+export type Settled = { ok: true; value: JsonValue | SnoozeJob | void } | { ok: false; error: unknown };
+
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message || e.name;
+  return typeof e === "string" ? e : JSON.stringify(e) ?? String(e);
+}
+
+/** Maps how a processor ended, and why its signal fired (if it did), onto the job's outcome. */
+export function outcomeOf(settled: Settled, stopped: JobStopped | null): JobOutcome {
+  if (stopped?.reason === "cancelled") return { kind: "cancelled" };
+  if (stopped?.reason === "lease_lost") return { kind: "lost", message: stopped.message };
+  const snooze = settled.ok ? (settled.value instanceof SnoozeJob ? settled.value : null)
+    : settled.error instanceof SnoozeJob ? settled.error : null;
+  if (snooze) return { kind: "snooze", until: snooze.until, reason: snooze.reason };
+  if (settled.ok) return { kind: "complete", result: settled.value as JsonValue | undefined };
+  const error = settled.error;
+  // It gave up because we asked it to: hand it back without spending an attempt.
+  if (stopped?.reason === "shutdown") return { kind: "release", reason: "released: the worker is shutting down" };
+  if (error instanceof SourceUnavailable) return { kind: "source_outage", error: error.message };
+  if (isConnectionError(error)) {
+    return { kind: "release", reason: `released: the database connection was lost (${errorMessage(error)})` };
+  }
+  const message = stopped?.reason === "deadline" ? `stopped at the time budget: ${errorMessage(error)}` : errorMessage(error);
+  return { kind: "fail", error: message, retryable: !(error instanceof PermanentJobError) };
+}
+
+/** The same for a job whose type has no processor here. */
+export function noProcessorOutcome(scanType: string): JobOutcome {
+  return { kind: "fail", error: `No processor registered for job type: ${scanType}`, retryable: false };
+}

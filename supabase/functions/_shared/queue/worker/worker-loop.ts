@@ -1,0 +1,227 @@
+/**
+ * The worker loop: claim → run → write back, with one processor per scan type. It composes the
+ * parts (River's producer / executor / completer, pgflow's worker and lifecycle):
+ *   claimer.ts     claims while there is capacity, waits for work between claims;
+ *   executor.ts    runs one job — heartbeats, the processor, the write of its outcome (outcomes.ts);
+ *   completer.ts   batches completions;
+ *   write-back.ts  retries a job's writes while its lease lasts;
+ * and owns the lifecycle, here: the jobs in flight, and how a run ends.
+ *
+ * Two ways to run it, same code:
+ *  - `drain({ budgetMs })` — an edge function's invocation: claim and process until nothing is
+ *    ready or the time budget runs low, then finish or hand back what is still in flight.
+ *  - `start()` … `stop({ graceMs })` — a long-lived worker (`codeguard worker`): waits for work
+ *    between claims (`wake()` on a notification, a poll interval as the backstop) and, on stop,
+ *    stops claiming, lets in-flight jobs finish within the grace period, then releases the rest.
+ */
+import type { ScanQueue } from "../client.ts";
+import { type Clock, systemClock } from "../clock.ts";
+import type { ScanJob } from "../types.ts";
+import { Claimer } from "./claimer.ts";
+import { Completer } from "./completer.ts";
+import { emptyReport, Executor, type InFlight, type WorkerReport } from "./executor.ts";
+import { JobStopped, type QueueLog, type ScanProcessor } from "./outcomes.ts";
+import { WriteBack } from "./write-back.ts";
+
+export type { WorkerReport } from "./executor.ts";
+
+export interface WorkerLoopOptions {
+  queue: ScanQueue;
+  /** One processor per scan type. A claimed job of another type goes dead ("No processor registered for job type: X"). */
+  processors: Readonly<Record<string, ScanProcessor>>;
+  workerId: string;
+  /** Jobs processed at once; default 1. */
+  concurrency?: number;
+  /**
+   * Lease of each claim; default 30 s, renewed by heartbeats: a killed worker's job is handed on
+   * within a lease and the reaper's 10 s, and the lease no longer has to cover an edge invocation.
+   */
+  leaseSeconds?: number;
+  /** Heartbeat period; default a third of the lease, so two may be lost before the lease runs out. */
+  heartbeatMs?: number;
+  /** Claim only these types; default the types of `processors`. */
+  scanTypes?: readonly string[];
+  /** Long-lived mode: the longest wait between claims without a wake-up; default 2 s. */
+  pollIntervalMs?: number;
+  clock?: Clock;
+  log?: QueueLog;
+}
+
+const noLog: QueueLog = () => {};
+
+/**
+ * The reason given when the loop aborts its own timers. `abort()` without a reason builds a
+ * DOMException with a stack trace each time: ~8 % of the loop's CPU per no-op job in a profile of
+ * bench/queue.ts (1 worker), on a 2-core machine where Postgres needs that CPU.
+ */
+const timerDone = Object.freeze({ reason: "timer no longer needed" });
+
+/** The loop. See the module comment. */
+export class WorkerLoop {
+  readonly workerId: string;
+  private readonly queue: ScanQueue;
+  private readonly clock: Clock;
+  private readonly log: QueueLog;
+  private readonly leaseSeconds: number;
+  private readonly claimer: Claimer;
+  private readonly executor: Executor;
+
+  private readonly inFlight = new Map<string, InFlight>();
+  /** In-flight jobs whose processor still runs: what `concurrency` bounds. */
+  private processing = 0;
+  private stopping = false;
+  private running: Promise<void> | null = null;
+  private report: WorkerReport = emptyReport();
+
+  constructor(options: WorkerLoopOptions) {
+    this.queue = options.queue;
+    this.workerId = options.workerId;
+    this.clock = options.clock ?? systemClock;
+    this.log = options.log ?? noLog;
+    this.leaseSeconds = options.leaseSeconds ?? 30;
+    if (!this.workerId) throw new TypeError("WorkerLoop: workerId is required");
+    if (!(this.leaseSeconds >= 1 && this.leaseSeconds <= 3600)) {
+      throw new RangeError(`WorkerLoop: leaseSeconds must be between 1 and 3600, got ${this.leaseSeconds}`);
+    }
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
+    const fields = (job: ScanJob) => ({ jobId: job.id, attempt: job.attempts, scanType: job.scanType, companyId: job.companyId, workerId: this.workerId });
+    const completer = new Completer(this.queue, () => this.claimer.nudge());
+    this.executor = new Executor({
+      queue: this.queue,
+      processors: options.processors,
+      completer,
+      writeBack: new WriteBack({ clock: this.clock, log: this.log, fields, onRefused: () => this.report.refused++ }),
+      clock: this.clock,
+      log: this.log,
+      heartbeatMs: options.heartbeatMs ?? (this.leaseSeconds * 1000) / 3,
+      leaseSeconds: this.leaseSeconds,
+      report: () => this.report,
+      fields,
+      onProcessed: (entry) => this.processed(entry),
+    });
+    this.claimer = new Claimer({
+      queue: this.queue,
+      completer,
+      clock: this.clock,
+      log: this.log,
+      workerId: this.workerId,
+      leaseSeconds: this.leaseSeconds,
+      scanTypes: options.scanTypes ?? Object.keys(options.processors),
+      concurrency,
+      pollIntervalMs: options.pollIntervalMs ?? 2000,
+      processing: () => this.processing,
+      inFlight: () => this.inFlight.size,
+      start: (job, deadline) => this.startJob(job, deadline),
+      onClaimed: (n) => (this.report.claimed += n),
+    });
+  }
+
+  /** Jobs being processed or written back right now. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** New work may be ready (a notification arrived): claim now instead of at the next poll. */
+  wake(): void {
+    this.claimer.wake();
+  }
+
+  /**
+   * Edge mode: claims and processes until no job is ready or the budget runs low, then waits for
+   * in-flight jobs until the budget ends. At the budget their signals fire (reason "deadline"):
+   * a processor checkpoints and returns a SnoozeJob; one still running `graceMs` later (default
+   * 2 s) is failed as "did not finish within the time budget" (retried with backoff).
+   */
+  async drain(options: { budgetMs: number; stopClaimingMs?: number; graceMs?: number }): Promise<WorkerReport> {
+    const deadline = this.clock.now() + options.budgetMs;
+    const stopClaimingAt = deadline - (options.stopClaimingMs ?? Math.min(options.budgetMs * 0.2, 30_000));
+    await this.begin({ deadline, stopClaimingAt, untilIdle: true });
+    await this.settle(deadline - this.clock.now(), "deadline", options.graceMs ?? 2000);
+    return { ...this.report };
+  }
+
+  /** Long-lived mode: runs until stop(). Resolves when the loop has stopped claiming. */
+  start(): Promise<void> {
+    return this.begin({ deadline: null, stopClaimingAt: null, untilIdle: false });
+  }
+
+  /**
+   * Graceful stop: no more claims; in-flight jobs get `graceMs` (default 30 s) to finish; then
+   * their signals fire (reason "shutdown") and, `releaseMs` later (default 2 s), those still
+   * running are handed back (pending now, no attempt spent) so another worker takes them at once.
+   */
+  async stop(options: { graceMs?: number; releaseMs?: number } = {}): Promise<WorkerReport> {
+    this.stopping = true;
+    this.claimer.wake();
+    if (this.running) await this.running;
+    await this.settle(options.graceMs ?? 30_000, "shutdown", options.releaseMs ?? 2000);
+    return { ...this.report };
+  }
+
+  private begin(o: { deadline: number | null; stopClaimingAt: number | null; untilIdle: boolean }): Promise<void> {
+    if (this.running) throw new Error("WorkerLoop: already running");
+    this.report = emptyReport();
+    this.stopping = false;
+    this.running = this.claimer.run({ ...o, stopping: () => this.stopping }).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private startJob(job: ScanJob, deadline: number | null): void {
+    const entry: InFlight = {
+      job,
+      controller: new AbortController(),
+      abandoned: false,
+      processing: true,
+      done: Promise.resolve(),
+      leaseEndsAt: this.clock.now() + this.leaseSeconds * 1000,
+    };
+    this.processing++;
+    this.inFlight.set(job.id, entry);
+    entry.done = this.executor.run(entry, deadline).finally(() => {
+      this.processed(entry);
+      if (this.inFlight.get(job.id) === entry) this.inFlight.delete(job.id);
+      this.claimer.wake(); // the write-back committed: a company of ours may be under its cap again
+    });
+  }
+
+  /**
+   * The job's processor is done: its capacity is free while the write-back is still on its way, so
+   * the next claim overlaps the completion instead of waiting a round trip for it. With 1 no-op
+   * worker that took the loop from claim + complete in series to both at once (bench/queue.ts).
+   * stop() and drain() still wait for the write-back (the job stays in `inFlight` until then).
+   */
+  private processed(entry: InFlight): void {
+    if (!entry.processing) return;
+    entry.processing = false;
+    this.processing--;
+    this.claimer.wake();
+  }
+
+  /** Waits up to `ms` for in-flight jobs, then stops the rest with `reason` and hands them back. */
+  private async settle(ms: number, reason: "deadline" | "shutdown", reactMs: number): Promise<void> {
+    const all = () => Promise.all([...this.inFlight.values()].map((f) => f.done));
+    if (this.inFlight.size === 0) return;
+    const timer = new AbortController();
+    await Promise.race([all(), this.clock.sleep(Math.max(0, ms), timer.signal)]);
+    timer.abort(timerDone);
+    if (this.inFlight.size === 0) return;
+    const message = reason === "deadline" ? "the time budget ran out" : "the worker is shutting down";
+    for (const f of this.inFlight.values()) f.controller.abort(new JobStopped(reason, message));
+    const react = new AbortController();
+    await Promise.race([all(), this.clock.sleep(reactMs, react.signal)]);
+    react.abort(timerDone);
+    await Promise.all(
+      [...this.inFlight.values()].map(async (f) => {
+        if (!f.processing) return await f.done; // only its write-back is left: let it land
+        f.abandoned = true;
+        this.processed(f);
+        await this.executor.record(f, reason === "shutdown"
+          ? { kind: "release", reason: `released: ${message}` }
+          : { kind: "fail", error: "did not finish within the time budget", retryable: true });
+        this.inFlight.delete(f.job.id);
+      }),
+    );
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * A job's write-backs (its outcome, a release), retried while its lease lasts. Every write-back is
+ * fenced in SQL (job id + attempt + status), so a repeat is refused, never doubled: retrying is
+ * always safe. Why until the lease ends: a Postgres restart takes seconds, and a write that gave
+ * up after ~2 s forgot its job, stranding it and its company's slot for a whole lease; once the
+ * lease is over the reaper hands the job on anyway, so trying longer changes nothing.
+ */
+import { isConnectionError } from "../../platform/db.ts";
+import type { Clock } from "../clock.ts";
+import type { ScanJob, ScanJobWrite } from "../types.ts";
+import { errorMessage, type QueueLog } from "./outcomes.ts";
+
+/** Statement errors (not the connection): a few tries, then give up. */
+const STATEMENT_ERROR_TRIES = 4;
+
+export interface WriteBackDeps {
+  clock: Clock;
+  log: QueueLog;
+  fields: (job: ScanJob) => Record<string, unknown>;
+  /** Counts a write the database refused (stale attempt, finished job). */
+  onRefused: () => void;
+}
+
+export class WriteBack {
+  constructor(private readonly deps: WriteBackDeps) {}
+
+  /**
+   * Runs `write` until the database answers, retrying lost connections until `leaseEndsAt()`
+   * (ms) and other errors a few times. Answers the database's answer, or null when it gave up
+   * (the reaper hands the job on when its lease runs out).
+   */
+  async write(job: ScanJob, leaseEndsAt: () => number, write: () => Promise<ScanJobWrite>): Promise<ScanJobWrite | null> {
+    const { clock, log, fields } = this.deps;
+    for (let i = 0; ; i++) {
+      try {
+        const w = await write();
+        if (!w.accepted) {
+          this.deps.onRefused();
+          log("warn", w.message ?? "write refused", fields(job));
+        }
+        return w;
+      } catch (e) {
+        const connection = isConnectionError(e);
+        const delay = Math.min(2_000, 100 * 2 ** i);
+        if (connection ? clock.now() + delay >= leaseEndsAt() : i + 1 >= STATEMENT_ERROR_TRIES) {
+          log("error", `write-back failed, the reaper will hand the job on when its lease runs out: ${errorMessage(e)}`, fields(job));
+          return null;
+        }
+        if (i === 0) log("warn", `write-back failed, retrying${connection ? " while the lease lasts" : ""}: ${errorMessage(e)}`, fields(job));
+        await clock.sleep(delay);
+      }
+    }
+  }
+}
