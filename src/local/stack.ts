@@ -27,6 +27,11 @@ export interface StackOptions {
    */
   localGitHub?: () => LocalRepository[];
   onEvent?: (msg: string) => void;
+  /**
+   * Postgres exited on its own (killed, crashed): `how` says how. `npm start` then stops the stack
+   * and exits non-zero, saying so; without a listener nothing is done.
+   */
+  onPostgresExit?: (how: string) => void;
 }
 
 export interface PartStatus {
@@ -88,6 +93,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       ephemeral: options.ephemeral,
     });
     cleanups.push(() => pg.stop());
+    if (options.onPostgresExit) pg.onUnexpectedExit(options.onPostgresExit);
     mark("postgres", "up", t, `17 on 127.0.0.1:${pg.port}`);
 
     t = performance.now();

@@ -91,7 +91,7 @@ begin
   set status = case when q.cancel_requested_at is not null then 'cancelled' when v_give_up then 'dead' else 'pending' end,
       run_after = case when v_give_up or q.cancel_requested_at is not null then q.run_after
                        else greatest(v_outage.blocked_until, v_now) end,
-      attempts_waived = q.attempts_waived + case when v_give_up then 0 else 1 end,
+      attempts_waived = q.attempts_waived + 1, -- an outage never spends an attempt, even the one it gives up on
       completed_at = case when v_give_up or q.cancel_requested_at is not null then v_now end,
       source_outage_since = coalesce(q.source_outage_since, v_now),
       error = case when v_give_up then pg_catalog.format(

@@ -1,9 +1,11 @@
 // `codeguard start` (npm start): the whole pipeline on this machine — Postgres, migrations,
-// edge functions under Deno, pg_cron and pg_net executors — until Ctrl-C. `--once` brings it up,
-// runs the demo, shuts everything down and exits.
+// edge functions under Deno, pg_cron and pg_net executors — until Ctrl-C (or SIGTERM, SIGHUP, or
+// npm exiting: see shutdown.ts). `--once` brings it up, runs the demo, shuts everything down and
+// exits. If Postgres exits on its own, the stack stops and the command exits 1, saying so.
 import { LocalStackError } from "../../local/errors.ts";
 import { startStack, type LocalStack } from "../../local/stack.ts";
 import { DEMO_DATA_SETS, demoRepositories, runDemo } from "../../local/demo.ts";
+import { onShutdown } from "../shutdown.ts";
 
 export const summary = "run the local stack (Postgres, functions, schedules) until Ctrl-C; --once runs the demo and exits";
 
@@ -39,6 +41,10 @@ function banner(stack: LocalStack): string {
 export async function run(args: string[]): Promise<number> {
   const once = args.includes("--once");
   const t0 = performance.now();
+  // If Postgres exits on its own the stack cannot go on: it stops and `npm start` exits 1, saying so
+  // (rather than restarting a server that may have died of a full disk or a damaged data folder).
+  let postgresExited!: (how: string) => void;
+  const postgresExit = new Promise<string>((resolve) => (postgresExited = resolve));
   let stack: LocalStack;
   try {
     stack = await startStack({
@@ -48,6 +54,7 @@ export async function run(args: string[]): Promise<number> {
       // With the data sets beside the repository, the functions scan a local GitHub serving them.
       localGitHub: demoRepositories() ? () => demoRepositories()! : undefined,
       onEvent: (m) => console.log(`  · ${m}`),
+      onPostgresExit: (how) => postgresExited(how),
     });
   } catch (e) {
     console.error(`\ncodeguard start failed:\n${e instanceof LocalStackError ? e.explain() : (e as Error).stack}`);
@@ -59,34 +66,32 @@ export async function run(args: string[]): Promise<number> {
   // which would leave our Deno children behind; we shut down in order ourselves instead.
   process.removeAllListeners("SIGINT");
   process.removeAllListeners("SIGTERM");
+  const stopRequested = new Promise<string>((resolve) => onShutdown(resolve, { force: () => process.exit(130) }));
+  const postgresGone = postgresExit.then((how) => {
+    console.error(`\nPostgres ${how} (data: ${stack.postgres.dataDir}). The local stack cannot run without it and stops now; ` +
+      "read the Postgres log lines above for why, then start it again with npm start.");
+    return 1;
+  });
 
   if (!stack.github) console.log(`  (no local GitHub: ${DEMO_DATA_SETS.join(", ")} not found beside the repository; functions use api.github.com)\n`);
+  let code: number;
   if (once) {
-    let code = 0;
-    try {
-      code = await runDemo(stack, (line) => console.log(line));
-    } catch (e) {
+    const demo = runDemo(stack, (line) => console.log(line)).catch((e) => {
       console.error(`demo failed: ${(e as Error).message}`);
-      code = 1;
-    } finally {
-      await stack.stop();
-    }
-    console.log(`stopped; ${((performance.now() - t0) / 1000).toFixed(2)} s in all`);
-    return code;
+      return 1;
+    });
+    code = await Promise.race([demo, postgresGone, stopRequested.then((reason) => {
+      console.log(`\n${reason}: stopping…`);
+      return 130;
+    })]);
+  } else {
+    console.log("  Press Ctrl-C to stop.\n");
+    code = await Promise.race([postgresGone, stopRequested.then((reason) => {
+      console.log(`\n${reason}: stopping…`);
+      return 0;
+    })]);
   }
-
-  console.log("  Press Ctrl-C to stop.\n");
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      console.log(`\n${signal}: stopping…`);
-      void stack.stop().then(resolve);
-    };
-    process.on("SIGINT", () => stop("SIGINT"));
-    process.on("SIGTERM", () => stop("SIGTERM"));
-  });
-  console.log("stopped.");
-  return 0;
+  await stack.stop();
+  console.log(once ? `stopped; ${((performance.now() - t0) / 1000).toFixed(2)} s in all` : "stopped.");
+  return code;
 }

@@ -62,6 +62,10 @@ export interface LocalGitHub {
   resetAt(): number;
   /** The repositories served; tests may mutate them to simulate pushes and new PRs. */
   repositories: LocalRepository[];
+  /** An outage: the port is closed (connections are refused) and open connections cut, until comeBack(). */
+  goDown(): Promise<void>;
+  /** Ends an outage: listens on the same port again. */
+  comeBack(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -292,7 +296,14 @@ export async function startLocalGitHub(options: LocalGitHubOptions): Promise<Loc
     });
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
-  api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  api = `http://127.0.0.1:${port}`;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
 
   return {
     url: api,
@@ -314,11 +325,15 @@ export async function startLocalGitHub(options: LocalGitHubOptions): Promise<Loc
     },
     resetAt: () => [...buckets.values()][0]?.resetAt ?? Math.ceil((now() + 3_600_000) / 1000) * 1000,
     repositories: options.repositories,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    goDown: close,
+    comeBack: () => new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    }),
+    stop: close,
   };
 }
 

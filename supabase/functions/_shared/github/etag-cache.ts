@@ -7,7 +7,7 @@
  * company's token must never be answered from another's cache.
  */
 import type { Db } from "../platform/db.ts";
-import { SqlFunctions } from "../platform/sql-call.ts";
+import { JSON_NULL, SqlFunctions } from "../platform/sql-call.ts";
 
 /** One cached answer: `value` was made by the reader named `shape`; `link` is the Link header. */
 export interface CachedResponse {
@@ -63,7 +63,7 @@ export class PostgresEtagCache implements EtagCache {
       ["p_request_key", key, "text"],
       ["p_etag", value.etag, "text"],
       ["p_shape", shape, "text"],
-      ["p_value", value.value, "jsonb"],
+      ["p_value", value.value === null ? JSON_NULL : value.value, "jsonb"],
       ["p_link", value.link, "text"],
     ]);
   }
