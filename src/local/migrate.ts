@@ -70,3 +70,53 @@ export async function prepareDatabase(url: string): Promise<void> {
   await applyBootstrap(url);
   await applyMigrations(url);
 }
+
+/** The first migration of the schema baseline (supabase/schemas, delivered on 2026-12-01). */
+export const BASELINE_VERSION = "20261201000000";
+
+/**
+ * Versions the database's migration history holds from before the schema baseline: the history the
+ * baseline replaced, which no migration file describes any more. Empty for a new database.
+ */
+export async function preBaselineVersions(url: string): Promise<string[]> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [{ exists }] = await sql<{ exists: boolean }[]>`select to_regclass('supabase_migrations.schema_migrations') is not null as exists`;
+    if (!exists) return [];
+    const rows = await sql<{ version: string }[]>`
+      select version from supabase_migrations.schema_migrations where version < ${BASELINE_VERSION} order by version`;
+    return rows.map((r) => r.version);
+  } finally {
+    await sql.end();
+  }
+}
+
+/**
+ * A local database built before the schema baseline cannot be migrated (its history names
+ * migrations that no longer exist, and its schema is the baseline's ancestor): it is set aside,
+ * renamed `<name>_pre_baseline`, and a new empty database takes its name, which the migrations
+ * then build. Nothing is deleted. Answers the old database's new name.
+ */
+export async function setAsidePreBaseline(url: string): Promise<string> {
+  const u = new URL(url);
+  const name = decodeURIComponent(u.pathname.slice(1)) || "postgres";
+  const kept = `${name}_pre_baseline`;
+  u.pathname = "/template1";
+  const admin = postgres(u.toString(), { max: 1, onnotice: () => {} });
+  try {
+    const [{ taken }] = await admin<{ taken: boolean }[]>`select exists (select 1 from pg_database where datname = ${kept}) as taken`;
+    if (taken) {
+      throw new LocalStackError(`The local database ${name} predates the schema baseline, and ${kept} (a database set aside earlier) is in the way.`,
+        `Drop the older copy if you no longer need it (psql: drop database ${kept}), or start fresh with rm -rf on the data folder.`);
+    }
+    await admin.unsafe(`alter database ${escapeIdentifier(name)} rename to ${escapeIdentifier(kept)}`);
+    await admin.unsafe(`create database ${escapeIdentifier(name)}`);
+  } finally {
+    await admin.end();
+  }
+  return kept;
+}
+
+function escapeIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

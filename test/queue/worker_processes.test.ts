@@ -1,0 +1,134 @@
+// The long-lived worker as people run it — `codeguard worker` and `npx codeguard worker`, separate
+// processes on the local stack, whose pg_cron runs the reaper every 10 s — killed, stopped, and
+// with its Postgres restarted under it. Counted from the tables.
+import postgres from "postgres";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { dataSetRepositories, LIZARD, MCP } from "../github/local-github.ts";
+import { eventually, processesMentioning, runCodeguard, type CodeguardProcess } from "../harness/processes.ts";
+import { useLocalStack } from "../harness/stack.ts";
+
+const stack = useLocalStack({ localGitHub: () => dataSetRepositories() });
+let sql: postgres.Sql;
+beforeAll(async () => {
+  sql = postgres(stack.current.dbUrl, { max: 4, onnotice: () => {} });
+  // Only the workers of these tests claim: without project_url in Vault the dispatch wakes no edge function.
+  await sql`delete from vault.secrets where name = 'project_url'`;
+});
+afterAll(async () => {
+  await sql?.end();
+});
+beforeEach(() => stack.current.github!.clearFaults());
+
+let n = 0;
+async function tenant(repos: readonly { owner: string; name: string; branch: string }[]) {
+  const [company] = await sql`insert into companies (name, settings) values (${`Proc ${++n}`}, '{"lookback_days": 7300, "max_concurrent_scans": 10}') returning id`;
+  // A token per company: GitHub's rate limit is per token, and each company scans on its own.
+  await sql`select public.set_github_token(${company.id}, ${`ghp_processtest${String(n).padStart(25, "0")}`})`;
+  const rows = await sql`insert into repositories ${sql(repos.map((r) => ({ company_id: company.id, full_name: `${r.owner}/${r.name}`, default_branch: r.branch })))} returning id`;
+  return { companyId: company.id as string, repositoryIds: rows.map((r) => r.id as string) };
+}
+
+async function enqueue(companyId: string, repositoryId: string): Promise<string> {
+  const [job] = await sql`select id from public.enqueue_scan(p_company_id => ${companyId}, p_repository_id => ${repositoryId}, p_scan_type => 'full_scan')`;
+  return job.id;
+}
+
+function worker(args: string[] = [], via: "node" | "npx" = "node"): CodeguardProcess {
+  return runCodeguard(["worker", "--concurrency", "2", ...args], {
+    via,
+    env: { SUPABASE_DB_URL: stack.current.dbUrl, GITHUB_API_URL: stack.current.github!.url },
+  });
+}
+
+async function workerId(p: CodeguardProcess): Promise<string> {
+  await p.waitFor(/"message":"worker started"/);
+  return JSON.parse(p.log().split("\n").find((l) => l.includes('"worker started"'))!).workerId;
+}
+
+const events = (jobId: string) => sql<{ kind: string; worker_id: string | null; attempt: number; created_at: Date; message: string | null }[]>`
+  select kind, worker_id, attempt, created_at, message from public.scan_job_events where job_id = ${jobId} order by id`;
+
+describe("codeguard worker processes", () => {
+  it("hands a SIGKILLed worker's job to another worker within 60 s, and it completes once", async () => {
+    const { companyId, repositoryIds: [repo] } = await tenant([LIZARD]);
+    const gh = stack.current.github!;
+    gh.inject({ kind: "slow", delayMs: 1_000, times: 1_000 }); // a scan that takes a while
+    const a = worker();
+    const aId = await workerId(a);
+    const job = await enqueue(companyId, repo);
+    await eventually(async () => (await events(job)).some((e) => e.kind === "progress" || e.kind === "claimed") && (await sql`select 1 from public.scan_queue where id = ${job} and worker_id = ${aId} and status = 'running'`).length > 0, "worker A to be scanning");
+    a.child.kill("SIGKILL");
+    const killedAt = Date.now();
+    await a.exited;
+    gh.clearFaults();
+    const b = worker();
+    try {
+      const bId = await workerId(b);
+      const claimed = await eventually(async () => (await events(job)).find((e) => e.kind === "claimed" && e.worker_id === bId), "worker B to claim the job", 90_000);
+      const recoverySeconds = (claimed.created_at.getTime() - killedAt) / 1000;
+      console.log(JSON.stringify({ sigkill_to_claimed_elsewhere_s: recoverySeconds }));
+      expect(recoverySeconds).toBeLessThan(60);
+      await eventually(async () => (await sql`select 1 from public.scan_queue where id = ${job} and status = 'completed'`).length > 0, "the job to complete", 60_000);
+      const kinds = (await events(job)).map((e) => e.kind);
+      expect(kinds.filter((k) => k === "completed")).toHaveLength(1);
+      expect(kinds.filter((k) => k === "reaped")).toHaveLength(1);
+    } finally {
+      b.child.kill("SIGTERM");
+      expect(await b.exited, b.log()).toBe(0);
+    }
+  }, 150_000);
+
+  it("rides out a Postgres restart mid-run: no job stranded past its lease, no attempt charged", async () => {
+    const tenants = [await tenant([MCP, LIZARD]), await tenant([MCP, LIZARD]), await tenant([MCP, LIZARD])];
+    const gh = stack.current.github!;
+    gh.inject({ kind: "slow", delayMs: 3_000, times: 4 }); // the first requests are in flight during the restart
+    const workers = [worker(), worker()];
+    try {
+      await Promise.all(workers.map(workerId));
+      const jobs: string[] = [];
+      for (const t of tenants) for (const r of t.repositoryIds) jobs.push(await enqueue(t.companyId, r));
+      await eventually(async () => (await sql`select count(*)::int as n from public.scan_queue where id = any(${jobs}) and status = 'running'`)[0].n === 4, "four jobs running");
+      const [before] = await sql`select pg_postmaster_start_time() as t`;
+      await stack.current.postgres.restart();
+      const [after] = await sql`select pg_postmaster_start_time() as t`;
+      expect(after.t.getTime()).toBeGreaterThan(before.t.getTime());
+      await eventually(async () => (await sql`select count(*)::int as n from public.scan_queue where id = any(${jobs}) and status = 'completed'`)[0].n === jobs.length,
+        "every job to complete", 120_000).catch(async (e) => {
+        throw new Error(`${e.message}\n${JSON.stringify(await sql`select status, attempts, attempts_waived, error, worker_id from public.scan_queue where id = any(${jobs})`)}\n${JSON.stringify(await sql`select job_id, kind, attempt, worker_id, message, created_at from public.scan_job_events where job_id = any(${jobs}) order by id`)}\n${workers.map((w) => w.log()).join("\n----\n")}`);
+      });
+      const rows = await sql`select attempts - attempts_waived as spent from public.scan_queue where id = any(${jobs})`;
+      expect(rows.map((r) => r.spent)).toEqual(jobs.map(() => 1));
+      const [{ reaped }] = await sql`select count(*)::int as reaped from public.scan_job_events where job_id = any(${jobs}) and kind = 'reaped'`;
+      expect(reaped).toBe(0);
+    } finally {
+      for (const w of workers) w.child.kill("SIGTERM");
+      for (const w of workers) expect(await w.exited, w.log()).toBe(0);
+    }
+  }, 180_000);
+
+  it("finishes or releases its jobs on SIGTERM to the npx process, and leaves no process behind", async () => {
+    const { companyId, repositoryIds } = await tenant([MCP, LIZARD]);
+    const gh = stack.current.github!;
+    gh.inject({ kind: "slow", delayMs: 60_000, times: 2 }); // both scans wait on GitHub when the signal comes
+    const w = worker(["--grace-seconds", "1"], "npx");
+    await workerId(w);
+    const jobs = await Promise.all(repositoryIds.map((r) => enqueue(companyId, r)));
+    await eventually(async () => (await sql`select count(*)::int as n from public.scan_queue where id = any(${jobs}) and status = 'running'`)[0].n === 2, "both jobs running");
+    expect(processesMentioning(w.marker).length).toBeGreaterThan(0);
+    w.child.kill("SIGTERM"); // to npm, which exits without passing it on
+    await eventually(async () => processesMentioning(w.marker).length === 0, "every process of the worker to exit", 20_000);
+    const rows = await sql`select status, attempts - attempts_waived as spent from public.scan_queue where id = any(${jobs})`;
+    expect(rows.map((r) => [r.status, r.spent])).toEqual([["pending", 0], ["pending", 0]]);
+    for (const job of jobs) expect((await events(job)).at(-1)).toMatchObject({ kind: "snoozed", message: "released: the worker is shutting down" });
+  }, 90_000);
+
+  it("says which variable to fix when the database cannot be reached, without a stack trace", async () => {
+    const unreachable = runCodeguard(["worker"], { env: { SUPABASE_DB_URL: "postgres://postgres:s3cret@127.0.0.1:9/postgres" } });
+    expect(await unreachable.exited).toBe(1);
+    expect(unreachable.log()).toMatch(/^codeguard worker: cannot reach the database at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:9\/postgres: .*ECONNREFUSED.*check SUPABASE_DB_URL/);
+    expect(unreachable.log()).not.toMatch(/s3cret|\n\s+at /);
+    const garbled = runCodeguard(["worker"], { env: { SUPABASE_DB_URL: "localhost:5432" } });
+    expect(await garbled.exited).toBe(1);
+    expect(garbled.log()).toMatch(/codeguard worker: SUPABASE_DB_URL must be a postgres:\/\/ URL|SUPABASE_DB_URL is not a URL/);
+  });
+});
