@@ -75,7 +75,12 @@ end $$;
 -- they apply to objects supabase_admin creates).
 alter default privileges for role postgres in schema public revoke all on tables from anon, authenticated, service_role;
 alter default privileges for role postgres in schema public revoke all on sequences from anon, authenticated, service_role;
-alter default privileges for role postgres in schema public revoke all on functions from public, anon, authenticated, service_role;
+alter default privileges for role postgres in schema public revoke all on functions from anon, authenticated, service_role;
+-- EXECUTE to PUBLIC (every role, anon included) is Postgres's own default for new functions, and a
+-- per-schema default can only add to it: only the global form takes it back. It applies to the
+-- functions postgres creates in any schema, which is the intent — a function is called by whom it
+-- is granted to.
+alter default privileges for role postgres revoke execute on functions from public;
 
 -- ============================================================================================
 -- supabase/schemas/10_tenants.sql
@@ -90,6 +95,7 @@ create table public.companies (
   name text not null,
   -- Product defaults (reference/product-spec.md): risk_threshold 60, auto_scan_enabled, the queue's
   -- per-company cap on running scans max_concurrent_scans 2, and the scans' lookback of 90 days.
+  -- Also read when present: github_cache_max_bytes (the ETag cache's bound, default 8 MB).
   settings jsonb not null default '{"risk_threshold": 60, "auto_scan_enabled": true, "max_concurrent_scans": 2, "lookback_days": 90}',
   created_at timestamptz not null default now()
 );
@@ -1605,9 +1611,11 @@ as $$ select s.decrypted_secret from vault.decrypted_secrets s where s.name = 'g
 -- invocations. Rows are per company because GitHub varies answers by Authorization.
 -- What a row keeps is what a 304 needs to be answered from here: the ETag and what the client made
 -- of the answer (`value`: the parsed records, e.g. a commit's numstat or a page's list of shas,
--- tagged with the reader that made them, `shape`), not GitHub's body: a commit's body carries its
--- patches and URLs, ten times the numstat. Bounded per company by size (least recently used
--- first) and age: prune_github_etag_cache.
+-- tagged with the reader that made them, `shape`), not GitHub's body, and deflated by the client:
+-- most rows are one commit's record (~1.2 KB of JSON), under the 2 KB from which Postgres would
+-- compress a row itself. bench/github-cache.ts, a full scan of github/github-mcp-server (1,099
+-- commits): 2.75 MB on disk with whole bodies, 1.34 MB with the records as jsonb, 0.6 MB deflated.
+-- Bounded per company by size (least recently used first) and age: prune_github_etag_cache.
 
 create table public.github_etag_cache (
   company_id uuid not null references public.companies (id) on delete cascade,
@@ -1616,7 +1624,8 @@ create table public.github_etag_cache (
   etag text not null,
   -- Which reader made `value` (e.g. "commit@1"): a row another reader made is not used.
   shape text not null,
-  value jsonb not null,
+  -- The reader's value as JSON, deflated (raw deflate, RFC 1951).
+  value bytea not null,
   -- The answer's Link header, so that a page answered from here still paginates.
   link text,
   -- Size of value and link, for the per-company bound.
@@ -1626,6 +1635,8 @@ create table public.github_etag_cache (
   primary key (company_id, request_key)
 );
 create index github_etag_cache_company_used on public.github_etag_cache (company_id, used_at);
+-- Deflated already: Postgres need not try again.
+alter table public.github_etag_cache alter column value set storage external;
 -- Tenant-scoped: row-level security on, and no policy for signed-in users — a cached answer can
 -- hold private repository data, and only the pipeline needs it.
 alter table public.github_etag_cache enable row level security;
@@ -1636,7 +1647,7 @@ comment on table public.github_etag_cache is
 -- The cached value of a request made by reader p_shape, or no row. A hit refreshes used_at when
 -- it is more than an hour old (a write per hour per row, not per read).
 create function public.github_etag_cache_get(p_company_id uuid, p_request_key text, p_shape text)
-returns table (etag text, value jsonb, link text)
+returns table (etag text, value bytea, link text)
 language sql volatile security definer set search_path = ''
 as $$
   with hit as (
@@ -1652,27 +1663,34 @@ $$;
 
 -- One upsert per answer (the client calls it only with a validated value).
 create function public.github_etag_cache_put(
-  p_company_id uuid, p_request_key text, p_etag text, p_shape text, p_value jsonb, p_link text
+  p_company_id uuid, p_request_key text, p_etag text, p_shape text, p_value bytea, p_link text
 ) returns void
 language sql volatile security definer set search_path = ''
 as $$
   insert into public.github_etag_cache as c (company_id, request_key, etag, shape, value, link, bytes, used_at)
   values (p_company_id, p_request_key, p_etag, p_shape, p_value, p_link,
-          octet_length(p_value::text) + coalesce(octet_length(p_link), 0), now())
+          octet_length(p_value) + coalesce(octet_length(p_link), 0), now())
   on conflict (company_id, request_key) do update
     set etag = excluded.etag, shape = excluded.shape, value = excluded.value, link = excluded.link,
         bytes = excluded.bytes, used_at = excluded.used_at;
 $$;
 
+-- A company's bound on its cache: settings.github_cache_max_bytes, 8 MB when absent or not a
+-- positive number (a full scan of a repository of ~1,100 commits keeps ~0.5 MB).
+create function public.github_etag_cache_bound(p_settings jsonb) returns bigint
+language sql immutable
+as $$
+  select case when pg_catalog.jsonb_typeof(p_settings -> 'github_cache_max_bytes') = 'number'
+                   and (p_settings ->> 'github_cache_max_bytes')::numeric >= 1
+              then floor((p_settings ->> 'github_cache_max_bytes')::numeric)::bigint
+              else 8388608 end
+$$;
+
 -- Deletes cache rows unused for p_max_age, then, per company, the least recently used rows beyond
--- p_max_bytes (8 MB by default: a repository's full scan of ~1,100 commits takes ~0.5 MB). For one
--- company (a scan's end: the worker calls it for its company) or all (the hourly schedule).
--- Answers what it deleted.
-create function public.prune_github_etag_cache(
-  p_company_id uuid default null,
-  p_max_age interval default '30 days',
-  p_max_bytes bigint default 8388608
-) returns table (entries bigint, bytes bigint)
+-- its bound (github_etag_cache_bound). For one company (a scan's end: the worker calls it for its
+-- company) or all (the hourly schedule). Answers what it deleted.
+create function public.prune_github_etag_cache(p_company_id uuid default null, p_max_age interval default '30 days')
+returns table (entries bigint, bytes bigint)
 language plpgsql volatile security definer set search_path = ''
 as $$
 declare
@@ -1687,17 +1705,19 @@ begin
     returning c.bytes
   ) select count(*), coalesce(sum(o.bytes), 0) into v_old_entries, v_old_bytes from old o;
 
-  with ranked as (
-    select c.company_id, c.request_key,
+  with over as (
+    select x.company_id, public.github_etag_cache_bound(co.settings) as bound
+    from public.github_etag_cache x join public.companies co on co.id = x.company_id
+    where p_company_id is null or x.company_id = p_company_id
+    group by x.company_id, co.settings
+    having sum(x.bytes) > public.github_etag_cache_bound(co.settings)
+  ), ranked as (
+    select c.company_id, c.request_key, o.bound,
            sum(c.bytes) over (partition by c.company_id order by c.used_at desc, c.request_key) as kept
-    from public.github_etag_cache c
-    where (p_company_id is null or c.company_id = p_company_id)
-      and c.company_id in (select x.company_id from public.github_etag_cache x
-                           where p_company_id is null or x.company_id = p_company_id
-                           group by x.company_id having sum(x.bytes) > p_max_bytes)
+    from public.github_etag_cache c join over o on o.company_id = c.company_id
   ), evicted as (
     delete from public.github_etag_cache c using ranked r
-    where c.company_id = r.company_id and c.request_key = r.request_key and r.kept > p_max_bytes
+    where c.company_id = r.company_id and c.request_key = r.request_key and r.kept > r.bound
     returning c.bytes
   ) select count(*), coalesce(sum(e.bytes), 0) into v_lru_entries, v_lru_bytes from evicted e;
 
@@ -1927,8 +1947,8 @@ grant execute on function
   public.set_github_token(uuid, text),
   public.github_token(uuid),
   public.github_etag_cache_get(uuid, text, text),
-  public.github_etag_cache_put(uuid, text, text, text, jsonb, text),
-  public.prune_github_etag_cache(uuid, interval, bigint),
+  public.github_etag_cache_put(uuid, text, text, text, bytea, text),
+  public.prune_github_etag_cache(uuid, interval),
   public.repository_scan_target(uuid, integer),
   public.record_repository_scan(uuid, integer, jsonb),
   public.dispatch_scan_workers(integer, text),

@@ -11,4 +11,9 @@
 -- they apply to objects supabase_admin creates).
 alter default privileges for role postgres in schema public revoke all on tables from anon, authenticated, service_role;
 alter default privileges for role postgres in schema public revoke all on sequences from anon, authenticated, service_role;
-alter default privileges for role postgres in schema public revoke all on functions from public, anon, authenticated, service_role;
+alter default privileges for role postgres in schema public revoke all on functions from anon, authenticated, service_role;
+-- EXECUTE to PUBLIC (every role, anon included) is Postgres's own default for new functions, and a
+-- per-schema default can only add to it: only the global form takes it back. It applies to the
+-- functions postgres creates in any schema, which is the intent — a function is called by whom it
+-- is granted to.
+alter default privileges for role postgres revoke execute on functions from public;

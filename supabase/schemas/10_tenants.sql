@@ -7,6 +7,7 @@ create table public.companies (
   name text not null,
   -- Product defaults (reference/product-spec.md): risk_threshold 60, auto_scan_enabled, the queue's
   -- per-company cap on running scans max_concurrent_scans 2, and the scans' lookback of 90 days.
+  -- Also read when present: github_cache_max_bytes (the ETag cache's bound, default 8 MB).
   settings jsonb not null default '{"risk_threshold": 60, "auto_scan_enabled": true, "max_concurrent_scans": 2, "lookback_days": 90}',
   created_at timestamptz not null default now()
 );

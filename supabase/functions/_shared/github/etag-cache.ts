@@ -7,7 +7,7 @@
  * company's token must never be answered from another's cache.
  */
 import type { Db } from "../platform/db.ts";
-import { JSON_NULL, SqlFunctions } from "../platform/sql-call.ts";
+import { SqlFunctions } from "../platform/sql-call.ts";
 
 /** One cached answer: `value` was made by the reader named `shape`; `link` is the Link header. */
 export interface CachedResponse {
@@ -48,13 +48,12 @@ export class PostgresEtagCache implements EtagCache {
   }
 
   async get(key: string, shape: string): Promise<CachedResponse | null> {
-    const [row] = await this.sql.rows<{ etag: string; value: unknown; link: string | null }>("github_etag_cache_get", [
+    const [row] = await this.sql.rows<{ etag: string; value: Uint8Array; link: string | null }>("github_etag_cache_get", [
       ["p_company_id", this.companyId, "uuid"],
       ["p_request_key", key, "text"],
       ["p_shape", shape, "text"],
     ]);
-    // jsonb arrives decoded (postgres.js, on either runtime); a value may itself be a JSON string.
-    return row ? { etag: row.etag, value: row.value, link: row.link } : null;
+    return row ? { etag: row.etag, value: JSON.parse(await inflate(row.value)), link: row.link } : null;
   }
 
   async put(key: string, shape: string, value: CachedResponse): Promise<void> {
@@ -63,7 +62,7 @@ export class PostgresEtagCache implements EtagCache {
       ["p_request_key", key, "text"],
       ["p_etag", value.etag, "text"],
       ["p_shape", shape, "text"],
-      ["p_value", value.value === null ? JSON_NULL : value.value, "jsonb"],
+      ["p_value", await deflate(JSON.stringify(value.value)), "bytea"],
       ["p_link", value.link, "text"],
     ]);
   }
@@ -73,4 +72,15 @@ export class PostgresEtagCache implements EtagCache {
     const [r] = await this.sql.rows<{ entries: string; bytes: string }>("prune_github_etag_cache", [["p_company_id", this.companyId, "uuid"]]);
     return { entries: Number(r.entries), bytes: Number(r.bytes) };
   }
+}
+
+/** Raw deflate (RFC 1951) of a text, with the web's CompressionStream (Deno and Node alike). */
+export async function deflate(text: string): Promise<Uint8Array> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("deflate-raw"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** The text `deflate` packed. */
+export async function inflate(bytes: Uint8Array): Promise<string> {
+  return await new Response(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream("deflate-raw"))).text();
 }

@@ -23,12 +23,6 @@ export type SqlArg = readonly [name: string, value: unknown, cast: string];
 /** A row as the driver returns it. */
 export type SqlRow = Record<string, unknown>;
 
-/**
- * JSON's null as a jsonb argument (a plain null is SQL's NULL): e.g. a cached GitHub answer that is
- * null because a repository has no pull requests.
- */
-export const JSON_NULL: unique symbol = Symbol("JSON null");
-
 /** Thrown for an argument Postgres cannot store, or an answer this client does not understand. */
 export class SqlCallError extends Error {
   constructor(message: string) {
@@ -56,9 +50,9 @@ export function sqlLiteral(s: string): string {
 
 /** The text Postgres casts to `cast` (null stays null). */
 function argText(value: unknown, cast: string): string | null {
-  if (value === JSON_NULL) return "null";
   if (value === null) return null;
   if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return `\\x${Array.from(value, (b) => b.toString(16).padStart(2, "0")).join("")}`; // bytea's hex form
   if (cast === "jsonb") return JSON.stringify(value);
   if (cast === "text[]") return textArrayLiteral(value as string[]);
   return typeof value === "string" ? value : String(value);
