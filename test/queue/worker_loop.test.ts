@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
-import { JobStopped, PermanentJobError, SnoozeJob, type ScanJobContext } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
+import { JobStopped, PermanentJobError, SnoozeJob, SourceUnavailable, type ScanJobContext } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
 import { WorkerLoop } from "../../supabase/functions/_shared/queue/worker/worker-loop.ts";
 import { createCompany, eventsOf } from "./fixtures.ts";
 
@@ -153,5 +153,24 @@ describe("WorkerLoop", () => {
     finish();
     expect(await stopping).toMatchObject({ completed: 1, released: 0 });
     expect(await row(job.id)).toMatchObject({ status: "completed" });
+  });
+
+  it("puts back a job whose source is down without spending its attempt, and its source answering ends the outage", async () => {
+    const { sql } = tdb.current;
+    await sql`insert into public.scan_job_types (name, source, description) values ('needs_source', 'test_source', 'a job that reads test_source')`;
+    const queue = new ScanQueue(tdb.current.db);
+    const job = await queue.enqueue({ companyId: await createCompany(sql), scanType: "needs_source", dedupeKey: "s" });
+    const down = new WorkerLoop({ queue, workerId: "w", scanTypes: ["needs_source"], processors: { needs_source: async () => { throw new SourceUnavailable("test_source refused the connection"); } } });
+    expect(await down.drain({ budgetMs: 10_000 })).toMatchObject({ outages: 1, failed: 0 });
+    expect(await row(job.id)).toMatchObject({ status: "pending", attempts: 1, attempts_waived: 1, error: "test_source refused the connection" });
+    const [outage] = await sql`select source, failures from public.scan_source_outages`;
+    expect(outage).toEqual({ source: "test_source", failures: 1 });
+
+    await sql`update public.scan_queue set run_after = now() where id = ${job.id}`;
+    await sql`update public.scan_source_outages set blocked_until = now()`;
+    const up = new WorkerLoop({ queue, workerId: "w", scanTypes: ["needs_source"], processors: { needs_source: async (ctx) => { ctx.sourceAnswered(); await new Promise((r) => setTimeout(r, 100)); return { ok: true }; } } });
+    expect(await up.drain({ budgetMs: 10_000 })).toMatchObject({ completed: 1 });
+    expect(await row(job.id)).toMatchObject({ status: "completed", attempts: 2, attempts_waived: 1 });
+    expect(await sql`select * from public.scan_source_outages`).toEqual([]);
   });
 });

@@ -1,0 +1,42 @@
+// How a job's run ending maps onto the write that records it (queue/worker/outcomes.ts): pure.
+import { describe, expect, it } from "vitest";
+import {
+  JobStopped,
+  outcomeOf,
+  PermanentJobError,
+  SnoozeJob,
+  SourceUnavailable,
+} from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
+
+const until = new Date("2031-01-01T00:00:00Z");
+const connection = (code: string, message = "connection lost") => Object.assign(new Error(message), { code });
+
+describe("outcomeOf", () => {
+  it("completes with the processor's value, and snoozes when it returns or throws a SnoozeJob", () => {
+    expect(outcomeOf({ ok: true, value: { n: 1 } }, null)).toEqual({ kind: "complete", result: { n: 1 } });
+    expect(outcomeOf({ ok: true, value: new SnoozeJob(until, "rate limit") }, null)).toEqual({ kind: "snooze", until, reason: "rate limit" });
+    expect(outcomeOf({ ok: false, error: new SnoozeJob(until, "rate limit") }, null)).toEqual({ kind: "snooze", until, reason: "rate limit" });
+  });
+
+  it("fails retryably, or for good on a PermanentJobError, naming the time budget when that stopped it", () => {
+    expect(outcomeOf({ ok: false, error: new Error("boom") }, null)).toEqual({ kind: "fail", error: "boom", retryable: true });
+    expect(outcomeOf({ ok: false, error: new PermanentJobError("gone") }, null)).toEqual({ kind: "fail", error: "gone", retryable: false });
+    expect(outcomeOf({ ok: false, error: new Error("aborted") }, new JobStopped("deadline", "the time budget ran out")))
+      .toEqual({ kind: "fail", error: "stopped at the time budget: aborted", retryable: true });
+  });
+
+  it("waits for a source that is down, and hands a job back without an attempt when the database connection was lost", () => {
+    expect(outcomeOf({ ok: false, error: new SourceUnavailable("GitHub did not answer") }, null)).toEqual({ kind: "source_outage", error: "GitHub did not answer" });
+    for (const code of ["ECONNREFUSED", "ECONNRESET", "CONNECTION_CLOSED", "CONNECTION_ENDED", "57P01", "57P03", "08006", "53300"]) {
+      expect(outcomeOf({ ok: false, error: connection(code) }, null), code).toMatchObject({ kind: "release" });
+    }
+    // A statement's own error (a constraint, a syntax error) is the job's failure, not an outage.
+    expect(outcomeOf({ ok: false, error: connection("23505", "duplicate key") }, null)).toMatchObject({ kind: "fail", retryable: true });
+  });
+
+  it("writes nothing for a job cancelled at its heartbeat or lost to the reaper, and releases one stopped for a shutdown", () => {
+    expect(outcomeOf({ ok: false, error: new Error("x") }, new JobStopped("cancelled", "a cancel was requested"))).toEqual({ kind: "cancelled" });
+    expect(outcomeOf({ ok: true, value: null }, new JobStopped("lease_lost", "stale"))).toEqual({ kind: "lost", message: "stale" });
+    expect(outcomeOf({ ok: false, error: new Error("x") }, new JobStopped("shutdown", "bye"))).toEqual({ kind: "release", reason: "released: the worker is shutting down" });
+  });
+});
