@@ -8,5 +8,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Files run in parallel, each in its own database cloned from one template (see test/harness).
     pool: "forks",
+    // More files at once than the two cores: the longest tests mostly wait (a 90 s GitHub outage,
+    // a lease running out after a SIGKILL), and the whole suite took 267 s one file per core.
+    maxWorkers: 4,
   },
 });
