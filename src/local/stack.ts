@@ -1,5 +1,6 @@
 // The local Supabase stack: embedded Postgres with the bootstrap and our migrations, the pg_cron
 // and pg_net executors, and the functions host — everything `npm start` and end-to-end tests run.
+import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import postgres from "postgres";
@@ -7,9 +8,9 @@ import { LocalNetDispatcher } from "./dispatcher.ts";
 import type { LocalRepository } from "./github/dataset.ts";
 import { startLocalGitHub, type LocalGitHub } from "./github/server.ts";
 import { FunctionsHost } from "./functions-host.ts";
-import { makeLocalKeys, type LocalKeys } from "./jwt.ts";
+import { loadKeys, type LocalKeys } from "./keys.ts";
 import { REPO_ROOT, preBaselineVersions, prepareDatabase, setAsidePreBaseline } from "./migrate.ts";
-import { startPostgres, type LocalPostgres } from "./postgres.ts";
+import { LEGACY_PASSWORD, startPostgres, type LocalPostgres } from "./postgres.ts";
 import { LocalScheduler } from "./scheduler.ts";
 
 export interface StackOptions {
@@ -57,16 +58,33 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** Keys persist with the data, so tokens handed out keep working across restarts. */
-function loadKeys(stateDir: string, ephemeral: boolean): LocalKeys {
-  const file = join(stateDir, "jwt-secret");
-  if (!ephemeral && existsSync(file)) return makeLocalKeys(readFileSync(file, "utf8").trim());
-  const keys = makeLocalKeys();
+/**
+ * A password kept in the data folder (mode 0600), made on first use: every login role of a local
+ * stack has its own, so that no default password opens it.
+ */
+function storedPassword(stateDir: string, name: string, ephemeral: boolean): { password: string; isNew: boolean } {
+  const file = join(stateDir, `${name}-password`);
+  if (!ephemeral && existsSync(file)) return { password: readFileSync(file, "utf8").trim(), isNew: false };
+  const password = randomBytes(24).toString("base64url");
   if (!ephemeral) {
-    writeFileSync(file, keys.jwtSecret + "\n", { mode: 0o600 });
+    writeFileSync(file, `${password}\n`, { mode: 0o600 });
     chmodSync(file, 0o600);
   }
-  return keys;
+  return { password, isNew: true };
+}
+
+/** Whether the superuser can log in with the URL's password. */
+async function canLogIn(url: string): Promise<boolean> {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  try {
+    await sql`select 1`;
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === "28P01") return false; // invalid_password
+    throw e;
+  } finally {
+    await sql.end({ timeout: 1 }).catch(() => {});
+  }
 }
 
 export async function startStack(options: StackOptions = {}): Promise<LocalStack> {
@@ -77,6 +95,8 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
   const stateDir = resolve(options.stateDir ?? join(REPO_ROOT, ".codeguard", "local"));
   mkdirSync(stateDir, { recursive: true });
   const keys = loadKeys(stateDir, !!options.ephemeral);
+  const superuser = storedPassword(stateDir, "postgres", !!options.ephemeral);
+  const authenticator = storedPassword(stateDir, "authenticator", !!options.ephemeral);
 
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -89,10 +109,23 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     const pg = await startPostgres({
       dataDir: join(stateDir, "pgdata"),
       port: options.pgPort,
+      password: superuser.password,
       fast: options.ephemeral,
       ephemeral: options.ephemeral,
     });
     cleanups.push(() => pg.stop());
+    // A cluster made by an older stack has the default password: replace it with this stack's own.
+    if (superuser.isNew && !(await canLogIn(pg.url()))) {
+      const legacy = new URL(pg.url());
+      legacy.password = LEGACY_PASSWORD;
+      const sql = postgres(legacy.toString(), { max: 1, onnotice: () => {} });
+      try {
+        await sql.unsafe(`alter role postgres password '${superuser.password}'`);
+      } finally {
+        await sql.end();
+      }
+      options.onEvent?.("the postgres role's default password was replaced by this stack's own (see postgres-password in the data folder)");
+    }
     if (options.onPostgresExit) pg.onUnexpectedExit(options.onPostgresExit);
     mark("postgres", "up", t, `17 on 127.0.0.1:${pg.port}`);
 
@@ -106,6 +139,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     }
     await prepareDatabase(dbUrl);
     const sql = postgres(dbUrl, { max: 1, onnotice: () => {} });
+    await sql.unsafe(`alter role authenticator password '${authenticator.password}'`);
     const [{ n }] = await sql<{ n: number }[]>`select count(*)::int as n from supabase_migrations.schema_migrations`;
     mark("migrations", "applied", t, `${n} migrations`);
 
@@ -121,11 +155,15 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     t = performance.now();
     const functions = new FunctionsHost({
       port: options.functionsPort,
-      jwtSecret: keys.jwtSecret,
+      keys,
       onEvent: options.onEvent,
       env: {
         SUPABASE_URL: "", // set below, once the port is known
         SUPABASE_DB_URL: dbUrl,
+        // What Supabase provisions for every function (the current keys, and the legacy ones alongside).
+        SUPABASE_PUBLISHABLE_KEYS: JSON.stringify({ default: keys.publishableKey }),
+        SUPABASE_SECRET_KEYS: JSON.stringify({ default: keys.secretKey }),
+        SUPABASE_JWKS: JSON.stringify(keys.jwks),
         SUPABASE_ANON_KEY: keys.anonKey,
         SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey,
         ...(github ? { GITHUB_API_URL: github.url } : {}),
@@ -137,9 +175,9 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
     const apiUrl = `http://127.0.0.1:${functions.port}`;
     functions.setEnv("SUPABASE_URL", apiUrl);
 
-    // What cron jobs on Supabase read to call the functions (the documented Vault pattern).
+    // What the dispatch reads to call the functions (the documented Vault pattern; README, "Deploying").
     await sql.begin(async (tx) => {
-      for (const [name, value] of [["project_url", apiUrl], ["service_role_key", keys.serviceRoleKey]] as const) {
+      for (const [name, value] of [["project_url", apiUrl], ["secret_key", keys.secretKey]] as const) {
         const [row] = await tx<{ id: string }[]>`select id from vault.secrets where name = ${name}`;
         if (row) await tx`select vault.update_secret(${row.id}::uuid, ${value})`;
         else await tx`select vault.create_secret(${value}, ${name}, 'set by the local stack')`;

@@ -4,8 +4,12 @@
 --  * as the backstop: pg_cron every 10 seconds, for retries whose backoff ended, snoozed jobs whose
 --    time came, jobs the reaper handed on, probes of a source that is down, and lost wake-ups.
 -- Which function runs a job type is public.scan_job_types.worker. The functions' URL and key come
--- from Vault (`project_url`, `service_role_key`), the pattern Supabase documents for cron → edge
--- function calls; without them nothing is sent (the health function says so).
+-- from Vault, the pattern Supabase documents for cron → edge function calls: `project_url`, and the
+-- project's secret key `secret_key` (sb_secret_…, sent in the apikey header: Supabase's current
+-- keys are not JWTs) or, for a project still on the legacy keys, `service_role_key` (sent as a
+-- bearer token). Without them nothing is sent (the health function says so). The functions accept
+-- any of the project's secret keys, so rotating one is: create a new secret key, store it with
+-- vault.update_secret, then delete the old key (README, "Deploying to Supabase").
 
 -- How many workers to start now, per worker function: one per five ready jobs it can run, at most
 -- p_max_workers each (a worker drains until the queue is empty, so a few are enough; the
@@ -17,15 +21,21 @@ as $$
 declare
   v_now timestamptz := public.scan_queue_now();
   v_url text;
-  v_key text;
+  v_secret_key text;
+  v_legacy_key text;
+  v_headers jsonb;
   v_worker record;
   v_started integer := 0;
 begin
   select decrypted_secret into v_url from vault.decrypted_secrets where name = 'project_url';
-  select decrypted_secret into v_key from vault.decrypted_secrets where name = 'service_role_key';
-  if v_url is null or v_key is null then
-    return 0; -- not configured (see README: Vault secrets project_url and service_role_key)
+  select decrypted_secret into v_secret_key from vault.decrypted_secrets where name = 'secret_key';
+  select decrypted_secret into v_legacy_key from vault.decrypted_secrets where name = 'service_role_key';
+  if v_url is null or (v_secret_key is null and v_legacy_key is null) then
+    return 0; -- not configured (see README: Vault secrets project_url and secret_key)
   end if;
+  v_headers := case when v_secret_key is not null
+                    then pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'apikey', v_secret_key)
+                    else pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_legacy_key) end;
   for v_worker in
     select t.worker, count(*)::integer as ready, bool_or(o.source is not null) as probing
     from (select q.scan_type from public.scan_queue q
@@ -41,7 +51,7 @@ begin
       perform net.http_post(
         url := v_url || '/functions/v1/' || v_worker.worker,
         body := pg_catalog.jsonb_build_object('reason', p_reason),
-        headers := pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_key),
+        headers := v_headers,
         timeout_milliseconds := 10000);
       v_started := v_started + 1;
     end loop;

@@ -36,8 +36,10 @@ begin
                   left join lateral (select d.status, d.start_time from cron.job_run_details d
                                      where d.jobid = j.jobid order by d.runid desc limit 1) r on true
                   where j.jobname like 'codeguard-%'),
+    -- What dispatch_scan_workers needs: project_url, and secret_key (or the legacy service_role_key).
     'vault_missing', (select coalesce(pg_catalog.jsonb_agg(n order by n), '[]')
-                      from unnest(array['project_url', 'service_role_key']) n
-                      where not exists (select 1 from vault.decrypted_secrets s where s.name = n)),
+                      from unnest(array['project_url', 'secret_key']) n
+                      where not exists (select 1 from vault.decrypted_secrets s
+                                        where s.name = n or (n = 'secret_key' and s.name = 'service_role_key'))),
     'queue', public.scan_queue_stats());
 end $$;

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FunctionsHost } from "../../src/local/functions-host.ts";
-import { makeLocalKeys, signJwt } from "../../src/local/jwt.ts";
+import { makeLocalKeys, signJwt } from "../../src/local/keys.ts";
 
 const fixtures = join(import.meta.dirname, "..", "fixtures", "functions");
 const keys = makeLocalKeys();
@@ -9,7 +9,7 @@ let host: FunctionsHost;
 
 beforeAll(async () => {
   host = new FunctionsHost({
-    jwtSecret: keys.jwtSecret,
+    keys,
     functionsDir: fixtures,
     configPath: join(fixtures, "config.toml"),
     env: { SUPABASE_URL: "http://127.0.0.1:1", SUPABASE_DB_URL: "postgres://x", SUPABASE_ANON_KEY: keys.anonKey, SUPABASE_SERVICE_ROLE_KEY: keys.serviceRoleKey },

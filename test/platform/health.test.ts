@@ -15,11 +15,11 @@ describe("the health check", () => {
   it("is degraded, saying what to set, when Vault lacks the secrets the worker dispatch needs", async () => {
     const report = await checkHealth(t.current.db);
     expect(report.status).toBe("degraded");
-    expect(report.problems.join("\n")).toMatch(/Vault lacks project_url and service_role_key/);
+    expect(report.problems.join("\n")).toMatch(/Vault lacks project_url and secret_key/);
   });
 
   it("is ok once the secrets are set and the queue is idle", async () => {
-    await t.current.sql`select vault.create_secret('http://127.0.0.1:1', 'project_url'), vault.create_secret('k', 'service_role_key')`;
+    await t.current.sql`select vault.create_secret('http://127.0.0.1:1', 'project_url'), vault.create_secret('sb_secret_k', 'secret_key')`;
     const report = await checkHealth(t.current.db);
     expect(report.problems).toEqual([]);
     expect(report.status).toBe("ok");

@@ -25,7 +25,7 @@ describe("the local stack", () => {
         const [{ id }] = await sql`
           select net.http_post(
             (select decrypted_secret from vault.decrypted_secrets where name = 'project_url') || '/functions/v1/health',
-            headers := jsonb_build_object('Authorization', 'Bearer ' || (select decrypted_secret from vault.decrypted_secrets where name = 'service_role_key')))::text as id`;
+            headers := jsonb_build_object('apikey', (select decrypted_secret from vault.decrypted_secrets where name = 'secret_key')))::text as id`;
         let r: postgres.Row | undefined;
         for (let i = 0; i < 100 && !r; i++) {
           [r] = await sql`select status_code, content from net._http_response where id = ${id}`;
@@ -95,6 +95,9 @@ describe("the local stack", () => {
     const second = await startStack({ stateDir });
     try {
       expect(second.keys.serviceRoleKey).toBe(first.keys.serviceRoleKey);
+      expect(second.keys.secretKey).toBe(first.keys.secretKey);
+      expect(second.keys.jwks).toEqual(first.keys.jwks);
+      expect(second.dbUrl).toBe(first.dbUrl.replace(/:\d+\//, `:${new URL(second.dbUrl).port}/`));
       const sql = postgres(second.dbUrl, { max: 1 });
       const rows = await sql`select name from companies`;
       await sql.end();
@@ -121,7 +124,7 @@ describe("the local stack", () => {
     const code = await new Promise<number | null>((r) => child.on("exit", r));
     clearTimeout(watchdog);
     expect(out, out).toMatch(/ready in \d+\.\d+ s/);
-    expect(out, out).toMatch(/✓ health function, called with the service-role key/);
+    expect(out, out).toMatch(/✓ health function, called with the secret key/);
     expect(out, out).not.toMatch(/✗|still running/);
     expect(code, out).toBe(0);
     expect(processesMentioning(stateDir)).toEqual([]);

@@ -4,7 +4,7 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repositoryFromDataSet } from "../../src/local/github/dataset.ts";
-import { signJwt } from "../../src/local/jwt.ts";
+import { signJwt } from "../../src/local/keys.ts";
 import { useLocalStack } from "../harness/stack.ts";
 import { finishedJob } from "./finished-job.ts";
 

@@ -11,7 +11,8 @@ begin
   if not exists (select 1 from pg_roles where rolname = 'authenticated') then create role authenticated nologin noinherit; end if;
   if not exists (select 1 from pg_roles where rolname = 'service_role') then create role service_role nologin noinherit bypassrls; end if;
   if not exists (select 1 from pg_roles where rolname = 'authenticator') then
-    create role authenticator login noinherit password 'authenticator';
+    -- No password here: the local stack gives it a random one of its own (authenticator-password).
+    create role authenticator login noinherit;
   end if;
 end $$;
 grant anon, authenticated, service_role to authenticator;

@@ -1,9 +1,11 @@
 /**
  * The health check: is the database reachable, are the migrations applied, are the schedules
- * registered and did their last runs succeed. 200 when healthy, 503 when degraded or down.
+ * registered and did their last runs succeed, can the dispatch reach the workers, is the queue
+ * moving, is GitHub up. 200 when healthy, 503 when degraded or down.
  */
 import type { Db } from "../platform/db.ts";
 import { SqlFunctions } from "../platform/sql-call.ts";
+import { callerOr, type VerifyCaller } from "./callers.ts";
 
 export interface ScheduleHealth {
   name: string;
@@ -111,11 +113,19 @@ export async function checkHealth(db: Db, now: () => Date = () => new Date()): P
   return report;
 }
 
-/** The HTTP face: GET (or POST, as pg_net sends) → the report as JSON. */
-export async function handleHealth(req: Request, db: Db): Promise<Response> {
+/**
+ * The HTTP face: GET (or POST, as pg_net sends) → 200 when healthy, 503 otherwise. The service
+ * (a secret key, the legacy service_role key) gets the whole report; anyone else only whether the
+ * pipeline is up — the report names schedules, migrations and every tenant's queue figures.
+ */
+export async function handleHealth(req: Request, deps: { db: Db; verifyCaller: VerifyCaller }): Promise<Response> {
   if (req.method !== "GET" && req.method !== "POST") {
     return Response.json({ error: "method not allowed: use GET" }, { status: 405, headers: { allow: "GET, POST" } });
   }
-  const report = await checkHealth(db);
-  return Response.json(report, { status: report.status === "ok" ? 200 : 503 });
+  const caller = await callerOr(req, deps.verifyCaller, () => true, "");
+  if (caller instanceof Response) return caller;
+  const report = await checkHealth(deps.db);
+  const status = report.status === "ok" ? 200 : 503;
+  if (caller.kind === "service") return Response.json(report, { status });
+  return Response.json({ status: report.status, checked_at: report.checked_at }, { status });
 }

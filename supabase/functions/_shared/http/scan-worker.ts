@@ -7,6 +7,8 @@
 import type { Db } from "../platform/db.ts";
 import { ScanQueue, WorkerLoop, type QueueLog, type WorkerReport } from "../queue/mod.ts";
 import { REPOSITORY_SCAN_WORKER, repositoryScanProcessors } from "../scan/repository-scan.ts";
+import { callerOr, type VerifyCaller } from "./callers.ts";
+import { readJsonObject } from "./request-body.ts";
 
 /**
  * 150 s is the free plan's wall clock: stop claiming 30 s before and let jobs checkpoint by then.
@@ -14,8 +16,13 @@ import { REPOSITORY_SCAN_WORKER, repositoryScanProcessors } from "../scan/reposi
  */
 export const EDGE_BUDGET_MS = 140_000;
 
+/** Its body is {"budget_ms"?, "reason"?}: a few dozen bytes; anything near this is not a dispatch. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
 export interface ScanWorkerDeps {
   db: Db;
+  /** Who is calling (supabase-callers.ts): only the service may start a worker. */
+  verifyCaller: VerifyCaller;
   githubBaseUrl?: string;
   /** Keeps the isolate alive for background work (EdgeRuntime.waitUntil); locally, nothing is needed. */
   extendLifetime?: (work: Promise<unknown>) => void;
@@ -36,26 +43,27 @@ export async function scanWorkerLoop(deps: ScanWorkerDeps, workerId: string): Pr
   });
 }
 
-/** POST (body optional: {"budget_ms": n}); `?wait=1` answers with the drain's report instead of 202. */
+/**
+ * POST (body optional: {"budget_ms": n}); `?wait=1` answers with the drain's report instead of 202.
+ * Only the service may call it — the platform's dispatch (a secret key from Vault, through pg_net)
+ * or a server with a secret key: a worker runs any company's jobs with that company's GitHub token,
+ * so the public key or a user's session gets 403 and nothing runs.
+ */
 export async function handleScanWorker(req: Request, deps: ScanWorkerDeps): Promise<Response> {
   if (req.method !== "POST") {
     return Response.json({ error: "method not allowed: POST to start a worker" }, { status: 405, headers: { allow: "POST" } });
   }
+  const caller = await callerOr(req, deps.verifyCaller, (c) => c.kind === "service",
+    "scan-repository starts a worker only for the platform's dispatch or a server of the project (a secret key in the apikey header)");
+  if (caller instanceof Response) return caller;
+  const body = await readJsonObject(req, { maxBytes: MAX_BODY_BYTES, example: `{"budget_ms": 60000}` });
+  if (body instanceof Response) return body;
   let budgetMs = EDGE_BUDGET_MS;
-  const text = await req.text();
-  if (text.trim()) {
-    let body: { budget_ms?: unknown };
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return Response.json({ error: "body must be JSON, e.g. {\"budget_ms\": 60000}" }, { status: 400 });
+  if (body.budget_ms !== undefined) {
+    if (typeof body.budget_ms !== "number" || !(body.budget_ms >= 1000 && body.budget_ms <= EDGE_BUDGET_MS)) {
+      return Response.json({ error: `budget_ms must be a number from 1000 to ${EDGE_BUDGET_MS}` }, { status: 400 });
     }
-    if (body.budget_ms !== undefined) {
-      if (typeof body.budget_ms !== "number" || !(body.budget_ms >= 1000 && body.budget_ms <= EDGE_BUDGET_MS)) {
-        return Response.json({ error: `budget_ms must be a number from 1000 to ${EDGE_BUDGET_MS}` }, { status: 400 });
-      }
-      budgetMs = body.budget_ms;
-    }
+    budgetMs = body.budget_ms;
   }
   const workerId = (deps.newWorkerId ?? (() => `edge-${crypto.randomUUID()}`))();
   const work: Promise<WorkerReport> = scanWorkerLoop(deps, workerId).then((loop) => loop.drain({ budgetMs }));

@@ -1,0 +1,68 @@
+/**
+ * The functions' check of their callers' credentials, for the keys Supabase has now and the legacy
+ * ones it is retiring (reference/platform-keys-and-privileges.md). The current keys — secret and
+ * publishable keys in the `apikey` header, user session JWTs signed with the project's asymmetric
+ * keys and checked against SUPABASE_JWKS — are verified by Supabase's own `@supabase/server`
+ * (constant-time key comparison, JWKS verification). It refuses the legacy anon and service_role
+ * keys by design, so those are matched here, in constant time, against the values the platform
+ * provisions (SUPABASE_ANON_KEY, SUPABASE_SERVICE_ROLE_KEY): a legacy key is a fixed JWT, so
+ * equality with the provisioned one is the proof.
+ *
+ * Deno only (an `npm:` import): the edge functions build their check with it; the Node side never
+ * imports this module, and reaches the functions over HTTP.
+ */
+import { verifyAuth } from "npm:@supabase/server@1.8.1/core";
+import { type Caller, CallerRejected, sameSecret, type VerifyCaller } from "./callers.ts";
+
+function bearerOf(req: Request): string | null {
+  const m = /^bearer\s+(\S+)\s*$/i.exec(req.headers.get("authorization") ?? "");
+  return m ? m[1] : null;
+}
+
+/** A JSON object of the environment, or null when absent or malformed. */
+function jsonOf(text: string | undefined): Record<string, unknown> | null {
+  if (!text) return null;
+  try {
+    const v = JSON.parse(text);
+    return typeof v === "object" && v !== null ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The caller check of a function, from the environment Supabase gives it. */
+export function supabaseCallers(env: Record<string, string | undefined>): VerifyCaller {
+  const legacyService = env.SUPABASE_SERVICE_ROLE_KEY || null;
+  const legacyAnon = env.SUPABASE_ANON_KEY || null;
+  const keys = {
+    url: env.SUPABASE_URL ?? "",
+    secretKeys: (jsonOf(env.SUPABASE_SECRET_KEYS) ?? (env.SUPABASE_SECRET_KEY ? { default: env.SUPABASE_SECRET_KEY } : {})) as Record<string, string>,
+    publishableKeys: (jsonOf(env.SUPABASE_PUBLISHABLE_KEYS) ?? (env.SUPABASE_PUBLISHABLE_KEY ? { default: env.SUPABASE_PUBLISHABLE_KEY } : {})) as Record<string, string>,
+    // deno-lint-ignore no-explicit-any
+    jwks: jsonOf(env.SUPABASE_JWKS) as any,
+  };
+  return async (req: Request): Promise<Caller> => {
+    let bearer = bearerOf(req);
+    let apikey = req.headers.get("apikey");
+    if (legacyService && [bearer, apikey].some((c) => c !== null && sameSecret(c, legacyService))) {
+      return { kind: "service", via: "legacy_service_role_key" };
+    }
+    // The legacy anon key proves nothing beyond "anyone"; another credential beside it (a user's
+    // session, as supabase-js sends it) still counts.
+    let legacyAnonSeen = false;
+    if (legacyAnon && bearer !== null && sameSecret(bearer, legacyAnon)) [bearer, legacyAnonSeen] = [null, true];
+    if (legacyAnon && apikey !== null && sameSecret(apikey, legacyAnon)) [apikey, legacyAnonSeen] = [null, true];
+    if (bearer === null && apikey === null) return { kind: "anon", via: legacyAnonSeen ? "legacy_anon_key" : "no_credentials" };
+
+    const headers = new Headers();
+    if (bearer !== null) headers.set("authorization", `Bearer ${bearer}`);
+    if (apikey !== null) headers.set("apikey", apikey);
+    const { data, error } = await verifyAuth(new Request(req.url, { headers }), { auth: ["secret:*", "publishable:*", "user"], env: keys });
+    if (error) throw new CallerRejected(error.message);
+    if (data.authMode === "secret") return { kind: "service", via: "secret_key" };
+    if (data.authMode === "user" && data.userClaims?.id && data.userClaims.role === "authenticated") {
+      return { kind: "member", userId: data.userClaims.id, via: "user_jwt" };
+    }
+    return { kind: "anon", via: data.authMode === "publishable" ? "publishable_key" : "no_credentials" };
+  };
+}
