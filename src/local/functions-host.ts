@@ -201,13 +201,21 @@ export class FunctionsHost {
     const upstream = httpRequest(
       { socketPath: f.socket, method: req.method, path: url.pathname + url.search, headers: req.headers },
       (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
+        // An answer before the whole body was sent (a 413): the rest of the body goes nowhere, and
+        // the client must not send its next request on this connection behind it.
+        const headers = req.complete ? up.headers : { ...up.headers, connection: "close" };
+        res.writeHead(up.statusCode ?? 502, headers);
         up.pipe(res);
       },
     );
     upstream.on("error", (e) => {
-      if (!res.headersSent) json(res, 502, { code: "FUNCTION_ERROR", message: `function ${f.name} failed: ${e.message}`, detail: f.lastError });
-      else res.destroy();
+      if (res.writableEnded || res.headersSent) {
+        req.unpipe(upstream);
+        req.resume(); // drain what the function did not read
+        if (!res.writableEnded) res.end();
+        return;
+      }
+      json(res, 502, { code: "FUNCTION_ERROR", message: `function ${f.name} failed: ${e.message}`, detail: f.lastError });
     });
     req.pipe(upstream);
   }

@@ -80,4 +80,36 @@ describe("privileges in public", () => {
       if ((e as Error).message !== "rollback") throw e;
     });
   });
+
+  it("refuses anon and authenticated the table and sequence operations that bypass row-level security", async () => {
+    const sql = t.current.sql;
+    const [{ before }] = await sql`select pg_relation_filenode('public.users') as before`;
+    for (const role of ["anon", "authenticated"]) {
+      for (const statement of [
+        "truncate public.users",
+        "truncate public.scan_queue",
+        "lock table public.users in access exclusive mode",
+        "reindex table public.users",
+        "cluster public.users using users_pkey",
+        "create trigger t after insert on public.companies for each statement execute function public.current_company_id()",
+        "select setval('public.scan_job_events_id_seq', 9223372036854775807)",
+        "select nextval('public.scan_job_events_id_seq')",
+      ]) {
+        const err = await sql.begin(async (tx) => {
+          await tx.unsafe(`set local role ${role}`);
+          await tx.unsafe(statement);
+        }).catch((e) => e);
+        expect((err as Error).message, `${role}: ${statement}`).toMatch(/permission denied|must be owner/);
+      }
+      // VACUUM skips a table it may not vacuum (with a warning): the table is not rewritten.
+      const warned: string[] = [];
+      const own = t.current.connect({ max: 1, onnotice: (n) => warned.push(String(n.message)) });
+      await own.unsafe(`set role ${role}`);
+      await own.unsafe("vacuum full public.users");
+      await own.end();
+      expect(warned.join("\n"), role).toMatch(/permission denied to vacuum "users"|skipping "users"/);
+    }
+    const [{ after }] = await sql`select pg_relation_filenode('public.users') as after`;
+    expect(after).toBe(before);
+  });
 });

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 import { LocalStackError } from "../../src/local/errors.ts";
-import { freePort } from "../../src/local/postgres.ts";
+import { freePort, startPostgres } from "../../src/local/postgres.ts";
 import { startStack } from "../../src/local/stack.ts";
 import { tempStateDir } from "../harness/stack.ts";
 
@@ -211,6 +211,42 @@ describe("the local stack", () => {
       expect(old.map((r) => r.name)).toEqual(["Before the baseline"]);
     } finally {
       await second.stop();
+    }
+  }, 60_000);
+
+  it("refuses an empty or short JWT secret at start, saying how to fix it", async () => {
+    for (const secret of ["", "short-secret"]) {
+      const stateDir = tempStateDir("cg-jwt-");
+      writeFileSync(join(stateDir, "jwt-secret"), `${secret}\n`);
+      const err = (await startStack({ stateDir }).catch((e) => e)) as LocalStackError;
+      expect(err).toBeInstanceOf(LocalStackError);
+      expect(err.message).toMatch(secret ? /is only 12 characters: the stack would accept tokens signed with it/ : /is empty: the stack would accept tokens signed with it/);
+      expect(err.fix).toMatch(/Delete the file to have a new secret made/);
+    }
+  });
+
+  it("lets no login role in with a default password, and gives an older cluster a password of its own", async () => {
+    const stateDir = tempStateDir("cg-passwords-");
+    // A cluster as an older stack made it: the superuser's password is "postgres".
+    const old = await startPostgres({ dataDir: join(stateDir, "pgdata"), password: "postgres" });
+    await old.stop();
+    const stack = await startStack({ stateDir });
+    try {
+      const port = new URL(stack.dbUrl).port;
+      for (const [user, password] of [["postgres", "postgres"], ["authenticator", "authenticator"]]) {
+        const sql = postgres(`postgres://${user}:${password}@127.0.0.1:${port}/postgres?sslmode=disable`, { max: 1, onnotice: () => {} });
+        const err = await sql`select 1`.catch((e) => e);
+        await sql.end();
+        expect((err as { code?: string }).code, user).toBe("28P01"); // invalid_password
+      }
+      const stored = readFileSync(join(stateDir, "postgres-password"), "utf8").trim();
+      expect(stored.length).toBeGreaterThanOrEqual(24);
+      expect(stack.dbUrl).toContain(`postgres:${stored}@`);
+      const sql = postgres(stack.dbUrl, { max: 1, onnotice: () => {} });
+      expect((await sql`select current_user as u`)[0].u).toBe("postgres");
+      await sql.end();
+    } finally {
+      await stack.stop();
     }
   }, 60_000);
 });

@@ -57,13 +57,16 @@ export class MalformedResponse extends GitHubError {
   }
 }
 
-/** 401, or a 403 that is not a rate limit: the credentials are wrong or lack access. */
+/**
+ * 401, or a 403 that is not a rate limit: the credentials are wrong or lack access (status 0: they
+ * could not even be sent).
+ */
 export class GitHubAuthError extends GitHubError {
   readonly status: number;
   constructor(status: number, detail: string) {
     super(
-      `GitHub refused the credentials (${status}: ${detail}); store a valid token with ` +
-        `public.set_github_token(company_id, token) or check the GitHub App installation`,
+      `${status === 0 ? `the GitHub credentials cannot be used (${detail})` : `GitHub refused the credentials (${status}: ${detail})`}; ` +
+        "store a valid token with public.set_github_token(company_id, token) or check the GitHub App installation",
       false,
     );
     this.status = status;

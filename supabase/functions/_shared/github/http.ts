@@ -212,6 +212,12 @@ export class GitHubHttp {
     for (let attempt = 1; ; attempt++) {
       this.signal?.throwIfAborted();
       const token = await this.token.token();
+      // A token with a space or a control character (pasted with its newline) cannot be sent: the
+      // HTTP layer would fail before any network, with an error that quotes the header — the token.
+      // It is the company's credentials that are wrong, not GitHub that is down.
+      if (!/^[\x21-\x7e]+$/.test(token)) {
+        throw new GitHubAuthError(0, `the stored GitHub token has ${token.length} characters, among them a space, a line break or another character a token cannot hold`);
+      }
       const headers = { ...init.headers, authorization: `Bearer ${token}`, "user-agent": this.userAgent };
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), this.timeoutMs);
@@ -232,7 +238,7 @@ export class GitHubHttp {
         }
         lastProblem = controller.signal.aborted
           ? `no answer within ${this.timeoutMs} ms`
-          : `network error: ${(error as Error).message}`;
+          : `network error: ${redact((error as Error).message, token)}`;
         lastStatus = null;
         this.counter.counted++; // a request that reached nobody may still have been charged
       } finally {
@@ -321,4 +327,14 @@ async function readJson(res: Response, url: string): Promise<unknown> {
 /** The cache key: the URL without the host, so a key survives a change of base URL spelling. */
 function cacheKey(url: string, baseUrl: string): string {
   return url.startsWith(baseUrl) ? url.slice(baseUrl.length) : url;
+}
+
+/**
+ * An error message as it may be stored and shown: without the token, and without what follows
+ * a bearer scheme or a header's quoted value (runtimes quote a header they refuse).
+ */
+export function redact(message: string, token: string): string {
+  let out = token ? message.split(token).join("[token]") : message;
+  out = out.replace(/(bearer|token)\s+[^\s'"]+/gi, "$1 [redacted]").replace(/(invalid (?:header )?value:?\s*)(['"]).*?\2/gi, "$1[redacted]");
+  return out;
 }
