@@ -3,6 +3,10 @@ import postgres from "npm:postgres@3.4.9";
 import { ConfigError, readConfig } from "../_shared/platform/config.ts";
 import { dbFromPostgresJs } from "../_shared/platform/db.ts";
 import { handleHealth } from "../_shared/http/health.ts";
+import { supabaseCallers } from "../_shared/http/supabase-callers.ts";
+
+const SECRET = "sb_secret_healthtest";
+const verifyCaller = supabaseCallers({ SUPABASE_URL: "http://127.0.0.1:1", SUPABASE_SECRET_KEYS: JSON.stringify({ default: SECRET }) });
 
 function assertEquals(actual: unknown, expected: unknown, msg?: string) {
   if (JSON.stringify(actual) !== JSON.stringify(expected)) {
@@ -29,7 +33,7 @@ Deno.test("readConfig returns a frozen configuration", () => {
 Deno.test("health answers 503 'down' naming the error when the database is unreachable", async () => {
   const sql = postgres("postgres://postgres:postgres@127.0.0.1:1/postgres", { max: 1, connect_timeout: 2 });
   try {
-    const res = await handleHealth(new Request("http://local/functions/v1/health"), dbFromPostgresJs(sql));
+    const res = await handleHealth(new Request("http://local/functions/v1/health", { headers: { apikey: SECRET } }), { db: dbFromPostgresJs(sql), verifyCaller });
     assertEquals(res.status, 503);
     const body = await res.json();
     assertEquals(body.status, "down");
@@ -42,8 +46,21 @@ Deno.test("health answers 503 'down' naming the error when the database is unrea
 
 Deno.test("health refuses methods other than GET and POST", async () => {
   const sql = postgres("postgres://127.0.0.1:1/none", { max: 1 });
-  const res = await handleHealth(new Request("http://local/health", { method: "DELETE" }), dbFromPostgresJs(sql));
+  const res = await handleHealth(new Request("http://local/health", { method: "DELETE" }), { db: dbFromPostgresJs(sql), verifyCaller });
   assertEquals(res.status, 405);
   assertEquals(res.headers.get("allow"), "GET, POST");
   await sql.end();
+});
+
+Deno.test("health tells a caller without credentials only that the pipeline is down, not why", async () => {
+  const sql = postgres("postgres://postgres:postgres@127.0.0.1:1/postgres", { max: 1, connect_timeout: 2 });
+  try {
+    const res = await handleHealth(new Request("http://local/functions/v1/health"), { db: dbFromPostgresJs(sql), verifyCaller });
+    assertEquals(res.status, 503);
+    const body = await res.json();
+    assertEquals(Object.keys(body).sort(), ["checked_at", "status"]);
+    assertEquals(body.status, "down");
+  } finally {
+    await sql.end();
+  }
 });

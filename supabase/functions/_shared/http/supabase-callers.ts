@@ -52,12 +52,18 @@ export function supabaseCallers(env: Record<string, string | undefined>): Verify
     let legacyAnonSeen = false;
     if (legacyAnon && bearer !== null && sameSecret(bearer, legacyAnon)) [bearer, legacyAnonSeen] = [null, true];
     if (legacyAnon && apikey !== null && sameSecret(apikey, legacyAnon)) [apikey, legacyAnonSeen] = [null, true];
+    // An API key sent as a bearer token (some clients do) is an API key.
+    if (bearer !== null && bearer.startsWith("sb_")) {
+      if (apikey === null || sameSecret(apikey, bearer)) apikey = bearer;
+      bearer = null;
+    }
     if (bearer === null && apikey === null) return { kind: "anon", via: legacyAnonSeen ? "legacy_anon_key" : "no_credentials" };
 
     const headers = new Headers();
     if (bearer !== null) headers.set("authorization", `Bearer ${bearer}`);
     if (apikey !== null) headers.set("apikey", apikey);
-    const { data, error } = await verifyAuth(new Request(req.url, { headers }), { auth: ["secret:*", "publishable:*", "user"], env: keys });
+    // A user's session before the publishable key beside it: supabase-js sends both.
+    const { data, error } = await verifyAuth(new Request(req.url, { headers }), { auth: ["secret:*", "user", "publishable:*"], env: keys });
     if (error) throw new CallerRejected(error.message);
     if (data.authMode === "secret") return { kind: "service", via: "secret_key" };
     if (data.authMode === "user" && data.userClaims?.id && data.userClaims.role === "authenticated") {
