@@ -61,11 +61,12 @@ describe("scan-repository", () => {
 
   it("answers 401 to credentials that do not verify: a made-up secret key, a user token signed by another project, a forged service_role token", async () => {
     const other = makeLocalKeys();
-    for (const headers of [
+    const refused: Record<string, string>[] = [
       { apikey: "sb_secret_madeUpByAnAttacker000000000000" },
       { authorization: `Bearer ${signUserJwt(other, { sub: "0b7e2f4c-5f9a-4a84-8d2c-000000000bad" })}` },
       { authorization: `Bearer ${signJwt({ role: "service_role", exp: Math.floor(Date.now() / 1000) + 60 }, "someone-elses-secret-of-32-chars-at-least")}` },
-    ]) {
+    ];
+    for (const headers of refused) {
       const res = await fetch(url("scan-repository", "?wait=1"), { method: "POST", headers });
       expect(res.status, JSON.stringify(headers)).toBe(401);
       expect(await jobUntouched()).toBe(true);
@@ -73,7 +74,8 @@ describe("scan-repository", () => {
   });
 
   it("starts a worker for the secret key and for the legacy service_role key", async () => {
-    for (const headers of [{ apikey: keys().secretKey }, { authorization: `Bearer ${keys().serviceRoleKey}` }]) {
+    const service: Record<string, string>[] = [{ apikey: keys().secretKey }, { authorization: `Bearer ${keys().serviceRoleKey}` }];
+    for (const headers of service) {
       const res = await fetch(url("scan-repository", "?wait=1"), { method: "POST", headers, body: JSON.stringify({ budget_ms: 2000 }) });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { worker_id: string }).worker_id).toMatch(/^edge-/);

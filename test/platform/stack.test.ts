@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync as mkdtempPrivate, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync as mkdtempPrivate, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -212,6 +212,17 @@ describe("the local stack", () => {
     } finally {
       await second.stop();
     }
+  }, 60_000);
+
+  it("refuses a data folder whose JWT secret went missing, saying how to fix it", async () => {
+    const stateDir = tempStateDir("cg-jwt-missing-");
+    const first = await startStack({ stateDir });
+    await first.stop();
+    rmSync(join(stateDir, "jwt-secret"));
+    const err = (await startStack({ stateDir }).catch((e) => e)) as LocalStackError;
+    expect(err).toBeInstanceOf(LocalStackError);
+    expect(err.message).toMatch(/The JWT secret file .*jwt-secret is missing, but .* holds a database made with one/);
+    expect(err.fix).toMatch(/Put the file back/);
   }, 60_000);
 
   it("refuses an empty or short JWT secret at start, saying how to fix it", async () => {
