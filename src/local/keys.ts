@@ -138,7 +138,7 @@ export function loadKeys(stateDir: string, ephemeral: boolean): LocalKeys {
         `Delete the file to have a new secret made (tokens signed with the old one stop working), or put a secret of at least ${MIN_JWT_SECRET_LENGTH} random characters in it.`,
       );
     }
-  } else if (existsSync(join(stateDir, "pgdata", "PG_VERSION"))) {
+  } else if (existsSync(join(stateDir, "pgdata", "global", "pg_control"))) {
     // The data folder has a database but lost the secret its tokens were signed with.
     throw new LocalStackError(
       `The JWT secret file ${secretFile} is missing, but ${stateDir} holds a database made with one.`,

@@ -238,9 +238,10 @@ describe("the local stack", () => {
 
   it("lets no login role in with a default password, and gives an older cluster a password of its own", async () => {
     const stateDir = tempStateDir("cg-passwords-");
-    // A cluster as an older stack made it: the superuser's password is "postgres".
+    // A data folder as an older stack made it: the superuser's password is "postgres", and a JWT secret.
     const old = await startPostgres({ dataDir: join(stateDir, "pgdata"), password: "postgres" });
     await old.stop();
+    writeFileSync(join(stateDir, "jwt-secret"), `${"ab".repeat(32)}\n`);
     const stack = await startStack({ stateDir });
     try {
       const port = new URL(stack.dbUrl).port;
