@@ -92,7 +92,7 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
       const [{ id: repositoryId }] = await sql.begin(async (tx) => {
         // The data set's history is older than the default 90-day lookback: the demo company looks back ten years.
         await tx`insert into companies (id, name, settings) values (${DEMO_COMPANY}, 'Demo Inc',
-          '{"risk_threshold": 60, "auto_scan_enabled": false, "max_concurrent_scans": 2, "lookback_days": 3650}')
+          '{"risk_threshold": 60, "auto_scan_enabled": false, "max_concurrent_scans": 2, "scan_window_days": 3650}')
           on conflict (id) do nothing`;
         // Setting a token clears the company's ETag cache (another token may see other data): only the first time.
         const [{ has }] = await tx`select exists (select 1 from vault.secrets where name = ${"github_token:" + DEMO_COMPANY}) as has`;

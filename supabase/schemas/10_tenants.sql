@@ -6,9 +6,10 @@ create table public.companies (
   id uuid primary key default gen_random_uuid(),
   name text not null,
   -- Product defaults (reference/product-spec.md): risk_threshold 60, auto_scan_enabled, the queue's
-  -- per-company cap on running scans max_concurrent_scans 2, and the scans' lookback of 90 days.
+  -- per-company cap on running scans max_concurrent_scans 2, and a full scan's window of 90 days,
+  -- scan_window_days (the original design looked back 30).
   -- Also read when present: github_cache_max_bytes (the ETag cache's bound, default 8 MB).
-  settings jsonb not null default '{"risk_threshold": 60, "auto_scan_enabled": true, "max_concurrent_scans": 2, "lookback_days": 90}',
+  settings jsonb not null default '{"risk_threshold": 60, "auto_scan_enabled": true, "max_concurrent_scans": 2, "scan_window_days": 90}',
   created_at timestamptz not null default now()
 );
 

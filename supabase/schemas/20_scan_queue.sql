@@ -60,7 +60,7 @@ create table public.scan_job_types (
   description text not null
 );
 insert into public.scan_job_types (name, source, worker, description) values
-  ('full_scan', 'github', 'scan-repository', 'a repository''s whole history within the company''s lookback ("Run scan", onboarding)'),
+  ('full_scan', 'github', 'scan-repository', 'a repository''s history within the company''s scan window ("Run scan", onboarding)'),
   ('incremental_scan', 'github', 'scan-repository', 'what changed in a repository since its last scan (push webhook, daily auto-scan)'),
   ('pr_analysis', 'github', 'scan-repository', 'a repository''s pull requests only (pull_request webhook)');
 -- The job types a worker takes: all, or those whose jobs edge function p_worker runs.
@@ -244,12 +244,13 @@ begin
              v_job.cancel_requested_at is not null, v_message)::public.scan_job_write;
 end $$;
 
--- Finished jobs (completed, dead, cancelled) that carry a follow-up: each becomes a pending job of
--- its own, with the follow-up's priority, payload and run time, logged `enqueued` with the job it
--- follows. Called in the same transaction by every function that finishes a running job
--- (complete_scan_jobs does the same inline). A live job already holding the key (somebody enqueued
--- it meanwhile through another path) is left alone.
-create function public.scan_queue_enqueue_follow_ups(p_job_ids uuid[]) returns integer
+-- What follows when jobs finish (completed, dead, cancelled), called in the same transaction by
+-- every function that finishes a running job (complete_scan_jobs inline, for completions with a
+-- follow-up): a follow-up (an enqueue that arrived while the job ran) becomes a pending job of its
+-- own, with the follow-up's priority, payload and run time, logged `enqueued` with the job it
+-- follows — unless a live job holds the key already; and the scan of a job that died or was
+-- cancelled ends as failed or cancelled (a completed scan is completed by complete_scan itself).
+create function public.scan_queue_job_finished(p_job_ids uuid[]) returns integer
 language plpgsql volatile security definer set search_path = ''
 as $$
 declare
@@ -281,5 +282,10 @@ begin
   if v_n > 0 then
     perform pg_catalog.pg_notify('scan_queue_jobs', '');
   end if;
+  update public.scans s
+  set status = case q.status when 'dead' then 'failed' else 'cancelled' end, error_message = q.error,
+      completed_at = v_now, updated_at = v_now
+  from public.scan_queue q
+  where q.id = any (p_job_ids) and q.status in ('dead', 'cancelled') and s.job_id = q.id and s.status = 'running';
   return v_n;
 end $$;

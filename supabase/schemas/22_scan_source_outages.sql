@@ -113,7 +113,7 @@ begin
                                         'next_status', v_job.status),
           v_now);
   if v_job.status <> 'pending' then
-    perform public.scan_queue_enqueue_follow_ups(array[v_job.id]);
+    perform public.scan_queue_job_finished(array[v_job.id]);
   end if;
   return public.scan_queue_accepted(v_job);
 end $$;

@@ -4,7 +4,7 @@
 -- and the enqueue answers it unchanged. A key whose job is running: the job may already have read
 -- the part of GitHub the request announces (a push that lands mid-scan), so the request becomes
 -- the job's follow-up, which turns into a pending job of its own when the running one finishes
--- (scan_queue_enqueue_follow_ups). Many requests during one run make one follow-up (highest
+-- (scan_queue_job_finished). Many requests during one run make one follow-up (highest
 -- priority, newest payload, earliest run time); the enqueue answers the running job, whose
 -- follow_up shows what is queued behind it.
 

@@ -157,3 +157,55 @@ create function public.claim_next_scan_job(
 ) returns public.scan_queue
 language sql volatile security definer set search_path = ''
 as $$ select j from public.claim_scan_jobs(p_worker_id, p_lease_seconds, p_scan_types, 1) j limit 1 $$;
+
+-- Claims one given job — a request that names the job to process now (the scan-repository
+-- function's {"job_id": …}) — if it is ready, its company has a free slot, and its source is not
+-- down; otherwise answers nothing (another worker holds it, it waits, or it is finished). The
+-- same claim as claim_scan_jobs, for one row found by its key.
+create function public.claim_scan_job(p_job_id uuid, p_worker_id text, p_lease_seconds integer default 30)
+returns setof public.scan_queue
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_now timestamptz := public.scan_queue_now();
+  v_job public.scan_queue;
+  v_slot smallint;
+begin
+  if p_worker_id is null or p_worker_id = '' then
+    raise exception 'claim_scan_job: p_worker_id is required' using errcode = '22023';
+  end if;
+  if p_lease_seconds is null or p_lease_seconds not between 1 and 3600 then
+    raise exception 'claim_scan_job: p_lease_seconds must be between 1 and 3600, got %', p_lease_seconds using errcode = '22023';
+  end if;
+  select q.* into v_job from public.scan_queue q
+  where q.id = p_job_id and q.status = 'pending' and q.run_after <= v_now
+    and not exists (select 1 from public.scan_job_types t join public.scan_source_outages o on o.source = t.source
+                    where t.name = q.scan_type)
+    and not exists (select 1 from public.scan_queue_company_slots b
+                    where b.company_id = q.company_id and b.retiring and b.job_id is not null)
+  for update of q skip locked;
+  if not found then
+    return;
+  end if;
+  select s.slot into v_slot from public.scan_queue_company_slots s
+  where s.company_id = v_job.company_id and s.job_id is null and not s.retiring
+  order by s.slot limit 1
+  for update of s skip locked;
+  if not found then
+    return;
+  end if;
+  update public.scan_queue_company_slots s set job_id = v_job.id where s.company_id = v_job.company_id and s.slot = v_slot;
+  return query
+  with claimed as (
+    update public.scan_queue q
+    set status = 'running', attempts = q.attempts + 1, worker_id = p_worker_id, lease_seconds = p_lease_seconds,
+        lease_expires_at = v_now + pg_catalog.make_interval(secs => p_lease_seconds), started_at = v_now,
+        heartbeat_at = v_now, progress = 0, progress_message = null
+    where q.id = v_job.id
+    returning q.*
+  ), logged as (
+    insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, data, created_at)
+    select c.id, c.company_id, 'claimed', c.attempts, c.worker_id, '{"named": true}', v_now from claimed c
+  )
+  select * from claimed;
+end $$;

@@ -44,7 +44,7 @@ begin
     insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, created_at)
     values (v_job.id, v_job.company_id, 'cancelled', v_job.attempts, v_job.worker_id,
             'cancelled at the worker''s heartbeat', v_now);
-    perform public.scan_queue_enqueue_follow_ups(array[v_job.id]);
+    perform public.scan_queue_job_finished(array[v_job.id]);
   end if;
   return public.scan_queue_accepted(v_job);
 end $$;
@@ -78,7 +78,7 @@ begin
   end if;
   perform public.scan_queue_free_slots(array[v_job.company_id], array[v_job.id]);
   if v_job.follow_up is not null then
-    perform public.scan_queue_enqueue_follow_ups(array[v_job.id]);
+    perform public.scan_queue_job_finished(array[v_job.id]);
   end if;
   return public.scan_queue_accepted(v_job);
 end $$;
@@ -133,7 +133,7 @@ begin
          array_agg(d.id) filter (where d.follow_up is not null)
     into v_accepted, v_follow from done d;
   if v_follow is not null then
-    perform public.scan_queue_enqueue_follow_ups(v_follow);
+    perform public.scan_queue_job_finished(v_follow);
   end if;
   return query select * from unnest(v_accepted);
 
@@ -193,7 +193,7 @@ begin
     values (v_job.id, v_job.company_id, 'cancelled', v_job.attempts, v_job.worker_id, 'cancel requested: not retried', v_now);
   end if;
   if v_job.status <> 'pending' then
-    perform public.scan_queue_enqueue_follow_ups(array[v_job.id]);
+    perform public.scan_queue_job_finished(array[v_job.id]);
   end if;
   return public.scan_queue_accepted(v_job);
 end $$;
@@ -232,7 +232,7 @@ begin
   values (v_job.id, v_job.company_id, case when v_job.status = 'cancelled' then 'cancelled' else 'snoozed' end,
           v_job.attempts, v_job.worker_id, p_reason, pg_catalog.jsonb_build_object('until', v_job.run_after), v_now);
   if v_job.status = 'cancelled' then
-    perform public.scan_queue_enqueue_follow_ups(array[v_job.id]);
+    perform public.scan_queue_job_finished(array[v_job.id]);
   elsif v_job.run_after <= v_now then -- released: another worker may take it at once
     perform pg_catalog.pg_notify('scan_queue_jobs', '');
   end if;

@@ -48,12 +48,12 @@ begin
          (count(*) filter (where r.status = 'dead'))::integer,
          (count(*) filter (where r.status = 'cancelled'))::integer,
          array_agg(r.company_id), array_agg(r.id),
-         array_agg(r.id) filter (where r.status <> 'pending' and r.follow_up is not null)
+         array_agg(r.id) filter (where r.status <> 'pending')
     into v_requeued, v_dead, v_cancelled, v_companies, v_jobs, v_finished
   from reaped r;
   perform public.scan_queue_free_slots(v_companies, v_jobs);
   if v_finished is not null then
-    perform public.scan_queue_enqueue_follow_ups(v_finished);
+    perform public.scan_queue_job_finished(v_finished);
   end if;
   if v_companies is not null then
     perform pg_catalog.pg_notify('scan_queue_jobs', '');

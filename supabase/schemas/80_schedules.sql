@@ -4,6 +4,7 @@
 select cron.schedule('codeguard-dispatch-scan-workers', '10 seconds', $$select public.dispatch_scan_workers()$$);
 -- Leases are 30 s: with the reaper every 10 s a dead worker's job is handed on within ~40 s.
 select cron.schedule('codeguard-reap-expired-scan-jobs', '10 seconds', $$select public.reap_expired_scan_jobs()$$);
+select cron.schedule('codeguard-daily-auto-scan', '0 3 * * *', $$select public.enqueue_daily_auto_scans()$$);
 select cron.schedule('codeguard-prune-scan-queue', '41 3 * * *', $$select public.prune_scan_queue()$$);
 select cron.schedule('codeguard-prune-github-etag-cache', '23 * * * *', $$select public.prune_github_etag_cache()$$);
 select cron.schedule('codeguard-prune-platform-history', '17 * * * *', $$select public.prune_platform_history()$$);

@@ -16,13 +16,14 @@ revoke all on all sequences in schema public from public, anon, authenticated, s
 revoke all on all functions in schema public from public, anon, authenticated, service_role;
 
 grant select on public.companies, public.users, public.repositories, public.scan_queue, public.scan_job_events,
-  public.scan_job_types to authenticated;
+  public.scan_job_types, public.scans, public.scan_results, public.pull_requests, public.team_metrics to authenticated;
 grant execute on function public.current_company_id(), public.member_scan_queue_stats(interval) to authenticated;
 
 -- The pipeline. It reads every table; it writes the tenants' rows (onboarding), and the queue, the
 -- slots, the outages and the cache only through the functions below, which keep their rules.
 grant select on public.companies, public.users, public.repositories, public.scan_queue, public.scan_job_events,
-  public.scan_job_types, public.scan_queue_company_slots, public.scan_source_outages, public.github_etag_cache
+  public.scan_job_types, public.scan_queue_company_slots, public.scan_source_outages, public.github_etag_cache,
+  public.scans, public.scan_results, public.pull_requests, public.team_metrics
   to service_role;
 grant insert, update, delete on public.companies, public.users, public.repositories to service_role;
 grant execute on function
@@ -32,6 +33,7 @@ grant execute on function
   public.enqueue_scans(jsonb),
   public.claim_scan_jobs(text, integer, text[], integer),
   public.claim_next_scan_job(text, integer, text[]),
+  public.claim_scan_job(uuid, text, integer),
   public.heartbeat_scan_job(uuid, integer, integer, text),
   public.complete_scan_job(uuid, integer, jsonb),
   public.complete_scan_jobs(jsonb),
@@ -50,7 +52,11 @@ grant execute on function
   public.github_etag_cache_put(uuid, text, text, text, bytea, text),
   public.prune_github_etag_cache(uuid, interval),
   public.repository_scan_target(uuid, integer),
-  public.record_repository_scan(uuid, integer, jsonb),
+  public.begin_scan(uuid, integer),
+  public.record_scan_page(uuid, integer, jsonb),
+  public.scan_rows(uuid, integer),
+  public.complete_scan(uuid, integer, jsonb),
+  public.enqueue_daily_auto_scans(date),
   public.dispatch_scan_workers(integer, text),
   public.pipeline_health(),
   public.prune_platform_history(interval, interval)

@@ -58,6 +58,7 @@ describe("scan_queue security", () => {
     const jobs = await tdb.current.sql<{ jobname: string; schedule: string }[]>`
       select jobname, schedule from cron.job where jobname like 'codeguard-%' order by jobname`;
     expect(jobs).toEqual([
+      { jobname: "codeguard-daily-auto-scan", schedule: "0 3 * * *" },
       { jobname: "codeguard-dispatch-scan-workers", schedule: "10 seconds" },
       { jobname: "codeguard-prune-github-etag-cache", schedule: "23 * * * *" },
       { jobname: "codeguard-prune-platform-history", schedule: "17 * * * *" },

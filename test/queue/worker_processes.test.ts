@@ -21,7 +21,7 @@ beforeEach(() => stack.current.github!.clearFaults());
 
 let n = 0;
 async function tenant(repos: readonly { owner: string; name: string; branch: string }[]) {
-  const [company] = await sql`insert into companies (name, settings) values (${`Proc ${++n}`}, '{"lookback_days": 7300, "max_concurrent_scans": 10}') returning id`;
+  const [company] = await sql`insert into companies (name, settings) values (${`Proc ${++n}`}, '{"scan_window_days": 7300, "max_concurrent_scans": 10}') returning id`;
   // A token per company: GitHub's rate limit is per token, and each company scans on its own.
   await sql`select public.set_github_token(${company.id}, ${`ghp_processtest${String(n).padStart(25, "0")}`})`;
   const rows = await sql`insert into repositories ${sql(repos.map((r) => ({ company_id: company.id, full_name: `${r.owner}/${r.name}`, default_branch: r.branch })))} returning id`;

@@ -14,7 +14,7 @@ const bin = join(import.meta.dirname, "..", "..", "bin", "codeguard.mjs");
 describe("codeguard worker", () => {
   it("scans an enqueued repository with the real processors and stops on SIGTERM", async () => {
     const sql = t.current.sql;
-    const [company] = await sql`insert into companies (name, settings) values ('Self-hosted', '{"lookback_days": 7300}') returning id`;
+    const [company] = await sql`insert into companies (name, settings) values ('Self-hosted', '{"scan_window_days": 7300}') returning id`;
     const [repo] = await sql`insert into repositories (company_id, full_name, default_branch) values (${company.id}, ${`${LIZARD.owner}/${LIZARD.name}`}, ${LIZARD.branch}) returning id`;
     await sql`select public.set_github_token(${company.id}, 'ghp_selfhosted00000000000000000000000000')`;
     const child = spawn(process.execPath, [bin, "worker", "--concurrency", "2", "--db-url", t.current.url], {

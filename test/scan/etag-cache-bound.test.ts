@@ -22,7 +22,7 @@ describe("the ETag cache", () => {
     try {
       const companies = await sql<{ id: string }[]>`
         insert into companies (name, settings)
-        select 'Bound ' || g, ${sql.json({ lookback_days: 7300, max_concurrent_scans: 2, github_cache_max_bytes: BOUND })}
+        select 'Bound ' || g, ${sql.json({ scan_window_days: 7300, max_concurrent_scans: 2, github_cache_max_bytes: BOUND })}
         from generate_series(1, 3) g returning id`;
       for (const [i, c] of companies.entries()) await sql`select public.set_github_token(${c.id}, ${`ghp_boundtest${String(i).padStart(27, "0")}`})`;
       const repos = await sql<{ id: string; company_id: string }[]>`

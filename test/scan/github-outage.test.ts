@@ -21,7 +21,7 @@ describe("a GitHub outage", () => {
       buildRepository({ owner: "outage", name: `repo-${i}`, commits: history.slice(i * 10, i * 10 + 25), defaultBranch: "master" }));
     const gh = await startLocalGitHub({ repositories });
     const companies = await sql<{ id: string }[]>`
-      insert into companies (name, settings) select 'Outage ' || g, '{"max_concurrent_scans": 10, "lookback_days": 7300}'
+      insert into companies (name, settings) select 'Outage ' || g, '{"max_concurrent_scans": 10, "scan_window_days": 7300}'
       from generate_series(1, 4) g returning id`;
     for (const c of companies) await sql`select public.set_github_token(${c.id}, 'ghp_outagetesttoken00000000000000000000')`;
     const repoRows = await sql<{ id: string; company_id: string }[]>`

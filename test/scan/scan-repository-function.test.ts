@@ -20,7 +20,7 @@ const call = (body: string, method = "POST", auth = stack.current.keys.serviceRo
 
 describe("the scan-repository function", () => {
   it("is woken by an enqueue through pg_net and completes the scan", async () => {
-    const [company] = await sql`insert into companies (name, settings) values ('Lizard fans', '{"lookback_days": 7300}') returning id`;
+    const [company] = await sql`insert into companies (name, settings) values ('Lizard fans', '{"scan_window_days": 7300}') returning id`;
     const [repo] = await sql`insert into repositories (company_id, full_name, default_branch) values (${company.id}, 'terryyin/lizard', 'master') returning id`;
     await sql`select public.set_github_token(${company.id}, 'ghp_test00000000000000000000000000000000')`;
     const [job] = await sql`select id from public.enqueue_scan(p_company_id => ${company.id}, p_repository_id => ${repo.id}, p_scan_type => 'full_scan')`;

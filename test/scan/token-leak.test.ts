@@ -31,7 +31,7 @@ describe("a malformed GitHub token", () => {
   });
 
   it("stored in Vault anyway makes the scan fail for good, saying what to do, with the token in no error, event, log line or response", async () => {
-    const [company] = await sql`insert into companies (name, settings) values ('Leaky', '{"lookback_days": 7300}') returning id`;
+    const [company] = await sql`insert into companies (name, settings) values ('Leaky', '{"scan_window_days": 7300}') returning id`;
     const [repo] = await sql`insert into repositories (company_id, full_name, default_branch) values (${company.id}, 'terryyin/lizard', 'master') returning id`;
     await sql`select vault.create_secret(${`${TOKEN}\n`}, ${`github_token:${company.id}`})`;
     const [job] = await sql`select id from public.enqueue_scan(p_company_id => ${company.id}, p_repository_id => ${repo.id}, p_scan_type => 'full_scan')`;

@@ -333,6 +333,39 @@ export function calibrateCommits(commits: Iterable<Commit>, options: Pick<Classi
   return calibrateSuspected(scores, SUSPECTED_MODEL);
 }
 
+/** A commit's verdict from its marks, and the suspected model's score when the tier still has to decide. */
+export interface ScoredCommit {
+  classification: CommitClassification;
+  /** The suspected model's probability for an unmarked non-merge commit; null when the marks decided. */
+  suspectScore: number | null;
+}
+
+/**
+ * A classifier for a stream of one repository's commits that leaves the suspected tier for later:
+ * each commit's verdict from its marks, and for an unmarked non-merge commit the suspected model's
+ * score (with the cadence of the stream so far). The tier decides once every commit of the
+ * repository is scored (calibrateSuspected over the scores, then decideSuspected per commit) — so
+ * a scan that writes its commits page by page, across invocations, decides as classifyCommits does.
+ */
+export function createCommitScorer(options: Omit<ClassifyOptions, "gapSeconds" | "session" | "suspectedCalibration"> = {}): (commit: Commit) => ScoredCommit {
+  const ctx = new StreamContext();
+  const withSuspected = options.suspected !== false;
+  const x = new Float64Array(FEATURE_COUNT);
+  return (commit) => {
+    ctx.next(commit, withSuspected);
+    const classification = classifyCommit(commit, { ...options, suspected: false });
+    const scored = withSuspected && classification.verdict === "human" && commit.parents.length <= 1;
+    return { classification, suspectScore: scored ? suspectProbability(suspectFeatures(commit, ctx.gap, x, ctx.session), SUSPECTED_MODEL) : null };
+  };
+}
+
+/** A scored commit's final verdict under the repository's calibration (a new object; the input is kept). */
+export function decideSuspected(classification: CommitClassification, suspectScore: number, calibration: SuspectedCalibration): CommitClassification {
+  const result = { ...classification, evidence: [...classification.evidence] };
+  applySuspected(result, suspectScore, calibration);
+  return result;
+}
+
 /**
  * One repository's commits (in order) classified with the suspected tier calibrated on them: the
  * verdicts of createCommitClassifier({ suspectedCalibration: calibrateCommits(commits) }), with
@@ -342,22 +375,14 @@ export function classifyCommits(
   commits: readonly Commit[],
   options: Omit<ClassifyOptions, "gapSeconds" | "session" | "suspectedCalibration"> = {},
 ): { classifications: CommitClassification[]; calibration: SuspectedCalibration | null } {
-  const ctx = new StreamContext();
-  const withSuspected = options.suspected !== false;
-  const classifications: CommitClassification[] = [];
-  const scored: { index: number; p: number }[] = [];
-  const x = new Float64Array(FEATURE_COUNT);
-  for (const commit of commits) {
-    ctx.next(commit, withSuspected);
-    const r = classifyCommit(commit, { ...options, suspected: false });
-    if (withSuspected && r.verdict === "human" && commit.parents.length <= 1) {
-      scored.push({ index: classifications.length, p: suspectProbability(suspectFeatures(commit, ctx.gap, x, ctx.session), SUSPECTED_MODEL) });
-    }
-    classifications.push(r);
-  }
-  if (!withSuspected) return { classifications, calibration: null };
-  const calibration = calibrateSuspected(scored.map((s) => s.p), SUSPECTED_MODEL);
-  for (const s of scored) applySuspected(classifications[s.index], s.p, calibration);
+  const score = createCommitScorer(options);
+  const scored = commits.map(score);
+  const classifications = scored.map((s) => s.classification);
+  if (options.suspected === false) return { classifications, calibration: null };
+  const calibration = calibrateSuspected(scored.flatMap((s) => (s.suspectScore === null ? [] : [s.suspectScore])), SUSPECTED_MODEL);
+  scored.forEach((s, i) => {
+    if (s.suspectScore !== null) applySuspected(classifications[i], s.suspectScore, calibration);
+  });
   return { classifications, calibration };
 }
 

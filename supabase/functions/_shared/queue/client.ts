@@ -90,7 +90,8 @@ export function toScanJob(r: SqlRow): ScanJob {
   };
 }
 
-function toWrite(r: SqlRow | undefined): ScanJobWrite {
+/** Maps the answer of a fenced write-back (public.scan_job_write). */
+export function toScanJobWrite(r: SqlRow | undefined): ScanJobWrite {
   if (!r) throw new SqlCallError("a queue write-back answered no row");
   return {
     accepted: r.accepted === true,
@@ -222,13 +223,13 @@ export class ScanQueue {
       ["p_progress", args.progress, "integer"],
       ["p_message", args.message, "text"],
     ]);
-    return toWrite(rows[0]);
+    return toScanJobWrite(rows[0]);
   }
 
   /** `complete_scan_job`. */
   async complete(args: { jobId: string; attempt: number; result?: JsonValue }): Promise<ScanJobWrite> {
     const rows = await this.sql.rows("complete_scan_job", [...fenced(args.jobId, args.attempt), ["p_result", args.result, "jsonb"]]);
-    return toWrite(rows[0]);
+    return toScanJobWrite(rows[0]);
   }
 
   /**
@@ -240,7 +241,7 @@ export class ScanQueue {
     const rows = await this.sql.rows("complete_scan_jobs", [
       ["p_jobs", jobs.map((j) => ({ job_id: j.jobId, attempt: j.attempt, result: j.result ?? null })), "jsonb"],
     ]);
-    return rows.map(toWrite);
+    return rows.map(toScanJobWrite);
   }
 
   /** `fail_scan_job`: pending again after the backoff, or dead (attempts spent, or not retryable). */
@@ -250,7 +251,7 @@ export class ScanQueue {
       ["p_error", args.error, "text"],
       ["p_retryable", args.retryable, "boolean"],
     ]);
-    return toWrite(rows[0]);
+    return toScanJobWrite(rows[0]);
   }
 
   /** `snooze_scan_job`: pending again at `until` (now: a release), without spending an attempt. */
@@ -260,7 +261,7 @@ export class ScanQueue {
       ["p_until", args.until, "timestamptz"],
       ["p_reason", args.reason, "text"],
     ]);
-    return toWrite(rows[0]);
+    return toScanJobWrite(rows[0]);
   }
 
   /**
@@ -269,7 +270,7 @@ export class ScanQueue {
    */
   async reportSourceOutage(args: { jobId: string; attempt: number; error: string }): Promise<ScanJobWrite> {
     const rows = await this.sql.rows("report_scan_source_outage", [...fenced(args.jobId, args.attempt), ["p_error", args.error, "text"]]);
-    return toWrite(rows[0]);
+    return toScanJobWrite(rows[0]);
   }
 
   /** `scan_source_answered`: the job's source answered; closes its circuit if it was open. */
@@ -280,13 +281,13 @@ export class ScanQueue {
   /** `cancel_scan_job`: pending → cancelled; running → cancel requested (honoured at the next heartbeat). */
   async cancel(args: { jobId: string; reason?: string }): Promise<ScanJobWrite> {
     const rows = await this.sql.rows("cancel_scan_job", [["p_job_id", args.jobId, "uuid"], ["p_reason", args.reason, "text"]]);
-    return toWrite(rows[0]);
+    return toScanJobWrite(rows[0]);
   }
 
   /** `retry_scan_job`: dead or cancelled → pending now, with a fresh budget of attempts. */
   async retry(args: { jobId: string }): Promise<ScanJobWrite> {
     const rows = await this.sql.rows("retry_scan_job", [["p_job_id", args.jobId, "uuid"]]);
-    return toWrite(rows[0]);
+    return toScanJobWrite(rows[0]);
   }
 
   /** `reap_expired_scan_jobs`: expired leases → pending (or dead, or cancelled). */

@@ -1,26 +1,50 @@
 /**
  * The processor of the repository scan types (full_scan, incremental_scan, pr_analysis: the types
- * public.scan_job_types gives the scan-repository worker): read the repository from GitHub with
- * the fewest requests (ETag cache, watermark of the last scan), run detection, and hand the job its
- * summary. What GitHub's errors mean for the job (jobErrorFor): "come back later" snoozes it (no
- * attempt spent), GitHub being down waits for GitHub (no attempt spent, claims paused), a refused
- * token or a repository GitHub does not have is a permanent failure. The job's signal stops the
- * GitHub client at once (cancel, time budget, shutdown).
- * Runtime-agnostic: the edge function and the Node worker both register it.
+ * public.scan_job_types gives the scan-repository worker). It reads the repository from GitHub
+ * with the fewest requests (ETag cache, the last scan's watermark), and writes what it finds one
+ * page at a time, each page with the checkpoint after it (record_scan_page), so that a run that
+ * runs out of its edge budget snoozes itself and the next one continues there, without spending
+ * an attempt — and a killed worker's job resumes from its last page after the lease. Once every
+ * page is in, the suspected tier decides on the scan's whole score profile, and the summary, the
+ * watermark and the job's completion commit together (complete_scan).
+ * What GitHub's errors mean for the job (jobErrorFor): "come back later" snoozes it (no attempt
+ * spent), GitHub being down waits for GitHub (no attempt spent, claims paused), a refused token or
+ * a repository GitHub does not have is a permanent failure. The job's signal stops the GitHub
+ * client at once (cancel, time budget, shutdown). Runtime-agnostic: the edge function and the
+ * Node worker both register it.
  */
+import { calibrateSuspected, createCommitScorer, decideSuspected } from "../detection/index.ts";
 import { vaultToken, type TokenSource } from "../github/auth.ts";
 import { GitHubError, GitHubUnavailable, RateLimited } from "../github/errors.ts";
 import { PostgresEtagCache } from "../github/etag-cache.ts";
-import { GitHubHttp } from "../github/http.ts";
+import { GitHubHttp, type RequestCounter } from "../github/http.ts";
 import { scanRepository } from "../github/scan.ts";
 import type { Db } from "../platform/db.ts";
-import { PermanentJobError, SnoozeJob, SourceUnavailable, type ScanJobContext, type ScanProcessor } from "../queue/worker/outcomes.ts";
+import {
+  CompletedJob,
+  JobStopped,
+  PermanentJobError,
+  SnoozeJob,
+  SourceUnavailable,
+  type ScanJobContext,
+  type ScanProcessor,
+} from "../queue/worker/outcomes.ts";
 import type { JsonValue } from "../queue/types.ts";
-import { ScanStore } from "./store.ts";
-import { summarizeScan } from "./summary.ts";
+import { asClassification, commitRow, pullRequestRow } from "./results.ts";
+import { type ScanPageWrite, ScanStore } from "./store.ts";
+import { summarizeRows } from "./summary.ts";
 
 /** The edge function that runs repository scans (public.scan_job_types.worker). */
 export const REPOSITORY_SCAN_WORKER = "scan-repository";
+
+/** A full scan's window when the company sets none (settings.scan_window_days). */
+export const DEFAULT_SCAN_WINDOW_DAYS = 90;
+
+/**
+ * A run stops at a page boundary when less than this is left of its time budget, or twice its
+ * longest page so far if that is more: the next page and its write must fit before the deadline.
+ */
+const CHECKPOINT_RESERVE_MS = 10_000;
 
 export interface RepositoryScanDeps {
   db: Db;
@@ -49,15 +73,32 @@ export function repositoryScanProcessors(deps: RepositoryScanDeps, scanTypes: re
   return Object.fromEntries(scanTypes.map((type) => [type, processor]));
 }
 
+/** What GitHub charged since `from` (a copy of the counter taken then). */
+function spent(counter: RequestCounter, from: RequestCounter): ScanPageWrite["api_requests"] {
+  return {
+    requests: counter.requests - from.requests,
+    counted: counter.counted - from.counted,
+    not_modified: counter.notModified - from.notModified,
+    graphql_points: counter.graphqlPoints - from.graphqlPoints,
+  };
+}
+
+/** Progress without knowing the number of pages in advance: 9 % after one page, 59 % after ten, never 100 before the end. */
+function progressAfter(pages: number): number {
+  return Math.round(90 * (1 - 0.9 ** pages));
+}
+
 export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor {
   const now = deps.now ?? (() => Date.now());
   const store = new ScanStore(deps.db);
   return async (ctx: ScanJobContext) => {
-    const { job } = ctx;
+    const { job, attempt } = ctx;
     if (!job.repositoryId) throw new PermanentJobError(`${job.scanType} needs a repository_id`);
-    const target = await store.target(job.id, ctx.attempt);
-    if (!target) throw new Error(`job ${job.id} attempt ${ctx.attempt} no longer holds its claim`);
+    const target = await store.target(job.id, attempt);
+    if (!target) throw new JobStopped("lease_lost", `job ${job.id} attempt ${attempt} no longer holds its claim`);
     if (!target.fullName) throw new PermanentJobError(`repository ${job.repositoryId} is not tracked by company ${job.companyId}`);
+    const scan = await store.begin(job.id, attempt);
+    if (!scan) throw new JobStopped("lease_lost", `job ${job.id} attempt ${attempt} no longer holds its claim`);
     const [owner, name] = target.fullName.split("/");
     const etagCache = new PostgresEtagCache(deps.db, job.companyId);
     const http = new GitHubHttp({
@@ -68,38 +109,88 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
       signal: ctx.signal,
       onAnswer: () => ctx.sourceAnswered(),
     });
-    const full = job.scanType === "full_scan";
-    const lookbackDays = target.lookbackDays ?? 90;
+    const windowDays = target.scanWindowDays ?? DEFAULT_SCAN_WINDOW_DAYS;
+    const score = createCommitScorer();
+    let pages = scan.pages;
+    let pagesThisRun = 0;
+    let lastCounter = { ...http.counter };
+    let lastPageAt = now();
+    let longestPageMs = 0;
     try {
-      let pages = 0;
-      const scan = await scanRepository(http, {
+      const result = await scanRepository(http, {
         owner,
         name,
         branch: target.defaultBranch,
-        previous: full ? null : target.watermark,
-        commitsSince: new Date(now() - lookbackDays * 86_400_000).toISOString(),
+        previous: job.scanType === "full_scan" ? null : target.watermark,
+        commitsSince: new Date(now() - windowDays * 86_400_000).toISOString(),
         pullRequestsOnly: job.scanType === "pr_analysis",
-        onPage: async () => {
+        resume: scan.checkpoint,
+        onPage: async (page) => {
           pages++;
-          // Progress is unknown in advance (pages arrive until GitHub says there are no more).
-          await ctx.progress(Math.min(90, pages * 10), `read ${pages} page(s) from GitHub`);
+          pagesThisRun++;
+          const pageMs = now() - lastPageAt;
+          longestPageMs = Math.max(longestPageMs, pageMs);
+          const write = await store.recordPage(job.id, attempt, {
+            commits: page.commits.map((c) => commitRow(c, score(c))),
+            pull_requests: page.pullRequests.map((pr) => pullRequestRow(pr)),
+            checkpoint: page.checkpoint,
+            progress: progressAfter(pages),
+            message: `read ${pages} page(s) from GitHub`,
+            api_requests: spent(http.counter, lastCounter),
+            timings: { github_ms: pageMs },
+            warnings: [],
+          });
+          lastCounter = { ...http.counter };
+          lastPageAt = now();
+          if (write.cancelRequested || write.status === "cancelled") throw new JobStopped("cancelled", "a cancel was requested");
+          if (!write.accepted) throw new JobStopped("lease_lost", write.message ?? "the claim is no longer ours");
           if (ctx.signal.aborted) throw ctx.signal.reason;
+          // Out of time for another page: stop here; the checkpoint just written is where the next run starts.
+          if (ctx.deadline !== null && page.checkpoint && now() > ctx.deadline - Math.max(CHECKPOINT_RESERVE_MS, 2 * longestPageMs)) return false;
         },
       });
-      const summary = summarizeScan({ pullRequests: scan.pullRequests, commits: scan.commits, apiRequests: http.counter });
-      if (!(await store.recordWatermark(job.id, ctx.attempt, scan.watermark))) {
-        throw new Error(`job ${job.id} attempt ${ctx.attempt} no longer holds its claim; watermark not written`);
+      if (result.checkpoint) {
+        return new SnoozeJob(new Date(now()), `checkpointed after ${pagesThisRun} page(s) of this run (${pages} in all): the next run continues there`);
       }
-      return {
-        repository: target.fullName,
-        scan_type: job.scanType,
-        unchanged: scan.unchanged,
-        lookback_days: lookbackDays,
-        watermark: scan.watermark as unknown as JsonValue,
-        summary: summary as unknown as JsonValue,
-      };
+      const soFar = await store.soFar(job.id, attempt);
+      if (!soFar) throw new JobStopped("lease_lost", `job ${job.id} attempt ${attempt} no longer holds its claim`);
+      // The suspected tier decides on the scan's whole score profile, as classifyCommits does.
+      const calibration = calibrateSuspected(soFar.commits.flatMap((c) => (c.suspect_score === null ? [] : [c.suspect_score])));
+      const decisions: { sha: string; verdict: typeof soFar.commits[number]["verdict"]; confidence: number }[] = [];
+      const commits = soFar.commits.map((c) => {
+        if (c.suspect_score === null) return c;
+        const d = decideSuspected(asClassification(c), c.suspect_score, calibration);
+        decisions.push({ sha: c.sha, verdict: d.verdict, confidence: d.confidence });
+        return { ...c, verdict: d.verdict, confidence: d.confidence };
+      });
+      const lastSpent = spent(http.counter, lastCounter);
+      const summary = summarizeRows({
+        commits,
+        pullRequests: soFar.pullRequests,
+        apiRequests: { counted: (soFar.apiRequests.counted ?? 0) + lastSpent.counted, notModified: (soFar.apiRequests.not_modified ?? 0) + lastSpent.not_modified },
+      });
+      const write = await store.complete(job.id, attempt, {
+        summary,
+        watermark: result.watermark,
+        decisions,
+        api_requests: lastSpent,
+        result: {
+          repository: target.fullName,
+          scan_type: job.scanType,
+          unchanged: result.unchanged,
+          scan_window_days: windowDays,
+          watermark: result.watermark as unknown as JsonValue,
+        },
+      });
+      return new CompletedJob(write);
     } catch (error) {
-      if (ctx.signal.aborted && error === ctx.signal.reason) throw error;
+      // The budget ran out in the middle of a page: the pages written so far stand, so the run
+      // made progress and the next one continues — unless it wrote none (a page longer than a
+      // whole run), which must spend an attempt, or it would come back forever.
+      if (ctx.signal.aborted && error === ctx.signal.reason && (error as JobStopped).reason === "deadline" && pagesThisRun > 0) {
+        return new SnoozeJob(new Date(now()), `the time budget ran out after ${pagesThisRun} page(s) of this run (${pages} in all): the next run continues there`);
+      }
+      if (error instanceof JobStopped || (ctx.signal.aborted && error === ctx.signal.reason)) throw error;
       throw jobErrorFor(error);
     } finally {
       // The company's cache stays within its bound after every scan (its figures: 30_github.sql).

@@ -1,10 +1,16 @@
 /**
- * The scan stage's SQL (supabase/schemas/40_repository_scans.sql): the repository a job reads and
- * the watermark it leaves, both for the job's claimant only.
+ * The scan stage's SQL (supabase/schemas/41_scan_write_backs.sql): the repository a job reads, and
+ * the scan's fenced writes — begin, one page at a time, and the completion that commits the
+ * summary, the watermark and the job together.
  */
 import type { Db } from "../platform/db.ts";
 import { SqlFunctions } from "../platform/sql-call.ts";
-import type { ScanWatermark } from "../github/scan.ts";
+import type { ScanCheckpoint, ScanWatermark } from "../github/scan.ts";
+import { toScanJobWrite } from "../queue/client.ts";
+import type { JsonValue, ScanJobWrite } from "../queue/types.ts";
+import type { CommitRow, PullRequestRow } from "./results.ts";
+import type { ScanSummary } from "./summary.ts";
+import type { Verdict } from "../detection/classify.ts";
 
 /** The repository of a scan job, as repository_scan_target answers it. */
 export interface ScanTarget {
@@ -14,8 +20,42 @@ export interface ScanTarget {
   defaultBranch: string;
   isActive: boolean;
   watermark: ScanWatermark | null;
-  /** The company's lookback for full scans; null when unset. */
-  lookbackDays: number | null;
+  /** The company's window for full scans (settings.scan_window_days); null when unset. */
+  scanWindowDays: number | null;
+}
+
+/** One page of a scan, as record_scan_page takes it. */
+export interface ScanPageWrite {
+  commits: CommitRow[];
+  pull_requests: PullRequestRow[];
+  /** Where to resume after this page; null when it was the last. */
+  checkpoint: ScanCheckpoint | null;
+  progress: number;
+  message: string;
+  /** What this page cost on GitHub (added to the scan's totals). */
+  api_requests: { requests: number; counted: number; not_modified: number; graphql_points: number };
+  timings: { github_ms: number };
+  warnings: string[];
+}
+
+/** What a scan has written so far, as scan_rows answers it. */
+export interface ScanSoFar {
+  scanId: string;
+  apiRequests: { requests?: number; counted?: number; not_modified?: number; graphql_points?: number };
+  commits: Pick<CommitRow, "sha" | "verdict" | "agents" | "confidence" | "suspect_score" | "ai_lines" | "counted_lines" | "is_merge">[];
+  pullRequests: Pick<PullRequestRow, "number" | "title" | "verdict" | "agents" | "human_reviewed" | "merged_at" | "unreviewed_ai_merge">[];
+}
+
+export interface ScanCompletion {
+  summary: ScanSummary;
+  /** The watermark the next incremental scan reads from. */
+  watermark: ScanWatermark;
+  /** The suspected tier's decisions for the commits it scored. */
+  decisions: { sha: string; verdict: Verdict; confidence: number }[];
+  /** What the run spent on GitHub since its last page (an unchanged rescan has no page). */
+  api_requests: ScanPageWrite["api_requests"];
+  /** Stored on the job besides the scan's id and summary. */
+  result: { [key: string]: JsonValue };
 }
 
 export class ScanStore {
@@ -25,9 +65,13 @@ export class ScanStore {
     this.sql = new SqlFunctions(db);
   }
 
+  private fence(jobId: string, attempt: number) {
+    return [["p_job_id", jobId, "uuid"], ["p_attempt", attempt, "integer"]] as const;
+  }
+
   /** The job's repository, or null when the claim is no longer ours. */
   async target(jobId: string, attempt: number): Promise<ScanTarget | null> {
-    const [r] = await this.sql.rows("repository_scan_target", [["p_job_id", jobId, "uuid"], ["p_attempt", attempt, "integer"]]);
+    const [r] = await this.sql.rows("repository_scan_target", this.fence(jobId, attempt));
     if (!r) return null;
     return {
       repositoryId: r.repository_id == null ? null : String(r.repository_id),
@@ -35,16 +79,33 @@ export class ScanStore {
       defaultBranch: String(r.default_branch ?? "main"),
       isActive: r.is_active === true,
       watermark: (r.scan_watermark ?? null) as ScanWatermark | null,
-      lookbackDays: r.lookback_days == null ? null : Number(r.lookback_days),
+      scanWindowDays: r.scan_window_days == null ? null : Number(r.scan_window_days),
     };
   }
 
-  /** Records the watermark of a completed scan; false when the claim is no longer ours. */
-  async recordWatermark(jobId: string, attempt: number, watermark: ScanWatermark): Promise<boolean> {
-    return await this.sql.value<boolean>("record_repository_scan", [
-      ["p_job_id", jobId, "uuid"],
-      ["p_attempt", attempt, "integer"],
-      ["p_watermark", watermark, "jsonb"],
-    ]);
+  /** The job's scan (made on its first run) and the checkpoint to resume from; null when the claim is not ours. */
+  async begin(jobId: string, attempt: number): Promise<{ scanId: string; checkpoint: ScanCheckpoint | null; runs: number; pages: number } | null> {
+    const [r] = await this.sql.rows("begin_scan", this.fence(jobId, attempt));
+    if (!r) return null;
+    return { scanId: String(r.scan_id), checkpoint: (r.checkpoint ?? null) as ScanCheckpoint | null, runs: Number(r.runs), pages: Number(r.pages) };
+  }
+
+  /** Writes one page with its checkpoint, as the job's heartbeat (refused: the claim is not ours; cancelled: stop). */
+  async recordPage(jobId: string, attempt: number, page: ScanPageWrite): Promise<ScanJobWrite> {
+    const rows = await this.sql.rows("record_scan_page", [...this.fence(jobId, attempt), ["p_page", page, "jsonb"]]);
+    return toScanJobWrite(rows[0]);
+  }
+
+  /** What the scan has written so far; null when the claim is not ours. */
+  async soFar(jobId: string, attempt: number): Promise<ScanSoFar | null> {
+    const r = await this.sql.value<{ scan_id: string; api_requests: ScanSoFar["apiRequests"]; commits: ScanSoFar["commits"]; pull_requests: ScanSoFar["pullRequests"] } | null>(
+      "scan_rows", this.fence(jobId, attempt));
+    return r ? { scanId: r.scan_id, apiRequests: r.api_requests, commits: r.commits, pullRequests: r.pull_requests } : null;
+  }
+
+  /** Completes the scan and its job in one transaction. */
+  async complete(jobId: string, attempt: number, completion: ScanCompletion): Promise<ScanJobWrite> {
+    const rows = await this.sql.rows("complete_scan", [...this.fence(jobId, attempt), ["p_completion", completion, "jsonb"]]);
+    return toScanJobWrite(rows[0]);
   }
 }

@@ -1,10 +1,15 @@
 /**
  * The summary of one scan, in the product's words (reference/product-spec.md, "Scan summary
  * fields"): how much of the code AI wrote, how many AI pull requests there were, and whether a
- * human reviewed them before they merged. Pure: records in, figures out.
+ * human reviewed them before they merged. Pure: rows in (what the scan recorded), figures out —
+ * the same figures whether the rows come back from the database after a scan written page by
+ * page, or straight from detection over the records (summarizeScan).
  */
 import { classifyCommits, classifyPullRequest, DetectionSummary, type DetectionSummaryReport } from "../detection/index.ts";
-import type { Commit, PullRequest, Review } from "../detection/records.ts";
+import type { Commit, PullRequest } from "../detection/records.ts";
+import { asClassification, type CommitRow, commitRow, type PullRequestRow, pullRequestRow } from "./results.ts";
+
+export { hasHumanReview } from "./results.ts";
 
 export interface ScanSummary {
   /** attested AI LOC over counted added lines of the scanned commits, in percent */
@@ -27,43 +32,30 @@ export interface ScanSummary {
   unreviewed_ai_pull_requests: { number: number; title: string; agents: string[]; merged_at: string }[];
 }
 
-const REVIEW_STATES: ReadonlySet<Review["state"]> = new Set(["APPROVED", "CHANGES_REQUESTED", "COMMENTED"]);
-
-/**
- * A human review: by someone who is not a bot and not the PR's author, submitted before the merge.
- * (Copilot's and other AI reviewers' reviews are bot reviews and never count.)
- */
-export function hasHumanReview(pr: PullRequest): boolean {
-  const mergedAt = pr.merged_at ? Date.parse(pr.merged_at) : Infinity;
-  return pr.reviews.some((r) =>
-    r.author !== null && !r.author.is_bot && r.author.login !== pr.author?.login && REVIEW_STATES.has(r.state) &&
-    (r.submitted_at === null || Date.parse(r.submitted_at) <= mergedAt)
-  );
-}
-
-export function summarizeScan(input: { pullRequests: PullRequest[]; commits: Commit[]; apiRequests?: { counted: number; notModified: number } }): ScanSummary {
-  // The suspected tier's threshold comes from the repository's own score profile (classifyCommits).
-  const { classifications, calibration: suspectedCalibration } = classifyCommits(input.commits);
+/** The summary from a scan's rows (commits with their final verdicts, pull requests). */
+export function summarizeRows(input: {
+  commits: readonly Pick<CommitRow, "verdict" | "agents" | "confidence" | "ai_lines" | "counted_lines" | "is_merge">[];
+  pullRequests: readonly Pick<PullRequestRow, "number" | "title" | "verdict" | "agents" | "merged_at" | "human_reviewed">[];
+  apiRequests?: { counted: number; notModified: number };
+}): ScanSummary {
   const detection = new DetectionSummary();
-  input.commits.forEach((commit, i) => detection.add(classifications[i], commit.parents.length > 1));
+  for (const c of input.commits) detection.add(asClassification(c), c.is_merge);
   const report: DetectionSummaryReport = detection.report();
 
   const perAgent: ScanSummary["per_agent"] = {};
   for (const [agent, v] of Object.entries(report.attested.by_agent)) perAgent[agent] = { ...v, prs: 0 };
-
   let aiPrs = 0;
   let reviewed = 0;
   const unreviewed: ScanSummary["unreviewed_ai_pull_requests"] = [];
   for (const pr of input.pullRequests) {
-    const c = classifyPullRequest(pr, { suspectedCalibration });
-    if (c.verdict !== "attested") continue;
+    if (pr.verdict !== "attested") continue;
     aiPrs++;
-    for (const agent of c.agents) (perAgent[agent] ??= { commits: 0, lines: 0, share_pct: 0, prs: 0 }).prs++;
+    for (const agent of pr.agents) (perAgent[agent] ??= { commits: 0, lines: 0, share_pct: 0, prs: 0 }).prs++;
     if (!pr.merged_at) continue;
-    if (hasHumanReview(pr)) reviewed++;
-    else unreviewed.push({ number: pr.number, title: pr.title, agents: c.agents, merged_at: pr.merged_at });
+    if (pr.human_reviewed) reviewed++;
+    else unreviewed.push({ number: pr.number, title: pr.title, agents: pr.agents, merged_at: new Date(pr.merged_at).toISOString() });
   }
-  unreviewed.sort((a, b) => Date.parse(b.merged_at) - Date.parse(a.merged_at));
+  unreviewed.sort((a, b) => Date.parse(b.merged_at) - Date.parse(a.merged_at) || b.number - a.number);
   const mergedAi = reviewed + unreviewed.length;
   return {
     ai_loc_percentage: report.attested.share_pct,
@@ -80,4 +72,15 @@ export function summarizeScan(input: { pullRequests: PullRequest[]; commits: Com
     api_requests: { counted: input.apiRequests?.counted ?? 0, not_modified: input.apiRequests?.notModified ?? 0 },
     unreviewed_ai_pull_requests: unreviewed.slice(0, 20),
   };
+}
+
+/**
+ * The summary straight from the records: detection over the commits (the suspected tier
+ * calibrated on them) and the pull requests — what a scan's stored rows must add up to.
+ */
+export function summarizeScan(input: { pullRequests: PullRequest[]; commits: Commit[]; apiRequests?: { counted: number; notModified: number } }): ScanSummary {
+  const { classifications, calibration } = classifyCommits(input.commits);
+  const commits = input.commits.map((c, i) => commitRow(c, { classification: classifications[i], suspectScore: null }));
+  const pullRequests = input.pullRequests.map((pr) => pullRequestRow(pr, classifyPullRequest(pr, { suspectedCalibration: calibration })));
+  return summarizeRows({ commits, pullRequests, apiRequests: input.apiRequests });
 }

@@ -162,6 +162,13 @@ export class Executor {
       case "complete":
         if ((await write(() => this.d.completer.complete(job, outcome.result)))?.accepted) report.completed++;
         return;
+      case "completed_by_processor":
+        if (outcome.accepted) report.completed++;
+        else {
+          report.refused++;
+          log("warn", outcome.message ?? "the completion was refused", fields);
+        }
+        return;
       case "snooze":
         if ((await write(() => queue.snooze({ ...fence, until: outcome.until, reason: outcome.reason })))?.accepted) report.snoozed++;
         return;

@@ -4,7 +4,7 @@
  * Pure: no I/O here; the executor performs the write.
  */
 import { isConnectionError } from "../../platform/db.ts";
-import type { JsonValue, ScanJob } from "../types.ts";
+import type { JsonValue, ScanJob, ScanJobWrite } from "../types.ts";
 
 /** Why a job's signal fired. */
 export type JobStopReason = "cancelled" | "lease_lost" | "deadline" | "shutdown";
@@ -46,6 +46,15 @@ export class SourceUnavailable extends Error {
   }
 }
 
+/**
+ * Return from a processor that completed its job itself, in the transaction that wrote its results
+ * (River's JobCompleteTx: a scan's rows and the job's completion commit together): `write` is the
+ * database's answer. Nothing more is written for the job.
+ */
+export class CompletedJob {
+  constructor(readonly write: ScanJobWrite) {}
+}
+
 /** What a processor gets. */
 export interface ScanJobContext {
   readonly job: ScanJob;
@@ -69,7 +78,7 @@ export interface ScanJobContext {
  * back, or throw to fail it (retried with backoff unless it is a PermanentJobError; a
  * SourceUnavailable or a lost database connection waits without spending an attempt).
  */
-export type ScanProcessor = (ctx: ScanJobContext) => Promise<JsonValue | SnoozeJob | void>;
+export type ScanProcessor = (ctx: ScanJobContext) => Promise<JsonValue | SnoozeJob | CompletedJob | void>;
 
 /** One line of the loop's log; fields carry the correlation ids (jobId, attempt, workerId). */
 export type QueueLog = (level: "info" | "warn" | "error", message: string, fields: Record<string, unknown>) => void;
@@ -82,13 +91,15 @@ export type JobOutcome =
   /** Back to pending now without spending an attempt: the worker is stopping, or lost the database. */
   | { kind: "release"; reason: string }
   | { kind: "source_outage"; error: string }
+  /** The processor completed the job itself (CompletedJob); `accepted` is whether the database took it. */
+  | { kind: "completed_by_processor"; accepted: boolean; message: string | null }
   /** The heartbeat that saw the cancel already finished the job. */
   | { kind: "cancelled" }
   /** The claim is no longer ours (the lease ran out and the reaper handed the job on). */
   | { kind: "lost"; message: string };
 
 /** How the processor ended: its value, or what it threw. */
-export type Settled = { ok: true; value: JsonValue | SnoozeJob | void } | { ok: false; error: unknown };
+export type Settled = { ok: true; value: JsonValue | SnoozeJob | CompletedJob | void } | { ok: false; error: unknown };
 
 export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message || e.name;
@@ -96,12 +107,17 @@ export function errorMessage(e: unknown): string {
 }
 
 /** Maps how a processor ended, and why its signal fired (if it did), onto the job's outcome. */
-export function outcomeOf(settled: Settled, stopped: JobStopped | null): JobOutcome {
+export function outcomeOf(settled: Settled, signalled: JobStopped | null): JobOutcome {
+  // A processor may learn that it must stop from a write of its own (a scan page's heartbeat).
+  const stopped = signalled ?? (!settled.ok && settled.error instanceof JobStopped ? settled.error : null);
   if (stopped?.reason === "cancelled") return { kind: "cancelled" };
   if (stopped?.reason === "lease_lost") return { kind: "lost", message: stopped.message };
   const snooze = settled.ok ? (settled.value instanceof SnoozeJob ? settled.value : null)
     : settled.error instanceof SnoozeJob ? settled.error : null;
   if (snooze) return { kind: "snooze", until: snooze.until, reason: snooze.reason };
+  if (settled.ok && settled.value instanceof CompletedJob) {
+    return { kind: "completed_by_processor", accepted: settled.value.write.accepted, message: settled.value.write.message };
+  }
   if (settled.ok) return { kind: "complete", result: settled.value as JsonValue | undefined };
   const error = settled.error;
   // It gave up because we asked it to: hand it back without spending an attempt.

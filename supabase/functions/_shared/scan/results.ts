@@ -1,0 +1,141 @@
+/**
+ * What a scan records of each commit and pull request (public.scan_results, public.pull_requests),
+ * made from the records the GitHub source read and what detection said of them. Pure.
+ */
+import type { CommitClassification, PullRequestClassification, ScoredCommit, Verdict } from "../detection/classify.ts";
+import { classifyPullRequest } from "../detection/classify.ts";
+import { excludedReason } from "../detection/loc.ts";
+import type { Commit, PullRequest, Review } from "../detection/records.ts";
+
+export interface FileRow {
+  path: string;
+  added: number | null;
+  deleted: number | null;
+  /** Why the AI-LOC filter leaves the file out, or null when it counts. */
+  filtered_out: "lock" | "vendored" | "generated" | null;
+}
+
+/** A commit's row: its verdict (the suspected tier still to decide when suspect_score is set). */
+export interface CommitRow {
+  sha: string;
+  verdict: Verdict;
+  agents: string[];
+  confidence: number;
+  suspect_score: number | null;
+  lines_added: number | null;
+  lines_deleted: number | null;
+  ai_lines: number;
+  counted_lines: number;
+  is_merge: boolean;
+  author_name: string;
+  author_email: string;
+  authored_at: string;
+  committed_at: string;
+  files: FileRow[];
+}
+
+/** A pull request's row. */
+export interface PullRequestRow {
+  number: number;
+  title: string;
+  author_login: string | null;
+  author_is_bot: boolean;
+  state: PullRequest["state"];
+  head_ref: string;
+  base_ref: string;
+  ai_generated: boolean;
+  verdict: Verdict;
+  agents: string[];
+  confidence: number;
+  human_reviewed: boolean;
+  /** Humans (not the author, not bots) who reviewed before the merge. */
+  reviewers: string[];
+  ai_reviewers: string[];
+  additions: number;
+  deletions: number;
+  ai_lines: number;
+  created_at: string;
+  updated_at: string | null;
+  merged_at: string | null;
+  merged_by: string | null;
+  unreviewed_ai_merge: boolean;
+}
+
+const sum = (xs: (number | null)[]) => xs.reduce<number>((n, x) => n + (x ?? 0), 0);
+
+/** A commit's row from its record and what the scorer said of it. */
+export function commitRow(commit: Commit, scored: ScoredCommit): CommitRow {
+  const c = scored.classification;
+  return {
+    sha: commit.sha,
+    verdict: c.verdict,
+    agents: c.agents,
+    confidence: c.confidence,
+    suspect_score: scored.suspectScore,
+    lines_added: commit.files.length > 0 ? sum(commit.files.map((f) => f.added)) : commit.additions ?? null,
+    lines_deleted: commit.files.length > 0 ? sum(commit.files.map((f) => f.deleted)) : commit.deletions ?? null,
+    ai_lines: c.ai_added_lines,
+    counted_lines: c.counted_added_lines,
+    is_merge: commit.parents.length > 1,
+    author_name: commit.author_name,
+    author_email: commit.author_email,
+    authored_at: commit.authored_at,
+    committed_at: commit.committed_at,
+    files: commit.files.map((f) => ({ path: f.path, added: f.added, deleted: f.deleted, filtered_out: excludedReason(f.path) })),
+  };
+}
+
+const REVIEW_STATES: ReadonlySet<Review["state"]> = new Set(["APPROVED", "CHANGES_REQUESTED", "COMMENTED"]);
+
+/**
+ * The humans who reviewed a pull request: not bots, not its author, before the merge. (Copilot's
+ * and other AI reviewers' reviews are bot reviews and never count.)
+ */
+export function humanReviewers(pr: PullRequest): string[] {
+  const mergedAt = pr.merged_at ? Date.parse(pr.merged_at) : Infinity;
+  const logins = pr.reviews
+    .filter((r) => r.author !== null && !r.author.is_bot && r.author.login !== pr.author?.login && REVIEW_STATES.has(r.state) &&
+      (r.submitted_at === null || Date.parse(r.submitted_at) <= mergedAt))
+    .map((r) => r.author!.login);
+  return [...new Set(logins)];
+}
+
+/** Whether a human other than the author reviewed the pull request before it merged. */
+export function hasHumanReview(pr: PullRequest): boolean {
+  return humanReviewers(pr).length > 0;
+}
+
+/** A pull request's row, classified (its commits' marks count; the suspected tier is the commits'). */
+export function pullRequestRow(pr: PullRequest, classification: PullRequestClassification = classifyPullRequest(pr)): PullRequestRow {
+  const reviewers = humanReviewers(pr);
+  const ai = classification.verdict === "attested";
+  return {
+    number: pr.number,
+    title: pr.title,
+    author_login: pr.author?.login ?? null,
+    author_is_bot: pr.author?.is_bot ?? false,
+    state: pr.state,
+    head_ref: pr.head_ref,
+    base_ref: pr.base_ref,
+    ai_generated: ai,
+    verdict: classification.verdict,
+    agents: classification.agents,
+    confidence: classification.confidence,
+    human_reviewed: reviewers.length > 0,
+    reviewers,
+    ai_reviewers: classification.ai_reviewers,
+    additions: pr.additions,
+    deletions: pr.deletions,
+    ai_lines: classification.ai_added_lines,
+    created_at: pr.created_at,
+    updated_at: pr.updated_at ?? null,
+    merged_at: pr.merged_at,
+    merged_by: pr.merged_by?.login ?? null,
+    unreviewed_ai_merge: ai && pr.merged_at !== null && reviewers.length === 0,
+  };
+}
+
+/** A commit row as the detection summary reads it. */
+export function asClassification(row: Pick<CommitRow, "verdict" | "agents" | "confidence" | "ai_lines" | "counted_lines">): CommitClassification {
+  return { verdict: row.verdict, agents: row.agents, confidence: row.confidence, evidence: [], ai_added_lines: row.ai_lines, counted_added_lines: row.counted_lines };
+}
