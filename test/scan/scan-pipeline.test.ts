@@ -1,0 +1,196 @@
+// The scan pipeline end to end on real parts — the queue's SQL API, the worker loop, the GitHub
+// client against the local GitHub, detection, Postgres: what a scan stores, how it spans runs,
+// and what it does when it is cancelled, rate-limited or handed on.
+import postgres from "postgres";
+import { beforeEach, describe, expect, it } from "vitest";
+import { repositoryFromDataSet } from "../../src/local/github/dataset.ts";
+import { staticToken } from "../../supabase/functions/_shared/github/auth.ts";
+import { GitHubHttp } from "../../supabase/functions/_shared/github/http.ts";
+import { scanRepository } from "../../supabase/functions/_shared/github/scan.ts";
+import { classifyCommits } from "../../supabase/functions/_shared/detection/index.ts";
+import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
+import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
+import { ScanStore } from "../../supabase/functions/_shared/scan/store.ts";
+import { summarizeScan } from "../../supabase/functions/_shared/scan/summary.ts";
+import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
+import { useTestDatabase } from "../harness/db.ts";
+import { LIZARD, MCP, useLocalGitHub } from "../github/local-github.ts";
+import { clockedQueue, seconds } from "../queue/fixtures.ts";
+
+const gh = useLocalGitHub();
+const t = useTestDatabase();
+beforeEach(() => {
+  gh.current.clearFaults();
+  gh.current.resetStats();
+  gh.current.setRemaining(5000);
+});
+
+const TYPES = ["full_scan", "incremental_scan", "pr_analysis"];
+let n = 0;
+async function tenant(repo: { owner: string; name: string; branch: string } = LIZARD, settings: Record<string, unknown> = {}) {
+  const sql = t.current.sql;
+  const [company] = await sql`insert into companies (name, settings) values (${`Pipeline ${++n}`}, ${sql.json({ scan_window_days: 7300, max_concurrent_scans: 4, ...settings } as postgres.JSONValue)}) returning id`;
+  const [r] = await sql`insert into repositories (company_id, full_name, default_branch) values (${company.id}, ${`${repo.owner}/${repo.name}`}, ${repo.branch}) returning id`;
+  await sql`select public.set_github_token(${company.id}, ${`ghp_pipelinetest${String(n).padStart(24, "0")}`})`;
+  return { companyId: company.id as string, repositoryId: r.id as string };
+}
+
+function loop(workerId = "pipeline") {
+  return new WorkerLoop({ queue: new ScanQueue(t.current.db), workerId, concurrency: 2, processors: repositoryScanProcessors({ db: t.current.db, githubBaseUrl: gh.current.url }, TYPES) });
+}
+
+async function job(id: string) {
+  const [row] = await t.current.sql`select status, attempts, attempts_waived, run_after, error, result from scan_queue where id = ${id}`;
+  return row;
+}
+async function scanOf(jobId: string) {
+  const [row] = await t.current.sql`select * from scans where job_id = ${jobId}`;
+  return row;
+}
+
+describe("a full scan", () => {
+  it("stores what the detection engine says of the same records, row for row, and the same summary", async () => {
+    const { companyId, repositoryId } = await tenant(MCP);
+    const queue = new ScanQueue(t.current.db);
+    const enqueued = await queue.enqueue({ companyId, repositoryId, scanType: "full_scan" });
+    expect(await loop().drain({ budgetMs: 120_000 })).toMatchObject({ completed: 1 });
+
+    // The same repository read straight from the local GitHub, and detection run on it directly.
+    const direct = await scanRepository(new GitHubHttp({ token: staticToken("ghp_directreadtoken000000000000000000000"), baseUrl: gh.current.url }), {
+      owner: MCP.owner, name: MCP.name, branch: MCP.branch, commitsSince: new Date(Date.now() - 7300 * 86_400_000).toISOString(),
+    });
+    const { classifications } = classifyCommits(direct.commits);
+    const rows = await t.current.sql`
+      select commit_sha, verdict, agents, ai_lines, counted_lines, is_merge from scan_results
+      where repository_id = ${repositoryId} and path = '' order by commit_sha`;
+    const expected = direct.commits.map((c, i) => ({
+      commit_sha: c.sha, verdict: classifications[i].verdict, agents: classifications[i].agents,
+      ai_lines: classifications[i].ai_added_lines, counted_lines: classifications[i].counted_added_lines, is_merge: c.parents.length > 1,
+    })).sort((a, b) => a.commit_sha.localeCompare(b.commit_sha));
+    expect(rows.length).toBe(direct.commits.length);
+    expect(rows).toEqual(expected);
+    const [{ files }] = await t.current.sql`select count(*)::int as files from scan_results where repository_id = ${repositoryId} and path <> ''`;
+    expect(files).toBe(direct.commits.reduce((k, c) => k + c.files.length, 0));
+
+    const row = await job(enqueued.id);
+    const scan = await scanOf(enqueued.id);
+    expect(row.result.scan_id).toBe(scan.id);
+    expect(scan.status).toBe("completed");
+    const directSummary = summarizeScan({ pullRequests: direct.pullRequests, commits: direct.commits });
+    expect({ ...scan.summary, api_requests: null }).toEqual({ ...directSummary, api_requests: null });
+    expect(scan.summary.api_requests.counted).toBe(scan.api_requests.counted);
+    const [{ prs, unreviewed }] = await t.current.sql`
+      select count(*)::int as prs, count(*) filter (where unreviewed_ai_merge)::int as unreviewed from pull_requests where repository_id = ${repositoryId}`;
+    expect(prs).toBe(direct.pullRequests.length);
+    expect(unreviewed).toBe(directSummary.unreviewed_ai_merges);
+    const [repo] = await t.current.sql`select scan_watermark from repositories where id = ${repositoryId}`;
+    expect(repo.scan_watermark).toEqual(direct.watermark);
+    const [{ weeks }] = await t.current.sql`select count(*)::int as weeks from team_metrics where company_id = ${companyId}`;
+    expect(weeks).toBeGreaterThan(10);
+  }, 120_000);
+
+  it("spans runs when it is bigger than one run's budget, without spending attempts, and ends with the same rows", async () => {
+    const { companyId, repositoryId } = await tenant(LIZARD);
+    const queue = new ScanQueue(t.current.db);
+    const enqueued = await queue.enqueue({ companyId, repositoryId, scanType: "full_scan" });
+    // Every GraphQL request takes 1 s (a page of pull requests and its follow-ups: ~3 s): a run with
+    // a 6 s budget, which keeps 10 s in reserve, writes one page and checkpoints.
+    gh.current.inject({ kind: "slow", delayMs: 1_000, match: "graphql", times: 1_000 });
+    let drains = 0;
+    while ((await job(enqueued.id)).status !== "completed" && drains < 40) {
+      await t.current.sql`update scan_queue set run_after = now() where id = ${enqueued.id} and status = 'pending'`;
+      await loop(`invocation-${drains++}`).drain({ budgetMs: 6_000, stopClaimingMs: 500 });
+    }
+    const row = await job(enqueued.id);
+    const scan = await scanOf(enqueued.id);
+    expect(row.status, `${row.error}\n${JSON.stringify(await t.current.sql`select kind, attempt, message, created_at from scan_job_events where job_id = ${enqueued.id} and kind <> 'progress' order by id`)}`).toBe("completed");
+    // Several invocations, each of one or more runs (a run that checkpointed is claimed again at once
+    // by the same invocation while its budget lasts).
+    expect(drains).toBeGreaterThan(1);
+    const [{ claims }] = await t.current.sql`select count(*)::int as claims from scan_job_events where job_id = ${enqueued.id} and kind = 'claimed'`;
+    expect(claims).toBeGreaterThan(2);
+    expect(scan.timings.runs).toBe(claims);
+    expect(row.attempts - row.attempts_waived).toBe(1); // every run but the last snoozed itself
+    const [{ commits, distinct }] = await t.current.sql`
+      select count(*)::int as commits, count(distinct commit_sha)::int as distinct from scan_results where repository_id = ${repositoryId} and path = ''`;
+    expect(commits).toBe(scan.summary.commits_scanned);
+    expect(distinct).toBe(commits);
+  }, 180_000);
+});
+
+describe("a scan job", () => {
+  it("waits out GitHub's rate limit without spending an attempt, then completes", async () => {
+    const { companyId, repositoryId } = await tenant(LIZARD);
+    const queue = new ScanQueue(t.current.db);
+    const enqueued = await queue.enqueue({ companyId, repositoryId, scanType: "full_scan" });
+    gh.current.inject({ kind: "primary-limit", times: 1 });
+    expect(await loop().drain({ budgetMs: 30_000 })).toMatchObject({ snoozed: 1 });
+    expect(await job(enqueued.id)).toMatchObject({ status: "pending", attempts: 1, attempts_waived: 1 });
+    gh.current.setRemaining(5000);
+    await t.current.sql`update scan_queue set run_after = now() where id = ${enqueued.id}`; // the reset came
+    expect(await loop().drain({ budgetMs: 60_000 })).toMatchObject({ completed: 1 });
+    expect((await scanOf(enqueued.id)).status).toBe("completed");
+  }, 90_000);
+
+  it("stops at its next page when cancelled, and leaves its scan cancelled, not completed", async () => {
+    const { companyId, repositoryId } = await tenant(LIZARD);
+    const queue = new ScanQueue(t.current.db);
+    const enqueued = await queue.enqueue({ companyId, repositoryId, scanType: "full_scan" });
+    gh.current.inject({ kind: "slow", delayMs: 500, match: "graphql", times: 1_000 });
+    const drained = loop().drain({ budgetMs: 60_000 });
+    for (let i = 0; i < 200 && !((await scanOf(enqueued.id))?.timings?.pages >= 1); i++) await new Promise((r) => setTimeout(r, 50));
+    await queue.cancel({ jobId: enqueued.id });
+    expect(await drained).toMatchObject({ cancelled: 1, completed: 0 });
+    expect((await job(enqueued.id)).status).toBe("cancelled");
+    const scan = await scanOf(enqueued.id);
+    expect(scan.status).toBe("cancelled");
+    expect(scan.summary).toBeNull();
+  }, 90_000);
+
+  it("lets only the current claim write: a late worker's page, rows and completion are refused", async () => {
+    const { companyId, repositoryId } = await tenant(LIZARD);
+    const t0 = new Date("2033-01-01T00:00:00Z");
+    const c = await clockedQueue(t.current, t0);
+    const enqueued = await c.queue.enqueue({ companyId, repositoryId, scanType: "full_scan" });
+    const [first] = await c.queue.claim({ workerId: "late", leaseSeconds: 30, scanTypes: TYPES, limit: 1 });
+    const late = new ScanStore(dbFromPostgresJs(c.sql));
+    expect(await late.begin(enqueued.id, first.attempts)).not.toBeNull();
+    await c.setNow(seconds(t0, 60));
+    await c.queue.reapExpired();
+    const [second] = await c.queue.claim({ workerId: "current", leaseSeconds: 30, scanTypes: TYPES, limit: 1 });
+    expect(second.attempts).toBe(2);
+    const page = { commits: [{ sha: "f".repeat(40), verdict: "human" as const, agents: [], confidence: 1, suspect_score: null, lines_added: 1, lines_deleted: 0, ai_lines: 0, counted_lines: 1, is_merge: false, author_name: "x", author_email: "x@example.com", authored_at: t0.toISOString(), committed_at: t0.toISOString(), files: [] }],
+      pull_requests: [], checkpoint: null, progress: 50, message: "late", api_requests: { requests: 1, counted: 1, not_modified: 0, graphql_points: 0 }, timings: { github_ms: 1 }, warnings: [] };
+    expect(await late.recordPage(enqueued.id, first.attempts, page)).toMatchObject({ accepted: false });
+    expect(await late.soFar(enqueued.id, first.attempts)).toBeNull();
+    expect(await late.complete(enqueued.id, first.attempts, { summary: {} as never, watermark: { pullRequestsUpdatedAt: null, headSha: "f".repeat(40) }, decisions: [], api_requests: page.api_requests, result: {} }))
+      .toMatchObject({ accepted: false });
+    const [{ rows }] = await t.current.sql`select count(*)::int as rows from scan_results where repository_id = ${repositoryId}`;
+    expect(rows).toBe(0);
+    const [repo] = await t.current.sql`select scan_watermark from repositories where id = ${repositoryId}`;
+    expect(repo.scan_watermark).toBeNull();
+    expect((await job(enqueued.id)).status).toBe("running");
+  });
+});
+
+describe("the daily auto-scan", () => {
+  it("enqueues one incremental scan at priority 7 per active repository of companies that want it, once however often it runs", async () => {
+    const sql = t.current.sql;
+    await sql`delete from scan_queue`;
+    const wanted = await tenant(LIZARD, { auto_scan_enabled: true });
+    const [extra] = await sql`insert into repositories (company_id, full_name) values (${wanted.companyId}, 'pipeline/second') returning id`;
+    await sql`insert into repositories (company_id, full_name, is_active) values (${wanted.companyId}, 'pipeline/archived', false)`;
+    await tenant(MCP, { auto_scan_enabled: false });
+    const before = (await sql`select count(*)::int as n from scan_queue`)[0].n;
+    const [{ first }] = await sql`select public.enqueue_daily_auto_scans() as first`;
+    const [{ again }] = await sql`select public.enqueue_daily_auto_scans() as again`;
+    const jobs = await sql`select repository_id, scan_type, priority, payload from scan_queue order by repository_id`;
+    expect(before).toBe(0);
+    expect([first, again]).toEqual([2, 0]);
+    expect(jobs.map((j) => j.repository_id).sort()).toEqual([wanted.repositoryId, extra.id].sort());
+    for (const j of jobs) expect(j).toMatchObject({ scan_type: "incremental_scan", priority: 7, payload: { trigger: "daily_auto_scan" } });
+    // Even once they ran: the same day's auto-scan does not come again.
+    await sql`update scan_queue set status = 'completed', completed_at = now()`;
+    expect((await sql`select public.enqueue_daily_auto_scans() as n`)[0].n).toBe(0);
+  });
+});
