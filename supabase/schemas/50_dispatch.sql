@@ -11,10 +11,67 @@
 -- any of the project's secret keys, so rotating one is: create a new secret key, store it with
 -- vault.update_secret, then delete the old key (README, "Deploying to Supabase").
 
--- How many workers to start now, per worker function: one per five ready jobs it can run, at most
--- p_max_workers each (a worker drains until the queue is empty, so a few are enough; the
--- per-company cap keeps fairness). Jobs of a source that is down count only when its probe is due.
-create function public.dispatch_scan_workers(p_max_workers integer default 2, p_reason text default 'tick')
+-- The pipeline's own settings (one row each), read by the functions that use them.
+create table public.pipeline_settings (
+  name text primary key,
+  value jsonb not null,
+  description text not null
+);
+alter table public.pipeline_settings enable row level security; -- the pipeline's alone: no policy
+insert into public.pipeline_settings (name, value, description) values
+  ('max_scan_workers', '8', 'Edge scan workers (invocations of scan-repository) running at once, at most. Each runs 2 jobs at a time.');
+
+-- An integer setting, or p_default when it is absent or not a positive number.
+create function public.pipeline_setting_int(p_name text, p_default integer) returns integer
+language sql stable security definer set search_path = ''
+as $$
+  select coalesce((select case when pg_catalog.jsonb_typeof(s.value) = 'number' and (s.value #>> '{}')::numeric >= 1
+                               then floor((s.value #>> '{}')::numeric)::integer end
+                   from public.pipeline_settings s where s.name = p_name), p_default)
+$$;
+
+-- The edge workers running now: each invocation takes a seat when it starts (begin_scan_worker) and
+-- gives it back when it ends; a seat whose invocation was killed lapses at its budget's end.
+create table public.scan_workers (
+  worker_id text primary key,
+  function_name text not null,
+  started_at timestamptz not null,
+  lapses_at timestamptz not null
+);
+alter table public.scan_workers enable row level security; -- the pipeline's alone: no policy
+
+-- Takes a seat for an invocation of p_function, unless max_scan_workers are running already: the
+-- cap holds however many wake-ups arrive at once (one invocation at a time decides, under a
+-- transaction lock per function). Answers whether it may run.
+create function public.begin_scan_worker(p_worker_id text, p_function text, p_budget_seconds integer) returns boolean
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_now timestamptz := public.scan_queue_now();
+begin
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('codeguard.scan_workers:' || p_function));
+  delete from public.scan_workers w where w.lapses_at < v_now;
+  if (select count(*) from public.scan_workers w where w.function_name = p_function)
+     >= public.pipeline_setting_int('max_scan_workers', 8) then
+    return false;
+  end if;
+  insert into public.scan_workers (worker_id, function_name, started_at, lapses_at)
+  values (p_worker_id, p_function, v_now, v_now + pg_catalog.make_interval(secs => greatest(p_budget_seconds, 1) + 30))
+  on conflict (worker_id) do nothing;
+  return true;
+end $$;
+
+-- The invocation ended: its seat is free.
+create function public.end_scan_worker(p_worker_id text) returns void
+language sql volatile security definer set search_path = ''
+as $$ delete from public.scan_workers w where w.worker_id = p_worker_id $$;
+
+-- How many workers to start now, per worker function: one per two ready jobs it can run (a worker
+-- runs two at a time and keeps claiming while its budget lasts), but never more than the free
+-- seats under max_scan_workers (p_max_workers, when given, caps one call: the enqueue trigger
+-- starts at most one). Workers being woken (pg_net requests not sent yet) hold seats too. Jobs of a
+-- source that is down count only when its probe is due, and then for one worker.
+create function public.dispatch_scan_workers(p_max_workers integer default null, p_reason text default 'tick')
 returns integer
 language plpgsql security definer set search_path = ''
 as $$
@@ -26,6 +83,7 @@ declare
   v_headers jsonb;
   v_worker record;
   v_started integer := 0;
+  v_seats integer;
 begin
   select decrypted_secret into v_url from vault.decrypted_secrets where name = 'project_url';
   select decrypted_secret into v_secret_key from vault.decrypted_secrets where name = 'secret_key';
@@ -36,18 +94,23 @@ begin
   v_headers := case when v_secret_key is not null
                     then pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'apikey', v_secret_key)
                     else pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_legacy_key) end;
+  v_seats := public.pipeline_setting_int('max_scan_workers', 8);
   for v_worker in
     select t.worker, count(*)::integer as ready, bool_or(o.source is not null) as probing
     from (select q.scan_type from public.scan_queue q
           where q.status = 'pending' and q.run_after <= v_now
-          order by q.priority, q.run_after, q.id limit 50 * p_max_workers) q
+          order by q.priority, q.run_after, q.id limit 2 * v_seats) q
     join public.scan_job_types t on t.name = q.scan_type
     left join public.scan_source_outages o on o.source = t.source
     where t.worker is not null
       and (o.source is null or (o.blocked_until <= v_now and (o.probe_until is null or o.probe_until <= v_now)))
     group by t.worker
   loop
-    for i in 1 .. (case when v_worker.probing then 1 else least(p_max_workers, ceil(v_worker.ready / 5.0)::integer) end) loop
+    for i in 1 .. least(
+        coalesce(p_max_workers, v_seats),
+        v_seats - (select count(*)::integer from public.scan_workers w where w.function_name = v_worker.worker and w.lapses_at >= v_now)
+                - (select count(*)::integer from net.http_request_queue r where r.url = v_url || '/functions/v1/' || v_worker.worker),
+        case when v_worker.probing then 1 else ceil(v_worker.ready / 2.0)::integer end) loop
       perform net.http_post(
         url := v_url || '/functions/v1/' || v_worker.worker,
         body := pg_catalog.jsonb_build_object('reason', p_reason),

@@ -23,8 +23,10 @@ grant execute on function public.current_company_id(), public.member_scan_queue_
 -- slots, the outages and the cache only through the functions below, which keep their rules.
 grant select on public.companies, public.users, public.repositories, public.scan_queue, public.scan_job_events,
   public.scan_job_types, public.scan_queue_company_slots, public.scan_source_outages, public.github_etag_cache,
-  public.scans, public.scan_results, public.pull_requests, public.team_metrics
+  public.scans, public.scan_results, public.pull_requests, public.team_metrics, public.pipeline_settings,
+  public.scan_workers
   to service_role;
+grant update on public.pipeline_settings to service_role;
 grant insert, update, delete on public.companies, public.users, public.repositories to service_role;
 grant execute on function
   public.current_company_id(),
@@ -58,6 +60,9 @@ grant execute on function
   public.complete_scan(uuid, integer, jsonb),
   public.enqueue_daily_auto_scans(date),
   public.dispatch_scan_workers(integer, text),
+  public.begin_scan_worker(text, text, integer),
+  public.end_scan_worker(text),
+  public.pipeline_setting_int(text, integer),
   public.pipeline_health(),
   public.prune_platform_history(interval, interval)
 to service_role;

@@ -27,7 +27,7 @@ describe("privileges in public", () => {
     expect(rows).toEqual([]);
   });
 
-  it("lets anon reach nothing in public, and authenticated only read its tables (row-level security decides which rows)", async () => {
+  it("lets anon reach nothing in public, and authenticated only read the tenants' tables (row-level security decides which rows)", async () => {
     const rows = await t.current.sql<{ role: string; object: string; privilege: string }[]>`
       select r.role, c.relname as object, p.privilege
       from pg_class c
@@ -43,7 +43,8 @@ describe("privileges in public", () => {
       select coalesce(array_agg(relname order by relname), '{}') as without_rls from pg_class
       where relnamespace = 'public'::regnamespace and relkind in ('r', 'p') and not relrowsecurity`;
     expect(without_rls).toEqual([]);
-    expect(readable).toEqual(["companies", "repositories", "scan_job_events", "scan_job_types", "scan_queue", "users"]);
+    expect(readable).toEqual(["companies", "pull_requests", "repositories", "scan_job_events", "scan_job_types", "scan_queue", "scan_results",
+      "scans", "team_metrics", "users"]);
   });
 
   it("owns nothing in public as an API role, and lets anon execute no function and authenticated only those meant for members", async () => {

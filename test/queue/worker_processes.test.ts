@@ -78,6 +78,41 @@ describe("codeguard worker processes", () => {
     }
   }, 150_000);
 
+  it("resumes a SIGKILLed worker's scan from its last page: completed once, nothing read twice but the page in flight, no duplicate rows", async () => {
+    const { companyId, repositoryIds: [repo] } = await tenant([LIZARD]);
+    const gh = stack.current.github!;
+    gh.resetStats();
+    gh.inject({ kind: "slow", delayMs: 700, match: "graphql", times: 1_000 }); // three pages of pull requests, ~2 s each
+    const a = worker();
+    await workerId(a);
+    const job = await enqueue(companyId, repo);
+    await eventually(async () => (await sql`select 1 from public.scans where job_id = ${job} and (timings ->> 'pages')::int >= 1`).length > 0, "a first page written");
+    a.child.kill("SIGKILL");
+    await a.exited;
+    const readByA = gh.stats.graphql;
+    const b = worker();
+    try {
+      await workerId(b);
+      await eventually(async () => (await sql`select 1 from public.scan_queue where id = ${job} and status = 'completed'`).length > 0, "the job to complete", 120_000);
+      const [scan] = await sql`select status, timings, summary from public.scans where job_id = ${job}`;
+      expect(scan.status).toBe("completed");
+      expect(scan.timings.runs).toBe(2);
+      // A full read of the pull requests is 5 GraphQL requests (3 for the first page, 1 each for the
+      // other two); resumed, B reads only what A had not written, at most the page A was reading.
+      const total = gh.stats.graphql;
+      expect(readByA).toBeGreaterThanOrEqual(3);
+      expect(total - readByA).toBeLessThanOrEqual(3);
+      expect(total).toBeLessThanOrEqual(6);
+      const [{ rows, distinct }] = await sql`select count(*)::int as rows, count(distinct commit_sha)::int as distinct from public.scan_results where repository_id = ${repo} and path = ''`;
+      expect(rows).toBe(distinct);
+      expect(rows).toBe(scan.summary.commits_scanned);
+      expect((await events(job)).filter((e) => e.kind === "completed")).toHaveLength(1);
+    } finally {
+      b.child.kill("SIGTERM");
+      expect(await b.exited, b.log()).toBe(0);
+    }
+  }, 150_000);
+
   it("rides out a Postgres restart mid-run: no job stranded past its lease, no attempt charged", async () => {
     const tenants = [await tenant([MCP, LIZARD]), await tenant([MCP, LIZARD]), await tenant([MCP, LIZARD])];
     const gh = stack.current.github!;

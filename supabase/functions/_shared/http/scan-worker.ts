@@ -16,8 +16,10 @@ import { readJsonObject } from "./request-body.ts";
  */
 export const EDGE_BUDGET_MS = 140_000;
 
-/** Its body is {"budget_ms"?, "reason"?}: a few dozen bytes; anything near this is not a dispatch. */
+/** Its body is {"budget_ms"?, "reason"?, "job_id"?}: a few dozen bytes; anything near this is not a dispatch. */
 export const MAX_BODY_BYTES = 16 * 1024;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ScanWorkerDeps {
   db: Db;
@@ -65,8 +67,23 @@ export async function handleScanWorker(req: Request, deps: ScanWorkerDeps): Prom
     }
     budgetMs = body.budget_ms;
   }
+  if (body.job_id !== undefined && (typeof body.job_id !== "string" || !UUID.test(body.job_id))) {
+    return Response.json({ error: "job_id must be a job's id (a uuid)" }, { status: 400 });
+  }
   const workerId = (deps.newWorkerId ?? (() => `edge-${crypto.randomUUID()}`))();
-  const work: Promise<WorkerReport> = scanWorkerLoop(deps, workerId).then((loop) => loop.drain({ budgetMs }));
+  const queue = new ScanQueue(deps.db);
+  if (!(await queue.beginWorker({ workerId, functionName: REPOSITORY_SCAN_WORKER, budgetSeconds: budgetMs / 1000 }))) {
+    return Response.json({ worker_id: workerId, status: "not started", reason: "max_scan_workers workers are running already" });
+  }
+  const work: Promise<WorkerReport> = (async () => {
+    try {
+      const loop = await scanWorkerLoop(deps, workerId);
+      const named = typeof body.job_id === "string" ? await queue.claimJob({ jobId: body.job_id, workerId }) : null;
+      return await loop.drain({ budgetMs, claimed: named ? [named] : [] });
+    } finally {
+      await queue.endWorker({ workerId }).catch(() => {});
+    }
+  })();
   if (new URL(req.url).searchParams.get("wait") === "1") {
     const report = await work;
     return Response.json({ worker_id: workerId, report });

@@ -210,6 +210,30 @@ export class ScanQueue {
     return rows.length ? toScanJob(rows[0]) : null;
   }
 
+  /** `claim_scan_job`: one given job, if it is ready and its company has a free slot; else null. */
+  async claimJob(args: { jobId: string; workerId: string; leaseSeconds?: number }): Promise<ScanJob | null> {
+    const rows = await this.sql.rows("claim_scan_job", [
+      ["p_job_id", args.jobId, "uuid"],
+      ["p_worker_id", args.workerId, "text"],
+      ["p_lease_seconds", args.leaseSeconds, "integer"],
+    ]);
+    return rows.length ? toScanJob(rows[0]) : null;
+  }
+
+  /** `begin_scan_worker`: a seat for an edge worker under max_scan_workers; false when all are taken. */
+  async beginWorker(args: { workerId: string; functionName: string; budgetSeconds: number }): Promise<boolean> {
+    return await this.sql.value<boolean>("begin_scan_worker", [
+      ["p_worker_id", args.workerId, "text"],
+      ["p_function", args.functionName, "text"],
+      ["p_budget_seconds", Math.ceil(args.budgetSeconds), "integer"],
+    ]);
+  }
+
+  /** `end_scan_worker`: the edge worker's seat is free again. */
+  async endWorker(args: { workerId: string }): Promise<void> {
+    await this.sql.value("end_scan_worker", [["p_worker_id", args.workerId, "text"]]);
+  }
+
   /** `claim_scan_jobs`: up to `limit` jobs claimed in one statement. */
   async claim(args: ClaimScanJobs & { limit: number }): Promise<ScanJob[]> {
     const rows = await this.sql.rows("claim_scan_jobs", [...claimArgs(args), ["p_limit", args.limit, "integer"]]);

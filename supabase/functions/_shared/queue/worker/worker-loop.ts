@@ -132,10 +132,10 @@ export class WorkerLoop {
    * a processor checkpoints and returns a SnoozeJob; one still running `graceMs` later (default
    * 2 s) is failed as "did not finish within the time budget" (retried with backoff).
    */
-  async drain(options: { budgetMs: number; stopClaimingMs?: number; graceMs?: number }): Promise<WorkerReport> {
+  async drain(options: { budgetMs: number; stopClaimingMs?: number; graceMs?: number; claimed?: readonly ScanJob[] }): Promise<WorkerReport> {
     const deadline = this.clock.now() + options.budgetMs;
     const stopClaimingAt = deadline - (options.stopClaimingMs ?? Math.min(options.budgetMs * 0.2, 30_000));
-    await this.begin({ deadline, stopClaimingAt, untilIdle: true });
+    await this.begin({ deadline, stopClaimingAt, untilIdle: true, claimed: options.claimed });
     await this.settle(deadline - this.clock.now(), "deadline", options.graceMs ?? 2000);
     return { ...this.report };
   }
@@ -158,10 +158,15 @@ export class WorkerLoop {
     return { ...this.report };
   }
 
-  private begin(o: { deadline: number | null; stopClaimingAt: number | null; untilIdle: boolean }): Promise<void> {
+  /** Runs the claimer; `claimed`: jobs claimed already (a request named them) run first. */
+  private begin(o: { deadline: number | null; stopClaimingAt: number | null; untilIdle: boolean; claimed?: readonly ScanJob[] }): Promise<void> {
     if (this.running) throw new Error("WorkerLoop: already running");
     this.report = emptyReport();
     this.stopping = false;
+    for (const job of o.claimed ?? []) {
+      this.report.claimed++;
+      this.startJob(job, o.deadline);
+    }
     this.running = this.claimer.run({ ...o, stopping: () => this.stopping }).finally(() => {
       this.running = null;
     });
