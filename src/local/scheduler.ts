@@ -2,8 +2,8 @@
 // does: each active job on its schedule (UTC), one run at a time per job, every run recorded in
 // cron.job_run_details. Changes to cron.job arrive by NOTIFY, so a new schedule is live within
 // milliseconds of its commit.
-import { Cron } from "croner";
 import postgres from "postgres";
+import { cronOf, secondsSchedule } from "./schedule.ts";
 
 interface JobRow {
   jobid: string;
@@ -18,7 +18,6 @@ interface Timer {
   stop(): void;
 }
 
-const SECONDS = /^\s*(\d{1,2})\s+seconds?\s*$/i;
 
 export interface SchedulerOptions {
   /** URL of the database holding cron.job (the stack's main database). */
@@ -76,16 +75,14 @@ export class LocalScheduler {
   private arm(job: JobRow): void {
     const key = `${job.schedule}\u0000${job.command}\u0000${job.database}\u0000${job.username}`;
     const fire = () => this.fire(job);
-    const seconds = SECONDS.exec(job.schedule);
-    if (seconds) {
-      const handle = setInterval(fire, Number(seconds[1]) * 1000);
+    const seconds = secondsSchedule(job.schedule);
+    if (seconds !== null) {
+      const handle = setInterval(fire, seconds * 1000);
       this.timers.set(job.jobid, { key, stop: () => clearInterval(handle) });
       return;
     }
     try {
-      // pg_cron writes "last day of month" as '$'; croner calls it 'L'.
-      const pattern = job.schedule.trim().replace(/\$/g, "L");
-      const cron = new Cron(pattern, { timezone: "UTC", mode: "5-part" }, fire);
+      const cron = cronOf(job.schedule, fire);
       this.timers.set(job.jobid, { key, stop: () => cron.stop() });
     } catch (e) {
       this.options.onEvent?.(`cron job ${job.jobid}: schedule "${job.schedule}" cannot run here: ${(e as Error).message}`);

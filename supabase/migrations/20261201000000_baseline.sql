@@ -2376,6 +2376,20 @@ begin
   return pg_catalog.jsonb_build_object('job_runs', v_runs, 'http_responses', v_responses);
 end $$;
 
+-- Every schedule of pg_cron (ours are named codeguard-…) with its last run, for `codeguard schedules`
+-- and the health function.
+create function public.pipeline_schedules()
+returns table (name text, schedule text, command text, active boolean, last_status text, last_run_at timestamptz,
+               last_message text)
+language sql stable security definer set search_path = ''
+as $$
+  select coalesce(j.jobname, 'job ' || j.jobid), j.schedule, j.command, j.active, r.status, r.start_time, r.return_message
+  from cron.job j
+  left join lateral (select d.status, d.start_time, d.return_message from cron.job_run_details d
+                     where d.jobid = j.jobid order by d.runid desc limit 1) r on true
+  order by 1
+$$;
+
 create function public.pipeline_health() returns jsonb
 language plpgsql stable security definer set search_path = ''
 as $$
@@ -2390,12 +2404,9 @@ begin
   return pg_catalog.jsonb_build_object(
     'migrations', v_migrations,
     'schedules', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                    'name', j.jobname, 'schedule', j.schedule, 'active', j.active,
-                    'last_status', r.status, 'last_run_at', r.start_time) order by j.jobname), '[]')
-                  from cron.job j
-                  left join lateral (select d.status, d.start_time from cron.job_run_details d
-                                     where d.jobid = j.jobid order by d.runid desc limit 1) r on true
-                  where j.jobname like 'codeguard-%'),
+                    'name', s.name, 'schedule', s.schedule, 'active', s.active,
+                    'last_status', s.last_status, 'last_run_at', s.last_run_at) order by s.name), '[]')
+                  from public.pipeline_schedules() s where s.name like 'codeguard-%'),
     -- What dispatch_scan_workers needs: project_url, and secret_key (or the legacy service_role_key).
     'vault_missing', (select coalesce(pg_catalog.jsonb_agg(n order by n), '[]')
                       from unnest(array['project_url', 'secret_key']) n
@@ -2489,5 +2500,6 @@ grant execute on function
   public.end_scan_worker(text),
   public.pipeline_setting_int(text, integer),
   public.pipeline_health(),
+  public.pipeline_schedules(),
   public.prune_platform_history(interval, interval)
 to service_role;
