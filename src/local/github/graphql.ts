@@ -81,6 +81,8 @@ export interface GraphQLRequest {
 export interface PreparedQuery {
   /** Errors of parsing or validation against GitHub's schema: answered without running anything. */
   errors: readonly GraphQLError[] | null;
+  /** The operation's name ("CommitHistoryPage"), or "anonymous". */
+  operation: string;
   cost: number;
   run(rateLimit: { limit: number; remaining: number; used: number; resetAt: number }): Promise<unknown>;
 }
@@ -91,10 +93,10 @@ export function prepare(request: GraphQLRequest, repositories: LocalRepository[]
   try {
     document = parse(request.query);
   } catch (error) {
-    return { errors: [error as GraphQLError], cost: 0, run: async () => null };
+    return { errors: [error as GraphQLError], operation: "anonymous", cost: 0, run: async () => null };
   }
   const errors = validate(githubSchema(), document);
-  if (errors.length > 0) return { errors, cost: 0, run: async () => null };
+  if (errors.length > 0) return { errors, operation: "anonymous", cost: 0, run: async () => null };
   const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const op = ops.find((o) => !request.operationName || o.name?.value === request.operationName) ?? ops[0];
   const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
@@ -102,6 +104,7 @@ export function prepare(request: GraphQLRequest, repositories: LocalRepository[]
   const cost = queryCost(op, fragments, variables);
   return {
     errors: null,
+    operation: op.name?.value ?? "anonymous",
     cost,
     run: async (rate) => {
       const rootValue = {
@@ -173,7 +176,55 @@ function actor(u: LocalUser | null) {
   return { __typename: u.type, login: u.login.replace(/\[bot\]$/, ""), databaseId: u.id, url: `https://github.com/${u.login}`, resourcePath: `/${u.login}` };
 }
 
-function commitNode(c: Commit) {
+/** What history and associatedPullRequests need of a repository, built once per repository served. */
+interface CommitGraph {
+  /** A commit's position in the data set's order (newest first, as `git log` lists the branch). */
+  position: Map<string, number>;
+  /** The PRs a commit belongs to: those whose commits hold it, and the one it is the merge commit of. */
+  pullRequests: Map<string, LocalPullRequest[]>;
+}
+
+const graphs = new WeakMap<LocalRepository, CommitGraph>();
+
+function commitGraph(repo: LocalRepository): CommitGraph {
+  let graph = graphs.get(repo);
+  if (!graph) {
+    const pullRequests = new Map<string, LocalPullRequest[]>();
+    const link = (sha: string, pr: LocalPullRequest) => {
+      const list = pullRequests.get(sha) ?? [];
+      if (!list.includes(pr)) list.push(pr);
+      pullRequests.set(sha, list);
+    };
+    for (const pr of repo.pullRequests) {
+      for (const c of pr.commits) link(c.sha, pr);
+      if (pr.merge_commit_sha) link(pr.merge_commit_sha, pr);
+    }
+    for (const list of pullRequests.values()) list.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.number - b.number);
+    graph = { position: new Map(repo.commits.map((c, i) => [c.sha, i])), pullRequests };
+    graphs.set(repo, graph);
+  }
+  return graph;
+}
+
+/**
+ * Whether a commit touches `path` as `git log -- <path>` means it: a file at the path or under it
+ * (a directory), before or after a rename. Merges are left out, as git's default history
+ * simplification leaves out a merge that takes the path from one of its parents; the data sets'
+ * numstat of a merge is against its first parent only, so nothing better can be said of them.
+ */
+function touches(c: Commit, path: string): boolean {
+  if (c.parents.length > 1) return false;
+  const under = path.endsWith("/") ? path : `${path}/`;
+  return c.files.some((f) => [f.path, f.old_path].some((p) => p !== undefined && (p === path || p.startsWith(under))));
+}
+
+interface HistoryArgs extends ConnectionArgs {
+  path?: string | null;
+  since?: string | null;
+  until?: string | null;
+}
+
+function commitNode(c: Commit, repo: LocalRepository) {
   const noreply = (email: string) => /^(?:\d+\+)?([^@]+)@users\.noreply\.github\.com$/i.exec(email)?.[1] ?? null;
   const gitActor = (name: string, email: string, date: string) => {
     const login = noreply(email);
@@ -185,6 +236,7 @@ function commitNode(c: Commit) {
     abbreviatedOid: c.sha.slice(0, 7),
     message: c.message,
     messageHeadline: c.message.split("\n")[0],
+    // The same totals REST's `stats` gives: binary files count 0 lines.
     additions: c.files.reduce((n, f) => n + (f.added ?? 0), 0),
     deletions: c.files.reduce((n, f) => n + (f.deleted ?? 0), 0),
     changedFilesIfAvailable: c.files.length,
@@ -194,12 +246,22 @@ function commitNode(c: Commit) {
     author: gitActor(c.author_name, c.author_email, c.authored_at),
     committer: gitActor(c.committer_name, c.committer_email, c.committed_at),
     parents: (args: ConnectionArgs) => connection(c.parents, args, (oid) => ({ oid })),
+    // The commits reachable from this one in `git log` order: the data set's order from here on,
+    // as REST's GET /commits?sha= lists them; since/until compare the committer date, as REST does.
+    history: (args: HistoryArgs) => {
+      let list = repo.commits.slice(commitGraph(repo).position.get(c.sha) ?? repo.commits.length);
+      if (args.since) list = list.filter((x) => Date.parse(x.committed_at) >= Date.parse(args.since!));
+      if (args.until) list = list.filter((x) => Date.parse(x.committed_at) <= Date.parse(args.until!));
+      if (args.path) list = list.filter((x) => touches(x, args.path!));
+      return connection(list, args, (x) => commitNode(x, repo));
+    },
+    associatedPullRequests: (args: ConnectionArgs) => connection(commitGraph(repo).pullRequests.get(c.sha) ?? [], args, (pr) => pullRequestNode(pr, repo)),
   };
 }
 
 const ORDER_FIELDS: Record<string, keyof LocalPullRequest> = { CREATED_AT: "created_at", UPDATED_AT: "updated_at" };
 
-function pullRequestNode(pr: LocalPullRequest) {
+function pullRequestNode(pr: LocalPullRequest, repo: LocalRepository) {
   const additions = pr.files.reduce((n, f) => n + (f.added ?? 0), 0);
   const deletions = pr.files.reduce((n, f) => n + (f.deleted ?? 0), 0);
   return {
@@ -222,10 +284,11 @@ function pullRequestNode(pr: LocalPullRequest) {
     changedFiles: pr.files.length,
     author: actor(pr.user),
     mergedBy: actor(pr.merged_by),
+    mergeCommit: pr.merge_commit_sha && repo.commitsBySha.has(pr.merge_commit_sha) ? commitNode(repo.commitsBySha.get(pr.merge_commit_sha)!, repo) : null,
     labels: (args: ConnectionArgs) => connection(pr.labels, args, (name) => ({ name, color: "ededed" })),
     reviews: (args: ConnectionArgs) =>
       connection(pr.reviews, args, (r) => ({ state: r.state, submittedAt: r.submitted_at, createdAt: r.submitted_at, body: r.body, author: actor(r.user) })),
-    commits: (args: ConnectionArgs) => connection(pr.commits, args, (c) => ({ commit: commitNode(c) })),
+    commits: (args: ConnectionArgs) => connection(pr.commits, args, (c) => ({ commit: commitNode(c, repo) })),
     files: (args: ConnectionArgs) =>
       connection(pr.files, args, (f) => ({ path: f.path, additions: f.added ?? 0, deletions: f.deleted ?? 0, changeType: f.old_path ? "RENAMED" : "MODIFIED" })),
   };
@@ -236,9 +299,20 @@ function repositoryNode(repo: LocalRepository, _api: string) {
     __typename: "Repository",
     name: repo.name,
     nameWithOwner: `${repo.owner}/${repo.name}`,
+    // A commit by oid; other objects (trees, blobs, tags) and rev-parse expressions are not served.
+    object: ({ oid }: { oid?: string | null }) => {
+      const c = oid ? repo.commitsBySha.get(oid) : undefined;
+      return c ? commitNode(c, repo) : null;
+    },
+    ref: ({ qualifiedName }: { qualifiedName: string }) => {
+      const name = qualifiedName.replace(/^refs\/heads\//, "");
+      const head = repo.commits[0];
+      if (name !== repo.default_branch || !head) return null;
+      return { __typename: "Ref", name, prefix: "refs/heads/", target: commitNode(head, repo) };
+    },
     pullRequest: ({ number }: { number: number }) => {
       const pr = repo.pullRequests.find((p) => p.number === number);
-      return pr ? pullRequestNode(pr) : null;
+      return pr ? pullRequestNode(pr, repo) : null;
     },
     pullRequests: (args: ConnectionArgs & { orderBy?: { field: string; direction: "ASC" | "DESC" }; states?: string[] }) => {
       let list = repo.pullRequests;
@@ -246,7 +320,7 @@ function repositoryNode(repo: LocalRepository, _api: string) {
       const field = ORDER_FIELDS[args.orderBy?.field ?? "CREATED_AT"] ?? "created_at";
       const dir = args.orderBy?.direction === "DESC" ? -1 : 1;
       list = [...list].sort((a, b) => dir * (String(a[field]).localeCompare(String(b[field])) || a.number - b.number));
-      return connection(list, args, pullRequestNode);
+      return connection(list, args, (pr) => pullRequestNode(pr, repo));
     },
   };
 }

@@ -45,6 +45,8 @@ export interface LocalGitHubStats {
   notModified: number;
   graphql: number;
   graphqlPoints: number;
+  /** GraphQL requests per operation name (PullRequestPage, CommitHistoryPage, …). */
+  graphqlByOperation: Record<string, number>;
   byRoute: Record<string, number>;
   installationTokens: number;
 }
@@ -78,7 +80,7 @@ const SECONDARY_MESSAGE =
   "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.";
 
 function newStats(): LocalGitHubStats {
-  return { requests: 0, counted: 0, notModified: 0, graphql: 0, graphqlPoints: 0, byRoute: {}, installationTokens: 0 };
+  return { requests: 0, counted: 0, notModified: 0, graphql: 0, graphqlPoints: 0, graphqlByOperation: {}, byRoute: {}, installationTokens: 0 };
 }
 
 export async function startLocalGitHub(options: LocalGitHubOptions): Promise<LocalGitHub> {
@@ -191,6 +193,7 @@ export async function startLocalGitHub(options: LocalGitHubOptions): Promise<Loc
       const prepared = prepare(request, options.repositories, api);
       stats.graphql++;
       stats.counted++;
+      stats.graphqlByOperation[prepared.operation] = (stats.graphqlByOperation[prepared.operation] ?? 0) + 1;
       if (prepared.errors) {
         b.used += 1;
         return send(res, 200, rateHeaders(b, resource), JSON.stringify({ errors: prepared.errors.map((e) => ({ message: e.message, locations: e.locations })) }));
