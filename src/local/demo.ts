@@ -89,44 +89,66 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
     if (!stack.github) {
       print("  - repository scans skipped: no local GitHub (the data sets in ../shared/data were not found)");
     } else {
-      const [{ id: repositoryId }] = await sql.begin(async (tx) => {
-        // The data set's history is older than the default 90-day lookback: the demo company looks back ten years.
+      const repositories = stack.github.repositories.map((r) => ({ fullName: `${r.owner}/${r.name}`, branch: r.default_branch }));
+      const repositoryIds = await sql.begin(async (tx) => {
+        // The data sets' histories are older than the default 90-day window: the demo company scans ten years.
         await tx`insert into companies (id, name, settings) values (${DEMO_COMPANY}, 'Demo Inc',
           '{"risk_threshold": 60, "auto_scan_enabled": false, "max_concurrent_scans": 2, "scan_window_days": 3650}')
           on conflict (id) do nothing`;
         // Setting a token clears the company's ETag cache (another token may see other data): only the first time.
         const [{ has }] = await tx`select exists (select 1 from vault.secrets where name = ${"github_token:" + DEMO_COMPANY}) as has`;
         if (!has) await tx`select public.set_github_token(${DEMO_COMPANY}, 'ghp_localdemotoken0000000000000000000000')`;
-        return tx<{ id: string }[]>`
-          insert into repositories (company_id, full_name, default_branch) values (${DEMO_COMPANY}, 'github/github-mcp-server', 'main')
-          on conflict (company_id, full_name) do update set is_active = true returning id`;
+        const ids: string[] = [];
+        for (const r of repositories) {
+          const [{ id }] = await tx<{ id: string }[]>`
+            insert into repositories (company_id, full_name, default_branch) values (${DEMO_COMPANY}, ${r.fullName}, ${r.branch})
+            on conflict (company_id, full_name) do update set is_active = true returning id`;
+          ids.push(id);
+        }
+        return ids;
       });
       const queue = new ScanQueue(dbFromPostgresJs(sql));
-      // Enqueue and wait: the enqueue trigger wakes the scan-repository function through pg_net.
-      const scan = async (scanType: string) => {
-        const job = await queue.enqueue({ companyId: DEMO_COMPANY, repositoryId, scanType, priority: 1 });
-        const deadline = Date.now() + 120_000;
+      // Enqueue and watch the scans: the enqueue trigger wakes the scan-repository function through
+      // pg_net, and each scan's row shows its progress as its pages are written.
+      const scanAll = async (scanType: string) => {
+        const jobs = await queue.enqueueMany(repositoryIds.map((repositoryId) => ({ companyId: DEMO_COMPANY, repositoryId, scanType, priority: 1 })));
+        const ids = jobs.map((j) => j.id);
+        const shown = new Map<string, string>();
+        const deadline = Date.now() + 180_000;
         for (;;) {
-          const [row] = await sql<{ status: string; error: string | null; worker_id: string | null; result: { summary: ScanSummary; unchanged: boolean } | null }[]>`
-            select status, error, worker_id, result from scan_queue where id = ${job.id}`;
-          if (row.status === "completed") return { ...row.result!, worker: row.worker_id };
-          if (row.status === "dead" || row.status === "cancelled") throw new Error(`job ${job.id} is ${row.status}: ${row.error}`);
-          if (Date.now() > deadline) throw new Error(`job ${job.id} still ${row.status} after 120 s (${row.error ?? "no error"})`);
-          await new Promise((r) => setTimeout(r, 50));
+          const rows = await sql<{ job_id: string; full_name: string; status: string; progress: number; message: string | null; job_status: string; error: string | null; worker_id: string | null; summary: ScanSummary | null; unchanged: boolean | null }[]>`
+            select q.id as job_id, r.full_name, coalesce(s.status, 'queued') as status, coalesce(s.progress, 0) as progress,
+                   s.progress_message as message, q.status as job_status, q.error, q.worker_id, s.summary,
+                   (q.result ->> 'unchanged')::boolean as unchanged
+            from scan_queue q join repositories r on r.id = q.repository_id left join scans s on s.job_id = q.id
+            where q.id = any(${ids}) order by r.full_name`;
+          for (const r of rows) {
+            const line = `${r.status} ${r.progress}%${r.message ? ` — ${r.message}` : ""}`;
+            if (shown.get(r.job_id) !== line && scanType === "full_scan") print(`      ${r.full_name.padEnd(28)} ${line}`);
+            shown.set(r.job_id, line);
+            if (r.job_status === "dead" || r.job_status === "cancelled") throw new Error(`the scan of ${r.full_name} is ${r.job_status}: ${r.error}`);
+          }
+          if (rows.every((r) => r.job_status === "completed")) return rows;
+          if (Date.now() > deadline) throw new Error(`scans still running after 180 s: ${rows.filter((r) => r.job_status !== "completed").map((r) => r.full_name).join(", ")}`);
+          await new Promise((r) => setTimeout(r, 250));
         }
       };
-      await step("full scan of github/github-mcp-server: enqueue → pg_net → scan-repository function → local GitHub", async () => {
-        const r = await scan("full_scan");
-        const s = r.summary;
-        const agents = Object.entries(s.per_agent).map(([a, v]) => `${a} ${v.share_pct}%`).join(", ");
-        return `by ${r.worker}: ${s.prs_scanned} PRs, ${s.commits_scanned} commits; AI wrote ${s.ai_loc_percentage}% of ${s.total_loc} lines (${agents}); ` +
-          `${s.ai_prs_detected} AI PRs, ${s.unreviewed_ai_merges} merged without human review (coverage ${s.review_coverage_percentage}%); ` +
-          `${s.api_requests.counted} GitHub requests`;
+      await step(`full scans of ${repositories.map((r) => r.fullName).join(" and ")}: enqueue → pg_net → scan-repository function → local GitHub`, async () => {
+        const rows = await scanAll("full_scan");
+        return rows.map((r) => {
+          const s = r.summary!;
+          const agents = Object.entries(s.per_agent).map(([a, v]) => `${a} ${v.share_pct}%`).join(", ") || "none";
+          return `\n      ${r.full_name} (by ${r.worker_id}): ${s.prs_scanned} PRs, ${s.commits_scanned} commits; AI wrote ${s.ai_loc_percentage}% of ${s.total_loc} lines ` +
+            `(${agents}); ${s.ai_prs_detected} AI PRs, ${s.unreviewed_ai_merges} merged without human review (coverage ${s.review_coverage_percentage}%); ` +
+            `${s.api_requests.counted} GitHub requests`;
+        }).join("");
       });
-      await step("incremental scan of the unchanged repository", async () => {
-        const r = await scan("incremental_scan");
-        if (!r.unchanged || r.summary.api_requests.counted !== 0) throw new Error(`expected an unchanged, free rescan: ${JSON.stringify(r.summary.api_requests)}`);
-        return `unchanged; ${r.summary.api_requests.not_modified} conditional requests answered 304, 0 counted against the rate limit`;
+      await step("incremental scans of the unchanged repositories", async () => {
+        const rows = await scanAll("incremental_scan");
+        const counted = rows.reduce((n, r) => n + r.summary!.api_requests.counted, 0);
+        const notModified = rows.reduce((n, r) => n + r.summary!.api_requests.not_modified, 0);
+        if (rows.some((r) => !r.unchanged) || counted !== 0) throw new Error(`expected unchanged, free rescans: ${counted} counted requests`);
+        return `unchanged; ${notModified} conditional requests answered 304, 0 counted against the rate limit`;
       });
     }
   } finally {
