@@ -1,6 +1,8 @@
 // GitHub API cost of a scan of a 500-PR repository on the local GitHub, against the naive REST scan
-// (list PRs, then commits, reviews and files per PR) measured in the same run on the same server.
-// Prints one JSON line; details (GraphQL points, per-route counts) go to stderr.
+// (list PRs, then commits, reviews and files per PR) measured in the same run on the same server;
+// and what a repository's first full scan costs: github-mcp-server whole (517 PRs, 1,099 commits,
+// all history), PRs and commits as a full_scan job reads them (first_scan_requests_real: what GitHub
+// would charge). Prints one JSON line; details (GraphQL points, per-route counts) go to stderr.
 //   npm run bench -- github-cost
 import { repositoryFromDataSet } from "../src/local/github/dataset.ts";
 import { startLocalGitHub } from "../src/local/github/server.ts";
@@ -15,6 +17,8 @@ const repo = repositoryFromDataSet("github__github-mcp-server.jsonl", { maxPullR
 if (repo.pullRequests.length !== PRS) throw new Error(`expected ${PRS} PRs, built ${repo.pullRequests.length}`);
 const target = { owner: repo.owner, name: repo.name, branch: repo.default_branch, pullRequestsOnly: true };
 const gh = await startLocalGitHub({ repositories: [repo], rateLimit: 1_000_000 });
+const whole = repositoryFromDataSet("github__github-mcp-server.jsonl");
+const real = await startLocalGitHub({ repositories: [whole], rateLimit: 1_000_000 });
 
 try {
   // Ours: probe + GraphQL pages carrying PRs with reviews, commits and files.
@@ -48,7 +52,16 @@ try {
   }
   if (prs.length !== PRS) throw new Error(`naive scan listed ${prs.length} PRs`);
 
+  // A first full scan: no watermark, no cached answers, every commit of the branch (a job's window
+  // is the company's scan_window_days; all history is the most a first scan can read).
+  const first = new GitHubHttp({ token: staticToken("ghp_bench"), baseUrl: real.url, etagCache: new MemoryEtagCache() });
+  const firstScan = await scanRepository(first, { owner: whole.owner, name: whole.name, branch: whole.default_branch, commitsSince: null });
+  if (firstScan.commits.length !== whole.commits.length || firstScan.pullRequests.length !== whole.pullRequests.length) {
+    throw new Error(`first scan read ${firstScan.commits.length} commits and ${firstScan.pullRequests.length} PRs`);
+  }
+
   console.error(JSON.stringify({
+    first_scan: { ...first.counter, graphql_by_operation: real.stats.graphqlByOperation, server_routes: real.stats.byRoute },
     full_scan: full.counter,
     unchanged_rescan: rescan.counter,
     naive_rest: naive.counter,
@@ -61,7 +74,9 @@ try {
     requests_full_scan: full.counter.requests,
     requests_naive_rest: naive.counter.requests,
     requests_unchanged_rescan_counted: rescan.counter.counted,
+    first_scan_requests_real: first.counter.counted,
   }));
 } finally {
   await gh.stop();
+  await real.stop();
 }

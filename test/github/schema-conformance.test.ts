@@ -4,7 +4,7 @@
 import { parse, validate } from "graphql";
 import { describe, expect, test } from "vitest";
 import { githubSchema } from "../../src/local/github/graphql.ts";
-import { ALL_QUERIES } from "../../supabase/functions/_shared/github/queries.ts";
+import { ALL_QUERIES, PATH_HISTORY_BATCH } from "../../supabase/functions/_shared/github/queries.ts";
 import { dataSetRepositories, MCP, useLocalGitHub } from "./local-github.ts";
 import { queryParameters, responseSchema, validateAgainst } from "./openapi.ts";
 
@@ -16,7 +16,7 @@ describe("GraphQL documents against GitHub's schema", () => {
     expect(validate(githubSchema(), parse(query)).map((e) => e.message)).toEqual([]);
   });
 
-  test("the local server answers both documents without errors", async () => {
+  test("the local server answers every document without errors", async () => {
     const pr = dataSetRepositories()[0].pullRequests.at(-1)!;
     const run = async (query: string, variables: Record<string, unknown>) =>
       (await fetch(gh.current.graphqlUrl, { method: "POST", headers: auth, body: JSON.stringify({ query, variables }) })).json();
@@ -28,6 +28,15 @@ describe("GraphQL documents against GitHub's schema", () => {
     });
     expect(more.errors).toBeUndefined();
     expect(more.data.repository.pullRequest.files).toBeUndefined();
+    const head = dataSetRepositories()[0].commits[0].sha;
+    const history = await run(ALL_QUERIES.COMMIT_HISTORY_PAGE, { ...MCP, head, first: 5, after: null, since: null, files: 5 });
+    expect(history.errors).toBeUndefined();
+    expect(history.data.repository.object.history.nodes).toHaveLength(5);
+    const paths = await run(ALL_QUERIES.PATH_HISTORIES, {
+      ...MCP, head, since: null, ...Object.fromEntries(Array.from({ length: PATH_HISTORY_BATCH }, (_, i) => [[`path${i}`, "README.md"], [`after${i}`, null]]).flat()),
+    });
+    expect(paths.errors).toBeUndefined();
+    expect(paths.data.repository.object[`p${PATH_HISTORY_BATCH - 1}`].nodes.length).toBeGreaterThan(0);
   });
 
   test("a query GitHub would reject is rejected locally too", async () => {

@@ -1,17 +1,29 @@
 /**
- * Default-branch commits through REST: GraphQL's commit history has no per-file numstat, so the
- * list comes from GET /repos/{o}/{r}/commits (conditional, 100 a page) and each commit's files from
- * GET /repos/{o}/{r}/commits/{sha}. A commit by sha never changes, so once cached its files cost
- * no request at all on later scans.
+ * Default-branch commits, one checkpointable page at a time: the history through GraphQL (100
+ * commits a request, with totals, parents and the merged PR's files: commit-history.ts), and the
+ * per-file numstat only where detection needs it and nothing cheaper gave it (numstat.ts): from the
+ * merged PR's files, from the histories of the paths the scan knows for a commit of one file
+ * (path-index.ts), else GET /repos/{o}/{r}/commits/{sha} — which never changes, so once cached it
+ * costs no request at all on later scans. github-mcp-server's full scan (1,099 commits): one REST
+ * list page per 100 commits and one REST request per commit before (1,110); now 11 history pages,
+ * 11 path-history requests and 332 REST requests, with every record detection reads the same.
  */
 import type { Commit, FileChange } from "../detection/records.ts";
+import { fetchHistoryPage, type HistoryCommit } from "./commit-history.ts";
 import type { GitHubHttp } from "./http.ts";
+import { needsNumstat, pullRequestNumstat, withTotals } from "./numstat.ts";
+import { PathIndex } from "./path-index.ts";
 import { ShapeReader } from "./shape.ts";
 
 /** Where a commit scan stands (plain JSON for the job's checkpoint). */
 export interface CommitCursor {
-  /** The next list page's URL from the Link header, or null to start at the branch head. */
-  next: string | null;
+  /**
+   * The commit whose history is listed: the branch head the scan's probe saw, so that every page of
+   * every run of the scan lists one history, however the branch moves meanwhile.
+   */
+  head: string;
+  /** The GraphQL endCursor of the last history page read; null to start at `head`. */
+  after: string | null;
   /** Stop at this sha (the head the previous scan ended at); null = the whole `since` window. */
   stopAt: string | null;
   /** Only commits after this instant (the scan's lookback window), or null for all history. */
@@ -23,42 +35,85 @@ export interface CommitPage {
   next: CommitCursor | null;
 }
 
-export interface CommitPageOptions {
-  owner: string;
-  name: string;
-  branch: string;
-  cursor?: CommitCursor;
-  pageSize?: number;
-}
+/**
+ * Reads one scan's commit pages (one head, one window). It keeps, for one run, the paths the scan
+ * has seen (PR files, numstat read) and the index of their histories; a run that resumes a
+ * checkpoint starts them afresh, which costs requests but changes no record.
+ */
+export class CommitReader {
+  private readonly knownPaths = new Set<string>();
+  private index: PathIndex | null = null;
 
-interface ListedCommit {
-  sha: string;
-}
+  constructor(private readonly http: GitHubHttp, private readonly repo: { owner: string; name: string }, private readonly pageSize = 100) {}
 
-/** Reads one page of the branch's commits (newest first) with every commit's numstat. */
-export async function fetchCommitPage(http: GitHubHttp, options: CommitPageOptions): Promise<CommitPage> {
-  const cursor = options.cursor ?? { next: null, stopAt: null, since: null };
-  const repo = `/repos/${encodeURIComponent(options.owner)}/${encodeURIComponent(options.name)}`;
-  const first = `${repo}/commits?sha=${encodeURIComponent(options.branch)}&per_page=${options.pageSize ?? 100}` +
-    (cursor.since ? `&since=${encodeURIComponent(cursor.since)}` : "");
-  const list = await http.get(cursor.next ?? first, {
-    shape: "commit-shas@1",
-    read: (body, url) => {
-      const r = new ShapeReader(url);
-      return r.arr(body, "").map((c, i): ListedCommit => ({ sha: r.str(r.obj(c, `[${i}]`).sha, `[${i}].sha`) }));
-    },
-  });
-  const commits: Commit[] = [];
-  let stopped = false;
-  for (const listed of list.data) {
-    if (listed.sha === cursor.stopAt) {
-      stopped = true;
-      break;
-    }
-    commits.push(await fetchCommit(http, repo, listed.sha));
+  /** Paths the scan met elsewhere (its PR pages): their histories may answer for one-file commits. */
+  learnPaths(files: readonly FileChange[]): void {
+    for (const f of files) this.knownPaths.add(f.path);
   }
-  const nextUrl = stopped ? null : nextLink(list.link);
-  return { commits, next: nextUrl ? { ...cursor, next: nextUrl } : null };
+
+  /** One page of the branch's commits, newest first, each with the numstat detection needs of it. */
+  async page(cursor: CommitCursor): Promise<CommitPage> {
+    const history = await fetchHistoryPage(this.http, { ...this.repo, head: cursor.head, after: cursor.after, since: cursor.since, pageSize: this.pageSize });
+    const stop = history.commits.findIndex((c) => c.commit.sha === cursor.stopAt);
+    const listed = stop < 0 ? history.commits : history.commits.slice(0, stop);
+    const records: Commit[] = new Array(listed.length);
+    const oneFile: number[] = [];
+    const fromRest: number[] = [];
+    listed.forEach((c, i) => {
+      if (c.pullRequestFiles) this.learnPaths(c.pullRequestFiles);
+      const files = pullRequestNumstat(c);
+      if (files) records[i] = { ...c.commit, files };
+      else if (!needsNumstat(c)) records[i] = withTotals(c);
+      else (c.changedFiles === 1 ? oneFile : fromRest).push(i);
+    });
+    // REST first: the paths it reads join the known paths before the index reads their histories.
+    for (const i of fromRest) records[i] = await this.fromRest(listed[i]);
+    const paths = await this.onlyFiles(listed, oneFile, cursor);
+    for (const i of oneFile) {
+      const path = paths.get(i);
+      // GitHub's totals of a one-file commit are that file's numstat.
+      records[i] = path === undefined ? await this.fromRest(listed[i]) : { ...listed[i].commit, files: [{ path, added: listed[i].additions, deleted: listed[i].deletions }] };
+    }
+    for (const [i, c] of listed.entries()) {
+      // An octopus merge: parents(first: 2) held two of its parents; REST lists them all.
+      if (!c.parentsComplete) records[i] = { ...records[i], parents: (await fetchCommit(this.http, this.repoPath, c.commit.sha)).parents };
+    }
+    const done = stop >= 0 || !history.hasNextPage || !history.endCursor;
+    return { commits: records, next: done ? null : { ...cursor, after: history.endCursor } };
+  }
+
+  /**
+   * The path of each one-file commit the index can answer for, after reading one more request of
+   * path histories: one, so that a page stays one history request, one index request and its REST
+   * reads — a run's time budget is kept at page boundaries, and the index's 9 requests for
+   * github-mcp-server's 864 paths in one page would outlast a short budget. The index serves a full
+   * listing only: an incremental scan's window has no start (it stops at a sha), so each path's
+   * history would be read back to the repository's first commit, for a few commits that cost one
+   * REST request each.
+   */
+  private async onlyFiles(listed: HistoryCommit[], oneFile: number[], cursor: CommitCursor): Promise<Map<number, string>> {
+    const found = new Map<number, string>();
+    if (oneFile.length === 0 || cursor.stopAt !== null) return found;
+    this.index ??= new PathIndex(this.http, { ...this.repo, head: cursor.head, since: cursor.since });
+    this.index.want(this.knownPaths);
+    await this.index.readBatch();
+    for (const i of oneFile) {
+      const path = this.index.onlyFile(listed[i].commit.sha);
+      if (path !== null) found.set(i, path);
+    }
+    return found;
+  }
+
+  /** The record with REST's numstat (the dates, identities and parents stay GraphQL's). */
+  private async fromRest(c: HistoryCommit): Promise<Commit> {
+    const { files } = await fetchCommit(this.http, this.repoPath, c.commit.sha);
+    this.learnPaths(files);
+    return { ...c.commit, files };
+  }
+
+  private get repoPath(): string {
+    return `/repos/${encodeURIComponent(this.repo.owner)}/${encodeURIComponent(this.repo.name)}`;
+  }
 }
 
 /** One commit with all its files (GitHub pages a commit's files 300 at a time). */

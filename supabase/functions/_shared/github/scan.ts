@@ -1,11 +1,12 @@
 /**
  * A whole repository scan over the GitHub client: probe, then PR pages (GraphQL), then the
- * default branch's commits (REST), each page handed to `onPage` with the cursor to resume from.
+ * default branch's commits (GraphQL history, REST numstat where detection needs it: commits.ts),
+ * each page handed to `onPage` with the cursor to resume from.
  * An edge function with little time left stops after any page and stores the cursor; the next
  * invocation passes it back as `resume`.
  */
 import type { Commit, PullRequest } from "../detection/records.ts";
-import { type CommitCursor, fetchCommitPage } from "./commits.ts";
+import { type CommitCursor, CommitReader } from "./commits.ts";
 import type { GitHubHttp } from "./http.ts";
 import { probeRepository, type RepositoryState } from "./probe.ts";
 import { fetchPullRequestPage, type PullRequestCursor } from "./pull-requests.ts";
@@ -72,7 +73,7 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
     checkpoint = {
       target: { pullRequestsUpdatedAt: state.newestPullRequestUpdatedAt, headSha: state.headSha },
       pullRequests: prsChanged ? { after: null, until: previous.pullRequestsUpdatedAt } : null,
-      commits: headChanged ? { next: null, stopAt: previous.headSha, since: previous.headSha ? null : options.commitsSince ?? null } : null,
+      commits: headChanged ? { head: state.headSha!, after: null, stopAt: previous.headSha, since: previous.headSha ? null : options.commitsSince ?? null } : null,
     };
     if (!prsChanged && !headChanged) {
       return { pullRequests: [], commits: [], checkpoint: null, watermark: checkpoint.target, unchanged: true };
@@ -80,6 +81,7 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
   }
   const pullRequests: PullRequest[] = [];
   const commits: Commit[] = [];
+  const commitReader = new CommitReader(http, { owner: options.owner, name: options.name });
   while (checkpoint.pullRequests || checkpoint.commits) {
     let page: ScanPage;
     if (checkpoint.pullRequests) {
@@ -91,9 +93,10 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
         nestedPageSize: options.nestedPageSize,
       });
       checkpoint = { ...checkpoint, pullRequests: got.next };
+      for (const pr of got.pullRequests) commitReader.learnPaths(pr.files);
       page = { pullRequests: got.pullRequests, commits: [], checkpoint };
     } else {
-      const got = await fetchCommitPage(http, { owner: options.owner, name: options.name, branch: options.branch, cursor: checkpoint.commits! });
+      const got = await commitReader.page(checkpoint.commits!);
       checkpoint = { ...checkpoint, commits: got.next };
       page = { pullRequests: [], commits: got.commits, checkpoint };
     }

@@ -1,0 +1,57 @@
+// A repository's first full scan (all history) through the local GitHub over HTTP, commits listed
+// through GraphQL with per-file numstat only where detection needs it, against what the full commit
+// records of the data set — what REST gave for every commit before — make of the same repository.
+import { beforeEach, describe, expect, test } from "vitest";
+import { loadCommits } from "../../src/local/github/dataset.ts";
+import { classifyCommits } from "../../supabase/functions/_shared/detection/classify.ts";
+import { MemoryEtagCache } from "../../supabase/functions/_shared/github/etag-cache.ts";
+import { scanRepository } from "../../supabase/functions/_shared/github/scan.ts";
+import { summarizeScan } from "../../supabase/functions/_shared/scan/summary.ts";
+import { clientFor, LIZARD, MCP, useLocalGitHub } from "./local-github.ts";
+
+const gh = useLocalGitHub();
+beforeEach(() => {
+  gh.current.clearFaults();
+  gh.current.resetStats();
+});
+
+describe("a repository's first full scan", () => {
+  test.each([
+    ["github-mcp-server", MCP, "github__github-mcp-server.jsonl"],
+    ["lizard", LIZARD, "terryyin__lizard.jsonl"],
+  ] as const)("%s: every commit's verdict and lines, and the summary, are those of the data set's full records", async (_name, repo, file) => {
+    const scan = await scanRepository(clientFor(gh.current, { etagCache: new MemoryEtagCache() }), { ...repo, commitsSince: null });
+    const full = loadCommits(file);
+    expect(scan.commits.map((c) => c.sha)).toEqual(full.map((c) => c.sha));
+
+    const row = (r: ReturnType<typeof classifyCommits>["classifications"][number]) =>
+      ({ verdict: r.verdict, agents: r.agents, confidence: r.confidence, ai: r.ai_added_lines, counted: r.counted_added_lines });
+    expect(classifyCommits(scan.commits).classifications.map(row)).toEqual(classifyCommits(full).classifications.map(row));
+
+    const got = summarizeScan({ pullRequests: scan.pullRequests, commits: scan.commits });
+    const want = summarizeScan({ pullRequests: scan.pullRequests, commits: full });
+    expect(got).toEqual(want);
+    // The figures the product shows, spelled out (all inside the equality above).
+    expect(got.commits_scanned).toBe(full.length);
+    expect(got.total_loc).toBeGreaterThan(0);
+    expect(Object.keys(got.per_agent).length).toBeGreaterThan(0);
+    expect([got.ai_loc_percentage, got.assisted_loc_percentage, got.suspected_loc_percentage]).toEqual([want.ai_loc_percentage, want.assisted_loc_percentage, want.suspected_loc_percentage]);
+  }, 60_000);
+
+  test("github-mcp-server costs 371 counted requests (1,127 with a REST request per commit): where each goes", async () => {
+    const http = clientFor(gh.current, { etagCache: new MemoryEtagCache() });
+    await scanRepository(http, { ...MCP, commitsSince: null });
+    expect(http.counter.counted).toBe(371);
+    expect(gh.current.stats.byRoute).toEqual({
+      "GET /repos/:owner/:repo/pulls": 1, // the probe's newest PR
+      "GET /repos/:owner/:repo/commits": 1, // the probe's head
+      "POST /graphql": 37, // 11 PR pages, 4 PR follow-ups, 11 history pages, 11 path-history batches
+      // Of 1,099 commits: 8 merges and 8 without added lines a mark decides need no files, 507
+      // squash merges bring their PR's files, 244 one-file commits are answered by their path's
+      // history; REST reads 295 commits of several files (3 of them squashes of PRs with over 100
+      // files, more than their history page holds) and 37 one-file commits no path read proves.
+      "GET /repos/:owner/:repo/commits/:sha": 332,
+    });
+    expect(gh.current.stats.graphqlByOperation).toEqual({ PullRequestPage: 11, PullRequestConnections: 4, CommitHistoryPage: 11, PathHistories: 11 });
+  }, 60_000);
+});
