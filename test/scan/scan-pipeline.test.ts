@@ -48,6 +48,27 @@ async function scanOf(jobId: string) {
   return row;
 }
 
+/**
+ * The repository read straight from the local GitHub and detection run on it directly (one pass,
+ * classifyCommits): the stored commit rows must be these, verdict, confidence and lines alike.
+ */
+async function expectRowsOfDetection(repositoryId: string, repo: { owner: string; name: string; branch: string }) {
+  const direct = await scanRepository(new GitHubHttp({ token: staticToken("ghp_directreadtoken000000000000000000000"), baseUrl: gh.current.url }), {
+    owner: repo.owner, name: repo.name, branch: repo.branch, commitsSince: new Date(Date.now() - 7300 * 86_400_000).toISOString(),
+  });
+  const { classifications } = classifyCommits(direct.commits);
+  const rows = await t.current.sql`
+    select commit_sha, verdict, confidence, agents, ai_lines, counted_lines, is_merge from scan_results
+    where repository_id = ${repositoryId} and path = '' order by commit_sha`;
+  const expected = direct.commits.map((c, i) => ({
+    commit_sha: c.sha, verdict: classifications[i].verdict, confidence: classifications[i].confidence, agents: classifications[i].agents,
+    ai_lines: classifications[i].ai_added_lines, counted_lines: classifications[i].counted_added_lines, is_merge: c.parents.length > 1,
+  })).sort((a, b) => a.commit_sha.localeCompare(b.commit_sha));
+  expect(rows.length).toBe(direct.commits.length);
+  expect(rows.map((r) => ({ ...r, confidence: Number(r.confidence) }))).toEqual(expected);
+  return direct;
+}
+
 describe("a full scan", () => {
   it("stores what the detection engine says of the same records, row for row, and the same summary", async () => {
     const { companyId, repositoryId } = await tenant(MCP);
@@ -55,20 +76,7 @@ describe("a full scan", () => {
     const enqueued = await queue.enqueue({ companyId, repositoryId, scanType: "full_scan" });
     expect(await loop().drain({ budgetMs: 120_000 })).toMatchObject({ completed: 1 });
 
-    // The same repository read straight from the local GitHub, and detection run on it directly.
-    const direct = await scanRepository(new GitHubHttp({ token: staticToken("ghp_directreadtoken000000000000000000000"), baseUrl: gh.current.url }), {
-      owner: MCP.owner, name: MCP.name, branch: MCP.branch, commitsSince: new Date(Date.now() - 7300 * 86_400_000).toISOString(),
-    });
-    const { classifications } = classifyCommits(direct.commits);
-    const rows = await t.current.sql`
-      select commit_sha, verdict, agents, ai_lines, counted_lines, is_merge from scan_results
-      where repository_id = ${repositoryId} and path = '' order by commit_sha`;
-    const expected = direct.commits.map((c, i) => ({
-      commit_sha: c.sha, verdict: classifications[i].verdict, agents: classifications[i].agents,
-      ai_lines: classifications[i].ai_added_lines, counted_lines: classifications[i].counted_added_lines, is_merge: c.parents.length > 1,
-    })).sort((a, b) => a.commit_sha.localeCompare(b.commit_sha));
-    expect(rows.length).toBe(direct.commits.length);
-    expect(rows).toEqual(expected);
+    const direct = await expectRowsOfDetection(repositoryId, MCP);
     const [{ files }] = await t.current.sql`select count(*)::int as files from scan_results where repository_id = ${repositoryId} and path <> ''`;
     expect(files).toBe(direct.commits.reduce((k, c) => k + c.files.length, 0));
 
@@ -115,6 +123,9 @@ describe("a full scan", () => {
       select count(*)::int as commits, count(distinct commit_sha)::int as distinct from scan_results where repository_id = ${repositoryId} and path = ''`;
     expect(commits).toBe(scan.summary.commits_scanned);
     expect(distinct).toBe(commits);
+    // Scored across runs as in one pass: the scorer's memory travels with the checkpoint.
+    gh.current.clearFaults();
+    await expectRowsOfDetection(repositoryId, LIZARD);
   }, 180_000);
 });
 

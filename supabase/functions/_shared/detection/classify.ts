@@ -282,14 +282,36 @@ function round3(x: number): number {
 }
 
 /**
+ * What a commit stream's cadence remembers, as JSON, so that a scan that stops after a page and
+ * goes on in another invocation scores its next commits as one uninterrupted pass would: per
+ * author the time of the last commit (ms) and the session memory.
+ */
+export interface StreamState {
+  last_seen: Record<string, number | null>;
+  sessions: Record<string, [number, number][]>;
+}
+
+/**
  * Per-author cadence of a stream of commits: the gap to the previous commit of the same author
  * and the author's session around the commit. Order does not matter for the gap (it is absolute).
  */
 class StreamContext {
-  private readonly lastSeen = new Map<string, number>();
-  private readonly sessions = new SessionTracker();
+  private readonly lastSeen: Map<string, number>;
+  private readonly sessions: SessionTracker;
   gap: number | null = null;
   session: SessionContext | null = null;
+
+  constructor(from?: StreamState) {
+    // JSON has no NaN: an unparseable date is kept as null.
+    this.lastSeen = new Map(Object.entries(from?.last_seen ?? {}).map(([k, t]) => [k, t ?? Number.NaN]));
+    this.sessions = from ? SessionTracker.restore(from.sessions) : new SessionTracker();
+  }
+
+  snapshot(): StreamState {
+    const last_seen: Record<string, number | null> = {};
+    for (const [k, t] of this.lastSeen) last_seen[k] = Number.isNaN(t) ? null : t;
+    return { last_seen, sessions: this.sessions.snapshot() };
+  }
 
   next(commit: Commit, withSession: boolean): void {
     const t = Date.parse(commit.authored_at);
@@ -345,19 +367,27 @@ export interface ScoredCommit {
  * each commit's verdict from its marks, and for an unmarked non-merge commit the suspected model's
  * score (with the cadence of the stream so far). The tier decides once every commit of the
  * repository is scored (calibrateSuspected over the scores, then decideSuspected per commit) — so
- * a scan that writes its commits page by page, across invocations, decides as classifyCommits does.
+ * a scan that writes its commits page by page, across invocations, decides as classifyCommits does
+ * (each invocation starts its scorer from the state the previous one saved with its checkpoint).
  */
-export function createCommitScorer(options: Omit<ClassifyOptions, "gapSeconds" | "session" | "suspectedCalibration"> = {}): (commit: Commit) => ScoredCommit {
-  const ctx = new StreamContext();
+export function createCommitScorer(
+  options: Omit<ClassifyOptions, "gapSeconds" | "session" | "suspectedCalibration"> = {},
+  from?: StreamState,
+): CommitScorer {
+  const ctx = new StreamContext(from);
   const withSuspected = options.suspected !== false;
   const x = new Float64Array(FEATURE_COUNT);
-  return (commit) => {
+  const score = (commit: Commit): ScoredCommit => {
     ctx.next(commit, withSuspected);
     const classification = classifyCommit(commit, { ...options, suspected: false });
     const scored = withSuspected && classification.verdict === "human" && commit.parents.length <= 1;
     return { classification, suspectScore: scored ? suspectProbability(suspectFeatures(commit, ctx.gap, x, ctx.session), SUSPECTED_MODEL) : null };
   };
+  return Object.assign(score, { state: () => ctx.snapshot() });
 }
+
+/** Scores commits in stream order; `state()` is where a later scorer (createCommitScorer(options, state)) goes on. */
+export type CommitScorer = ((commit: Commit) => ScoredCommit) & { state(): StreamState };
 
 /** A scored commit's final verdict under the repository's calibration (a new object; the input is kept). */
 export function decideSuspected(classification: CommitClassification, suspectScore: number, calibration: SuspectedCalibration): CommitClassification {

@@ -245,6 +245,36 @@ export class SessionTracker {
   private readonly byAuthor = new Map<string, { t: Float64Array; shaped: Uint8Array; n: number }>();
   private readonly scratch = new Float64Array(FEATURE_COUNT);
 
+  /** What the tracker remembers, as JSON: per author, its remembered commits oldest first as [time ms, shaped 0/1]. */
+  snapshot(): Record<string, [number, number][]> {
+    const out: Record<string, [number, number][]> = {};
+    for (const [author, e] of this.byAuthor) {
+      const m = Math.min(e.n, RING);
+      const entries: [number, number][] = [];
+      for (let i = 0; i < m; i++) {
+        const slot = (e.n - m + i) % RING;
+        entries.push([e.t[slot], e.shaped[slot]]);
+      }
+      out[author] = entries;
+    }
+    return out;
+  }
+
+  /** A tracker that goes on from a snapshot as the one that took it would. */
+  static restore(snapshot: Record<string, [number, number][]>): SessionTracker {
+    const tracker = new SessionTracker();
+    for (const [author, entries] of Object.entries(snapshot)) {
+      const e = { t: new Float64Array(RING), shaped: new Uint8Array(RING), n: 0 };
+      for (const [t, shaped] of entries.slice(-RING)) {
+        e.t[e.n] = t;
+        e.shaped[e.n] = shaped ? 1 : 0;
+        e.n++;
+      }
+      tracker.byAuthor.set(author, e);
+    }
+    return tracker;
+  }
+
   /** The context of `commit`, then remember it. */
   next(commit: Commit): SessionContext {
     const key = (commit.author_email ?? "").toLowerCase();

@@ -93,6 +93,8 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
   const store = new ScanStore(deps.db);
   return async (ctx: ScanJobContext) => {
     const { job, attempt } = ctx;
+    // A run claimed near the end of its invocation may have too little time for any page.
+    const startedWithMs = ctx.deadline === null ? null : ctx.deadline - now();
     if (!job.repositoryId) throw new PermanentJobError(`${job.scanType} needs a repository_id`);
     const target = await store.target(job.id, attempt);
     if (!target) throw new JobStopped("lease_lost", `job ${job.id} attempt ${attempt} no longer holds its claim`);
@@ -110,7 +112,7 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
       onAnswer: () => ctx.sourceAnswered(),
     });
     const windowDays = target.scanWindowDays ?? DEFAULT_SCAN_WINDOW_DAYS;
-    const score = createCommitScorer();
+    const score = createCommitScorer({}, scan.checkpoint?.scorer);
     let pages = scan.pages;
     let pagesThisRun = 0;
     let lastCounter = { ...http.counter };
@@ -124,16 +126,18 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
         previous: job.scanType === "full_scan" ? null : target.watermark,
         commitsSince: new Date(now() - windowDays * 86_400_000).toISOString(),
         pullRequestsOnly: job.scanType === "pr_analysis",
-        resume: scan.checkpoint,
+        resume: scan.checkpoint?.github ?? null,
         onPage: async (page) => {
           pages++;
           pagesThisRun++;
           const pageMs = now() - lastPageAt;
           longestPageMs = Math.max(longestPageMs, pageMs);
+          const commits = page.commits.map((c) => commitRow(c, score(c)));
           const write = await store.recordPage(job.id, attempt, {
-            commits: page.commits.map((c) => commitRow(c, score(c))),
+            commits,
             pull_requests: page.pullRequests.map((pr) => pullRequestRow(pr)),
-            checkpoint: page.checkpoint,
+            // The scorer's state after this page's commits: the next run scores on from here.
+            checkpoint: page.checkpoint && { github: page.checkpoint, scorer: score.state() },
             progress: progressAfter(pages),
             message: `read ${pages} page(s) from GitHub`,
             api_requests: spent(http.counter, lastCounter),
@@ -185,10 +189,16 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
       return new CompletedJob(write);
     } catch (error) {
       // The budget ran out in the middle of a page: the pages written so far stand, so the run
-      // made progress and the next one continues — unless it wrote none (a page longer than a
-      // whole run), which must spend an attempt, or it would come back forever.
-      if (ctx.signal.aborted && error === ctx.signal.reason && (error as JobStopped).reason === "deadline" && pagesThisRun > 0) {
-        return new SnoozeJob(new Date(now()), `the time budget ran out after ${pagesThisRun} page(s) of this run (${pages} in all): the next run continues there`);
+      // made progress and the next one continues. A run that wrote none spends an attempt (a page
+      // longer than a whole run would otherwise come back forever) — unless it was claimed with
+      // less than a page's reserve left, when no page could have fit: that is the claim's timing.
+      if (ctx.signal.aborted && error === ctx.signal.reason && (error as JobStopped).reason === "deadline") {
+        if (pagesThisRun > 0) {
+          return new SnoozeJob(new Date(now()), `the time budget ran out after ${pagesThisRun} page(s) of this run (${pages} in all): the next run continues there`);
+        }
+        if (startedWithMs !== null && startedWithMs < CHECKPOINT_RESERVE_MS) {
+          return new SnoozeJob(new Date(now()), `claimed with ${Math.round(startedWithMs)} ms of the time budget left, too little for a page: the next run continues at page ${pages + 1}`);
+        }
       }
       if (error instanceof JobStopped || (ctx.signal.aborted && error === ctx.signal.reason)) throw error;
       throw jobErrorFor(error);

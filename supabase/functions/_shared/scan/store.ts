@@ -10,7 +10,16 @@ import { toScanJobWrite } from "../queue/client.ts";
 import type { JsonValue, ScanJobWrite } from "../queue/types.ts";
 import type { CommitRow, PullRequestRow } from "./results.ts";
 import type { ScanSummary } from "./summary.ts";
-import type { Verdict } from "../detection/classify.ts";
+import type { StreamState, Verdict } from "../detection/classify.ts";
+
+/**
+ * Where a run stopped, as the scan row keeps it: the GitHub reader's cursor, and the commit
+ * scorer's memory of the authors' cadence, so the next run scores on as one pass would.
+ */
+export interface ScanRunCheckpoint {
+  github: ScanCheckpoint;
+  scorer: StreamState;
+}
 
 /** The repository of a scan job, as repository_scan_target answers it. */
 export interface ScanTarget {
@@ -29,7 +38,7 @@ export interface ScanPageWrite {
   commits: CommitRow[];
   pull_requests: PullRequestRow[];
   /** Where to resume after this page; null when it was the last. */
-  checkpoint: ScanCheckpoint | null;
+  checkpoint: ScanRunCheckpoint | null;
   progress: number;
   message: string;
   /** What this page cost on GitHub (added to the scan's totals). */
@@ -84,10 +93,10 @@ export class ScanStore {
   }
 
   /** The job's scan (made on its first run) and the checkpoint to resume from; null when the claim is not ours. */
-  async begin(jobId: string, attempt: number): Promise<{ scanId: string; checkpoint: ScanCheckpoint | null; runs: number; pages: number } | null> {
+  async begin(jobId: string, attempt: number): Promise<{ scanId: string; checkpoint: ScanRunCheckpoint | null; runs: number; pages: number } | null> {
     const [r] = await this.sql.rows("begin_scan", this.fence(jobId, attempt));
     if (!r) return null;
-    return { scanId: String(r.scan_id), checkpoint: (r.checkpoint ?? null) as ScanCheckpoint | null, runs: Number(r.runs), pages: Number(r.pages) };
+    return { scanId: String(r.scan_id), checkpoint: (r.checkpoint ?? null) as ScanRunCheckpoint | null, runs: Number(r.runs), pages: Number(r.pages) };
   }
 
   /** Writes one page with its checkpoint, as the job's heartbeat (refused: the claim is not ours; cancelled: stop). */
