@@ -57,12 +57,16 @@ create table public.scan_job_types (
   source text check (source ~ '^[a-z][a-z0-9_]*$'),
   -- The edge function that runs jobs of this type (dispatch_scan_workers posts to it), or null.
   worker text check (worker ~ '^[a-z][a-z0-9-]*$'),
+  -- For jobs about one thing in a repository, the payload key that names it (a positive integer):
+  -- enqueue requires it, and it is part of the default dedupe key, so that two PRs of one
+  -- repository are two jobs, never one answered for the other.
+  subject_key text check (subject_key ~ '^[a-z][a-z0-9_]*$'),
   description text not null
 );
-insert into public.scan_job_types (name, source, worker, description) values
-  ('full_scan', 'github', 'scan-repository', 'a repository''s history within the company''s scan window ("Run scan", onboarding)'),
-  ('incremental_scan', 'github', 'scan-repository', 'what changed in a repository since its last scan (push webhook, daily auto-scan)'),
-  ('pr_analysis', 'github', 'scan-repository', 'a repository''s pull requests only (pull_request webhook)');
+insert into public.scan_job_types (name, source, worker, subject_key, description) values
+  ('full_scan', 'github', 'scan-repository', null, 'a repository''s history within the company''s scan window ("Run scan", onboarding)'),
+  ('incremental_scan', 'github', 'scan-repository', null, 'what changed in a repository since its last scan (push webhook, daily auto-scan)'),
+  ('pr_analysis', 'github', 'scan-repository', 'pr_number', 'one pull request of a repository, by number: payload {"pr_number": n} (pull_request webhook)');
 -- The job types a worker takes: all, or those whose jobs edge function p_worker runs.
 create function public.scan_queue_job_types(p_worker text default null)
 returns setof public.scan_job_types

@@ -24,6 +24,26 @@ begin
   end if;
 end $$;
 
+-- A job's dedupe key: the one asked for, or its type and repository — and, for a type about one
+-- thing in the repository (scan_job_types.subject_key), that thing, which the payload must name.
+create function public.scan_queue_job_key(p_type text, p_repository_id uuid, p_payload jsonb, p_dedupe_key text)
+returns text
+language plpgsql stable security definer set search_path = ''
+as $$
+declare
+  v_subject_key text := (select t.subject_key from public.scan_job_types t where t.name = p_type);
+  v_subject jsonb := coalesce(p_payload, '{}') -> v_subject_key;
+begin
+  if v_subject_key is null then
+    return coalesce(p_dedupe_key, p_type || ':' || coalesce(p_repository_id::text, 'company'));
+  end if;
+  if pg_catalog.jsonb_typeof(v_subject) is distinct from 'number' or v_subject::text !~ '^[1-9][0-9]{0,17}$' then
+    raise exception '% needs payload.% (a positive integer), got %', p_type, v_subject_key, coalesce(v_subject::text, 'none')
+      using errcode = '22023', hint = pg_catalog.format('For example: {"%s": 42}', v_subject_key);
+  end if;
+  return coalesce(p_dedupe_key, p_type || ':' || coalesce(p_repository_id::text, 'company') || ':' || (v_subject::text));
+end $$;
+
 -- A running job's follow-up after one more request: the highest priority, the newest payload, the
 -- earliest run time and the largest attempt budget asked for; `requests` counts them.
 create function public.scan_queue_merge_follow_up(p_follow_up jsonb, p_priority integer, p_payload jsonb,
@@ -56,13 +76,14 @@ as $$
 declare
   v_now timestamptz := public.scan_queue_now();
   v_type text := coalesce(p_scan_type, 'full_scan');
-  v_key text := coalesce(p_dedupe_key, v_type || ':' || coalesce(p_repository_id::text, 'company'));
+  v_key text;
   v_job public.scan_queue;
 begin
   if p_company_id is null then
     raise exception 'enqueue_scan: p_company_id is required' using errcode = '23502';
   end if;
   perform public.scan_queue_check_types(array[v_type]);
+  v_key := public.scan_queue_job_key(v_type, p_repository_id, p_payload, p_dedupe_key);
   if p_repository_id is not null and not exists (
        select 1 from public.repositories r where r.id = p_repository_id and r.company_id = p_company_id) then
     raise exception 'enqueue_scan: repository % does not belong to company %', p_repository_id, p_company_id
@@ -145,8 +166,7 @@ begin
       select e.ord, j.company_id, j.repository_id, coalesce(j.scan_type, 'full_scan') as scan_type,
              coalesce(j.priority, 5) as priority, coalesce(j.run_after, v_now) as run_after,
              coalesce(j.payload, '{}') as payload,
-             coalesce(j.dedupe_key, coalesce(j.scan_type, 'full_scan') || ':' || coalesce(j.repository_id::text, 'company'))
-               as dedupe_key,
+             public.scan_queue_job_key(coalesce(j.scan_type, 'full_scan'), j.repository_id, j.payload, j.dedupe_key) as dedupe_key,
              coalesce(j.max_attempts, 3) as max_attempts
       from pg_catalog.jsonb_array_elements(p_jobs) with ordinality as e (elem, ord),
            pg_catalog.jsonb_to_record(e.elem) as j (company_id uuid, repository_id uuid, scan_type text,

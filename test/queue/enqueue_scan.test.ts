@@ -50,12 +50,12 @@ describe("enqueue_scan", () => {
   it("deduplicates a bulk enqueue within itself and against live jobs, answering in input order", async () => {
     const company = await createCompany(tdb.current.sql);
     const queue = new ScanQueue(tdb.current.db);
-    const live = await queue.enqueue({ companyId: company, scanType: "pr_analysis", dedupeKey: "pr-7" });
+    const live = await queue.enqueue({ companyId: company, scanType: "pr_analysis", payload: { pr_number: 7 }, dedupeKey: "pr-7" });
     const jobs = await queue.enqueueMany([
-      { companyId: company, scanType: "pr_analysis", dedupeKey: "pr-8" },
-      { companyId: company, scanType: "pr_analysis", dedupeKey: "pr-7" },
-      { companyId: company, scanType: "pr_analysis", dedupeKey: "pr-8" },
-      { companyId: company, scanType: "pr_analysis", dedupeKey: "pr-9" },
+      { companyId: company, scanType: "pr_analysis", payload: { pr_number: 8 }, dedupeKey: "pr-8" },
+      { companyId: company, scanType: "pr_analysis", payload: { pr_number: 7 }, dedupeKey: "pr-7" },
+      { companyId: company, scanType: "pr_analysis", payload: { pr_number: 8 }, dedupeKey: "pr-8" },
+      { companyId: company, scanType: "pr_analysis", payload: { pr_number: 9 }, dedupeKey: "pr-9" },
     ]);
     expect(jobs.map((j) => j.dedupeKey)).toEqual(["pr-8", "pr-7", "pr-8", "pr-9"]);
     expect(jobs[1].id).toBe(live.id);

@@ -82,9 +82,9 @@ describe("an enqueue during a running scan", () => {
     const company = await createCompany(sql);
     const repo = await createRepository(sql, company);
     const c = await clockedQueue(tdb.current);
-    await c.queue.enqueue({ companyId: company, repositoryId: repo, scanType: "pr_analysis" });
+    await c.queue.enqueue({ companyId: company, repositoryId: repo, scanType: "incremental_scan" });
     const [running] = await c.queue.claim({ workerId: "w", limit: 1 });
-    await c.queue.enqueue({ companyId: company, repositoryId: repo, scanType: "pr_analysis", payload: { pr: 7 } });
+    await c.queue.enqueue({ companyId: company, repositoryId: repo, scanType: "incremental_scan", payload: { pr: 7 } });
     await c.queue.snooze({ jobId: running.id, attempt: running.attempts, until: new Date(), reason: "released" });
     const jobs = await jobsOf(company);
     expect(jobs).toHaveLength(1);

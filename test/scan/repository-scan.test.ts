@@ -103,13 +103,14 @@ describe("a repository scan job", () => {
     expect(after.error).toMatch(/not tracked by company/);
     expect(gh.current.stats.requests).toBe(0);
   });
-  it("stops talking to GitHub when the time budget runs out, and fails the attempt saying so", async () => {
+  it("stops talking to GitHub when the time budget runs out; a run that had time for a page and wrote none spends its attempt", async () => {
     const { companyId, repositoryId } = await tenant("Eta");
     const { queue, loop } = worker();
     const enqueued = await queue.enqueue({ companyId, repositoryId, scanType: "full_scan" });
-    // The first answer takes longer than the budget and the 2 s the loop then waits for a job to stop.
-    gh.current.inject({ kind: "slow", delayMs: 5_000, times: 1 });
-    const report = await loop.drain({ budgetMs: 1_000 });
+    // The first answer takes longer than the budget (which holds the 10 s a page is given) and the
+    // 2 s the loop then waits for a job to stop.
+    gh.current.inject({ kind: "slow", delayMs: 13_000, times: 1 });
+    const report = await loop.drain({ budgetMs: 10_500 });
     expect(report).toMatchObject({ failed: 1, completed: 0 });
     const row = await job(enqueued.id);
     expect(row.status).toBe("pending");
@@ -117,6 +118,19 @@ describe("a repository scan job", () => {
     // The scan itself gave up (the request was abandoned), rather than the loop giving up on a scan
     // still waiting for GitHub ("did not finish within the time budget").
     expect(row.error).toBe("stopped at the time budget: the time budget ran out");
+    expect(gh.current.stats.requests).toBe(1);
+  }, 30_000);
+
+  it("hands back, without spending an attempt, a run claimed with too little time left for any page", async () => {
+    const { companyId, repositoryId } = await tenant("Theta");
+    const { queue, loop } = worker();
+    const enqueued = await queue.enqueue({ companyId, repositoryId, scanType: "full_scan" });
+    gh.current.inject({ kind: "slow", delayMs: 5_000, times: 1 });
+    expect(await loop.drain({ budgetMs: 1_000 })).toMatchObject({ snoozed: 1, failed: 0 });
+    const row = await job(enqueued.id);
+    expect(row).toMatchObject({ status: "pending", attempts: 1, attempts_waived: 1 });
+    expect((await t.current.sql`select message from scan_job_events where job_id = ${enqueued.id} and kind = 'snoozed'`)[0].message)
+      .toMatch(/^claimed with \d+ ms of the time budget left, too little for a page: the next run continues at page 1$/);
     expect(gh.current.stats.requests).toBe(1);
   });
 });

@@ -7,14 +7,14 @@ import { repositoryFromDataSet } from "../../src/local/github/dataset.ts";
 import { staticToken } from "../../supabase/functions/_shared/github/auth.ts";
 import { GitHubHttp } from "../../supabase/functions/_shared/github/http.ts";
 import { scanRepository } from "../../supabase/functions/_shared/github/scan.ts";
-import { classifyCommits } from "../../supabase/functions/_shared/detection/index.ts";
+import { classifyCommits, classifyPullRequest } from "../../supabase/functions/_shared/detection/index.ts";
 import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { ScanStore } from "../../supabase/functions/_shared/scan/store.ts";
 import { summarizeScan } from "../../supabase/functions/_shared/scan/summary.ts";
 import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
 import { useTestDatabase } from "../harness/db.ts";
-import { LIZARD, MCP, useLocalGitHub } from "../github/local-github.ts";
+import { dataSetRepositories, LIZARD, MCP, useLocalGitHub } from "../github/local-github.ts";
 import { clockedQueue, seconds } from "../queue/fixtures.ts";
 
 const gh = useLocalGitHub();
@@ -182,6 +182,55 @@ describe("a scan job", () => {
     expect(repo.scan_watermark).toBeNull();
     expect((await job(enqueued.id)).status).toBe("running");
   });
+});
+
+describe("a pr_analysis scan", () => {
+  it("reads one pull request by number: its row alone, as detection classifies it, and the repository's watermark stays", async () => {
+    const { companyId, repositoryId } = await tenant(MCP);
+    const queue = new ScanQueue(t.current.db);
+    await t.current.sql`update repositories set scan_watermark = ${t.current.sql.json({ pullRequestsUpdatedAt: "2026-01-01T00:00:00Z", headSha: "a".repeat(40) })} where id = ${repositoryId}`;
+    const local = dataSetRepositories()[0];
+    // Two merged PRs with reviews, commits and files; the larger ones exercise the follow-up pages.
+    const [a, b] = [...local.pullRequests].filter((p) => p.merged_at && p.files.length > 0).sort((x, y) => y.files.length - x.files.length);
+    const first = await queue.enqueue({ companyId, repositoryId, scanType: "pr_analysis", payload: { pr_number: a.number } });
+    const second = await queue.enqueue({ companyId, repositoryId, scanType: "pr_analysis", payload: { pr_number: b.number } });
+    expect(second.id).not.toBe(first.id); // two PRs are two jobs
+    const again = await queue.enqueue({ companyId, repositoryId, scanType: "pr_analysis", payload: { pr_number: a.number } });
+    expect(again.id).toBe(first.id); // the same PR again is the same job
+    expect(await loop().drain({ budgetMs: 60_000 })).toMatchObject({ completed: 2 });
+
+    const rows = await t.current.sql`select github_pr_id, ai_generated, agents, human_reviewed, pr_merged_at from pull_requests where repository_id = ${repositoryId} order by github_pr_id`;
+    expect(rows.map((r) => Number(r.github_pr_id))).toEqual([a.number, b.number].sort((x, y) => x - y));
+    const direct = await scanRepository(new GitHubHttp({ token: staticToken("ghp_directreadtoken000000000000000000000"), baseUrl: gh.current.url }), {
+      owner: MCP.owner, name: MCP.name, branch: MCP.branch, pullRequest: a.number,
+    });
+    const c = classifyPullRequest(direct.pullRequests[0]);
+    expect(rows.find((r) => Number(r.github_pr_id) === a.number)).toMatchObject({ ai_generated: c.verdict !== "human", agents: c.agents });
+    expect(direct.pullRequests[0].files.length).toBe(a.files.length);
+    const [{ commits }] = await t.current.sql`select count(*)::int as commits from scan_results where repository_id = ${repositoryId}`;
+    expect(commits).toBe(0);
+    const [repo] = await t.current.sql`select scan_watermark from repositories where id = ${repositoryId}`;
+    expect(repo.scan_watermark).toEqual({ pullRequestsUpdatedAt: "2026-01-01T00:00:00Z", headSha: "a".repeat(40) });
+    const scan = await scanOf(first.id);
+    expect(scan).toMatchObject({ scan_type: "pr_analysis", status: "completed" });
+    expect((await job(first.id)).result).toMatchObject({ pr_number: a.number, scan_id: scan.id });
+    expect(scan.api_requests.counted).toBeLessThanOrEqual(3);
+  }, 90_000);
+
+  it("names a number the repository does not have, as a dead job; an enqueue without a number is refused", async () => {
+    const { companyId, repositoryId } = await tenant(LIZARD);
+    const queue = new ScanQueue(t.current.db);
+    const missing = await queue.enqueue({ companyId, repositoryId, scanType: "pr_analysis", payload: { pr_number: 999_999 } });
+    await loop().drain({ budgetMs: 30_000 });
+    const row = await job(missing.id);
+    expect(row.status).toBe("dead");
+    expect(row.error).toContain("terryyin/lizard has no pull request #999999");
+    expect((await scanOf(missing.id)).status).toBe("failed");
+    for (const payload of [{}, { pr_number: "12" }, { pr_number: 0 }, { pr_number: 1.5 }] as { [key: string]: string | number }[]) {
+      const error = await queue.enqueue({ companyId, repositoryId, scanType: "pr_analysis", payload }).catch((e) => e);
+      expect(String(error.message)).toContain("pr_analysis needs payload.pr_number (a positive integer)");
+    }
+  }, 60_000);
 });
 
 describe("the daily auto-scan", () => {

@@ -312,7 +312,9 @@ function repositoryNode(repo: LocalRepository, _api: string) {
     },
     pullRequest: ({ number }: { number: number }) => {
       const pr = repo.pullRequests.find((p) => p.number === number);
-      return pr ? pullRequestNode(pr, repo) : null;
+      // GitHub answers a missing number with a null pullRequest and a NOT_FOUND error beside it.
+      if (!pr) throw new GraphQLError(`Could not resolve to a PullRequest with the number of ${number}.`, { extensions: { type: "NOT_FOUND" } });
+      return pullRequestNode(pr, repo);
     },
     pullRequests: (args: ConnectionArgs & { orderBy?: { field: string; direction: "ASC" | "DESC" }; states?: string[] }) => {
       let list = repo.pullRequests;

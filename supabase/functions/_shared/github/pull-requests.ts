@@ -3,8 +3,9 @@
  * not), body, labels, head branch, merge, reviews, commits and files in one request per page.
  */
 import type { Actor, Commit, FileChange, PullRequest, Review } from "../detection/records.ts";
+import { GitHubError, GraphQLErrors } from "./errors.ts";
 import type { GitHubHttp } from "./http.ts";
-import { PULL_REQUEST_CONNECTIONS, PULL_REQUEST_PAGE } from "./queries.ts";
+import { PULL_REQUEST_BY_NUMBER, PULL_REQUEST_CONNECTIONS, PULL_REQUEST_PAGE } from "./queries.ts";
 import { ShapeReader } from "./shape.ts";
 
 /**
@@ -75,6 +76,37 @@ export async function fetchPullRequestPage(http: GitHubHttp, options: PullReques
     ? { after: page.endCursor, until: cursor.until }
     : null;
   return { pullRequests, next };
+}
+
+/**
+ * One pull request by number, whole (its reviews, commits and files completed as a page's are):
+ * what a pr_analysis scan reads. A number the repository does not have is a permanent error that
+ * names it.
+ */
+export async function fetchPullRequest(
+  http: GitHubHttp,
+  options: { owner: string; name: string; number: number; nestedPageSize?: number; reviewsPageSize?: number },
+): Promise<PullRequest> {
+  const nested = options.nestedPageSize ?? 100;
+  let node: PageNode;
+  try {
+    node = await http.graphql(
+      PULL_REQUEST_BY_NUMBER,
+      { owner: options.owner, name: options.name, number: options.number, reviews: options.reviewsPageSize ?? 50, commits: nested, files: nested },
+      (data, url) => {
+        const r = new ShapeReader(url);
+        const repo = r.obj(r.obj(data, "data").repository, "data.repository");
+        return readPullRequest(r, repo.pullRequest, "data.repository.pullRequest");
+      },
+    );
+  } catch (error) {
+    if (error instanceof GraphQLErrors && error.errors.some((e) => e.type === "NOT_FOUND" && e.path?.includes("pullRequest"))) {
+      throw new GitHubError(`${options.owner}/${options.name} has no pull request #${options.number}: check the number (GitHub: ${error.errors[0].message})`, false);
+    }
+    throw error;
+  }
+  await completeConnections(http, options, node, nested);
+  return node.pr;
 }
 
 type Open = { hasNextPage: boolean; endCursor: string | null };

@@ -18,22 +18,31 @@ const COMMIT = `oid message additions deletions authoredDate committedDate
 
 const PAGE_INFO = `pageInfo { hasNextPage endCursor }`;
 
+/** What detection needs of a pull request (its connections' first pages; PULL_REQUEST_CONNECTIONS reads on). */
+const PULL_REQUEST = `number title body state createdAt updatedAt mergedAt headRefName baseRefName additions deletions
+  author { ${ACTOR} }
+  mergedBy { ${ACTOR} }
+  labels(first: 20) { nodes { name } }
+  reviews(first: $reviews) { ${PAGE_INFO} nodes { state submittedAt author { ${ACTOR} } } }
+  commits(first: $commits) { ${PAGE_INFO} nodes { commit { ${COMMIT} } } }
+  files(first: $files) { ${PAGE_INFO} nodes { path additions deletions changeType } }`;
+
 /** One page of a repository's pull requests, most recently updated first, with what detection needs. */
 export const PULL_REQUEST_PAGE = `query PullRequestPage($owner: String!, $name: String!, $first: Int!, $after: String, $reviews: Int!, $commits: Int!, $files: Int!) {
   rateLimit { cost remaining resetAt }
   repository(owner: $owner, name: $name) {
     pullRequests(first: $first, after: $after, orderBy: { field: UPDATED_AT, direction: DESC }) {
       ${PAGE_INFO}
-      nodes {
-        number title body state createdAt updatedAt mergedAt headRefName baseRefName additions deletions
-        author { ${ACTOR} }
-        mergedBy { ${ACTOR} }
-        labels(first: 20) { nodes { name } }
-        reviews(first: $reviews) { ${PAGE_INFO} nodes { state submittedAt author { ${ACTOR} } } }
-        commits(first: $commits) { ${PAGE_INFO} nodes { commit { ${COMMIT} } } }
-        files(first: $files) { ${PAGE_INFO} nodes { path additions deletions changeType } }
-      }
+      nodes { ${PULL_REQUEST} }
     }
+  }
+}`;
+
+/** One pull request by number (a pr_analysis scan), as a page gives it: 1 point. */
+export const PULL_REQUEST_BY_NUMBER = `query PullRequestByNumber($owner: String!, $name: String!, $number: Int!, $reviews: Int!, $commits: Int!, $files: Int!) {
+  rateLimit { cost remaining resetAt }
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) { ${PULL_REQUEST} }
   }
 }`;
 
@@ -114,6 +123,7 @@ export function pathHistoriesQuery(count: number): string {
 /** Every document the client sends, for the schema conformance test. */
 export const ALL_QUERIES = {
   PULL_REQUEST_PAGE,
+  PULL_REQUEST_BY_NUMBER,
   PULL_REQUEST_CONNECTIONS,
   COMMIT_HISTORY_PAGE,
   PATH_HISTORIES: pathHistoriesQuery(PATH_HISTORY_BATCH),

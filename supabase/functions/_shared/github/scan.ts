@@ -9,7 +9,7 @@ import type { Commit, PullRequest } from "../detection/records.ts";
 import { type CommitCursor, CommitReader } from "./commits.ts";
 import type { GitHubHttp } from "./http.ts";
 import { probeRepository, type RepositoryState } from "./probe.ts";
-import { fetchPullRequestPage, type PullRequestCursor } from "./pull-requests.ts";
+import { fetchPullRequest, fetchPullRequestPage, type PullRequestCursor } from "./pull-requests.ts";
 
 /** What the previous completed scan saw; the next scan reads only what changed after it. */
 export interface ScanWatermark {
@@ -38,14 +38,16 @@ export interface ScanOptions {
   branch: string;
   /** The previous completed scan's watermark, or null for a full scan. */
   previous?: ScanWatermark | null;
-  /** Lookback window for default-branch commits on a full scan (the company's lookback_days). */
+  /** Where a full scan's default-branch commits start (now minus the company's scan_window_days). */
   commitsSince?: string | null;
   /** A checkpoint from an interrupted invocation of this same scan. */
   resume?: ScanCheckpoint | null;
   pageSize?: number;
   nestedPageSize?: number;
-  /** Skip default-branch commits (a pr_analysis job needs only PRs). */
+  /** Skip default-branch commits: read the PRs only. */
   pullRequestsOnly?: boolean;
+  /** Read this one pull request and nothing else (a pr_analysis scan): one page, no watermark. */
+  pullRequest?: number;
   /** Called after every page; return false to stop here (out of edge time) with the page's checkpoint. */
   onPage?: (page: ScanPage) => Promise<boolean | void> | boolean | void;
 }
@@ -55,14 +57,20 @@ export interface ScanResult {
   commits: Commit[];
   /** null when the scan completed; otherwise where to resume. */
   checkpoint: ScanCheckpoint | null;
-  /** The watermark to store once the scan completed. */
-  watermark: ScanWatermark;
+  /** The watermark to store once the scan completed; null when the scan moves none (one PR). */
+  watermark: ScanWatermark | null;
   /** The probe found nothing new since `previous`: no GraphQL, no listing was needed. */
   unchanged: boolean;
 }
 
 /** Runs (or resumes) a scan until it completes or `onPage` asks to stop. */
 export async function scanRepository(http: GitHubHttp, options: ScanOptions): Promise<ScanResult> {
+  if (options.pullRequest !== undefined) {
+    // One PR says nothing of the others, nor of the branch: the repository's watermark stays.
+    const pr = await fetchPullRequest(http, { owner: options.owner, name: options.name, number: options.pullRequest, nestedPageSize: options.nestedPageSize });
+    await options.onPage?.({ pullRequests: [pr], commits: [], checkpoint: null });
+    return { pullRequests: [pr], commits: [], checkpoint: null, watermark: null, unchanged: false };
+  }
   const previous = options.previous ?? { pullRequestsUpdatedAt: null, headSha: null };
   let checkpoint: ScanCheckpoint | null = options.resume ?? null;
   if (!checkpoint) {

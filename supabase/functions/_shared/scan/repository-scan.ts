@@ -1,8 +1,8 @@
 /**
- * The processor of the repository scan types (full_scan, incremental_scan, pr_analysis: the types
- * public.scan_job_types gives the scan-repository worker). It reads the repository from GitHub
- * with the fewest requests (ETag cache, the last scan's watermark), and writes what it finds one
- * page at a time, each page with the checkpoint after it (record_scan_page), so that a run that
+ * The processor of the repository scan types (full_scan: the scan window; incremental_scan: since
+ * the watermark; pr_analysis: one PR by number — the types public.scan_job_types gives the
+ * scan-repository worker). It reads the repository from GitHub with the fewest requests (ETag
+ * cache, the last scan's watermark), and writes what it finds one page at a time, each page with the checkpoint after it (record_scan_page), so that a run that
  * runs out of its edge budget snoozes itself and the next one continues there, without spending
  * an attempt — and a killed worker's job resumes from its last page after the lease. Once every
  * page is in, the suspected tier decides on the scan's whole score profile, and the summary, the
@@ -88,6 +88,15 @@ function progressAfter(pages: number): number {
   return Math.round(90 * (1 - 0.9 ** pages));
 }
 
+/** The PR a pr_analysis job reads (enqueue checks it too: scan_queue_job_key). */
+function pullRequestNumberOf(payload: ScanJobContext["job"]["payload"]): number {
+  const n = payload.pr_number;
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 1) {
+    throw new PermanentJobError(`pr_analysis needs payload.pr_number, the pull request's number (e.g. {"pr_number": 42}); got ${JSON.stringify(n ?? null)}`);
+  }
+  return n;
+}
+
 export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor {
   const now = deps.now ?? (() => Date.now());
   const store = new ScanStore(deps.db);
@@ -96,6 +105,7 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
     // A run claimed near the end of its invocation may have too little time for any page.
     const startedWithMs = ctx.deadline === null ? null : ctx.deadline - now();
     if (!job.repositoryId) throw new PermanentJobError(`${job.scanType} needs a repository_id`);
+    const prNumber = job.scanType === "pr_analysis" ? pullRequestNumberOf(job.payload) : undefined;
     const target = await store.target(job.id, attempt);
     if (!target) throw new JobStopped("lease_lost", `job ${job.id} attempt ${attempt} no longer holds its claim`);
     if (!target.fullName) throw new PermanentJobError(`repository ${job.repositoryId} is not tracked by company ${job.companyId}`);
@@ -125,7 +135,7 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
         branch: target.defaultBranch,
         previous: job.scanType === "full_scan" ? null : target.watermark,
         commitsSince: new Date(now() - windowDays * 86_400_000).toISOString(),
-        pullRequestsOnly: job.scanType === "pr_analysis",
+        pullRequest: prNumber,
         resume: scan.checkpoint?.github ?? null,
         onPage: async (page) => {
           pages++;
@@ -175,14 +185,14 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
       });
       const write = await store.complete(job.id, attempt, {
         summary,
-        watermark: result.watermark,
+        ...(result.watermark ? { watermark: result.watermark } : {}),
         decisions,
         api_requests: lastSpent,
         result: {
           repository: target.fullName,
           scan_type: job.scanType,
           unchanged: result.unchanged,
-          scan_window_days: windowDays,
+          ...(prNumber === undefined ? { scan_window_days: windowDays } : { pr_number: prNumber }),
           watermark: result.watermark as unknown as JsonValue,
         },
       });

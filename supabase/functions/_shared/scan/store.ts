@@ -57,8 +57,8 @@ export interface ScanSoFar {
 
 export interface ScanCompletion {
   summary: ScanSummary;
-  /** The watermark the next incremental scan reads from. */
-  watermark: ScanWatermark;
+  /** The watermark the next incremental scan reads from; absent: the repository's stays (one PR). */
+  watermark?: ScanWatermark;
   /** The suspected tier's decisions for the commits it scored. */
   decisions: { sha: string; verdict: Verdict; confidence: number }[];
   /** What the run spent on GitHub since its last page (an unchanged rescan has no page). */
