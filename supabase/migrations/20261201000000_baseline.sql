@@ -2311,10 +2311,12 @@ language sql volatile security definer set search_path = ''
 as $$ delete from public.scan_workers w where w.worker_id = p_worker_id $$;
 
 -- How many workers to start now, per worker function: one per two ready jobs it can run (a worker
--- runs two at a time and keeps claiming while its budget lasts), but never more than the free
--- seats under max_scan_workers (p_max_workers, when given, caps one call: the enqueue trigger
--- starts at most one). Workers being woken (pg_net requests not sent yet) hold seats too. Jobs of a
--- source that is down count only when its probe is due, and then for one worker.
+-- runs two at a time and keeps claiming while its budget lasts), less the workers being woken
+-- already (pg_net requests not sent yet: they will claim those jobs), and never more than the free
+-- seats under max_scan_workers, counting those being woken (p_max_workers, when given, caps one
+-- call). So a bulk enqueue of 200 jobs wakes 8 workers at once, not one and then the tick's, and
+-- ten single enqueues in a row wake about five. Jobs of a source that is down count only when its
+-- probe is due, and then for one worker.
 create function public.dispatch_scan_workers(p_max_workers integer default null, p_reason text default 'tick')
 returns integer
 language plpgsql security definer set search_path = ''
@@ -2340,7 +2342,8 @@ begin
                     else pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_legacy_key) end;
   v_seats := public.pipeline_setting_int('max_scan_workers', 8);
   for v_worker in
-    select t.worker, count(*)::integer as ready, bool_or(o.source is not null) as probing
+    select t.worker, count(*)::integer as ready, bool_or(o.source is not null) as probing,
+           (select count(*)::integer from net.http_request_queue r where r.url = v_url || '/functions/v1/' || t.worker) as waking
     from (select q.scan_type from public.scan_queue q
           where q.status = 'pending' and q.run_after <= v_now
           order by q.priority, q.run_after, q.id limit 2 * v_seats) q
@@ -2353,8 +2356,8 @@ begin
     for i in 1 .. least(
         coalesce(p_max_workers, v_seats),
         v_seats - (select count(*)::integer from public.scan_workers w where w.function_name = v_worker.worker and w.lapses_at >= v_now)
-                - (select count(*)::integer from net.http_request_queue r where r.url = v_url || '/functions/v1/' || v_worker.worker),
-        case when v_worker.probing then 1 else ceil(v_worker.ready / 2.0)::integer end) loop
+                - v_worker.waking,
+        case when v_worker.probing then 1 - v_worker.waking else ceil(v_worker.ready / 2.0)::integer - v_worker.waking end) loop
       perform net.http_post(
         url := v_url || '/functions/v1/' || v_worker.worker,
         body := pg_catalog.jsonb_build_object('reason', p_reason),
@@ -2370,7 +2373,7 @@ create function public.dispatch_scan_workers_on_enqueue() returns trigger
 language plpgsql security definer set search_path = ''
 as $$
 begin
-  perform public.dispatch_scan_workers(1, 'enqueue');
+  perform public.dispatch_scan_workers(null, 'enqueue');
   return null;
 end $$;
 
