@@ -16,7 +16,7 @@
 import type { Commit, PullRequest } from "./records.ts";
 import { CONFIDENCE_OF, type Signature, type SignatureKind } from "./signatures.ts";
 import { type CompiledCatalog, DEFAULT_CATALOG, lookupBranch, lookupIdentity, lookupLogin } from "./matcher.ts";
-import { countedAddedLines } from "./loc.ts";
+import { countedAddedLines, countedAddedLinesOf } from "./loc.ts";
 import { calibrateSuspected, FEATURE_COUNT, type SessionContext, SessionTracker, type SuspectedCalibration, suspectedConfidence, suspectFeatures, suspectProbability } from "./suspected.ts";
 import { SUSPECTED_MODEL } from "./suspected-model.ts";
 
@@ -113,13 +113,22 @@ export function classifyCommit(commit: Commit, options: ClassifyOptions = {}): C
 
   scanMessage(c, commit.message ?? "", hits, isMerge);
 
-  const counted = isMerge ? 0 : countedAddedLines(commit.files);
+  const counted = isMerge ? 0 : countedLines(commit);
   const result = decide(hits, counted);
   if (result.verdict === "human" && !isMerge && options.suspected !== false) {
     const p = suspectProbability(suspectFeatures(commit, options.gapSeconds ?? null, featureBuffer, options.session ?? null), SUSPECTED_MODEL);
     applySuspected(result, p, options.suspectedCalibration ?? null);
   }
   return result;
+}
+
+/** A non-merge commit's counted added lines; a record whose files' unknown lines leave them open is a source's error. */
+function countedLines(commit: Commit): number {
+  const n = countedAddedLinesOf(commit);
+  if (n === null) {
+    throw new Error(`commit ${commit.sha}: its files' lines are unknown where the AI-LOC filter needs them (a source must read the numstat of such a commit)`);
+  }
+  return n;
 }
 
 /** Turns an unmarked commit's score into its verdict under the repository's threshold (if any). */

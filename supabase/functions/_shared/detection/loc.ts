@@ -10,7 +10,7 @@
  *  4. generated — a path segment in GENERATED_DIRS (generated/, __snapshots__/, dist/ …) or a
  *     name ending in one of GENERATED_SUFFIXES (.min.js, .pb.go, _pb2.py, .snap, .map …).
  */
-import type { FileChange } from "./records.ts";
+import type { Commit, FileChange } from "./records.ts";
 
 /** Exact file names of dependency lock files. */
 export const LOCK_FILE_NAMES: ReadonlySet<string> = new Set([
@@ -58,9 +58,47 @@ export function isCountedFile(f: FileChange): boolean {
   return excludedReason(f.path) === null;
 }
 
-/** Added lines of a change that count as written code (see the filter list above). */
+/**
+ * Added lines of a change that count as written code (see the filter list above), from files whose
+ * lines are known (a file with `lines_unknown` adds nothing here: see countedAddedLinesOf).
+ */
 export function countedAddedLines(files: readonly FileChange[]): number {
   let n = 0;
   for (const f of files) if (f.added !== null && f.added > 0 && isCountedFile(f)) n += f.added;
   return n;
+}
+
+/**
+ * A commit's counted added lines when some of its files' lines are unknown (FileChange.lines_unknown),
+ * from its totals; null when they do not follow from what is known. The filter leaves files out by
+ * path, so the paths say which files count; the commit's `additions` are the sum of every file's
+ * added lines (a binary file adds 0 to GitHub's totals, and the filter leaves it out with 0 lines:
+ * the same either way). So:
+ *  - no file's lines unknown: the numstat's counted lines (countedAddedLines);
+ *  - no unknown file counts (each is a lock file, vendored or generated): the known files' counted lines;
+ *  - every unknown file counts: the known counted lines plus what the totals leave for the unknown
+ *    files, `additions` − the known files' added lines;
+ *  - unknown files on both sides of the filter: null — the totals cannot tell how their lines split
+ *    (a commit of 0 added lines excepted: 0).
+ */
+export function countedAddedLinesOf(commit: Pick<Commit, "files" | "additions">): number | null {
+  const { files } = commit;
+  if (!files.some((f) => f.lines_unknown)) return countedAddedLines(files);
+  if (commit.additions === undefined) return null;
+  if (commit.additions === 0) return 0;
+  let unknownCounted = 0;
+  let unknownLeftOut = 0;
+  let knownAdded = 0;
+  const known: FileChange[] = [];
+  for (const f of files) {
+    if (!f.lines_unknown) {
+      known.push(f);
+      knownAdded += f.added ?? 0;
+    } else if (excludedReason(f.path) === null) unknownCounted++;
+    else unknownLeftOut++;
+  }
+  if (unknownCounted === 0) return countedAddedLines(known);
+  if (unknownLeftOut > 0) return null;
+  const rest = commit.additions - knownAdded;
+  return rest < 0 ? null : countedAddedLines(known) + rest;
 }

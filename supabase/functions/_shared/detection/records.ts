@@ -7,12 +7,21 @@
 /** One changed file of a commit: numstat against the first parent. */
 export interface FileChange {
   path: string;
-  /** null for binary files and for blobs the source did not have (missing_blob). */
+  /** null for binary files, for blobs the source did not have (missing_blob), and when `lines_unknown`. */
   added: number | null;
   deleted: number | null;
   old_path?: string;
   binary?: boolean;
   missing_blob?: boolean;
+  /**
+   * true when the source knows the commit changed this path but not its lines (added and deleted
+   * are null then, and the commit carries its `additions` and `deletions`): the GitHub source can
+   * prove a commit's paths from their histories without reading its numstat (github/path-index.ts).
+   * Only the commit's totals are known then; loc.ts's countedAddedLinesOf says when its counted
+   * lines follow from them, and a source leaves lines unknown only where they do. Absent in the
+   * data sets and the git source.
+   */
+  lines_unknown?: boolean;
 }
 
 /** One commit, as in ../shared/data (snake_case on purpose: it is the data sets' schema). */
@@ -30,7 +39,9 @@ export interface Commit {
   /**
    * Line totals when the source knows them but not the per-file numstat: GitHub's PR commits
    * (GraphQL has no per-commit files; their `files` is empty and `parents` is empty, see
-   * github/queries.ts for why). Absent for the data sets and the git and REST sources.
+   * github/queries.ts for why), branch commits whose files detection does not read (`files` empty),
+   * and those whose files' paths are known but not their lines (FileChange.lines_unknown). Absent
+   * for the data sets and the git and REST sources.
    */
   additions?: number;
   deletions?: number;

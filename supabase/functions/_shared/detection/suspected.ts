@@ -175,11 +175,18 @@ export function suspectFeatures(commit: Commit, gapSeconds: number | null, out =
   let deleted = 0;
   let tests = 0;
   let code = 0;
+  let linesUnknown = false;
   for (const f of commit.files) {
     added += f.added ?? 0;
     deleted += f.deleted ?? 0;
+    if (f.lines_unknown) linesUnknown = true;
     if (f.path.includes("test")) tests = 1;
     else code = 1;
+  }
+  // Files whose lines the source did not read: the commit's totals are their sum (binary files add 0 to both).
+  if (linesUnknown) {
+    added = commit.additions ?? added;
+    deleted = commit.deletions ?? deleted;
   }
   const lowerSubject = subject.toLowerCase();
 

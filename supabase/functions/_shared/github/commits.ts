@@ -1,19 +1,30 @@
 /**
  * Default-branch commits, one checkpointable page at a time: the history through GraphQL (100
- * commits a request, with totals, parents and the merged PR's files: commit-history.ts), and the
- * per-file numstat only where detection needs it and nothing cheaper gave it (numstat.ts): from the
- * merged PR's files, from the histories of the paths the scan knows for a commit of one file
- * (path-index.ts), else GET /repos/{o}/{r}/commits/{sha} — which never changes, so once cached it
- * costs no request at all on later scans. github-mcp-server's full scan (1,099 commits): one REST
- * list page per 100 commits and one REST request per commit before (1,110); now 11 history pages,
- * 11 path-history requests and 332 REST requests, with every record detection reads the same.
+ * commits a request, with totals, file counts, parents and the merged PR's files: commit-history.ts),
+ * and per commit only what detection reads of its files, from the cheapest source that gives it
+ * exactly (numstat.ts): nothing for a merge or a commit without lines that a mark decides; the
+ * merged PR's files for a squash merge; the histories of the paths the scan knows (path-index.ts)
+ * for a commit whose every path they prove — one file: its numstat is GitHub's totals; several:
+ * their paths with the totals, when the AI-LOC filter does not split them; else GET
+ * /repos/{o}/{r}/commits/{sha} — which never changes, so once cached it costs no request at all on
+ * later scans. github-mcp-server's full scan (1,099 commits): one REST list page per 100 commits and
+ * one REST request per commit before (1,110); now 11 history pages, 13 path-history requests and 177
+ * REST requests, with every verdict, score and counted line the same as the full numstat gives.
  */
+import { countedAddedLinesOf } from "../detection/loc.ts";
 import type { Commit, FileChange } from "../detection/records.ts";
 import { fetchHistoryPage, type HistoryCommit } from "./commit-history.ts";
 import type { GitHubHttp } from "./http.ts";
 import { needsNumstat, pullRequestNumstat, withTotals } from "./numstat.ts";
 import { PathIndex } from "./path-index.ts";
 import { ShapeReader } from "./shape.ts";
+
+/**
+ * Requests of path histories one commit page may read (PATH_HISTORY_BATCH paths each), while some
+ * of its commits are not proven yet. github-mcp-server's full scan: 1 a page left 195 commits to
+ * REST, 2 leave 177, 6 would leave 174.
+ */
+const PATH_BATCHES_PER_PAGE = 2;
 
 /** Where a commit scan stands (plain JSON for the job's checkpoint). */
 export interface CommitCursor {
@@ -38,7 +49,8 @@ export interface CommitPage {
 /**
  * Reads one scan's commit pages (one head, one window). It keeps, for one run, the paths the scan
  * has seen (PR files, numstat read) and the index of their histories; a run that resumes a
- * checkpoint starts them afresh, which costs requests but changes no record.
+ * checkpoint starts them afresh, which costs requests (REST reads a numstat the index would have
+ * spared) but changes nothing detection reads: a verdict, a score or a counted line.
  */
 export class CommitReader {
   private readonly knownPaths = new Set<string>();
@@ -46,7 +58,7 @@ export class CommitReader {
 
   constructor(private readonly http: GitHubHttp, private readonly repo: { owner: string; name: string }, private readonly pageSize = 100) {}
 
-  /** Paths the scan met elsewhere (its PR pages): their histories may answer for one-file commits. */
+  /** Paths the scan met elsewhere (its PR pages): their histories may prove commits' files. */
   learnPaths(files: readonly FileChange[]): void {
     for (const f of files) this.knownPaths.add(f.path);
   }
@@ -57,23 +69,17 @@ export class CommitReader {
     const stop = history.commits.findIndex((c) => c.commit.sha === cursor.stopAt);
     const listed = stop < 0 ? history.commits : history.commits.slice(0, stop);
     const records: Commit[] = new Array(listed.length);
-    const oneFile: number[] = [];
-    const fromRest: number[] = [];
+    const wanted: number[] = [];
     listed.forEach((c, i) => {
       if (c.pullRequestFiles) this.learnPaths(c.pullRequestFiles);
       const files = pullRequestNumstat(c);
       if (files) records[i] = { ...c.commit, files };
       else if (!needsNumstat(c)) records[i] = withTotals(c);
-      else (c.changedFiles === 1 ? oneFile : fromRest).push(i);
+      else wanted.push(i);
     });
-    // REST first: the paths it reads join the known paths before the index reads their histories.
-    for (const i of fromRest) records[i] = await this.fromRest(listed[i]);
-    const paths = await this.onlyFiles(listed, oneFile, cursor);
-    for (const i of oneFile) {
-      const path = paths.get(i);
-      // GitHub's totals of a one-file commit are that file's numstat.
-      records[i] = path === undefined ? await this.fromRest(listed[i]) : { ...listed[i].commit, files: [{ path, added: listed[i].additions, deleted: listed[i].deletions }] };
-    }
+    const proven = await this.fromPathHistories(listed, wanted, cursor);
+    // REST last: the paths it reads join the known paths, whose histories the next pages read.
+    for (const i of wanted) records[i] = proven.get(i) ?? await this.fromRest(listed[i]);
     for (const [i, c] of listed.entries()) {
       // An octopus merge: parents(first: 2) held two of its parents; REST lists them all.
       if (!c.parentsComplete) records[i] = { ...records[i], parents: (await fetchCommit(this.http, this.repoPath, c.commit.sha)).parents };
@@ -83,23 +89,38 @@ export class CommitReader {
   }
 
   /**
-   * The path of each one-file commit the index can answer for, after reading one more request of
-   * path histories: one, so that a page stays one history request, one index request and its REST
-   * reads — a run's time budget is kept at page boundaries, and the index's 9 requests for
-   * github-mcp-server's 864 paths in one page would outlast a short budget. The index serves a full
-   * listing only: an incremental scan's window has no start (it stops at a sha), so each path's
-   * history would be read back to the repository's first commit, for a few commits that cost one
-   * REST request each.
+   * The records of the commits whose files the path index proves (path-index.ts), after reading
+   * more requests of path histories: at most PATH_BATCHES_PER_PAGE, so that a page stays one history
+   * request, a few index requests and its REST reads — a run's time budget is kept at page
+   * boundaries, and the index's 9 requests for github-mcp-server's 864 paths in one page would
+   * outlast a short budget. A commit of one file gets that file's numstat: GitHub's totals of a
+   * one-file commit are that file's lines. A commit of several files gets its paths with their lines
+   * unknown (FileChange.lines_unknown) and its totals, which is all detection reads of it — the file
+   * count, the totals, the paths (tests beside code) and the counted lines — as long as the AI-LOC
+   * filter leaves out none of its files, or all of them (countedAddedLinesOf); otherwise REST reads it.
+   * The index serves a full listing only: an incremental scan's window has no start (it stops at a
+   * sha), so each path's history would be read back to the repository's first commit, for a few
+   * commits that cost one REST request each.
    */
-  private async onlyFiles(listed: HistoryCommit[], oneFile: number[], cursor: CommitCursor): Promise<Map<number, string>> {
-    const found = new Map<number, string>();
-    if (oneFile.length === 0 || cursor.stopAt !== null) return found;
+  private async fromPathHistories(listed: HistoryCommit[], wanted: number[], cursor: CommitCursor): Promise<Map<number, Commit>> {
+    const found = new Map<number, Commit>();
+    const candidates = wanted.filter((i) => (listed[i].changedFiles ?? 0) > 0);
+    if (candidates.length === 0 || cursor.stopAt !== null) return found;
     this.index ??= new PathIndex(this.http, { ...this.repo, head: cursor.head, since: cursor.since });
     this.index.want(this.knownPaths);
-    await this.index.readBatch();
-    for (const i of oneFile) {
-      const path = this.index.onlyFile(listed[i].commit.sha);
-      if (path !== null) found.set(i, path);
+    const proven = (i: number) => this.index!.filesOf(listed[i].commit.sha, listed[i].changedFiles!) !== null;
+    for (let n = 0; n < PATH_BATCHES_PER_PAGE && this.index.pending && !candidates.every(proven); n++) await this.index.readBatch();
+    for (const i of candidates) {
+      const c = listed[i];
+      const paths = this.index.filesOf(c.commit.sha, c.changedFiles!);
+      if (paths === null) continue;
+      if (paths.length === 1) {
+        found.set(i, { ...c.commit, files: [{ path: paths[0], added: c.additions, deleted: c.deletions }] });
+        continue;
+      }
+      const files: FileChange[] = paths.map((path) => ({ path, added: null, deleted: null, lines_unknown: true }));
+      const record: Commit = { ...c.commit, files, additions: c.additions, deletions: c.deletions };
+      if (countedAddedLinesOf(record) !== null) found.set(i, record);
     }
     return found;
   }

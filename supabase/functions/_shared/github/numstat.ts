@@ -1,9 +1,10 @@
 /**
  * Which commits detection needs the per-file numstat of, and the numstat that does not cost a
  * request. GraphQL gives every commit's totals, file count and parents; REST's GET /commits/{sha}
- * — one request per commit — is the only source of its files. Measured on github-mcp-server's 1,099
- * commits: 8 merges and 8 commits without added lines need no files at all, and 510 are squash
- * merges whose PR's files are theirs.
+ * — one request per commit — is the only source of its files' lines (the histories of known paths
+ * can prove which files they are: path-index.ts). Measured on github-mcp-server's 1,099 commits: 8
+ * merges and 8 commits without added lines need no files at all, and 507 are squash merges whose
+ * PR's files are theirs.
  */
 import { classifyCommit } from "../detection/classify.ts";
 import type { Commit, FileChange } from "../detection/records.ts";
@@ -20,7 +21,8 @@ import type { HistoryCommit } from "./commit-history.ts";
  *    0 whatever its paths, and nothing else reads them;
  *  - otherwise yes: counted lines leave lock files, generated and vendored code out by path (a
  *    small human commit may still touch go.sum), and the suspected tier reads the file count, the
- *    sizes and whether tests sit beside code.
+ *    sizes and whether tests sit beside code (the paths). Of a commit of several files, the paths
+ *    and the totals are enough when the filter does not split its files (countedAddedLinesOf).
  * Trailers, identities, merged branches and footers — every mark — come from the message and the
  * identities, which the history page has.
  */

@@ -1,21 +1,30 @@
 /**
  * Which of the paths a scan knows each commit touched, from those paths' histories (`git log --
  * <path>`: GraphQL history(path:), PATH_HISTORY_BATCH paths a request, 100 commits a path). It
- * stands in for the REST numstat of a commit that changed one file: GitHub's totals are that file's
- * lines, so the numstat is exact once the file's path is known — and the one known path whose history
- * lists the commit is it. On github-mcp-server's full scan, 11 requests of histories (864 paths, 871
- * pages of 100, one request a commit page) stand in for 244 REST requests.
+ * stands in for the REST numstat of a commit whose every file it proves: a commit of k files
+ * (GitHub's changedFilesIfAvailable, which counts a rename once, as the numstat lists it) whose
+ * history is listed by exactly k known paths changed exactly those — each listing path is one of
+ * its files (but for what is ruled out below), and k distinct files of k are all of them. For one
+ * file, GitHub's totals are that file's lines, so the numstat is exact; for several, the paths and
+ * the totals are what detection reads (commits.ts). On github-mcp-server's full scan, 13 requests
+ * of histories (one or two a commit page) stand in for 399 REST requests: 249 commits of one file,
+ * 150 of several.
  *
- * What could make the one listing path the wrong one, and what rules it out:
- *  - a rename: its numstat names the new path, but the old path's history lists it too. When the
- *    old path's history has nothing newer (it ended there), the commit is not taken from the index.
+ * A path's history lists a non-merge commit when the commit changed what is at the path, so a
+ * listing path that is not one of the commit's files is one of:
+ *  - a rename's old path: the numstat names the new path, but the old path's history lists the
+ *    commit too. When the old path's history has nothing newer (it ended there), the commit is not
+ *    taken from the index (which sends a commit that deleted a known file to REST as well).
  *    Left: an old path that a later commit creates again, while the new path is unknown to the scan.
  *  - a directory: history(path:) lists every commit under it. A known path that is also a directory
- *    above another known path is never the answer. Left: a path that was a file once and a
- *    directory later, none of whose files the scan knows.
- * Either leaves a wrong path only for a commit's one file; its counted lines change only when the
- * two paths differ in what loc.ts leaves out, and a one-file commit never has tests beside code.
- * Paths the scan does not know make no wrong answer: their commits are simply not listed, and go to REST.
+ *    above another known path proves nothing. Left: a path that was a file once and a directory
+ *    another time, none of whose files under it the scan knows.
+ * Either leaves a wrong path in place of a right one, the file count and totals still right: the
+ * counted lines change only when the two paths differ in what loc.ts leaves out, and the suspected
+ * tier's tests-beside-code only when they differ in naming a test. Paths the scan does not know, and
+ * histories not read yet or simplified away (git leaves out a side branch's commits whose change to
+ * a path the merge did not take), make no wrong answer: they only leave a commit with fewer listing
+ * paths than files, and it goes to REST.
  */
 import { historyOf } from "./commit-history.ts";
 import type { GitHubHttp } from "./http.ts";
@@ -97,15 +106,15 @@ export class PathIndex {
   }
 
   /**
-   * The path of the one file a commit changed, when the histories read so far prove it (see above);
-   * else null. A history not read yet cannot make a wrong answer: it only leaves commits unlisted.
+   * The paths of the `count` files a commit changed (GitHub's changedFilesIfAvailable), sorted, when
+   * the histories read so far prove them (see above); else null. A history not read yet cannot make
+   * a wrong answer: it only leaves the commit with fewer listing paths than files.
    */
-  onlyFile(sha: string): string | null {
+  filesOf(sha: string, count: number): string[] | null {
     const paths = this.listed.get(sha);
-    if (!paths || paths.length !== 1) return null;
-    const [path] = paths;
-    if (this.directories.has(path) || this.newest.get(path) === sha) return null;
-    return path;
+    if (!paths || paths.length !== count) return null;
+    for (const path of paths) if (this.directories.has(path) || this.newest.get(path) === sha) return null;
+    return [...paths].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 }
 

@@ -9,6 +9,7 @@ import type { Commit, PullRequest, Review } from "../detection/records.ts";
 
 export interface FileRow {
   path: string;
+  /** null when not known: a binary file of a git source, or a file whose lines the GitHub source did not read. */
   added: number | null;
   deleted: number | null;
   /** Why the AI-LOC filter leaves the file out, or null when it counts. */
@@ -63,17 +64,26 @@ export interface PullRequestRow {
 
 const sum = (xs: (number | null)[]) => xs.reduce<number>((n, x) => n + (x ?? 0), 0);
 
-/** A commit's row from its record and what the scorer said of it. */
+/**
+ * A commit's row from its record and what the scorer said of it. Its lines are its files' sums, or
+ * GitHub's totals where the source read no numstat or not every file's lines. A file whose lines
+ * the source did not read (FileChange.lines_unknown: its path is proven from the path's history,
+ * its lines are only inside the commit's totals) keeps its row — its path and why the filter
+ * leaves it out are known — with null lines: nothing is made up, and null is what
+ * scan_results.lines_added already holds where a file's lines are not known (a binary file from
+ * a git clone). The commit's row has the totals, exact either way.
+ */
 export function commitRow(commit: Commit, scored: ScoredCommit): CommitRow {
   const c = scored.classification;
+  const fromFiles = commit.files.length > 0 && !commit.files.some((f) => f.lines_unknown);
   return {
     sha: commit.sha,
     verdict: c.verdict,
     agents: c.agents,
     confidence: c.confidence,
     suspect_score: scored.suspectScore,
-    lines_added: commit.files.length > 0 ? sum(commit.files.map((f) => f.added)) : commit.additions ?? null,
-    lines_deleted: commit.files.length > 0 ? sum(commit.files.map((f) => f.deleted)) : commit.deletions ?? null,
+    lines_added: fromFiles ? sum(commit.files.map((f) => f.added)) : commit.additions ?? null,
+    lines_deleted: fromFiles ? sum(commit.files.map((f) => f.deleted)) : commit.deletions ?? null,
     ai_lines: c.ai_added_lines,
     counted_lines: c.counted_added_lines,
     is_merge: commit.parents.length > 1,
@@ -81,7 +91,7 @@ export function commitRow(commit: Commit, scored: ScoredCommit): CommitRow {
     author_email: commit.author_email,
     authored_at: commit.authored_at,
     committed_at: commit.committed_at,
-    files: commit.files.map((f) => ({ path: f.path, added: f.added, deleted: f.deleted, filtered_out: excludedReason(f.path) })),
+    files: commit.files.map((f) => ({ path: f.path, added: f.lines_unknown ? null : f.added, deleted: f.lines_unknown ? null : f.deleted, filtered_out: excludedReason(f.path) })),
   };
 }
 
