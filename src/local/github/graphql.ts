@@ -182,6 +182,11 @@ interface CommitGraph {
   position: Map<string, number>;
   /** The PRs a commit belongs to: those whose commits hold it, and the one it is the merge commit of. */
   pullRequests: Map<string, LocalPullRequest[]>;
+  /** Each commit's committer date (ms), by position: history's since/until without parsing per request. */
+  committedMs: Float64Array;
+  /** The positions (ascending) of the commits that touch a path, as `git log -- <path>` means it (touches). */
+  byFile: Map<string, number[]>;
+  byDirectory: Map<string, number[]>;
 }
 
 const graphs = new WeakMap<LocalRepository, CommitGraph>();
@@ -200,22 +205,43 @@ function commitGraph(repo: LocalRepository): CommitGraph {
       if (pr.merge_commit_sha) link(pr.merge_commit_sha, pr);
     }
     for (const list of pullRequests.values()) list.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.number - b.number);
-    graph = { position: new Map(repo.commits.map((c, i) => [c.sha, i])), pullRequests };
+    const committedMs = Float64Array.from(repo.commits, (c) => Date.parse(c.committed_at));
+    const byFile = new Map<string, number[]>();
+    const byDirectory = new Map<string, number[]>();
+    const add = (index: Map<string, number[]>, key: string, i: number) => {
+      const list = index.get(key) ?? [];
+      if (list[list.length - 1] !== i) list.push(i);
+      index.set(key, list);
+    };
+    repo.commits.forEach((c, i) => {
+      if (c.parents.length > 1) return; // merges are simplified away (touches)
+      for (const f of c.files) {
+        for (const p of [f.path, f.old_path]) {
+          if (p === undefined) continue;
+          add(byFile, p, i);
+          for (let cut = p.lastIndexOf("/"); cut > 0; cut = p.lastIndexOf("/", cut - 1)) add(byDirectory, p.slice(0, cut), i);
+        }
+      }
+    });
+    graph = { position: new Map(repo.commits.map((c, i) => [c.sha, i])), pullRequests, committedMs, byFile, byDirectory };
     graphs.set(repo, graph);
   }
   return graph;
 }
 
 /**
- * Whether a commit touches `path` as `git log -- <path>` means it: a file at the path or under it
+ * The commits that touch `path` as `git log -- <path>` means it: a file at the path or under it
  * (a directory), before or after a rename. Merges are left out, as git's default history
  * simplification leaves out a merge that takes the path from one of its parents; the data sets'
  * numstat of a merge is against its first parent only, so nothing better can be said of them.
  */
-function touches(c: Commit, path: string): boolean {
-  if (c.parents.length > 1) return false;
-  const under = path.endsWith("/") ? path : `${path}/`;
-  return c.files.some((f) => [f.path, f.old_path].some((p) => p !== undefined && (p === path || p.startsWith(under))));
+function touching(graph: CommitGraph, path: string): number[] {
+  // A file at the path, or anything under it: the path as a directory ("dir/" names only that).
+  const dir = path.endsWith("/") ? path.slice(0, -1) : path;
+  const files = path.endsWith("/") ? [] : graph.byFile.get(path) ?? [];
+  const under = graph.byDirectory.get(dir) ?? [];
+  if (files.length === 0 || under.length === 0) return files.length ? files : under;
+  return [...new Set([...files, ...under])].sort((a, b) => a - b);
 }
 
 interface HistoryArgs extends ConnectionArgs {
@@ -249,11 +275,26 @@ function commitNode(c: Commit, repo: LocalRepository) {
     // The commits reachable from this one in `git log` order: the data set's order from here on,
     // as REST's GET /commits?sha= lists them; since/until compare the committer date, as REST does.
     history: (args: HistoryArgs) => {
-      let list = repo.commits.slice(commitGraph(repo).position.get(c.sha) ?? repo.commits.length);
-      if (args.since) list = list.filter((x) => Date.parse(x.committed_at) >= Date.parse(args.since!));
-      if (args.until) list = list.filter((x) => Date.parse(x.committed_at) <= Date.parse(args.until!));
-      if (args.path) list = list.filter((x) => touches(x, args.path!));
-      return connection(list, args, (x) => commitNode(x, repo));
+      const graph = commitGraph(repo);
+      const start = graph.position.get(c.sha) ?? repo.commits.length;
+      let positions: number[];
+      if (args.path) {
+        const all = touching(graph, args.path);
+        let lo = 0;
+        for (let hi = all.length; lo < hi;) {
+          const mid = (lo + hi) >> 1;
+          if (all[mid] < start) lo = mid + 1;
+          else hi = mid;
+        }
+        positions = all.slice(lo);
+      } else {
+        positions = Array.from({ length: repo.commits.length - start }, (_, k) => start + k);
+      }
+      const since = args.since ? Date.parse(args.since) : null;
+      const until = args.until ? Date.parse(args.until) : null;
+      if (since !== null) positions = positions.filter((i) => graph.committedMs[i] >= since);
+      if (until !== null) positions = positions.filter((i) => graph.committedMs[i] <= until);
+      return connection(positions.map((i) => repo.commits[i]), args, (x) => commitNode(x, repo));
     },
     associatedPullRequests: (args: ConnectionArgs) => connection(commitGraph(repo).pullRequests.get(c.sha) ?? [], args, (pr) => pullRequestNode(pr, repo)),
   };
