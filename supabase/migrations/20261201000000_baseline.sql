@@ -1871,6 +1871,9 @@ create table public.scan_results (
   -- The suspected model's probability of an unmarked non-merge commit, null where marks decided:
   -- the scan's threshold (calibrated on all its scores) turns it into a suspected verdict.
   suspect_score real,
+  -- A commit row: its totals (GitHub's stats). A file row: the file's numstat, or null when it is
+  -- not known — a binary file, or a file the GitHub reader proved part of the commit from path
+  -- histories without reading its lines, because no figure needed them (the totals did).
   lines_added integer,
   lines_deleted integer,
   -- Commit rows: added lines that count as AI LOC (attested only) and that count at all (the AI-LOC

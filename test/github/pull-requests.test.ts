@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, test } from "vitest";
+import { GraphQLErrors } from "../../supabase/functions/_shared/github/errors.ts";
 import { fetchPullRequestPage, type PullRequestCursor } from "../../supabase/functions/_shared/github/pull-requests.ts";
 import type { PullRequest } from "../../supabase/functions/_shared/detection/records.ts";
 import { clientFor, dataSetRepositories, LIZARD, MCP, useLocalGitHub } from "./local-github.ts";
@@ -45,6 +46,24 @@ describe("fetchPullRequestPage", () => {
     expect(copilot.commits.length).toBeGreaterThan(0);
     expect(copilot.files.length).toBeGreaterThan(0);
     expect(copilot.merged_by?.is_bot).toBe(false);
+  });
+
+  test("a PR GitHub cannot serve is left out with a warning naming it; the rest of the page is read", async () => {
+    const prs = [...dataSetRepositories()[1].pullRequests].sort((a, b) => b.updated_at.localeCompare(a.updated_at));
+    const broken = prs[3];
+    gh.current.failPullRequest("terryyin/lizard", broken.number);
+    const page = await fetchPullRequestPage(clientFor(gh.current), { owner: LIZARD.owner, name: LIZARD.name, pageSize: 10 });
+    expect(page.pullRequests.map((p) => p.number)).toEqual(prs.slice(0, 10).filter((p) => p !== broken).map((p) => p.number));
+    expect(page.warnings).toEqual([expect.stringMatching(new RegExp(`^pull request #${broken.number} left out: GitHub could not serve it \\(Something went wrong while executing your query`))]);
+    expect(page.next).not.toBeNull();
+  });
+
+  test("a page whose every PR fails is GitHub's trouble, not one PR's: GraphQLErrors, worth another attempt", async () => {
+    const prs = [...dataSetRepositories()[1].pullRequests].sort((a, b) => b.updated_at.localeCompare(a.updated_at));
+    for (const p of prs.slice(0, 3)) gh.current.failPullRequest("terryyin/lizard", p.number);
+    const error = await fetchPullRequestPage(clientFor(gh.current), { owner: LIZARD.owner, name: LIZARD.name, pageSize: 3 }).catch((e) => e);
+    expect(error).toBeInstanceOf(GraphQLErrors);
+    expect(error.retryable).toBe(true);
   });
 
   test("a PR with more commits than a page holds is completed by follow-up queries", async () => {

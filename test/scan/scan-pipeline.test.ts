@@ -184,6 +184,25 @@ describe("a scan job", () => {
   });
 });
 
+describe("a scan that meets a pull request GitHub cannot serve", () => {
+  it("completes without it and says so on the scan: one warning naming the PR", async () => {
+    const { companyId, repositoryId } = await tenant(LIZARD);
+    const local = dataSetRepositories()[1];
+    const broken = local.pullRequests[Math.floor(local.pullRequests.length / 2)];
+    gh.current.failPullRequest("terryyin/lizard", broken.number);
+    const queue = new ScanQueue(t.current.db);
+    const enqueued = await queue.enqueue({ companyId, repositoryId, scanType: "full_scan" });
+    expect(await loop().drain({ budgetMs: 60_000 })).toMatchObject({ completed: 1 });
+    const scan = await scanOf(enqueued.id);
+    expect(scan.status).toBe("completed");
+    expect(scan.warnings).toHaveLength(1);
+    expect(scan.warnings[0].message).toMatch(new RegExp(`^pull request #${broken.number} left out: GitHub could not serve it`));
+    const [{ prs }] = await t.current.sql`select count(*)::int as prs from pull_requests where repository_id = ${repositoryId}`;
+    expect(prs).toBe(local.pullRequests.length - 1);
+    expect((await job(enqueued.id)).attempts).toBe(1);
+  }, 90_000);
+});
+
 describe("a pr_analysis scan", () => {
   it("reads one pull request by number: its row alone, as detection classifies it, and the repository's watermark stays", async () => {
     const { companyId, repositoryId } = await tenant(MCP);

@@ -88,7 +88,14 @@ export interface PreparedQuery {
 }
 
 /** Parses and validates a request against GitHub's schema and computes its cost. */
-export function prepare(request: GraphQLRequest, repositories: LocalRepository[], api: string): PreparedQuery {
+/**
+ * Pull requests GitHub cannot serve, by "owner/name#number" (lower case) → its error message. GitHub
+ * answers such a PR with its `files` null and an error at that path beside the page's other data
+ * (a timeout on a huge diff, an internal error): the rest of the page is served.
+ */
+export type FailingPullRequests = ReadonlyMap<string, string>;
+
+export function prepare(request: GraphQLRequest, repositories: LocalRepository[], api: string, failing: FailingPullRequests = new Map()): PreparedQuery {
   let document;
   try {
     document = parse(request.query);
@@ -114,7 +121,7 @@ export function prepare(request: GraphQLRequest, repositories: LocalRepository[]
           if (!repo) {
             throw new GraphQLError(`Could not resolve to a Repository with the name '${owner}/${name}'.`, { extensions: { type: "NOT_FOUND" } });
           }
-          return repositoryNode(repo, api);
+          return repositoryNode(repo, api, failing);
         },
       };
       const result = await execute({ schema: githubSchema(), document, rootValue, variableValues: variables, operationName: request.operationName });
@@ -335,7 +342,12 @@ function pullRequestNode(pr: LocalPullRequest, repo: LocalRepository) {
   };
 }
 
-function repositoryNode(repo: LocalRepository, _api: string) {
+function repositoryNode(repo: LocalRepository, _api: string, failing: FailingPullRequests) {
+  const servedNode = (pr: LocalPullRequest) => {
+    const node = pullRequestNode(pr, repo);
+    const message = failing.get(`${repo.owner}/${repo.name}#${pr.number}`.toLowerCase());
+    return message === undefined ? node : { ...node, files: () => { throw new GraphQLError(message); } };
+  };
   return {
     __typename: "Repository",
     name: repo.name,
@@ -355,7 +367,7 @@ function repositoryNode(repo: LocalRepository, _api: string) {
       const pr = repo.pullRequests.find((p) => p.number === number);
       // GitHub answers a missing number with a null pullRequest and a NOT_FOUND error beside it.
       if (!pr) throw new GraphQLError(`Could not resolve to a PullRequest with the number of ${number}.`, { extensions: { type: "NOT_FOUND" } });
-      return pullRequestNode(pr, repo);
+      return servedNode(pr);
     },
     pullRequests: (args: ConnectionArgs & { orderBy?: { field: string; direction: "ASC" | "DESC" }; states?: string[] }) => {
       let list = repo.pullRequests;
@@ -363,7 +375,7 @@ function repositoryNode(repo: LocalRepository, _api: string) {
       const field = ORDER_FIELDS[args.orderBy?.field ?? "CREATED_AT"] ?? "created_at";
       const dir = args.orderBy?.direction === "DESC" ? -1 : 1;
       list = [...list].sort((a, b) => dir * (String(a[field]).localeCompare(String(b[field])) || a.number - b.number));
-      return connection(list, args, (pr) => pullRequestNode(pr, repo));
+      return connection(list, args, servedNode);
     },
   };
 }

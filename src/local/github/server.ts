@@ -58,6 +58,8 @@ export interface LocalGitHub {
   resetStats(): void;
   inject(fault: Fault): void;
   clearFaults(): void;
+  /** From now until clearFaults(), GitHub cannot serve this PR: its files error, the rest of its page is served. */
+  failPullRequest(fullName: string, number: number, message?: string): void;
   /** Sets the remaining primary budget of every token (0 exhausts it until the window resets). */
   setRemaining(remaining: number, resource?: "core" | "graphql"): void;
   /** The reset instant (ms) of the current rate-limit window. */
@@ -76,6 +78,10 @@ interface Bucket {
   resetAt: number;
 }
 
+/** What GitHub's GraphQL API says when a field fails inside it (a timeout, a bug); the id is GitHub's. */
+const GITHUB_INTERNAL_ERROR =
+  "Something went wrong while executing your query. This may be the result of a timeout, or it could be a GitHub bug. Please include `C0D3:9UARD:1F00D:2BEEF:6751A2B0` when reporting this issue.";
+
 const SECONDARY_MESSAGE =
   "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.";
 
@@ -90,6 +96,7 @@ export async function startLocalGitHub(options: LocalGitHubOptions): Promise<Loc
   const installationTokens = new Map<string, number>(); // token → expiry
   const buckets = new Map<string, Bucket>();
   const faults: Fault[] = [];
+  const failingPullRequests = new Map<string, string>();
   const appKey: KeyObject | null = options.app ? createPublicKey(options.app.publicKeyPem) : null;
   let stats = newStats();
   let api = "";
@@ -190,7 +197,7 @@ export async function startLocalGitHub(options: LocalGitHubOptions): Promise<Loc
     if (isGraphql) {
       if (req.method !== "POST") return error(res, 404, "Not Found");
       const request = JSON.parse((await readBody(req)) || "{}");
-      const prepared = prepare(request, options.repositories, api);
+      const prepared = prepare(request, options.repositories, api, failingPullRequests);
       stats.graphql++;
       stats.counted++;
       stats.graphqlByOperation[prepared.operation] = (stats.graphqlByOperation[prepared.operation] ?? 0) + 1;
@@ -320,6 +327,10 @@ export async function startLocalGitHub(options: LocalGitHubOptions): Promise<Loc
     inject: (f) => faults.push({ times: 1, ...f }),
     clearFaults: () => {
       faults.length = 0;
+      failingPullRequests.clear();
+    },
+    failPullRequest: (fullName, number, message = GITHUB_INTERNAL_ERROR) => {
+      failingPullRequests.set(`${fullName}#${number}`.toLowerCase(), message);
     },
     setRemaining: (remaining, resource = "core") => {
       for (const [key, b] of buckets) if (key.startsWith(`${resource}:`)) b.used = limit - remaining;

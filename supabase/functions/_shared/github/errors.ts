@@ -83,10 +83,22 @@ export class GitHubRequestError extends GitHubError {
 }
 
 /** GraphQL answered 200 with `errors` (other than RATE_LIMITED). */
+/** One entry of a GraphQL answer's `errors`: what failed, GitHub's type for it, the field's path. */
+export interface GraphQLErrorEntry {
+  message: string;
+  type?: string;
+  path?: unknown[];
+}
+
+/**
+ * GitHub refused the query: NOT_FOUND, FORBIDDEN, an invalid query — running it again cannot help.
+ * Except when every error is GitHub failing inside ("Something went wrong while executing your
+ * query. This may be the result of a timeout, or it could be a GitHub bug."): worth another attempt.
+ */
 export class GraphQLErrors extends GitHubError {
-  readonly errors: { message: string; type?: string; path?: unknown[] }[];
-  constructor(errors: { message: string; type?: string; path?: unknown[] }[]) {
-    super(`GitHub GraphQL errors: ${errors.map((e) => (e.type ? `${e.type}: ` : "") + e.message).join("; ")}`, false);
+  readonly errors: GraphQLErrorEntry[];
+  constructor(errors: GraphQLErrorEntry[]) {
+    super(`GitHub GraphQL errors: ${errors.map((e) => (e.type ? `${e.type}: ` : "") + e.message).join("; ")}`, errors.every((e) => !e.type && e.message.startsWith("Something went wrong")));
     this.errors = errors;
   }
 }

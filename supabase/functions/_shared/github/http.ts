@@ -15,6 +15,7 @@ import {
   GitHubAuthError,
   GitHubRequestError,
   GitHubUnavailable,
+  type GraphQLErrorEntry,
   GraphQLErrors,
   MalformedResponse,
   RateLimited,
@@ -167,8 +168,18 @@ export class GitHubHttp {
     return { data, status: res.status, fromCache: false, link };
   }
 
-  /** POST a GraphQL document. GraphQL has no conditional requests: every call is charged. */
-  async graphql<T>(query: string, variables: Record<string, unknown>, read: (data: unknown, url: string) => T): Promise<T> {
+  /**
+   * POST a GraphQL document. GraphQL has no conditional requests: every call is charged. GitHub
+   * may answer data with errors beside it, each at the path of a field it could not serve; when
+   * `partialAt` accepts every error's path, `read` gets the data and those errors (one PR of a
+   * page that failed, say), else the answer is a GraphQLErrors.
+   */
+  async graphql<T>(
+    query: string,
+    variables: Record<string, unknown>,
+    read: (data: unknown, url: string, errors: GraphQLErrorEntry[]) => T,
+    options: { partialAt?: (path: readonly unknown[]) => boolean } = {},
+  ): Promise<T> {
     const url = this.graphqlUrl;
     const res = await this.send(
       url,
@@ -178,8 +189,9 @@ export class GitHubHttp {
     const body = await readJson(res, url);
     if (typeof body !== "object" || body === null) throw new MalformedResponse(url, "the body is not a JSON object");
     const { data, errors } = body as { data?: unknown; errors?: unknown };
+    let list: GraphQLErrorEntry[] = [];
     if (Array.isArray(errors) && errors.length > 0) {
-      const list = errors.map((e) => ({
+      list = errors.map((e) => ({
         message: String((e as { message?: unknown }).message ?? "unknown error"),
         type: (e as { type?: string }).type,
         path: (e as { path?: unknown[] }).path,
@@ -188,10 +200,13 @@ export class GitHubHttp {
       if (list.some((e) => e.type === "RATE_LIMITED")) {
         throw new RateLimited(new Date(resetFromHeaders(res.headers) ?? this.now() + SECONDARY_LIMIT_DEFAULT_WAIT_MS), "primary", "graphql");
       }
-      throw new GraphQLErrors(list);
+      const partial = options.partialAt;
+      if (!partial || data === undefined || data === null || !list.every((e) => Array.isArray(e.path) && partial(e.path))) {
+        throw new GraphQLErrors(list);
+      }
     }
     if (data === undefined || data === null) throw new MalformedResponse(url, "no `data` in the GraphQL answer");
-    const result = read(data, url);
+    const result = read(data, url, list);
     const cost = (data as { rateLimit?: { cost?: unknown } }).rateLimit?.cost;
     this.counter.graphqlPoints += typeof cost === "number" ? cost : 1;
     return result;

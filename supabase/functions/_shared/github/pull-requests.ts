@@ -3,7 +3,7 @@
  * not), body, labels, head branch, merge, reviews, commits and files in one request per page.
  */
 import type { Actor, Commit, FileChange, PullRequest, Review } from "../detection/records.ts";
-import { GitHubError, GraphQLErrors } from "./errors.ts";
+import { GitHubError, type GraphQLErrorEntry, GraphQLErrors } from "./errors.ts";
 import type { GitHubHttp } from "./http.ts";
 import { PULL_REQUEST_BY_NUMBER, PULL_REQUEST_CONNECTIONS, PULL_REQUEST_PAGE } from "./queries.ts";
 import { ShapeReader } from "./shape.ts";
@@ -25,6 +25,8 @@ export interface PullRequestPage {
   pullRequests: PullRequest[];
   /** The cursor of the next page, or null when the scan is done. */
   next: PullRequestCursor | null;
+  /** The PRs GitHub could not serve, each left out with what GitHub said (the scan's warnings). */
+  warnings: string[];
 }
 
 export interface PullRequestPageOptions {
@@ -44,7 +46,10 @@ const REVIEW_STATES = ["APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED"
 /**
  * Reads one page of pull requests, completing any PR whose reviews, commits or files did not fit
  * with follow-up queries, so every returned PR is whole. The whole page is checked before anything
- * is returned: a malformed page throws MalformedResponse and yields no records.
+ * is returned: a malformed page throws MalformedResponse and yields no records. A PR GitHub
+ * cannot serve (an error at its path beside the page's data, or in its follow-up query) is left
+ * out with a warning, and the page goes on: one PR's timeout must not fail a repository's scan.
+ * When every PR of the page fails, that is no single PR's trouble: GraphQLErrors.
  */
 export async function fetchPullRequestPage(http: GitHubHttp, options: PullRequestPageOptions): Promise<PullRequestPage> {
   const cursor = options.cursor ?? { after: null, until: null };
@@ -60,22 +65,30 @@ export async function fetchPullRequestPage(http: GitHubHttp, options: PullReques
       commits: nested,
       files: nested,
     },
-    (data, url) => readPullRequestPage(new ShapeReader(url), data),
+    (data, url, errors) => readPullRequestPage(new ShapeReader(url), data, errors),
+    { partialAt: (path) => path[0] === "repository" && path[1] === "pullRequests" && path[2] === "nodes" && typeof path[3] === "number" },
   );
   const pullRequests: PullRequest[] = [];
+  const warnings = [...page.warnings];
   let reachedWatermark = false;
   for (const node of page.nodes) {
     if (cursor.until !== null && Date.parse(node.pr.updated_at!) <= Date.parse(cursor.until)) {
       reachedWatermark = true;
       break;
     }
-    await completeConnections(http, options, node, nested);
+    try {
+      await completeConnections(http, options, node, nested);
+    } catch (error) {
+      if (!(error instanceof GraphQLErrors)) throw error; // rate limits, outages, malformed answers: the page's
+      warnings.push(`pull request #${node.pr.number} left out: GitHub could not serve the rest of its reviews, commits or files (${error.message})`);
+      continue;
+    }
     pullRequests.push(node.pr);
   }
   const next = !reachedWatermark && page.hasNextPage && page.endCursor
     ? { after: page.endCursor, until: cursor.until }
     : null;
-  return { pullRequests, next };
+  return { pullRequests, next, warnings };
 }
 
 /**
@@ -154,14 +167,30 @@ async function completeConnections(http: GitHubHttp, options: PullRequestPageOpt
   }
 }
 
-function readPullRequestPage(r: ShapeReader, data: unknown): { nodes: PageNode[]; hasNextPage: boolean; endCursor: string | null } {
+function readPullRequestPage(
+  r: ShapeReader,
+  data: unknown,
+  errors: GraphQLErrorEntry[],
+): { nodes: PageNode[]; warnings: string[]; hasNextPage: boolean; endCursor: string | null } {
   const root = r.obj(data, "data");
   if (root.repository === null) r.fail("data.repository", "a repository (is the name right and the token allowed?)", null);
   const repo = r.obj(root.repository, "data.repository");
   const conn = r.obj(repo.pullRequests, "data.repository.pullRequests");
   const info = r.obj(conn.pageInfo, "pullRequests.pageInfo");
-  const nodes = r.arr(conn.nodes, "pullRequests.nodes").map((n, i) => readPullRequest(r, n, `pullRequests.nodes[${i}]`));
-  return { nodes, hasNextPage: r.bool(info.hasNextPage, "pageInfo.hasNextPage"), endCursor: r.strOrNull(info.endCursor, "pageInfo.endCursor") };
+  // errors' paths are ["repository", "pullRequests", "nodes", i, …] (partialAt): node i failed.
+  const failed = new Map<number, string[]>();
+  for (const e of errors) failed.set(e.path![3] as number, [...(failed.get(e.path![3] as number) ?? []), e.message]);
+  const raw = r.arr(conn.nodes, "pullRequests.nodes");
+  if (raw.length > 0 && failed.size >= raw.length) throw new GraphQLErrors(errors);
+  const nodes: PageNode[] = [];
+  const warnings: string[] = [];
+  raw.forEach((n, i) => {
+    const messages = failed.get(i);
+    if (!messages) return void nodes.push(readPullRequest(r, n, `pullRequests.nodes[${i}]`));
+    const number = (n as { number?: unknown } | null)?.number;
+    warnings.push(`pull request ${typeof number === "number" ? `#${number}` : `${i + 1} of its page`} left out: GitHub could not serve it (${messages.join("; ")})`);
+  });
+  return { nodes, warnings, hasNextPage: r.bool(info.hasNextPage, "pageInfo.hasNextPage"), endCursor: r.strOrNull(info.endCursor, "pageInfo.endCursor") };
 }
 
 function readPullRequest(r: ShapeReader, v: unknown, path: string): PageNode {

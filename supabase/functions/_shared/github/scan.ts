@@ -28,6 +28,8 @@ export interface ScanCheckpoint {
 export interface ScanPage {
   pullRequests: PullRequest[];
   commits: Commit[];
+  /** What the page had to leave out, and why (a PR GitHub could not serve). */
+  warnings: string[];
   /** Resume from here; null when this page was the last. */
   checkpoint: ScanCheckpoint | null;
 }
@@ -68,7 +70,7 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
   if (options.pullRequest !== undefined) {
     // One PR says nothing of the others, nor of the branch: the repository's watermark stays.
     const pr = await fetchPullRequest(http, { owner: options.owner, name: options.name, number: options.pullRequest, nestedPageSize: options.nestedPageSize });
-    await options.onPage?.({ pullRequests: [pr], commits: [], checkpoint: null });
+    await options.onPage?.({ pullRequests: [pr], commits: [], warnings: [], checkpoint: null });
     return { pullRequests: [pr], commits: [], checkpoint: null, watermark: null, unchanged: false };
   }
   const previous = options.previous ?? { pullRequestsUpdatedAt: null, headSha: null };
@@ -102,11 +104,11 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
       });
       checkpoint = { ...checkpoint, pullRequests: got.next };
       for (const pr of got.pullRequests) commitReader.learnPaths(pr.files);
-      page = { pullRequests: got.pullRequests, commits: [], checkpoint };
+      page = { pullRequests: got.pullRequests, commits: [], warnings: got.warnings, checkpoint };
     } else {
       const got = await commitReader.page(checkpoint.commits!);
       checkpoint = { ...checkpoint, commits: got.next };
-      page = { pullRequests: [], commits: got.commits, checkpoint };
+      page = { pullRequests: [], commits: got.commits, warnings: [], checkpoint };
     }
     const done = !checkpoint.pullRequests && !checkpoint.commits;
     if (done) page.checkpoint = null;

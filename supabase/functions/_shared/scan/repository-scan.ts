@@ -152,7 +152,7 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
             message: `read ${pages} page(s) from GitHub`,
             api_requests: spent(http.counter, lastCounter),
             timings: { github_ms: pageMs },
-            warnings: [],
+            warnings: page.warnings,
           });
           lastCounter = { ...http.counter };
           lastPageAt = now();
