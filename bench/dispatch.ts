@@ -42,8 +42,7 @@
 // first claim); a job claimed by a worker that was already running has no such split.
 import postgres from "postgres";
 import { buildRepository, loadCommits } from "../src/local/github/dataset.ts";
-import { startStack } from "../src/local/stack.ts";
-import { createTenants, median, quantile, sleep, tempStateDir } from "./lib/pipeline-stack.ts";
+import { createTenants, median, quantile, sleep, startBenchStack } from "./lib/pipeline-stack.ts";
 
 const INTERVAL_MS = Number(process.env.BENCH_DISPATCH_INTERVAL_MS ?? 200);
 const JOBS = Number(process.env.BENCH_DISPATCH_JOBS ?? 100);
@@ -60,14 +59,7 @@ const r1 = (x: number) => Math.round(x * 10) / 10;
 const base = buildRepository({ owner: "base", name: "small", commits: loadCommits("github__github-mcp-server.jsonl"), maxPullRequests: 3 });
 const repositories = Array.from({ length: REPOS }, (_, i) => ({ ...base, id: 600_000_000 + i, owner: `dispatch-co${i % COMPANIES}`, name: `small-${i}` }));
 
-const stack = await startStack({
-  stateDir: tempStateDir("cg-bench-dispatch-"),
-  ephemeral: true,
-  localGitHub: () => repositories,
-  onEvent: (msg) => {
-    if (!/"level":"info"/.test(msg)) log(msg);
-  },
-});
+const stack = await startBenchStack("cg-bench-dispatch-", repositories, log);
 let exitCode = 0;
 try {
   const sql = postgres(stack.dbUrl, { max: 3, onnotice: () => {} });

@@ -61,10 +61,10 @@
 import { performance } from "node:perf_hooks";
 import { readFileSync } from "node:fs";
 import postgres from "postgres";
-import { startStack, type LocalStack } from "../src/local/stack.ts";
+import type { LocalStack } from "../src/local/stack.ts";
 import {
   benchRepositories, CLOCK_TICKS_PER_S, createTenants, functionPids, mainThreadCpuMs, median, postmasterPid, processCpuMs, rssMb,
-  sleep, tempStateDir, treeCpuMs,
+  sleep, startBenchStack, treeCpuMs,
 } from "./lib/pipeline-stack.ts";
 
 const REPOS = Number(process.env.BENCH_PIPELINE_REPOS ?? 200);
@@ -239,15 +239,7 @@ async function runRound(stack: LocalStack, sql: postgres.Sql, label: string, cou
 
 log(`building ${REPOS} repositories (${PRS_PER_REPO} PRs each; dates ${SHIFTED ? "moved to end this week" : "as in the data sets"})`);
 const repositories = benchRepositories(REPOS, (i) => `bench-co${i % COMPANIES}`, { maxPullRequests: PRS_PER_REPO, shifted: SHIFTED });
-const stack = await startStack({
-  stateDir: tempStateDir("cg-bench-pipeline-"),
-  ephemeral: true,
-  localGitHub: () => repositories,
-  // The functions' and executors' warnings and errors; the info lines would drown the progress.
-  onEvent: (msg) => {
-    if (!/"level":"info"/.test(msg)) log(msg);
-  },
-});
+const stack = await startBenchStack("cg-bench-pipeline-", repositories, log);
 let exitCode = 0;
 try {
   log(`stack up in ${stack.readyMs} ms`);

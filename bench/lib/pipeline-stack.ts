@@ -9,10 +9,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type postgres from "postgres";
 import { buildRepository, loadCommits, type LocalRepository } from "../../src/local/github/dataset.ts";
-import type { LocalStack } from "../../src/local/stack.ts";
+import { startStack, type LocalStack } from "../../src/local/stack.ts";
 import type { Commit } from "../../supabase/functions/_shared/detection/records.ts";
 
 /** A temporary folder the `postgres` user can pass through (as test/harness/stack.ts makes them; mkdtemp makes 0700). */
+/**
+ * A throwaway local stack serving `repositories` from its local GitHub. The functions' and
+ * executors' warnings and errors go to `log`; their info lines would drown a bench's progress.
+ */
+export function startBenchStack(prefix: string, repositories: LocalRepository[], log: (msg: string) => void): Promise<LocalStack> {
+  return startStack({
+    stateDir: tempStateDir(prefix),
+    ephemeral: true,
+    localGitHub: () => repositories,
+    onEvent: (msg) => {
+      if (!/"level":"info"/.test(msg)) log(msg);
+    },
+  });
+}
+
 export function tempStateDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   chmodSync(dir, 0o755);
