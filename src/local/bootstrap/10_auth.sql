@@ -17,3 +17,12 @@ create or replace function auth.email() returns text language sql stable as $$
   select coalesce(nullif(current_setting('request.jwt.claim.email', true), ''), auth.jwt() ->> 'email')::text
 $$;
 grant execute on function auth.jwt(), auth.uid(), auth.role(), auth.email() to anon, authenticated, service_role;
+
+-- auth.users, where Supabase Auth keeps who has signed up: the columns our SQL reads (onboarding's
+-- add_company_member looks people up by id or email). Locally there is no Auth server; a test or a
+-- person adds a row to stand for a signed-up user.
+create table if not exists auth.users (
+  id uuid primary key,
+  email text,
+  created_at timestamptz not null default now()
+);
