@@ -15,7 +15,14 @@
  * Quoting is `E'…'` with backslashes and quotes doubled, which reads the same whatever
  * standard_conforming_strings says. A NUL (which Postgres text cannot hold) is refused either way.
  */
+import type { Database } from "./database.types.ts";
 import type { Db } from "./db.ts";
+
+/**
+ * The name of a SQL function of `public`, from the types generated from the migrations
+ * (database.types.ts, `npm run gen`): a misspelt or removed function fails the type-check, not a job.
+ */
+export type SqlFunctionName = keyof Database["public"]["Functions"] & string;
 
 /** One argument: its SQL name, its value (undefined: left out, so the default applies), its type. */
 export type SqlArg = readonly [name: string, value: unknown, cast: string];
@@ -63,7 +70,7 @@ function argText(value: unknown, cast: string): string | null {
  * value is a text parameter (`$n::t`), so the statement's text is the same on every call and the
  * driver prepares it once; without, each value is a quoted literal in the text.
  */
-function callText(fn: string, args: readonly SqlArg[], params: string[] | null): string {
+function callText(fn: SqlFunctionName, args: readonly SqlArg[], params: string[] | null): string {
   const parts: string[] = [];
   for (const [name, value, cast] of args) {
     if (value === undefined) continue;
@@ -88,7 +95,7 @@ export class SqlFunctions {
   constructor(private readonly db: Db) {}
 
   /** Runs `statement(call)`, where call is `public.fn(…args)`, with parameters when the driver prepares. */
-  private async run<T>(statement: (call: string) => string, fn: string, args: readonly SqlArg[]): Promise<T[]> {
+  private async run<T>(statement: (call: string) => string, fn: SqlFunctionName, args: readonly SqlArg[]): Promise<T[]> {
     if (!this.db.prepares) return await this.db.query<T>(statement(callText(fn, args, null)));
     const params: string[] = [];
     const text = statement(callText(fn, args, params));
@@ -96,12 +103,12 @@ export class SqlFunctions {
   }
 
   /** The rows of a set-returning (or composite-returning) function: `select * from public.fn(…) r`. */
-  async rows<T = SqlRow>(fn: string, args: readonly SqlArg[], where = ""): Promise<T[]> {
+  async rows<T = SqlRow>(fn: SqlFunctionName, args: readonly SqlArg[], where = ""): Promise<T[]> {
     return await this.run<T>((call) => `select * from ${call} r${where}`, fn, args);
   }
 
   /** The value of a scalar function: `select public.fn(…)`. */
-  async value<T>(fn: string, args: readonly SqlArg[]): Promise<T> {
+  async value<T>(fn: SqlFunctionName, args: readonly SqlArg[]): Promise<T> {
     const [row] = await this.run<{ value: T }>((call) => `select ${call} as value`, fn, args);
     if (!row) throw new SqlCallError(`public.${fn} answered no row`);
     return row.value;
