@@ -1,16 +1,18 @@
 // What `npm start -- --once` runs on the fresh stack. Each issue that adds a stage of the
 // pipeline adds its step here, so the demo always shows the whole flow as far as it goes.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/mod.ts";
 import type { ScanSummary } from "../../supabase/functions/_shared/scan/summary.ts";
 import { repositoryFromDataSet, SHARED_DATA_DIR, type LocalRepository } from "./github/dataset.ts";
+import { REPO_ROOT } from "./migrate.ts";
 import type { LocalStack } from "./stack.ts";
 
-/** The demo tenant; a fixed id so that runs on a kept database reuse it. */
-const DEMO_COMPANY = "de000000-0000-4000-8000-000000000001";
+/** The demo tenant, seeded by supabase/seed.sql; a fixed id so that runs on a kept database reuse it. */
+export const DEMO_COMPANY = "de000000-0000-4000-8000-000000000001";
+export const SEED_SQL = join(REPO_ROOT, "supabase", "seed.sql");
 /** What the local GitHub serves: real histories from ../shared/data, with PRs derived from them. */
 export const DEMO_DATA_SETS = ["github__github-mcp-server.jsonl", "terryyin__lizard.jsonl"];
 
@@ -90,20 +92,16 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
       print("  - repository scans skipped: no local GitHub (the data sets in ../shared/data were not found)");
     } else {
       const repositories = stack.github.repositories.map((r) => ({ fullName: `${r.owner}/${r.name}`, branch: r.default_branch }));
+      // The demo company and its repositories are supabase/seed.sql (what `supabase db reset` seeds),
+      // so the seed and the demo cannot drift apart.
       const repositoryIds = await sql.begin(async (tx) => {
-        // The data sets' histories are older than the default 90-day window: the demo company scans ten years.
-        await tx`insert into companies (id, name, settings) values (${DEMO_COMPANY}, 'Demo Inc',
-          '{"risk_threshold": 60, "auto_scan_enabled": false, "max_concurrent_scans": 2, "scan_window_days": 3650}')
-          on conflict (id) do nothing`;
-        // Setting a token clears the company's ETag cache (another token may see other data): only the first time.
-        const [{ has }] = await tx`select exists (select 1 from vault.secrets where name = ${"github_token:" + DEMO_COMPANY}) as has`;
-        if (!has) await tx`select public.set_github_token(${DEMO_COMPANY}, 'ghp_localdemotoken0000000000000000000000')`;
+        await tx.unsafe(readFileSync(SEED_SQL, "utf8"));
         const ids: string[] = [];
         for (const r of repositories) {
-          const [{ id }] = await tx<{ id: string }[]>`
-            insert into repositories (company_id, full_name, default_branch) values (${DEMO_COMPANY}, ${r.fullName}, ${r.branch})
-            on conflict (company_id, full_name) do update set is_active = true returning id`;
-          ids.push(id);
+          const [row] = await tx<{ id: string; default_branch: string }[]>`
+            select id, default_branch from repositories where company_id = ${DEMO_COMPANY} and full_name = ${r.fullName}`;
+          if (row?.default_branch !== r.branch) throw new Error(`supabase/seed.sql does not seed ${r.fullName} (branch ${r.branch}), which the local GitHub serves: add it there`);
+          ids.push(row.id);
         }
         return ids;
       });

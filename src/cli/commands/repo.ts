@@ -1,0 +1,28 @@
+// `codeguard repo add owner/name`: a repository the company watches, and its first full scan.
+import { ScanQueue } from "../../../supabase/functions/_shared/queue/mod.ts";
+import { action, companyOption, runOnboardingCommand, UsageError } from "../../onboarding/cli.ts";
+
+export const summary = "repo add owner/name [--branch B] [--no-scan]: watch a repository and start its first full scan";
+
+const USAGE = `usage: codeguard repo add owner/name [--company ID|NAME] [--branch main] [--no-scan] [--db-url URL]
+  --company defaults to $CODEGUARD_COMPANY; the first full scan is enqueued unless --no-scan`;
+
+export async function run(args: string[]): Promise<number> {
+  const [verb, rest] = action(args);
+  if (verb !== "add") {
+    console.error(verb && !verb.startsWith("-") ? `codeguard repo: unknown action ${verb}\n${USAGE}` : USAGE);
+    return verb === "-h" || verb === "--help" ? 0 : 2;
+  }
+  return await runOnboardingCommand({ name: "repo add", usage: USAGE, valued: ["company", "branch"], flags: ["no-scan"] }, rest, async (parsed, api, db) => {
+    if (parsed.positional.length !== 1) throw new UsageError("give one repository, as owner/name");
+    const companyId = await api.resolveCompany(companyOption(parsed));
+    const branch = parsed.options.get("branch") as string | undefined;
+    const repo = await api.addRepository(companyId, parsed.positional[0], branch);
+    console.log(`${repo.created ? "added" : "already watched (active)"}: ${parsed.positional[0]} (${repo.repository_id})`);
+    if (parsed.options.has("no-scan")) return;
+    // The product's onboarding scan: a full scan at high priority; a scan of it already queued or
+    // running is that job (enqueue_scan's dedupe), so running the command twice queues one.
+    const job = await new ScanQueue(db).enqueue({ companyId, repositoryId: repo.repository_id, scanType: "full_scan", priority: 1 });
+    console.log(`full scan ${job.status === "pending" ? "queued" : job.status}: job ${job.id} (progress: the scans table; the dispatch wakes scan-repository)`);
+  });
+}
