@@ -52,5 +52,7 @@ begin
                       from unnest(array['project_url', 'secret_key']) n
                       where not exists (select 1 from vault.decrypted_secrets s
                                         where s.name = n or (n = 'secret_key' and s.name = 'service_role_key'))),
-    'queue', public.scan_queue_stats());
+    'queue', public.scan_queue_stats(),
+    -- How long ready jobs wait for a worker (61_queue_metrics.sql).
+    'lag', public.scan_queue_lag());
 end $$;

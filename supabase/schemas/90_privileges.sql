@@ -68,6 +68,8 @@ grant execute on function
   public.end_scan_worker(text),
   public.pipeline_setting_int(text, integer),
   public.pipeline_health(),
+  public.scan_queue_lag(interval),
+  public.queue_metrics(),
   public.pipeline_schedules(),
   public.prune_platform_history(interval, interval)
 to service_role;

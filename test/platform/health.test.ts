@@ -23,7 +23,8 @@ describe("the health check", () => {
     const report = await checkHealth(t.current.db);
     expect(report.problems).toEqual([]);
     expect(report.status).toBe("ok");
-    expect(report.queue).toEqual({ ready: 0, oldest_ready_seconds: null, expired_leases: 0, overdue_heartbeats: 0, running_past_sla: 0, source_outages: [] });
+    expect(report.queue).toEqual({ ready: 0, oldest_ready_seconds: null, expired_leases: 0, overdue_heartbeats: 0, running_past_sla: 0, source_outages: [],
+      lag: { oldest_ready_seconds: null, window_seconds: 900, claimed: 0, claim_wait_p50_seconds: null, claim_wait_p95_seconds: null, claim_wait_max_seconds: null } });
   });
 
   it("reports a job running past its SLA", async () => {

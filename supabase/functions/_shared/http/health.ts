@@ -21,8 +21,23 @@ export interface QueueHealth {
   expired_leases: number;
   overdue_heartbeats: number;
   running_past_sla: number;
+  /**
+   * The queue's lag: how long jobs claimed in the last window waited for a worker once ready
+   * (claim − ready), p50 / p95 / max, and how many were claimed; null figures when none were.
+   */
+  lag: QueueLag;
   /** Sources (GitHub) that are down: their jobs wait without spending attempts. */
   source_outages: { source: string; since: string; last_error: string }[];
+}
+
+/** What public.scan_queue_lag() answers (supabase/schemas/61_queue_metrics.sql). */
+export interface QueueLag {
+  oldest_ready_seconds: number | null;
+  window_seconds: number;
+  claimed: number;
+  claim_wait_p50_seconds: number | null;
+  claim_wait_p95_seconds: number | null;
+  claim_wait_max_seconds: number | null;
 }
 
 /** A ready job older than this means nobody is claiming: workers are not being woken. */
@@ -43,6 +58,7 @@ interface PipelineHealth {
   migrations: { applied: number; latest: string | null };
   schedules: ScheduleHealth[];
   vault_missing: string[];
+  lag: QueueLag;
   queue: {
     ready: number;
     oldest_ready_seconds: number | null;
@@ -98,6 +114,7 @@ export async function checkHealth(db: Db, now: () => Date = () => new Date()): P
     expired_leases: q.expired_leases,
     overdue_heartbeats: q.overdue_heartbeats,
     running_past_sla: q.running_past_sla.length,
+    lag: health.lag,
     source_outages: q.source_outages.map(({ source, since, last_error }) => ({ source, since, last_error })),
   };
   if (report.queue.running_past_sla > 0) {
@@ -105,6 +122,10 @@ export async function checkHealth(db: Db, now: () => Date = () => new Date()): P
   }
   if ((report.queue.oldest_ready_seconds ?? 0) > STALE_READY_SECONDS) {
     report.problems.push(`the oldest ready scan job has waited ${Math.round(report.queue.oldest_ready_seconds!)} s: workers are not claiming (is codeguard-dispatch-scan-workers running?)`);
+  }
+  const p95 = health.lag.claim_wait_p95_seconds;
+  if (p95 !== null && p95 > STALE_READY_SECONDS) {
+    report.problems.push(`jobs claimed in the last ${health.lag.window_seconds / 60} minutes waited ${Math.round(p95)} s (p95) for a worker once ready: add workers or raise pipeline_settings.max_scan_workers`);
   }
   for (const o of report.queue.source_outages) {
     report.problems.push(`${o.source} is unreachable since ${o.since} (${o.last_error}): its scans wait for it without spending attempts`);

@@ -1128,6 +1128,7 @@ export type Database = {
           jobs: number
         }[]
       }
+      queue_metrics: { Args: Record<PropertyKey, never>; Returns: Json }
       reap_expired_scan_jobs: {
         Args: Record<PropertyKey, never>
         Returns: {
@@ -1234,6 +1235,7 @@ export type Database = {
           isSetofReturn: true
         }
       }
+      scan_queue_lag: { Args: { p_window?: string }; Returns: Json }
       scan_queue_merge_follow_up: {
         Args: {
           p_follow_up: Json

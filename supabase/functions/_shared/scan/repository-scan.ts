@@ -111,6 +111,7 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
     if (!target.fullName) throw new PermanentJobError(`repository ${job.repositoryId} is not tracked by company ${job.companyId}`);
     const scan = await store.begin(job.id, attempt);
     if (!scan) throw new JobStopped("lease_lost", `job ${job.id} attempt ${attempt} no longer holds its claim`);
+    ctx.correlate({ scanId: scan.scanId });
     const [owner, name] = target.fullName.split("/");
     const etagCache = new PostgresEtagCache(deps.db, job.companyId);
     const http = new GitHubHttp({

@@ -68,6 +68,8 @@ export interface ExecutorDeps {
   leaseSeconds: number;
   report: () => WorkerReport;
   fields: (job: ScanJob) => Record<string, unknown>;
+  /** Adds ids to the job's log fields (ScanJobContext.correlate). */
+  correlate: (job: ScanJob, ids: { scanId?: string; deliveryId?: string }) => void;
   /** The processor is done: the job's capacity is free while its write-back is still on its way. */
   onProcessed: (entry: InFlight) => void;
 }
@@ -108,6 +110,7 @@ export class Executor {
       attempt: job.attempts,
       signal: controller.signal,
       deadline,
+      correlate: (ids) => this.d.correlate(job, ids),
       progress: async (percent, message) => {
         const sentAt = this.d.clock.now();
         const w = await this.d.queue.heartbeat({ jobId: job.id, attempt: job.attempts, progress: Math.round(percent), message });

@@ -64,6 +64,11 @@ export interface ScanJobContext {
   readonly signal: AbortSignal;
   /** Clock time (ms) by which to checkpoint and return a SnoozeJob; null without a budget. */
   readonly deadline: number | null;
+  /**
+   * Adds ids to every log line of this job from now on (the scan's, once the processor knows it),
+   * so one job's lines can be found across workers and attempts.
+   */
+  correlate(ids: { scanId?: string; deliveryId?: string }): void;
   /** Records progress (0–100) with a heartbeat; the signal fires if the answer says stop. */
   progress(percent: number, message?: string): Promise<void>;
   /**
@@ -80,7 +85,10 @@ export interface ScanJobContext {
  */
 export type ScanProcessor = (ctx: ScanJobContext) => Promise<JsonValue | SnoozeJob | CompletedJob | void>;
 
-/** One line of the loop's log; fields carry the correlation ids (jobId, attempt, workerId). */
+/**
+ * One line of the loop's log; fields carry the correlation ids: jobId, attempt, scanType,
+ * companyId, workerId, repositoryId, and scanId and deliveryId once known.
+ */
 export type QueueLog = (level: "info" | "warn" | "error", message: string, fields: Record<string, unknown>) => void;
 
 /** What a job's run came to: the write that records it, or none (the database already knows). */

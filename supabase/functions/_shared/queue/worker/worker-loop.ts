@@ -84,7 +84,16 @@ export class WorkerLoop {
       throw new RangeError(`WorkerLoop: leaseSeconds must be between 1 and 3600, got ${this.leaseSeconds}`);
     }
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
-    const fields = (job: ScanJob) => ({ jobId: job.id, attempt: job.attempts, scanType: job.scanType, companyId: job.companyId, workerId: this.workerId });
+    // Correlation ids of each job's log lines: the job's own, and what its processor learns (its
+    // scan's id) or its payload carries (the webhook delivery that asked for it).
+    const learned = new WeakMap<ScanJob, { scanId?: string; deliveryId?: string }>();
+    const fields = (job: ScanJob) => ({
+      jobId: job.id, attempt: job.attempts, scanType: job.scanType, companyId: job.companyId, workerId: this.workerId,
+      ...(job.repositoryId ? { repositoryId: job.repositoryId } : {}),
+      ...(typeof job.payload.delivery_id === "string" ? { deliveryId: job.payload.delivery_id } : {}),
+      ...learned.get(job),
+    });
+    const correlate = (job: ScanJob, ids: { scanId?: string; deliveryId?: string }) => learned.set(job, { ...learned.get(job), ...ids });
     const completer = new Completer(this.queue, () => this.claimer.nudge());
     this.executor = new Executor({
       queue: this.queue,
@@ -97,6 +106,7 @@ export class WorkerLoop {
       leaseSeconds: this.leaseSeconds,
       report: () => this.report,
       fields,
+      correlate,
       onProcessed: (entry) => this.processed(entry),
     });
     this.claimer = new Claimer({
