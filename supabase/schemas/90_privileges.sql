@@ -53,6 +53,7 @@ grant execute on function
   public.create_company(text, jsonb),
   public.add_repository(uuid, text, text),
   public.add_company_member(uuid, text, text),
+  public.set_dispatch_secret(text, text),
   public.github_token(uuid),
   public.github_etag_cache_get(uuid, text, text),
   public.github_etag_cache_put(uuid, text, text, text, bytea, text),

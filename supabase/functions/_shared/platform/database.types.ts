@@ -1284,6 +1284,10 @@ export type Database = {
         Args: { p_attempt: number; p_job_id: string }
         Returns: boolean
       }
+      set_dispatch_secret: {
+        Args: { p_name: string; p_value: string }
+        Returns: string
+      }
       set_github_token: {
         Args: { p_company_id: string; p_token: string }
         Returns: string
