@@ -17,6 +17,8 @@ revoke all on all functions in schema public from public, anon, authenticated, s
 
 grant select on public.companies, public.users, public.repositories, public.scan_queue, public.scan_job_events,
   public.scan_job_types, public.scans, public.scan_results, public.pull_requests, public.team_metrics to authenticated;
+grant select on public.github_installations, public.github_installation_repositories, public.github_webhook_deliveries
+  to authenticated;
 grant execute on function public.current_company_id(), public.member_scan_queue_stats(interval) to authenticated;
 
 -- The pipeline. It reads every table; it writes the tenants' rows (onboarding), and the queue, the
@@ -25,6 +27,8 @@ grant select on public.companies, public.users, public.repositories, public.scan
   public.scan_job_types, public.scan_queue_company_slots, public.scan_source_outages, public.github_etag_cache,
   public.scans, public.scan_results, public.pull_requests, public.team_metrics, public.pipeline_settings,
   public.scan_workers
+  to service_role;
+grant select on public.github_installations, public.github_installation_repositories, public.github_webhook_deliveries
   to service_role;
 grant update on public.pipeline_settings to service_role;
 grant insert, update, delete on public.companies, public.users, public.repositories to service_role;
@@ -73,4 +77,15 @@ grant execute on function
   public.queue_metrics(),
   public.pipeline_schedules(),
   public.prune_platform_history(interval, interval)
+to service_role;
+-- GitHub webhooks (35_github_webhooks.sql) and members' scan requests (47_scan_requests.sql): the
+-- functions call them with what they verified (a signature, a user's session).
+grant execute on function
+  public.set_github_webhook_secret(uuid, text),
+  public.github_webhook_secret(uuid),
+  public.link_github_installation(uuid, bigint, text),
+  public.record_github_webhook_delivery(uuid, text, text, uuid, bigint, jsonb, integer),
+  public.member_request_scan(uuid, uuid, text, text, jsonb),
+  public.member_scan_status(uuid, uuid),
+  public.member_cancel_scan(uuid, uuid)
 to service_role;

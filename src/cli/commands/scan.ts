@@ -8,8 +8,9 @@ import type { Commit } from "../../../supabase/functions/_shared/detection/recor
 import { classifyCommits } from "../../../supabase/functions/_shared/detection/classify.ts";
 import { DetectionSummary } from "../../../supabase/functions/_shared/detection/summary.ts";
 import { GitLogError, readGitLog } from "../../sources/git-log.ts";
+import { REMOTE_USAGE, REPOSITORY_NAME, runRemoteScan } from "../remote-scan.ts";
 
-export const summary = "scan a local git clone (git log --numstat) and print its AI-LOC summary; --jsonl for the commit records";
+export const summary = "scan owner/repo on the pipeline (--wait: progress, then the summary), or a local git clone (git log --numstat)";
 
 const USAGE = `usage: codeguard scan <path> [--ref REF] [--since DATE] [--max-count N] [--jsonl]
 
@@ -19,7 +20,22 @@ const USAGE = `usage: codeguard scan <path> [--ref REF] [--since DATE] [--max-co
   --max-count N  at most N commits
   --jsonl        print one commit record per line (schema of ../shared/data) instead of the summary`;
 
+/** The first argument that is neither an option nor an option's value. */
+function targetOf(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (["--ref", "--since", "--max-count", "--type", "--interval-ms"].includes(args[i])) i++;
+    else if (!args[i].startsWith("-")) return args[i];
+  }
+  return undefined;
+}
+
 export async function run(args: string[]): Promise<number> {
+  // owner/repo is a scan on the pipeline (remote-scan.ts); a directory, or a path starting with .
+  // or /, is a clone on disk.
+  const target = targetOf(args);
+  if (target !== undefined && REPOSITORY_NAME.test(target) && !/^[./]/.test(target) && !(await stat(target).then((s) => s.isDirectory(), () => false))) {
+    return await runRemoteScan(args);
+  }
   let path: string | undefined;
   let jsonl = false;
   const options: { ref?: string; since?: string; maxCount?: number } = {};
@@ -38,7 +54,7 @@ export async function run(args: string[]): Promise<number> {
         options.maxCount = Number(value());
         if (!Number.isInteger(options.maxCount) || options.maxCount < 0) throw new Error("--max-count needs a whole number");
       } else if (a === "-h" || a === "--help") {
-        console.log(USAGE);
+        console.log(`${USAGE}\n\n${REMOTE_USAGE}`);
         return 0;
       } else if (a.startsWith("--")) throw new Error(`unknown option ${a}`);
       else if (path === undefined) path = a;

@@ -4,12 +4,13 @@
  * object or nothing (400 otherwise, saying what was expected).
  */
 
-/** The body as a JSON object ({} when empty), or the Response that refuses it. */
-export async function readJsonObject(req: Request, options: { maxBytes: number; example: string }): Promise<Record<string, unknown> | Response> {
-  const { maxBytes, example } = options;
-  const tooLarge = () => Response.json({ error: `the body is larger than ${maxBytes} bytes; send a JSON object like ${example}` }, { status: 413 });
+/**
+ * The body's bytes, or null once it passes `maxBytes` — refused from its declared length, or as
+ * soon as the reading passes the limit (the rest is never buffered).
+ */
+export async function readBodyBytes(req: Request, maxBytes: number): Promise<Uint8Array | null> {
   const declared = Number(req.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > maxBytes) return tooLarge();
+  if (Number.isFinite(declared) && declared > maxBytes) return null;
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (req.body) {
@@ -20,7 +21,7 @@ export async function readJsonObject(req: Request, options: { maxBytes: number; 
       size += value.byteLength;
       if (size > maxBytes) {
         await reader.cancel().catch(() => {});
-        return tooLarge();
+        return null;
       }
       chunks.push(value);
     }
@@ -30,6 +31,16 @@ export async function readJsonObject(req: Request, options: { maxBytes: number; 
   for (const c of chunks) {
     bytes.set(c, offset);
     offset += c.byteLength;
+  }
+  return bytes;
+}
+
+/** The body as a JSON object ({} when empty), or the Response that refuses it. */
+export async function readJsonObject(req: Request, options: { maxBytes: number; example: string }): Promise<Record<string, unknown> | Response> {
+  const { maxBytes, example } = options;
+  const bytes = await readBodyBytes(req, maxBytes);
+  if (bytes === null) {
+    return Response.json({ error: `the body is larger than ${maxBytes} bytes; send a JSON object like ${example}` }, { status: 413 });
   }
   const text = new TextDecoder().decode(bytes);
   if (!text.trim()) return {};

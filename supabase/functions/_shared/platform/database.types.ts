@@ -74,6 +74,128 @@ export type Database = {
           },
         ]
       }
+      github_installation_repositories: {
+        Row: {
+          company_id: string
+          installation_id: number
+          repository_id: string
+        }
+        Insert: {
+          company_id: string
+          installation_id: number
+          repository_id: string
+        }
+        Update: {
+          company_id?: string
+          installation_id?: number
+          repository_id?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "github_installation_repositories_company_id_fkey"
+            columns: ["company_id"]
+            isOneToOne: false
+            referencedRelation: "companies"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "github_installation_repositories_installation_id_fkey"
+            columns: ["installation_id"]
+            isOneToOne: false
+            referencedRelation: "github_installations"
+            referencedColumns: ["installation_id"]
+          },
+          {
+            foreignKeyName: "github_installation_repositories_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
+            referencedRelation: "repositories"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      github_installations: {
+        Row: {
+          account_login: string | null
+          company_id: string
+          created_at: string
+          installation_id: number
+          status: string
+          updated_at: string
+        }
+        Insert: {
+          account_login?: string | null
+          company_id: string
+          created_at?: string
+          installation_id: number
+          status?: string
+          updated_at?: string
+        }
+        Update: {
+          account_login?: string | null
+          company_id?: string
+          created_at?: string
+          installation_id?: number
+          status?: string
+          updated_at?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "github_installations_company_id_fkey"
+            columns: ["company_id"]
+            isOneToOne: false
+            referencedRelation: "companies"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      github_webhook_deliveries: {
+        Row: {
+          action: string | null
+          company_id: string | null
+          delivery_id: string
+          event: string
+          installation_id: number | null
+          jobs: NonNullable<Json>
+          outcome: string
+          payload_bytes: number
+          reason: string | null
+          received_at: string
+        }
+        Insert: {
+          action?: string | null
+          company_id?: string | null
+          delivery_id: string
+          event: string
+          installation_id?: number | null
+          jobs?: NonNullable<Json>
+          outcome: string
+          payload_bytes: number
+          reason?: string | null
+          received_at?: string
+        }
+        Update: {
+          action?: string | null
+          company_id?: string | null
+          delivery_id?: string
+          event?: string
+          installation_id?: number | null
+          jobs?: NonNullable<Json>
+          outcome?: string
+          payload_bytes?: number
+          reason?: string | null
+          received_at?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "github_webhook_deliveries_company_id_fkey"
+            columns: ["company_id"]
+            isOneToOne: false
+            referencedRelation: "companies"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       pipeline_settings: {
         Row: {
           description: string
@@ -1073,6 +1195,18 @@ export type Database = {
         Returns: undefined
       }
       github_token: { Args: { p_company_id: string }; Returns: string }
+      github_webhook_job_entry: {
+        Args: {
+          p_full_name: string
+          p_job: Database["public"]["Tables"]["scan_queue"]["Row"]
+        }
+        Returns: Json
+      }
+      github_webhook_secret: { Args: { p_company_id: string }; Returns: string }
+      github_webhook_secret_name: {
+        Args: { p_company_id: string }
+        Returns: string
+      }
       heartbeat_scan_job: {
         Args: {
           p_attempt: number
@@ -1088,7 +1222,47 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      link_github_installation: {
+        Args: {
+          p_account_login?: string
+          p_company_id: string
+          p_installation_id: number
+        }
+        Returns: {
+          account_login: string | null
+          company_id: string
+          created_at: string
+          installation_id: number
+          status: string
+          updated_at: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "github_installations"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      member_cancel_scan: {
+        Args: { p_job_id: string; p_user_id: string }
+        Returns: Json
+      }
+      member_company_id: { Args: { p_user_id: string }; Returns: string }
+      member_request_scan: {
+        Args: {
+          p_full_name?: string
+          p_payload?: Json
+          p_repository_id?: string
+          p_scan_type?: string
+          p_user_id: string
+        }
+        Returns: Json
+      }
       member_scan_queue_stats: { Args: { p_sla?: string }; Returns: Json }
+      member_scan_status: {
+        Args: { p_job_id: string; p_user_id: string }
+        Returns: Json
+      }
       pipeline_health: { Args: Record<PropertyKey, never>; Returns: Json }
       pipeline_schedules: {
         Args: Record<PropertyKey, never>
@@ -1113,6 +1287,10 @@ export type Database = {
           entries: number
         }[]
       }
+      prune_github_webhook_deliveries: {
+        Args: { p_keep?: string }
+        Returns: number
+      }
       prune_platform_history: {
         Args: { p_responses_older_than?: string; p_runs_older_than?: string }
         Returns: Json
@@ -1136,6 +1314,18 @@ export type Database = {
           dead: number
           requeued: number
         }[]
+      }
+      record_github_webhook_delivery: {
+        Args: {
+          p_action: string
+          p_company_id: string
+          p_delivery_id: string
+          p_event: string
+          p_installation_id: number
+          p_payload_bytes: number
+          p_route: Json
+        }
+        Returns: Json
       }
       record_scan_page: {
         Args: { p_attempt: number; p_job_id: string; p_page: Json }
@@ -1290,6 +1480,10 @@ export type Database = {
       }
       set_github_token: {
         Args: { p_company_id: string; p_token: string }
+        Returns: string
+      }
+      set_github_webhook_secret: {
+        Args: { p_company_id: string; p_secret: string }
         Returns: string
       }
       snooze_scan_job: {

@@ -1,0 +1,98 @@
+// `codeguard scan owner/repo`: a scan on the pipeline, through the API (enqueue-scan, scan-status)
+// with the typed client; --wait shows a progress bar until it ends, then its summary. Exit codes:
+// 0 completed (or queued, without --wait), 1 failed or cancelled, 2 usage or refused.
+import cliProgress from "cli-progress";
+import { clientFromEnv, CodeGuardApiError, type ScanStatus } from "../client/codeguard-client.ts";
+
+export const REMOTE_USAGE = `usage: codeguard scan <owner/repo> [--wait] [--json] [--type full_scan|incremental_scan] [--interval-ms N]
+
+  <owner/repo>   a repository your company tracks (GitHub's owner/name)
+  --wait         show its progress until it ends, then its summary; exit 1 when it failed
+  --json         print the answer (with --wait: the final status) as JSON, for scripts
+  --type T       full_scan (default) or incremental_scan
+  --interval-ms  how often --wait asks for the status (default 500)
+
+  Reads CODEGUARD_URL, CODEGUARD_PUBLISHABLE_KEY and CODEGUARD_ACCESS_TOKEN (see README, "The API").`;
+
+/** A name of GitHub's shape: owner/name. */
+export const REPOSITORY_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+function summaryLines(s: ScanStatus): string[] {
+  const lines = [`${s.repository ?? s.repositoryId}: ${s.scanType} ${s.status}${s.completedAt && s.startedAt ? ` in ${((Date.parse(s.completedAt) - Date.parse(s.startedAt)) / 1000).toFixed(1)} s` : ""} (scan ${s.scanId})`];
+  const m = s.summary as Record<string, any> | null;
+  if (m) {
+    lines.push(`  commits scanned       ${m.commits_scanned ?? 0}, pull requests ${m.prs_scanned ?? 0}`);
+    lines.push(`  AI LOC                ${m.ai_loc_percentage ?? 0}% of ${m.total_loc ?? 0} counted lines (assisted ${m.assisted_loc_percentage ?? 0}%, suspected ${m.suspected_loc_percentage ?? 0}% apart)`);
+    const agents = Object.entries((m.per_agent ?? {}) as Record<string, { lines: number; share_pct: number }>)
+      .sort((a, b) => b[1].lines - a[1].lines).map(([agent, a]) => `${agent} ${a.share_pct}%`);
+    if (agents.length) lines.push(`  by agent              ${agents.join(", ")}`);
+    lines.push(`  AI pull requests      ${m.ai_prs_detected ?? 0} (reviewed ${m.reviewed_ai_prs ?? 0}, unreviewed AI merges ${m.unreviewed_ai_merges ?? 0}, review coverage ${m.review_coverage_percentage ?? 100}%)`);
+    if (m.api_requests) lines.push(`  GitHub requests       ${m.api_requests.counted ?? 0} (${m.api_requests.not_modified ?? 0} answered 304)`);
+  }
+  for (const w of s.warnings ?? []) lines.push(`  warning: ${w.message}`);
+  if (s.error) lines.push(`  error: ${s.error}`);
+  return lines;
+}
+
+export async function runRemoteScan(args: string[]): Promise<number> {
+  let repository: string | undefined;
+  let wait = false;
+  let json = false;
+  let scanType: "full_scan" | "incremental_scan" = "full_scan";
+  let intervalMs = 500;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--wait") wait = true;
+    else if (a === "--json") json = true;
+    else if (a === "--type" && (args[i + 1] === "full_scan" || args[i + 1] === "incremental_scan")) scanType = args[++i] as typeof scanType;
+    else if (a === "--interval-ms" && Number(args[i + 1]) >= 50) intervalMs = Number(args[++i]);
+    else if (a === "-h" || a === "--help") {
+      console.log(REMOTE_USAGE);
+      return 0;
+    } else if (!a.startsWith("-") && repository === undefined && REPOSITORY_NAME.test(a)) repository = a;
+    else {
+      console.error(`codeguard scan: ${a.startsWith("-") ? `unknown option or missing value: ${a}` : `unexpected ${a}`}\n${REMOTE_USAGE}`);
+      return 2;
+    }
+  }
+  if (!repository) {
+    console.error(REMOTE_USAGE);
+    return 2;
+  }
+  try {
+    const client = clientFromEnv();
+    const queued = await client.enqueueScan({ repository, scanType });
+    if (!wait) {
+      if (json) console.log(JSON.stringify(queued));
+      else console.log(`queued: ${queued.scanType} of ${queued.repository}, scan ${queued.scanId}${queued.request === "created" ? "" : ` (${queued.request === "pending" ? "a queued scan covers it" : "the running scan goes again after it ends"})`}`);
+      return 0;
+    }
+    // The bar goes to stderr, so that --json's stdout is the answer alone; cli-progress draws only on a terminal.
+    const bar = new cliProgress.SingleBar({
+      stream: process.stderr,
+      format: `${repository} [{bar}] {percentage}% | {state} | {message}`,
+      hideCursor: true,
+      clearOnComplete: false,
+      barsize: 30,
+    }, cliProgress.Presets.shades_classic);
+    bar.start(100, 0, { state: "queued", message: "" });
+    let final: ScanStatus;
+    try {
+      final = await client.waitForScan(queued.scanId, {
+        intervalMs,
+        onStatus: (s) => bar.update(s.progress, { state: s.status, message: (s.progressMessage ?? "").slice(0, 60) }),
+      });
+    } finally {
+      bar.stop();
+    }
+    if (json) console.log(JSON.stringify(final));
+    else console.log(summaryLines(final).join("\n"));
+    return final.status === "completed" ? 0 : 1;
+  } catch (e) {
+    if (e instanceof CodeGuardApiError) {
+      console.error(`codeguard scan: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}

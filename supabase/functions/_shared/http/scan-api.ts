@@ -1,0 +1,138 @@
+/**
+ * The API a signed-in member calls (the dashboard's "Run scan", `codeguard scan owner/repo`):
+ *   enqueue-scan  POST {"repository": "owner/name"} or {"repository_id": "…"}, optionally
+ *                 "scan_type" (full_scan, the default; incremental_scan; pr_analysis with "pr_number")
+ *                 → 202 {scanId, status: 'queued', …};
+ *   scan-status   GET ?scanId=… or POST {"scanId": "…"} → 200 with the scan's status, progress,
+ *                 events, summary and error;
+ *   cancel-scan   POST {"scanId": "…"} → 202 {scanId, status: 'cancelled' | 'cancelling'}, 409 once finished.
+ * Each verifies the user's session against the project's JWKS (supabase-callers.ts) and serves only
+ * members of the company the repository or scan belongs to: 404 for what does not exist, 403 for
+ * another company's (and for a user who is no company's member); the public key and the service
+ * get 403 (a service has the SQL functions).
+ */
+import type { Db } from "../platform/db.ts";
+import { MemberRequests, type Access } from "../scan/member-requests.ts";
+import { callerOr, type VerifyCaller } from "./callers.ts";
+import { readJsonObject } from "./request-body.ts";
+
+export interface ScanApiDeps {
+  db: Db;
+  verifyCaller: VerifyCaller;
+}
+
+/** Their bodies are a few dozen bytes. */
+export const MAX_API_BODY_BYTES = 16 * 1024;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const FULL_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+const SCAN_TYPES = ["full_scan", "incremental_scan", "pr_analysis"];
+
+const error = (status: number, message: string, extra: Record<string, unknown> = {}) =>
+  Response.json({ error: message, ...extra }, { status });
+
+/** The answer for an access other than ok. */
+function refusal(access: Access, what: string): Response {
+  switch (access) {
+    case "not_member":
+      return error(403, "you are not a member of any company: ask an owner of your company to add you (public.add_company_member)");
+    case "forbidden":
+      return error(403, `this ${what} belongs to another company`);
+    case "inactive":
+      return error(409, `this ${what} is deactivated: reactivate it (or re-add it to the GitHub App installation) to scan it`);
+    default:
+      return error(404, `no such ${what} in your company`);
+  }
+}
+
+/** The signed-in member calling, or the answer that refuses the caller. */
+async function memberOr(req: Request, deps: ScanApiDeps, fn: string): Promise<string | Response> {
+  const caller = await callerOr(req, deps.verifyCaller, (c) => c.kind === "member",
+    `${fn} is for a signed-in member of a company: send the user's session token (Authorization: Bearer <access token>) with the project's publishable key`);
+  if (caller instanceof Response) return caller;
+  return caller.kind === "member" ? caller.userId : error(403, `${fn} is for signed-in members`);
+}
+
+export async function handleEnqueueScan(req: Request, deps: ScanApiDeps): Promise<Response> {
+  if (req.method !== "POST") return Response.json({ error: "method not allowed: POST a repository" }, { status: 405, headers: { allow: "POST" } });
+  const userId = await memberOr(req, deps, "enqueue-scan");
+  if (userId instanceof Response) return userId;
+  const body = await readJsonObject(req, { maxBytes: MAX_API_BODY_BYTES, example: `{"repository": "owner/name"}` });
+  if (body instanceof Response) return body;
+  const { repository, repository_id: repositoryId, scan_type: scanType = "full_scan", pr_number: prNumber } = body;
+  if ((repository === undefined) === (repositoryId === undefined)) {
+    return error(400, `name the repository once: {"repository": "owner/name"} or {"repository_id": "<uuid>"}`);
+  }
+  if (repository !== undefined && (typeof repository !== "string" || !FULL_NAME.test(repository))) {
+    return error(400, "repository must be GitHub's owner/name, e.g. octo-org/octo-repo");
+  }
+  if (repositoryId !== undefined && (typeof repositoryId !== "string" || !UUID.test(repositoryId))) {
+    return error(400, "repository_id must be a repository's id (a uuid)");
+  }
+  if (typeof scanType !== "string" || !SCAN_TYPES.includes(scanType)) {
+    return error(400, `scan_type must be one of ${SCAN_TYPES.join(", ")}`);
+  }
+  if ((scanType === "pr_analysis") !== (prNumber !== undefined)) {
+    return error(400, scanType === "pr_analysis" ? "pr_analysis needs pr_number (the pull request's number)" : "pr_number goes with scan_type pr_analysis");
+  }
+  if (prNumber !== undefined && !(typeof prNumber === "number" && Number.isInteger(prNumber) && prNumber > 0 && prNumber < 2 ** 31)) {
+    return error(400, "pr_number must be a pull request's number (a positive integer)");
+  }
+  const answer = await new MemberRequests(deps.db).requestScan({
+    userId,
+    repositoryId: repositoryId as string | undefined,
+    fullName: repository as string | undefined,
+    scanType,
+    payload: prNumber !== undefined ? { pr_number: prNumber } : undefined,
+  });
+  if (answer.access !== "ok" || !answer.job) return refusal(answer.access, "repository");
+  const job = answer.job;
+  return Response.json({
+    scanId: job.job_id,
+    status: "queued",
+    scanType: job.scan_type,
+    repository: job.repository,
+    repositoryId: job.repository_id,
+    // created: a new scan; pending: the scan already queued covers this request; follow_up: the
+    // scan running now is scanned again when it ends (scan-status' followedBy names that one).
+    request: job.result,
+  }, { status: 202 });
+}
+
+/** The scanId of a GET's query or a POST's body, or the answer that refuses it. */
+async function scanIdOf(req: Request): Promise<string | Response> {
+  let scanId: unknown = new URL(req.url).searchParams.get("scanId") ?? undefined;
+  if (scanId === undefined && req.method === "POST") {
+    const body = await readJsonObject(req, { maxBytes: MAX_API_BODY_BYTES, example: `{"scanId": "<uuid>"}` });
+    if (body instanceof Response) return body;
+    scanId = body.scanId;
+  }
+  if (typeof scanId !== "string" || !UUID.test(scanId)) return error(400, `name the scan: {"scanId": "<uuid>"} (the scanId enqueue-scan answered)`);
+  return scanId;
+}
+
+export async function handleScanStatus(req: Request, deps: ScanApiDeps): Promise<Response> {
+  if (req.method !== "GET" && req.method !== "POST") {
+    return Response.json({ error: "method not allowed: GET ?scanId= or POST {scanId}" }, { status: 405, headers: { allow: "GET, POST" } });
+  }
+  const userId = await memberOr(req, deps, "scan-status");
+  if (userId instanceof Response) return userId;
+  const scanId = await scanIdOf(req);
+  if (scanId instanceof Response) return scanId;
+  const answer = await new MemberRequests(deps.db).scanStatus({ userId, scanId });
+  if (answer.access !== "ok" || !answer.scan) return refusal(answer.access, "scan");
+  return Response.json(answer.scan);
+}
+
+export async function handleCancelScan(req: Request, deps: ScanApiDeps): Promise<Response> {
+  if (req.method !== "POST") return Response.json({ error: "method not allowed: POST {scanId}" }, { status: 405, headers: { allow: "POST" } });
+  const userId = await memberOr(req, deps, "cancel-scan");
+  if (userId instanceof Response) return userId;
+  const scanId = await scanIdOf(req);
+  if (scanId instanceof Response) return scanId;
+  const answer = await new MemberRequests(deps.db).cancelScan({ userId, scanId });
+  if (answer.access !== "ok" || !answer.write) return refusal(answer.access, "scan");
+  const write = answer.write;
+  if (!write.accepted) return error(409, `the scan cannot be cancelled: ${write.message ?? "it has finished"}`, { scanId, status: write.status });
+  return Response.json({ scanId, status: write.status === "cancelled" ? "cancelled" : "cancelling", message: write.message }, { status: 202 });
+}

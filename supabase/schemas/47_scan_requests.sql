@@ -1,0 +1,154 @@
+-- What a signed-in member asks of the pipeline through the API functions enqueue-scan ("Run scan"),
+-- scan-status and cancel-scan. The function verifies the user's session (JWKS) and passes its user
+-- id; each SQL function here finds the member's company in public.users and answers `access`:
+--   'ok', 'not_member' (no users row: 403), 'not_found' (404), 'forbidden' (another company's: 403),
+-- and, for a request, 'inactive' (a deactivated repository: 409).
+-- A repository named by owner/name is looked up only among the member's company's: a name another
+-- company tracks is not found (404), so that nobody learns which repositories other customers
+-- watch. A repository id or a scan id of another company is forbidden (403): the caller had the id.
+-- A scan's id is its job's id (scans.job_id): the job carries the queue's state, the scans row the
+-- progress, summary and warnings, and outlives the job's pruning.
+
+-- The company of a member, or null.
+create function public.member_company_id(p_user_id uuid) returns uuid
+language sql stable security definer set search_path = ''
+as $$ select u.company_id from public.users u where u.id = p_user_id $$;
+
+-- "Run scan": enqueues a scan of a repository (by id, or by owner/name) of the member's company.
+-- A full scan by default, at high priority (3: someone is waiting for it); a live job of the same
+-- key answers instead (enqueue_scan: a pending one covers the request, a running one takes it as
+-- its follow-up). Answers {access, job: {id, status, scan_type, repository_id, repository,
+-- result: created | pending | follow_up}}.
+create function public.member_request_scan(
+  p_user_id uuid,
+  p_repository_id uuid default null,
+  p_full_name text default null,
+  p_scan_type text default 'full_scan',
+  p_payload jsonb default '{}'
+) returns jsonb
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_company uuid := public.member_company_id(p_user_id);
+  v_repo public.repositories;
+  v_job public.scan_queue;
+begin
+  if v_company is null then
+    return pg_catalog.jsonb_build_object('access', 'not_member');
+  end if;
+  if p_repository_id is not null then
+    select * into v_repo from public.repositories r where r.id = p_repository_id;
+    if found and v_repo.company_id <> v_company then
+      return pg_catalog.jsonb_build_object('access', 'forbidden');
+    end if;
+  else
+    select * into v_repo from public.repositories r
+    where r.company_id = v_company and lower(r.full_name) = lower(p_full_name);
+  end if;
+  if v_repo.id is null then
+    return pg_catalog.jsonb_build_object('access', 'not_found');
+  end if;
+  if not v_repo.is_active then
+    return pg_catalog.jsonb_build_object('access', 'inactive', 'repository', v_repo.full_name);
+  end if;
+  v_job := public.enqueue_scan(p_company_id => v_company, p_repository_id => v_repo.id,
+                               p_scan_type => coalesce(p_scan_type, 'full_scan'), p_priority => 3, p_payload => coalesce(p_payload, '{}'));
+  return pg_catalog.jsonb_build_object('access', 'ok', 'job',
+    public.github_webhook_job_entry(v_job, v_repo.full_name) || pg_catalog.jsonb_build_object('status', v_job.status));
+end $$;
+
+-- A scan's state for a member of its company: the queue's status in the spec's words (queued,
+-- running, completed, failed, cancelled), progress, its log ({timestamp, level, message}, the last
+-- 100 entries), summary, warnings, error and times; and, when a request arrived while it ran,
+-- the job that request became (followed_by), so a client waiting for "the scan I asked for" can
+-- follow it.
+create function public.member_scan_status(p_user_id uuid, p_job_id uuid) returns jsonb
+language plpgsql stable security definer set search_path = ''
+as $$
+declare
+  v_company uuid := public.member_company_id(p_user_id);
+  v_job public.scan_queue;
+  v_scan public.scans;
+  v_repo text;
+  v_status text;
+  v_followed_by uuid;
+begin
+  if v_company is null then
+    return pg_catalog.jsonb_build_object('access', 'not_member');
+  end if;
+  select * into v_job from public.scan_queue q where q.id = p_job_id;
+  select * into v_scan from public.scans s where s.job_id = p_job_id;
+  if v_job.id is null and v_scan.id is null then
+    return pg_catalog.jsonb_build_object('access', 'not_found');
+  end if;
+  if coalesce(v_job.company_id, v_scan.company_id) <> v_company then
+    return pg_catalog.jsonb_build_object('access', 'forbidden');
+  end if;
+  select r.full_name into v_repo from public.repositories r where r.id = coalesce(v_job.repository_id, v_scan.repository_id);
+  v_status := case
+    when v_job.id is null then v_scan.status
+    when v_job.status = 'pending' then case when v_scan.id is not null then 'running' else 'queued' end
+    when v_job.status = 'dead' then 'failed'
+    else v_job.status end;
+  if v_job.follow_up is not null and v_job.completed_at is not null then
+    select q.id into v_followed_by from public.scan_queue q
+    where q.company_id = v_job.company_id and q.dedupe_key = v_job.dedupe_key and q.created_at >= v_job.completed_at
+      and q.id <> v_job.id
+    order by q.created_at limit 1;
+  end if;
+  return pg_catalog.jsonb_build_object('access', 'ok', 'scan', pg_catalog.jsonb_build_object(
+    'scanId', p_job_id,
+    'status', v_status,
+    'scanType', coalesce(v_job.scan_type, v_scan.scan_type),
+    'repositoryId', coalesce(v_job.repository_id, v_scan.repository_id),
+    'repository', v_repo,
+    'progress', case when v_status = 'completed' then 100 else greatest(coalesce(v_scan.progress, 0), coalesce(v_job.progress, 0)) end,
+    'progressMessage', coalesce(v_job.progress_message, v_scan.progress_message),
+    'attempts', v_job.attempts,
+    'maxAttempts', v_job.max_attempts,
+    'createdAt', v_job.created_at,
+    'startedAt', coalesce(v_scan.started_at, v_job.started_at),
+    'completedAt', coalesce(v_job.completed_at, v_scan.completed_at),
+    'error', case when v_status in ('failed', 'cancelled') then coalesce(v_job.error, v_scan.error_message) end,
+    'summary', coalesce(v_scan.summary, v_job.result -> 'summary'),
+    'warnings', coalesce(v_scan.warnings, '[]'),
+    'apiRequests', v_scan.api_requests,
+    'followUp', v_job.follow_up,
+    'followedBy', v_followed_by,
+    'events', coalesce((
+      select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+               'timestamp', e.created_at,
+               'level', case when e.kind in ('failed', 'refused') then 'error'
+                             when e.kind in ('snoozed', 'reaped', 'cancel_requested', 'cancelled') then 'warn' else 'info' end,
+               'kind', e.kind,
+               'message', coalesce(e.message, e.kind)) order by e.id)
+      from (select * from public.scan_job_events e where e.job_id = p_job_id order by e.id desc limit 100) e), '[]')));
+end $$;
+
+-- Cancels a scan for a member of its company (cancel_scan_job: a pending one at once, a running one
+-- at its next page). Answers {access, write: the cancel's scan_job_write}.
+create function public.member_cancel_scan(p_user_id uuid, p_job_id uuid) returns jsonb
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_company uuid := public.member_company_id(p_user_id);
+  v_job_company uuid;
+  v_email text;
+begin
+  if v_company is null then
+    return pg_catalog.jsonb_build_object('access', 'not_member');
+  end if;
+  select q.company_id into v_job_company from public.scan_queue q where q.id = p_job_id;
+  if v_job_company is null then
+    select s.company_id into v_job_company from public.scans s where s.job_id = p_job_id;
+  end if;
+  if v_job_company is null then
+    return pg_catalog.jsonb_build_object('access', 'not_found');
+  end if;
+  if v_job_company <> v_company then
+    return pg_catalog.jsonb_build_object('access', 'forbidden');
+  end if;
+  select u.email into v_email from public.users u where u.id = p_user_id;
+  return pg_catalog.jsonb_build_object('access', 'ok', 'write',
+    pg_catalog.to_jsonb(public.cancel_scan_job(p_job_id, 'cancelled by ' || v_email)));
+end $$;
