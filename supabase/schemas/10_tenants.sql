@@ -52,3 +52,20 @@ create policy users_member_read on public.users for select to authenticated
   using (company_id = public.current_company_id());
 create policy repositories_member_read on public.repositories for select to authenticated
   using (company_id = public.current_company_id());
+
+-- The platform's own tenant: the queue runs every job for a company (its slots, its dedupe keys),
+-- and a few jobs are about no company — refresh_views refreshes the dashboards of all of them.
+-- Those run as this company's, made on first use (ensure_platform_company), with one slot, so two
+-- refreshes never run at once. No member belongs to it; company-wide jobs (reports, digests) skip it.
+create function public.platform_company_id() returns uuid
+language sql immutable
+as $$ select '00000000-0000-4000-8000-000000000000'::uuid $$;
+
+create function public.ensure_platform_company() returns uuid
+language sql volatile security definer set search_path = ''
+as $$
+  insert into public.companies (id, name, settings)
+  values (public.platform_company_id(), 'CodeGuard platform jobs', '{"auto_scan_enabled": false, "max_concurrent_scans": 1}')
+  on conflict (id) do nothing;
+  select public.platform_company_id();
+$$;

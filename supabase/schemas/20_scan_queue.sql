@@ -61,12 +61,22 @@ create table public.scan_job_types (
   -- enqueue requires it, and it is part of the default dedupe key, so that two PRs of one
   -- repository are two jobs, never one answered for the other.
   subject_key text check (subject_key ~ '^[a-z][a-z0-9_]*$'),
-  description text not null
+  description text not null,
+  -- A job of this type not finished this long after it was enqueued is late: the job_sla alert
+  -- (44_alerts.sql) names it. Null: no SLA.
+  sla_seconds integer check (sla_seconds > 0)
 );
-insert into public.scan_job_types (name, source, worker, subject_key, description) values
-  ('full_scan', 'github', 'scan-repository', null, 'a repository''s history within the company''s scan window ("Run scan", onboarding)'),
-  ('incremental_scan', 'github', 'scan-repository', null, 'what changed in a repository since its last scan (push webhook, daily auto-scan)'),
-  ('pr_analysis', 'github', 'scan-repository', 'pr_number', 'one pull request of a repository, by number: payload {"pr_number": n} (pull_request webhook)');
+-- Company-wide types (no repository) run once per company at a time: their default dedupe key is
+-- the type and 'company', so a burst of requests makes one job (and one follow-up while it runs).
+insert into public.scan_job_types (name, source, worker, subject_key, description, sla_seconds) values
+  ('full_scan', 'github', 'scan-repository', null, 'a repository''s history within the company''s scan window ("Run scan", onboarding)', 3600),
+  ('incremental_scan', 'github', 'scan-repository', null, 'what changed in a repository since its last scan (push webhook, daily auto-scan)', 900),
+  ('pr_analysis', 'github', 'scan-repository', 'pr_number', 'one pull request of a repository, by number: payload {"pr_number": n} (pull_request webhook)', 600),
+  ('calculate_scores', null, 'calculate-scores', null, 'a company''s AI-debt scores, per repository and company-wide (after its scans complete)', 600),
+  ('generate_alerts', null, 'generate-alerts', null, 'a company''s alerts from its scores and its jobs (after the scores; every 5 min for dead or late jobs)', 600),
+  ('weekly_report', null, 'generate-report', null, 'a company''s weekly governance report: payload {"period_start", "period_end"} (Monday 02:00 UTC)', 3600),
+  ('refresh_views', null, 'refresh-views', null, 'the dashboards'' materialized views, for all companies (every 15 min; the platform''s job)', 900),
+  ('send_slack_digest', null, 'send-slack-digest', null, 'a company''s weekly digest to its Slack webhook: payload {"period_start", "period_end"} (Monday 09:00 UTC)', 3600);
 -- The job types a worker takes: all, or those whose jobs edge function p_worker runs.
 create function public.scan_queue_job_types(p_worker text default null)
 returns setof public.scan_job_types

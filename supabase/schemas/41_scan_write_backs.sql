@@ -5,8 +5,9 @@
 --                     so a checkpoint never runs ahead of the rows it stands for;
 --   scan_rows         what the scan has written so far (for the suspected tier and the summary);
 --   complete_scan     the suspected verdicts, the summary, the repository's watermark, the team
---                     metrics and the job's completion, in one transaction: never a watermark
---                     without its results, never results of a scan that did not complete.
+--                     metrics, the job's completion and the company's calculate_scores job, in one
+--                     transaction: never a watermark without its results, never results of a scan
+--                     that did not complete.
 
 -- The repository of a scan job, for the job's claimant: no row when the claim is no longer ours,
 -- a row with null full_name when the company does not track the repository (deleted, or a row
@@ -233,5 +234,12 @@ begin
         assisted_commits = excluded.assisted_commits, suspected_commits = excluded.suspected_commits,
         lines_added = excluded.lines_added, ai_lines = excluded.ai_lines, repositories = excluded.repositories,
         updated_at = excluded.updated_at;
+
+  -- The company's scores follow its scans, in this transaction (never a completed scan that no
+  -- score will count): one calculate_scores job per company, due score_debounce_seconds later, so
+  -- that the scans finishing meanwhile join the pending job instead of each making one.
+  perform public.enqueue_scan(v_scan.company_id, null, 'calculate_scores', 2,
+    v_now + pg_catalog.make_interval(secs => public.pipeline_setting_int('score_debounce_seconds', 5)),
+    pg_catalog.jsonb_build_object('trigger', 'scan_completed'));
   return v_write;
 end $$;

@@ -19,7 +19,9 @@ create table public.pipeline_settings (
 );
 alter table public.pipeline_settings enable row level security; -- the pipeline's alone: no policy
 insert into public.pipeline_settings (name, value, description) values
-  ('max_scan_workers', '8', 'Edge scan workers (invocations of scan-repository) running at once, at most. Each runs 2 jobs at a time.');
+  ('max_scan_workers', '8', 'Edge scan workers (invocations of scan-repository) running at once, at most. Each runs 2 jobs at a time.'),
+  ('score_debounce_seconds', '5', 'A completed scan''s calculate_scores job runs this much later, so scans finishing together are scored once.'),
+  ('slack_webhook_hosts', '["hooks.slack.com"]', 'Hosts a company''s Slack webhook URL may point to (https only, but for loopback hosts).');
 
 -- An integer setting, or p_default when it is absent or not a positive number.
 create function public.pipeline_setting_int(p_name text, p_default integer) returns integer

@@ -8,3 +8,9 @@ select cron.schedule('codeguard-daily-auto-scan', '0 3 * * *', $$select public.e
 select cron.schedule('codeguard-prune-scan-queue', '41 3 * * *', $$select public.prune_scan_queue()$$);
 select cron.schedule('codeguard-prune-github-etag-cache', '23 * * * *', $$select public.prune_github_etag_cache()$$);
 select cron.schedule('codeguard-prune-platform-history', '17 * * * *', $$select public.prune_platform_history()$$);
+-- The governance jobs (product spec): reports Monday 02:00 UTC, the Slack digest Monday 09:00 UTC,
+-- the dashboards every 15 minutes; and alerts about dead or late jobs every 5 minutes.
+select cron.schedule('codeguard-weekly-reports', '0 2 * * 1', $$select public.enqueue_weekly_reports()$$);
+select cron.schedule('codeguard-slack-digests', '0 9 * * 1', $$select public.enqueue_slack_digests()$$);
+select cron.schedule('codeguard-refresh-views', '*/15 * * * *', $$select public.enqueue_refresh_views()$$);
+select cron.schedule('codeguard-job-alerts', '*/5 * * * *', $$select public.enqueue_job_alerts()$$);

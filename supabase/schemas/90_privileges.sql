@@ -85,7 +85,36 @@ grant execute on function
   public.github_webhook_secret(uuid),
   public.link_github_installation(uuid, bigint, text),
   public.record_github_webhook_delivery(uuid, text, text, uuid, bigint, jsonb, integer),
+  public.prune_github_webhook_deliveries(interval),
   public.member_request_scan(uuid, uuid, text, text, jsonb),
   public.member_scan_status(uuid, uuid),
   public.member_cancel_scan(uuid, uuid)
+to service_role;
+-- Scores, alerts, reports, the Slack digest and the dashboards (43–48): members read their
+-- company's rows (the dashboards through the views that filter them); the jobs' functions are the
+-- service's (the helpers they call run as their owner and need no grant). The materialized views
+-- have no row-level security, so only the service reads them.
+grant select on public.ai_debt_scores, public.alerts, public.governance_reports, public.slack_deliveries,
+  public.slack_delivery_attempts, public.repository_risk_overview, public.company_weekly_trend to authenticated;
+grant select on public.ai_debt_scores, public.alerts, public.governance_reports, public.slack_deliveries,
+  public.slack_delivery_attempts, public.dashboard_repository_risk, public.dashboard_company_weekly_trend,
+  public.repository_risk_overview, public.company_weekly_trend to service_role;
+grant execute on function
+  public.calculate_ai_debt_score(uuid, uuid),
+  public.run_calculate_scores(uuid, integer),
+  public.evaluate_company_alerts(uuid),
+  public.run_generate_alerts(uuid, integer),
+  public.enqueue_job_alerts(),
+  public.weekly_report_data(uuid, date),
+  public.save_governance_report(uuid, date, date, jsonb, text, text, uuid),
+  public.governance_report(uuid, date),
+  public.enqueue_weekly_reports(date),
+  public.set_slack_webhook_url(uuid, text),
+  public.slack_webhook_url(uuid),
+  public.prepare_slack_delivery(uuid, date, jsonb, uuid),
+  public.record_slack_attempt(uuid, integer, integer, text, text, integer),
+  public.enqueue_slack_digests(date),
+  public.refresh_dashboard_views(),
+  public.run_refresh_views(uuid, integer),
+  public.enqueue_refresh_views()
 to service_role;

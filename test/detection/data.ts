@@ -8,7 +8,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const DATA_DIR = resolve(repoRoot, "../shared/data");
 
 const cache = new Map<string, Commit[]>();
-export function commitsOf(repo: "Aider-AI__aider" | "github__github-mcp-server" | "terryyin__lizard"): Commit[] {
+export function commitsOf(repo: "Aider-AI__aider" | "github__github-mcp-server" | "terryyin__lizard" | "All-Hands-AI__OpenHands"): Commit[] {
   let list = cache.get(repo);
   if (!list) {
     list = readFileSync(join(DATA_DIR, `${repo}.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Commit);

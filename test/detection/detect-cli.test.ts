@@ -5,7 +5,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Commit } from "../../supabase/functions/_shared/detection/records.ts";
-import { calibrateCommits, classifyCommit, createCommitClassifier } from "../../supabase/functions/_shared/detection/classify.ts";
+import { classifyCommit, classifyCommits } from "../../supabase/functions/_shared/detection/classify.ts";
 import { stripMarks } from "../../supabase/functions/_shared/detection/strip.ts";
 import { commitsOf, DATA_DIR } from "./data.ts";
 
@@ -35,34 +35,39 @@ describe("codeguard detect", () => {
     expect(s).toHaveProperty("suspected.share_pct");
   });
 
-  describe("with the suspected tier calibrated on the input", () => {
-    // aider's attested commits with every mark stripped: a real history whose unmarked commits
-    // look agent-written, so the calibration sets a threshold (the unstripped data sets abstain)
+  describe("with the suspected tier deciding from the input's own evidence", () => {
+    // aider's history with every third attested commit's marks stripped (as a squash would): the
+    // repository rule learns from the rest and finds them, so the tier has verdicts to give
     const dir = mkdtempSync(join(tmpdir(), "codeguard-detect-"));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
-    const stripped = commitsOf("Aider-AI__aider").filter((c) => classifyCommit(c, { suspected: false }).verdict === "attested").map((c) => stripMarks(c));
+    let k = 0;
+    const stripped = commitsOf("Aider-AI__aider").map((c) =>
+      classifyCommit(c, { suspected: false }).verdict === "attested" && c.parents.length === 1 && k++ % 3 === 0 ? stripMarks(c) : c);
     const strippedFile = join(dir, "aider-stripped.jsonl");
     writeFileSync(strippedFile, stripped.map((c) => JSON.stringify(c)).join("\n") + "\n");
     const expected = (commits: Commit[]) => {
-      const classify = createCommitClassifier({ suspectedCalibration: calibrateCommits(commits) });
-      return commits.map((c) => {
-        const r = classify(c);
+      const { classifications } = classifyCommits(commits);
+      return commits.map((c, i) => {
+        const r = classifications[i];
         return { sha: c.sha, verdict: r.verdict, agents: r.agents, confidence: r.confidence, ai_added_lines: r.ai_added_lines, evidence: r.evidence };
       });
     };
     const parseLines = (out: string) => out.trim().split("\n").map((l) => JSON.parse(l));
 
-    it("gives the verdicts of the classifier calibrated on the same commits", () => {
+    it("gives the verdicts of classifyCommits over the same commits, suspected ones with their evidence", () => {
       const want = expected(stripped);
-      // the calibration must matter here, or this test could not tell a calibrated CLI from one without
+      // the tier must decide here, or this test could not tell a CLI that runs it from one that does not
       const suspected = want.filter((w) => w.verdict === "suspected").length;
       expect(suspected).toBeGreaterThan(100);
       const got = parseLines(cli([strippedFile]));
       expect(got).toEqual(want);
       expect(got.filter((g) => g.verdict === "suspected").length).toBe(suspected);
+      const one = got.find((g) => g.verdict === "suspected");
+      expect(one.confidence).toBeGreaterThanOrEqual(0.5);
+      expect(one.evidence.at(-1).signal).toBe("repository_evidence");
     });
 
-    it("gives the calibrated classifier's verdicts on a real data file as it is", () => {
+    it("gives classifyCommits' verdicts on a real data file as it is", () => {
       const file = join(DATA_DIR, "terryyin__lizard.jsonl");
       expect(parseLines(cli([file]))).toEqual(expected(commitsOf("terryyin__lizard")));
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { calibrateCommits, classifyCommit, classifyCommits, createCommitClassifier, createCommitScorer } from "../../supabase/functions/_shared/detection/classify.ts";
+import { calibrateCommits, classifyCommit, createCommitClassifier } from "../../supabase/functions/_shared/detection/classify.ts";
 import {
   ABSTAIN,
   calibrateSuspected,
@@ -15,7 +15,7 @@ import { SUSPECTED_MODEL } from "../../supabase/functions/_shared/detection/susp
 import { stripMarks } from "../../supabase/functions/_shared/detection/strip.ts";
 import { commit, commitsOf } from "./data.ts";
 
-describe("suspected tier", () => {
+describe("suspected tier: the cross-repository style model (a feature source; one commit alone never suspected)", () => {
   it("never downgrades a marked commit to suspected", () => {
     for (const c of commitsOf("github__github-mcp-server")) {
       const marks = classifyCommit(c, { suspected: false }).verdict;
@@ -55,40 +55,6 @@ describe("suspected tier", () => {
     expect(cal.threshold).toBe(ABSTAIN);
     const classify = createCommitClassifier({ suspectedCalibration: cal });
     for (const c of stripped) expect(classify(c).verdict).not.toBe("suspected");
-  });
-
-  it("classifyCommits gives, in one pass, the verdicts of a classifier calibrated on the same commits", () => {
-    // aider's attested commits with every mark stripped: a history where the tier does flag.
-    const commits = commitsOf("Aider-AI__aider")
-      .filter((c) => classifyCommit(c, { suspected: false }).verdict === "attested").map((c) => stripMarks(c));
-    const { classifications, calibration } = classifyCommits(commits);
-    expect(calibration).toEqual(calibrateCommits(commits));
-    const classify = createCommitClassifier({ suspectedCalibration: calibration });
-    expect(classifications).toEqual(commits.map((c) => classify(c)));
-    expect(classifications.filter((c) => c.verdict === "suspected").length).toBeGreaterThan(100);
-    expect(classifyCommits(commits, { suspected: false }).classifications.some((c) => c.verdict === "suspected")).toBe(false);
-  });
-
-  it("scores a stream cut into runs, each going on from the last one's state as JSON, as one pass does", () => {
-    const commits = commitsOf("Aider-AI__aider").slice(0, 1500);
-    const onePass = createCommitScorer();
-    const expected = commits.map((c) => onePass(c).suspectScore);
-    let state = undefined as ReturnType<typeof onePass.state> | undefined;
-    const got: (number | null)[] = [];
-    for (let at = 0; at < commits.length; at += 97) {
-      const run = createCommitScorer({}, state);
-      for (const c of commits.slice(at, at + 97)) got.push(run(c).suspectScore);
-      state = JSON.parse(JSON.stringify(run.state()));
-    }
-    expect(got).toEqual(expected);
-    expect(expected.filter((s) => s !== null && s > 0).length).toBeGreaterThan(100);
-    // Without the state the cadence starts over, and the scores differ: the state is what carries it.
-    const fresh: (number | null)[] = [];
-    for (let at = 0; at < commits.length; at += 97) {
-      const run = createCommitScorer();
-      for (const c of commits.slice(at, at + 97)) fresh.push(run(c).suspectScore);
-    }
-    expect(fresh.filter((s, i) => s !== expected[i]).length).toBeGreaterThan(10);
   });
 
   it("gives zero AI probability to bots and to git's revert messages", () => {

@@ -29,9 +29,13 @@ describe("a repository's first full scan", () => {
     const row = (r: ReturnType<typeof classifyCommits>["classifications"][number]) =>
       ({ verdict: r.verdict, agents: r.agents, confidence: r.confidence, ai: r.ai_added_lines, counted: r.counted_added_lines });
     expect(classifyCommits(scan.commits).classifications.map(row)).toEqual(classifyCommits(full).classifications.map(row));
-    // The suspected model's score of every unmarked commit, as a scan stores it before the tier decides.
-    const scores = (commits: Commit[]) => commits.map(createCommitScorer()).map((s) => s.suspectScore);
-    expect(scores(scan.commits)).toEqual(scores(full));
+    // The suspected tier's decisions from the evidence a scan's scorer keeps of every commit.
+    const decisions = (commits: Commit[]) => {
+      const score = createCommitScorer();
+      for (const c of commits) score(c);
+      return score.decide();
+    };
+    expect(decisions(scan.commits)).toEqual(decisions(full));
     // Some commits carry paths without their lines: their rows say so, with the commit's totals.
     const partial = scan.commits.filter((c) => c.files.some((f) => f.lines_unknown));
     expect(partial.length).toBeGreaterThan(0);

@@ -95,8 +95,10 @@ function candidates(col: TableColumn, n: number): string[] {
     case "numeric": case "float4": case "float8": return ["1", "0.5", ...numbers, "0"];
     case "bool": return ["false", "true"];
     case "json": case "jsonb": return ["'{}'", "'[]'", "'1'", ...literals.map(quote)];
-    case "timestamptz": case "timestamp": return ["now()", "now() - interval '1 day'"];
-    case "date": return ["current_date", "current_date - 7"];
+    // Values of their own (n), for a key of a date (governance_reports' company and week), recent
+    // enough for the views of the last weeks.
+    case "timestamptz": case "timestamp": return [`now() - interval '${n % 86400} seconds'`, "now()", "now() - interval '1 day'"];
+    case "date": return [`current_date - ${n % 7}`, "current_date", "current_date - 7"];
     case "interval": return ["interval '1 hour'"];
     case "bytea": return ["'\\x00'"];
     case "inet": return ["'127.0.0.1'"];
@@ -149,6 +151,12 @@ export async function rowInsert(sql: postgres.Sql | postgres.TransactionSql, tab
     lastError = `${err.code}: ${err.message}`;
     const culprit = pending.find((p) => p.col.name === err.column_name || (!!err.constraint_name && p.col.constraints.includes(err.constraint_name)));
     if (err.code === "23505") { // a unique key taken: fresh plain values, and the next referenced rows
+      // A key column with a default (alerts.subject '') gets values of its own too.
+      for (const col of table.columns) {
+        if (col.generated || values.has(col.name) || !col.hasDefault || col.base !== "text" || pending.some((p) => p.col.name === col.name)) continue;
+        pending.push({ col, options: [] });
+        choice.set(col.name, 0);
+      }
       for (const p of pending) p.options = candidates(p.col, counter++);
       fkOffset++;
       await referTo();

@@ -3,7 +3,7 @@ import { checkHealth } from "../../supabase/functions/_shared/http/health.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/mod.ts";
 import { useTestDatabase } from "../harness/db.ts";
 
-const t = useTestDatabase({ jobTypes: ["weekly_report"] });
+const t = useTestDatabase({ jobTypes: ["slow_test_job"] });
 
 describe("the health check", () => {
   it("lists the registered codeguard schedules", async () => {
@@ -31,7 +31,7 @@ describe("the health check", () => {
     const sql = t.current.sql;
     const [company] = await sql`insert into companies (name) values ('Slow Inc') returning id`;
     const queue = new ScanQueue(t.current.db);
-    const job = await queue.enqueue({ companyId: company.id, scanType: "weekly_report", dedupeKey: "sla" });
+    const job = await queue.enqueue({ companyId: company.id, scanType: "slow_test_job", dedupeKey: "sla" });
     await queue.claimNext({ workerId: "w", leaseSeconds: 3600 });
     await sql`update scan_queue set started_at = now() - interval '20 minutes' where id = ${job.id}`;
     const report = await checkHealth(t.current.db);

@@ -3,7 +3,8 @@
 // gets its expectation without anyone editing the privilege matrix (test/platform/privileges.test.ts).
 // The rules are those of supabase/schemas/90_privileges.sql:
 //   anon           nothing (the publishable/anon key is public);
-//   a member       reads, of a table with a member policy (or a security_invoker view), exactly the
+//   a member       reads, of a table with a member policy (or a security_invoker view, or a view that
+//                  filters by current_company_id()), exactly the
 //                  rows of their own company (all rows where the table names no company), writes
 //                  nothing, truncates nothing; executes the functions the policies use and the
 //                  security-definer functions that scope themselves to the caller (they call
@@ -40,6 +41,8 @@ export interface Relation {
   /** A policy for SELECT (or ALL) that applies to authenticated. */
   memberPolicy: boolean;
   securityInvoker: boolean;
+  /** A view that keeps a member to their company's rows itself (current_company_id() in its definition), over what they may not read (a materialized view). */
+  scopedToCaller: boolean;
 }
 
 export interface SqlFunction {
@@ -67,7 +70,7 @@ export function expectedForRelation(rel: Relation, role: Role, op: TableOp, coun
   if (role === "anon") return { allow: false };
   if (isMember(role)) {
     if (op !== "select") return { allow: false };
-    const readable = rel.kind === "r" || rel.kind === "p" ? rel.memberPolicy : rel.kind === "v" ? rel.securityInvoker : false;
+    const readable = rel.kind === "r" || rel.kind === "p" ? rel.memberPolicy : rel.kind === "v" ? rel.securityInvoker || rel.scopedToCaller : false;
     if (!readable) return { allow: false };
     if (!rel.companyKey) return { allow: true, rows: counts.total };
     return { allow: true, rows: role === "member_a" ? counts.a : counts.b, ownRows: true };

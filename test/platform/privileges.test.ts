@@ -100,7 +100,8 @@ beforeAll(async () => {
                 when exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'company_id' and not a.attisdropped) then 'company_id' end as "companyKey",
            exists (select 1 from pg_policies p where p.schemaname = 'public' and p.tablename = c.relname and p.cmd in ('SELECT', 'ALL')
                      and (p.roles && array['authenticated', 'public']::name[])) as "memberPolicy",
-           coalesce(c.reloptions @> array['security_invoker=true'] or c.reloptions @> array['security_invoker=on'], false) as "securityInvoker"
+           coalesce(c.reloptions @> array['security_invoker=true'] or c.reloptions @> array['security_invoker=on'], false) as "securityInvoker",
+           c.relkind = 'v' and pg_get_viewdef(c.oid) ~ 'current_company_id[(]' as "scopedToCaller"
     from pg_class c where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'f', 'S') and not c.relispartition
     order by c.relname`;
   const functions = await sql<SqlFunction[]>`
@@ -125,8 +126,18 @@ beforeAll(async () => {
   const inserts = new Map<string, string>();
   for (const table of tables) inserts.set(table.name, await rowInsert(sql, tables, table, table.companyKey ? companyA : null));
   const counts = new Map<string, RowCounts>();
+  // A view that keeps a member to their company's rows shows each member theirs, and the owner and the service none.
+  const countAs = (name: string, sub: string | null) => sql.begin(async (tx) => {
+    if (sub) await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub, role: "authenticated" })}, true)`;
+    const [r] = await tx.unsafe(`select count(*)::int as n from public.${ident(name)}`);
+    return r.n as number;
+  });
   for (const rel of relations.filter((r) => r.kind !== "S")) {
     const key = rel.companyKey;
+    if (rel.scopedToCaller) {
+      counts.set(rel.name, { total: await countAs(rel.name, null), a: await countAs(rel.name, USER_A), b: await countAs(rel.name, USER_B) });
+      continue;
+    }
     const [c] = await sql.unsafe(`select count(*)::int as total${key ? `, count(*) filter (where ${ident(key)} = '${companyA}')::int as a, count(*) filter (where ${ident(key)} = '${companyB}')::int as b` : ", 0 as a, 0 as b"} from public.${ident(rel.name)}`);
     counts.set(rel.name, c as unknown as RowCounts);
   }

@@ -123,9 +123,15 @@ describe("a full scan", () => {
       select count(*)::int as commits, count(distinct commit_sha)::int as distinct from scan_results where repository_id = ${repositoryId} and path = ''`;
     expect(commits).toBe(scan.summary.commits_scanned);
     expect(distinct).toBe(commits);
-    // Scored across runs as in one pass: the scorer's memory travels with the checkpoint.
+    // Scored across runs as in one pass: the scorer's memory — the cadence, and the suspected
+    // tier's evidence of every page's commits — travels with the checkpoint, and the tier decides
+    // at completion over all of them: the same suspected verdicts and confidences as one pass.
     gh.current.clearFaults();
     await expectRowsOfDetection(repositoryId, LIZARD);
+    const [{ suspected }] = await t.current.sql`
+      select count(*)::int as suspected from scan_results where repository_id = ${repositoryId} and path = '' and verdict = 'suspected'`;
+    expect(suspected).toBeGreaterThan(0);
+    expect(scan.summary.suspected.commits).toBe(suspected);
   }, 180_000);
 });
 

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Actor, Commit, PullRequest, Review } from "../../supabase/functions/_shared/detection/records.ts";
-import { hasHumanReview, summarizeScan } from "../../supabase/functions/_shared/scan/summary.ts";
-import { calibrateCommits, classifyCommit, type CommitClassification, createCommitClassifier, DetectionSummary, stripMarks } from "../../supabase/functions/_shared/detection/index.ts";
+import { hasHumanReview, summarizeScan, SUSPECTS_LISTED } from "../../supabase/functions/_shared/scan/summary.ts";
+import { classifyCommit, classifyCommits, DetectionSummary, stripMarks } from "../../supabase/functions/_shared/detection/index.ts";
 
 const data = join(import.meta.dirname, "..", "..", "..", "shared", "data");
 const mcp: Commit[] = readFileSync(join(data, "github__github-mcp-server.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
@@ -82,22 +82,28 @@ describe("the scan summary", () => {
     expect(s.api_requests).toEqual({ counted: 7, not_modified: 3 });
   });
 
-  it("reports suspected lines from the classifier calibrated on the scanned commits", () => {
-    // aider's attested commits with every mark stripped: unmarked commits that look agent-written,
-    // so the repository's calibration sets a threshold (uncalibrated, the tier abstains)
+  it("reports suspected lines apart, as a band above the attested share, with the evidence of the most confident", () => {
+    // aider's history with every third attested commit's marks stripped: the repository rule
+    // learns from the other marks and suspects the stripped ones
     const aider: Commit[] = readFileSync(join(data, "Aider-AI__aider.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    const commits = aider.filter((c) => classifyCommit(c, { suspected: false }).verdict === "attested").map((c) => stripMarks(c));
-    const direct = (classify: (c: Commit) => CommitClassification) => {
-      const d = new DetectionSummary();
-      for (const c of commits) d.add(classify(c), c.parents.length > 1);
-      return d.report();
-    };
-    const calibrated = direct(createCommitClassifier({ suspectedCalibration: calibrateCommits(commits) }));
-    expect(calibrated.suspected.share_pct).toBeGreaterThan(10);
-    expect(direct(createCommitClassifier()).suspected.share_pct).toBe(0);
+    let k = 0;
+    const commits = aider.map((c) => (classifyCommit(c, { suspected: false }).verdict === "attested" && c.parents.length === 1 && k++ % 3 === 0 ? stripMarks(c) : c));
+    const direct = new DetectionSummary();
+    const { classifications } = classifyCommits(commits);
+    commits.forEach((c, i) => direct.add(classifications[i], c.parents.length > 1));
+    const want = direct.report();
+    expect(want.suspected.share_pct).toBeGreaterThan(5);
     const s = summarizeScan({ pullRequests: [], commits });
-    expect(s.suspected_loc_percentage).toBe(calibrated.suspected.share_pct);
-    expect(s.ai_loc_percentage).toBe(0);
-    expect(s.total_loc).toBe(calibrated.counted_added_lines);
+    expect(s.suspected_loc_percentage).toBe(want.suspected.share_pct);
+    expect(s.ai_loc_percentage).toBe(want.attested.share_pct);
+    expect(s.ai_loc_with_suspected_percentage).toBe(want.ai_loc_bands.attested_plus_suspected_pct);
+    expect(s.ai_loc_with_suspected_percentage).toBeGreaterThan(s.ai_loc_percentage);
+    expect(s.total_loc).toBe(want.counted_added_lines);
+    expect(s.suspected.commits).toBe(want.suspected.commits);
+    expect(s.suspected.mean_confidence).toBe(want.suspected.mean_confidence);
+    expect(s.suspected.top.length).toBe(Math.min(SUSPECTS_LISTED, want.suspected.commits));
+    expect(s.suspected.top[0].evidence.length).toBeGreaterThan(0);
+    expect(s.suspected.label_frequency).toBeGreaterThan(0.5);
+    expect(s.suspected.abstained).toBeNull();
   });
 });

@@ -2,10 +2,11 @@
 // commit per line) and print one JSON object per commit
 //   {"sha","verdict","agents","confidence","ai_added_lines","evidence"}
 // or, with --summary, the per-agent and total AI-LOC shares.
-// The suspected tier is calibrated on the input's own commits (calibrateCommits), so it reads the
-// whole input before printing anything: a file is read twice (a first pass, in constant memory,
-// that only calibrates, then the pass that classifies and prints); stdin cannot be read twice, so
-// its commit lines are buffered in memory. With --no-suspected there is no calibration and the
+// The suspected tier decides from the input's own evidence (suspectCommits: the repository rule
+// over every commit, on both sides in time of each), so it reads the whole input before printing
+// anything: a file is read twice (a first pass that keeps only the rule's evidence, ~150 bytes a
+// commit, then the pass that classifies and prints); stdin cannot be read twice, so its commit
+// lines are buffered in memory. With --no-suspected there is no calibration and the
 // input is streamed (constant memory per line), so a multi-gigabyte export works as well as a
 // test file.
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
@@ -13,8 +14,7 @@ import { access, stat } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
 import type { Writable } from "node:stream";
 import type { Commit } from "../../../supabase/functions/_shared/detection/records.ts";
-import { calibrateCommits, classifyCommits, type CommitClassification, createCommitClassifier } from "../../../supabase/functions/_shared/detection/classify.ts";
-import type { SuspectedCalibration } from "../../../supabase/functions/_shared/detection/suspected.ts";
+import { classifyCommits, type CommitClassification, createCommitClassifier, suspectCommits } from "../../../supabase/functions/_shared/detection/classify.ts";
 import { DetectionSummary } from "../../../supabase/functions/_shared/detection/summary.ts";
 
 export const summary = "classify commits (JSONL, `-` for stdin) as attested/assisted/suspected/human AI; --summary for AI-LOC shares";
@@ -22,12 +22,14 @@ export const summary = "classify commits (JSONL, `-` for stdin) as attested/assi
 const USAGE = `usage: codeguard detect <commits.jsonl | -> [--summary] [--no-suspected]
 
   one JSON object per commit: {"sha","verdict","agents","confidence","ai_added_lines","evidence"}
+                   (a suspected commit's confidence is its probability of being AI-written, and
+                   its evidence says what in the repository led to it)
   --summary        print the per-agent and total AI-LOC shares instead (attested, assisted and
-                   suspected reported apart)
+                   suspected reported apart; ai_loc_bands: attested, attested + suspected)
   --no-suspected   marks only: never run the suspected tier
 
-  The suspected tier is calibrated on the input's own commits, so it reads the whole input before
-  printing (a file twice; stdin is held in memory). --no-suspected streams the input instead.`;
+  The suspected tier learns from the input's own attested commits, so it reads the whole input
+  before printing (a file twice; stdin is held in memory). --no-suspected streams the input instead.`;
 
 export async function run(args: string[]): Promise<number> {
   let path: string | undefined;
@@ -101,10 +103,10 @@ export async function run(args: string[]): Promise<number> {
     const { classifications } = classifyCommits(commits);
     for (let i = 0; i < commits.length && !out.closed; i++) await emit(commits[i], classifications[i]);
   } else {
-    // A file with the suspected tier: a silent first pass calibrates, the second classifies and
-    // reports bad lines. --no-suspected: the one pass, streamed.
-    const suspectedCalibration: SuspectedCalibration | null = suspected ? calibrateCommits(readCommitsSync(path)) : null;
-    const classify = createCommitClassifier({ suspected, suspectedCalibration });
+    // A file with the suspected tier: a silent first pass decides the suspects, the second
+    // classifies and reports bad lines. --no-suspected: the one pass, streamed.
+    const suspects = suspected ? suspectCommits(readCommitsSync(path)).decisions : undefined;
+    const classify = createCommitClassifier({ suspected, suspects });
     await forEachLine(open(), async (line) => {
       const commit = parse(line);
       if (commit) await emit(commit, classify(commit));
@@ -156,7 +158,7 @@ async function forEachLine(input: NodeJS.ReadableStream, onLine: (line: string) 
 /**
  * The commits of a JSONL file, read synchronously in 1 MiB blocks (constant memory), split into
  * lines exactly as forEachLine does; blank and bad lines skipped silently (the classifying pass
- * reports them). For calibrateCommits, which takes a synchronous iterable.
+ * reports them). For suspectCommits, which takes a synchronous iterable.
  */
 function* readCommitsSync(path: string): Generator<Commit> {
   const fd = openSync(path, "r");

@@ -17,8 +17,10 @@ import type { Commit, PullRequest } from "./records.ts";
 import { CONFIDENCE_OF, type Signature, type SignatureKind } from "./signatures.ts";
 import { type CompiledCatalog, DEFAULT_CATALOG, lookupBranch, lookupIdentity, lookupLogin } from "./matcher.ts";
 import { countedAddedLines, countedAddedLinesOf } from "./loc.ts";
-import { calibrateSuspected, FEATURE_COUNT, type SessionContext, SessionTracker, type SuspectedCalibration, suspectedConfidence, suspectFeatures, suspectProbability } from "./suspected.ts";
+import { calibrateSuspected, FEATURE_COUNT, FEATURE_NAMES, type SessionContext, SessionTracker, type SuspectedCalibration, suspectedConfidence, suspectFeatures, suspectProbability } from "./suspected.ts";
 import { SUSPECTED_MODEL } from "./suspected-model.ts";
+import { decideRepositorySuspects, EvidenceLog, type EvidenceState, type RepositoryRuleReport, styleOf, type SuspectDecision } from "./repository-evidence.ts";
+import { stripMarks } from "./strip.ts";
 
 export type Verdict = "attested" | "assisted" | "suspected" | "human";
 
@@ -298,6 +300,8 @@ function round3(x: number): number {
 export interface StreamState {
   last_seen: Record<string, number | null>;
   sessions: Record<string, [number, number][]>;
+  /** the repository rule's evidence of every commit met (createCommitScorer); absent in a classifier's cadence */
+  evidence?: EvidenceState;
 }
 
 /**
@@ -338,11 +342,19 @@ class StreamContext {
  * the suspected tier. Pass `suspectedCalibration` (calibrateCommits over the same commits) for
  * suspected verdicts; without it the tier abstains.
  */
-export function createCommitClassifier(options: Omit<ClassifyOptions, "gapSeconds" | "session"> = {}): (commit: Commit) => CommitClassification {
+export function createCommitClassifier(
+  options: Omit<ClassifyOptions, "gapSeconds" | "session"> & { suspects?: ReadonlyMap<string, SuspectDecision> } = {},
+): (commit: Commit) => CommitClassification {
   const ctx = new StreamContext();
+  const { suspects, ...rest } = options;
   return (commit) => {
     ctx.next(commit, options.suspected !== false);
-    return classifyCommit(commit, { ...options, gapSeconds: ctx.gap, session: ctx.session });
+    if (suspects) {
+      const r = classifyCommit(commit, { ...rest, suspected: false });
+      const d = suspects.get(commit.sha);
+      return d && options.suspected !== false ? decideSuspected(r, d) : r;
+    }
+    return classifyCommit(commit, { ...rest, gapSeconds: ctx.gap, session: ctx.session });
   };
 }
 
@@ -364,65 +376,125 @@ export function calibrateCommits(commits: Iterable<Commit>, options: Pick<Classi
   return calibrateSuspected(scores, SUSPECTED_MODEL);
 }
 
-/** A commit's verdict from its marks, and the suspected model's score when the tier still has to decide. */
+/** A commit's verdict from its marks; the suspected tier decides later, over the whole scan (CommitScorer.decide). */
 export interface ScoredCommit {
   classification: CommitClassification;
-  /** The suspected model's probability for an unmarked non-merge commit; null when the marks decided. */
-  suspectScore: number | null;
 }
+
+const AGENT_ERA_FEATURE = FEATURE_NAMES.indexOf("agent_era");
+const AUTOMATION_FEATURE = FEATURE_NAMES.indexOf("automation");
 
 /**
  * A classifier for a stream of one repository's commits that leaves the suspected tier for later:
- * each commit's verdict from its marks, and for an unmarked non-merge commit the suspected model's
- * score (with the cadence of the stream so far). The tier decides once every commit of the
- * repository is scored (calibrateSuspected over the scores, then decideSuspected per commit) — so
- * a scan that writes its commits page by page, across invocations, decides as classifyCommits does
- * (each invocation starts its scorer from the state the previous one saved with its checkpoint).
+ * each commit's verdict from its marks, while it keeps the evidence the repository rule reads of
+ * each commit (author, time, parents, files, and the style of the commit with its marks stripped,
+ * with the cadence of the stream so far). `decide()` runs the rule over every commit met — on
+ * both sides in time of each. Its state (cadence and evidence, plain JSON) travels with a scan's
+ * checkpoint, so a scan written page by page across invocations decides at completion exactly as
+ * classifyCommits does in one pass.
  */
 export function createCommitScorer(
   options: Omit<ClassifyOptions, "gapSeconds" | "session" | "suspectedCalibration"> = {},
   from?: StreamState,
 ): CommitScorer {
   const ctx = new StreamContext(from);
+  const log = new EvidenceLog(from?.evidence);
   const withSuspected = options.suspected !== false;
   const x = new Float64Array(FEATURE_COUNT);
   const score = (commit: Commit): ScoredCommit => {
     ctx.next(commit, withSuspected);
     const classification = classifyCommit(commit, { ...options, suspected: false });
-    const scored = withSuspected && classification.verdict === "human" && commit.parents.length <= 1;
-    return { classification, suspectScore: scored ? suspectProbability(suspectFeatures(commit, ctx.gap, x, ctx.session), SUSPECTED_MODEL) : null };
+    if (!withSuspected) return { classification };
+    const verdict = classification.verdict;
+    // An attested commit is read as it would look had it lost its marks: the rule learns how the
+    // repository's marked commits differ from its unmarked ones, not that they carry marks.
+    const stripped = verdict === "attested" ? stripMarks(commit, options.catalog) : commit;
+    let style: number[] | null = null;
+    // A commit that adds no counted line is left out: it adds nothing to AI LOC either way, and a
+    // source need not read its files (the GitHub reader leaves a marked one's files unread).
+    if (commit.parents.length <= 1 && (verdict === "human" || verdict === "attested") && classification.counted_added_lines > 0) {
+      suspectFeatures(stripped, ctx.gap, x, ctx.session);
+      if (x[AGENT_ERA_FEATURE] === 1 && x[AUTOMATION_FEATURE] === 0) style = styleOf(x);
+    }
+    log.add({
+      sha: commit.sha,
+      parents: commit.parents,
+      author: (stripped.author_email ?? "").toLowerCase(),
+      time: Date.parse(commit.authored_at),
+      attested: style !== null && verdict === "attested",
+      candidate: style !== null && verdict === "human",
+      style,
+      paths: style === null ? [] : commit.files.map((f) => f.path),
+    });
+    return { classification };
   };
-  return Object.assign(score, { state: () => ctx.snapshot() });
+  return Object.assign(score, {
+    state: (): StreamState => ({ ...ctx.snapshot(), evidence: log.snapshot() }),
+    decide: () => decideRepositorySuspects(log.commits()),
+  });
 }
 
-/** Scores commits in stream order; `state()` is where a later scorer (createCommitScorer(options, state)) goes on. */
-export type CommitScorer = ((commit: Commit) => ScoredCommit) & { state(): StreamState };
+/**
+ * Scores commits in stream order; `state()` is where a later scorer (createCommitScorer(options,
+ * state)) goes on; `decide()` is the suspected tier's decision over every commit scored so far
+ * (those of the state it started from included).
+ */
+export type CommitScorer = ((commit: Commit) => ScoredCommit) & {
+  state(): StreamState;
+  decide(): { decisions: SuspectDecision[]; report: RepositoryRuleReport };
+};
 
-/** A scored commit's final verdict under the repository's calibration (a new object; the input is kept). */
-export function decideSuspected(classification: CommitClassification, suspectScore: number, calibration: SuspectedCalibration): CommitClassification {
+/**
+ * A commit's final verdict under the repository rule's decision (a new object; the input is
+ * kept): suspected with the rule's probability as its confidence and the evidence that led to
+ * it, or human with confidence 1 − that probability.
+ */
+export function decideSuspected(classification: CommitClassification, decision: SuspectDecision): CommitClassification {
   const result = { ...classification, evidence: [...classification.evidence] };
-  applySuspected(result, suspectScore, calibration);
+  if (result.verdict !== "human") return result;
+  if (decision.suspected) {
+    result.verdict = "suspected";
+    result.confidence = decision.probability;
+    result.evidence.push({
+      signal: "repository_evidence",
+      detail: `no mark; P(AI-written) ${decision.probability} from this repository's attested commits` + (decision.evidence.length ? `: ${decision.evidence.join("; ")}` : ""),
+    });
+  } else {
+    result.confidence = round3(1 - decision.probability);
+  }
   return result;
 }
 
 /**
- * One repository's commits (in order) classified with the suspected tier calibrated on them: the
- * verdicts of createCommitClassifier({ suspectedCalibration: calibrateCommits(commits) }), with
- * each commit classified and scored once (the threshold is applied to the kept scores afterwards).
+ * One repository's commits (in order) classified, the suspected tier decided by the repository
+ * rule over all of them (decideRepositorySuspects): what a scan's stored rows must be.
  */
 export function classifyCommits(
   commits: readonly Commit[],
   options: Omit<ClassifyOptions, "gapSeconds" | "session" | "suspectedCalibration"> = {},
-): { classifications: CommitClassification[]; calibration: SuspectedCalibration | null } {
+): { classifications: CommitClassification[]; suspected: RepositoryRuleReport | null } {
   const score = createCommitScorer(options);
-  const scored = commits.map(score);
-  const classifications = scored.map((s) => s.classification);
-  if (options.suspected === false) return { classifications, calibration: null };
-  const calibration = calibrateSuspected(scored.flatMap((s) => (s.suspectScore === null ? [] : [s.suspectScore])), SUSPECTED_MODEL);
-  scored.forEach((s, i) => {
-    if (s.suspectScore !== null) applySuspected(classifications[i], s.suspectScore, calibration);
-  });
-  return { classifications, calibration };
+  const classifications = commits.map((c) => score(c).classification);
+  if (options.suspected === false) return { classifications, suspected: null };
+  const { decisions, report } = score.decide();
+  const bySha = new Map(decisions.map((d) => [d.sha, d]));
+  for (let i = 0; i < commits.length; i++) {
+    const d = bySha.get(commits[i].sha);
+    if (d) classifications[i] = decideSuspected(classifications[i], d);
+  }
+  return { classifications, suspected: report };
+}
+
+/**
+ * The repository rule's decisions over a stream of commits read once (a file's first pass): only
+ * the evidence is kept per commit, so a classifier can then stream the same commits
+ * (createCommitClassifier({ suspects })).
+ */
+export function suspectCommits(commits: Iterable<Commit>, options: Pick<ClassifyOptions, "catalog"> = {}): { decisions: Map<string, SuspectDecision>; report: RepositoryRuleReport } {
+  const score = createCommitScorer(options);
+  for (const c of commits) score(c);
+  const { decisions, report } = score.decide();
+  return { decisions: new Map(decisions.map((d) => [d.sha, d])), report };
 }
 
 export interface PullRequestClassification extends Classification {

@@ -7,3 +7,4 @@ export * from "./suspected.ts";
 export * from "./summary.ts";
 export * from "./strip.ts";
 export * from "./release-share.ts";
+export * from "./repository-evidence.ts";

@@ -1,7 +1,8 @@
 /**
  * AI-LOC shares over a set of classified commits: attested AI LOC per agent, and — reported
  * apart, never added in — assisted and suspected lines. Merge commits are counted but add no
- * lines (their lines are the merged commits').
+ * lines (their lines are the merged commits'). The AI-LOC share comes as two bands: attested
+ * (marks only) and attested + suspected (marks and the repository rule), so a reader sees both.
  */
 import type { CommitClassification, Verdict } from "./classify.ts";
 
@@ -23,7 +24,9 @@ export interface DetectionSummaryReport {
   /** lines of human commits with applied AI suggestions (not AI LOC) */
   assisted: { lines: number; share_pct: number; by_agent: Record<string, AgentLines> };
   /** lines of unmarked commits the suspected tier flags (not AI LOC; a separate estimate) */
-  suspected: { commits: number; lines: number; share_pct: number };
+  suspected: { commits: number; lines: number; share_pct: number; mean_confidence: number | null };
+  /** the AI-LOC share in two bands, in percent: marks only, and marks plus the suspected tier */
+  ai_loc_bands: { attested_pct: number; attested_plus_suspected_pct: number };
 }
 
 /** Accumulates classifications; O(1) memory per agent, so it can follow a stream. */
@@ -36,6 +39,7 @@ export class DetectionSummary {
   private assisted = new Map<string, { commits: number; lines: number }>();
   private suspectedCommits = 0;
   private suspectedLines = 0;
+  private suspectedConfidence = 0;
 
   add(r: CommitClassification, isMerge: boolean): void {
     this.commits++;
@@ -47,6 +51,7 @@ export class DetectionSummary {
     else if (r.verdict === "suspected") {
       this.suspectedCommits++;
       this.suspectedLines += r.counted_added_lines;
+      this.suspectedConfidence += r.confidence;
     }
   }
 
@@ -61,14 +66,21 @@ export class DetectionSummary {
       }
       return { lines: Math.round(total), share_pct: pct(total), by_agent: by };
     };
+    const attested = group(this.attested);
     return {
       commits: this.commits,
       merge_commits: this.merges,
       counted_added_lines: this.counted,
       verdicts: { ...this.verdicts },
-      attested: group(this.attested),
+      attested,
       assisted: group(this.assisted),
-      suspected: { commits: this.suspectedCommits, lines: this.suspectedLines, share_pct: pct(this.suspectedLines) },
+      suspected: {
+        commits: this.suspectedCommits,
+        lines: this.suspectedLines,
+        share_pct: pct(this.suspectedLines),
+        mean_confidence: this.suspectedCommits > 0 ? Math.round((1000 * this.suspectedConfidence) / this.suspectedCommits) / 1000 : null,
+      },
+      ai_loc_bands: { attested_pct: attested.share_pct, attested_plus_suspected_pct: pct(attested.lines + this.suspectedLines) },
     };
   }
 }

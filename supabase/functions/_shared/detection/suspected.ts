@@ -119,16 +119,8 @@ function isUpper(ch: number): boolean {
   return ch >= 65 && ch <= 90;
 }
 
-/**
- * Feature vector of a commit. `gapSeconds` is the time to the neighbouring commit of the same
- * author in the scan (null when unknown: a lone commit). Written as one pass over the message;
- * no regexes, it runs on every unmarked commit.
- */
-export function suspectFeatures(commit: Commit, gapSeconds: number | null, out = new Float64Array(FEATURE_COUNT), session: SessionContext | null = null): Float64Array {
-  const msg = commit.message ?? "";
-  let nl = msg.indexOf("\n");
-  const subject = (nl < 0 ? msg : msg.slice(0, nl)).trim();
-  // conventional: type(scope)!: description
+/** A subject's shape: conventional (`type(scope)!: description`), its description and first word (lower-cased). */
+function subjectShape(subject: string): { conventional: boolean; desc: string; firstWord: string } {
   let i = 0;
   while (i < subject.length && isLower(subject.charCodeAt(i))) i++;
   let conventional = false;
@@ -148,6 +140,26 @@ export function suspectFeatures(commit: Commit, gapSeconds: number | null, out =
   const desc = conventional ? subject.slice(descStart) : subject;
   const firstWordEnd = desc.indexOf(" ");
   const firstWord = (firstWordEnd < 0 ? desc : desc.slice(0, firstWordEnd)).toLowerCase();
+  return { conventional, desc, firstWord };
+}
+
+/** Whether a commit's subject has the shape agents give it: isShapedSubject of its features, from the subject alone. */
+export function hasShapedSubject(message: string): boolean {
+  const nl = message.indexOf("\n");
+  const { conventional, desc, firstWord } = subjectShape((nl < 0 ? message : message.slice(0, nl)).trim());
+  return conventional || (isUpper(desc.charCodeAt(0)) && IMPERATIVES.has(firstWord));
+}
+
+/**
+ * Feature vector of a commit. `gapSeconds` is the time to the neighbouring commit of the same
+ * author in the scan (null when unknown: a lone commit). Written as one pass over the message;
+ * no regexes, it runs on every unmarked commit.
+ */
+export function suspectFeatures(commit: Commit, gapSeconds: number | null, out = new Float64Array(FEATURE_COUNT), session: SessionContext | null = null): Float64Array {
+  const msg = commit.message ?? "";
+  let nl = msg.indexOf("\n");
+  const subject = (nl < 0 ? msg : msg.slice(0, nl)).trim();
+  const { conventional, desc, firstWord } = subjectShape(subject);
   const c0 = desc.charCodeAt(0);
   let words = 1;
   for (let k = 0; k < subject.length; k++) if (subject.charCodeAt(k) === 32) words++;
@@ -250,7 +262,6 @@ const RING = 16;
  */
 export class SessionTracker {
   private readonly byAuthor = new Map<string, { t: Float64Array; shaped: Uint8Array; n: number }>();
-  private readonly scratch = new Float64Array(FEATURE_COUNT);
 
   /** What the tracker remembers, as JSON: per author, its remembered commits oldest first as [time ms, shaped 0/1]. */
   snapshot(): Record<string, [number, number][]> {
@@ -303,7 +314,7 @@ export class SessionTracker {
     if (!Number.isNaN(t) && commit.parents.length <= 1) {
       const slot = e.n % RING;
       e.t[slot] = t;
-      e.shaped[slot] = isShapedSubject(suspectFeatures(commit, null, this.scratch)) ? 1 : 0;
+      e.shaped[slot] = hasShapedSubject(commit.message ?? "") ? 1 : 0;
       e.n++;
     }
     return { commits, shaped };

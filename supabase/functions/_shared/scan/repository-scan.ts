@@ -5,7 +5,7 @@
  * cache, the last scan's watermark), and writes what it finds one page at a time, each page with the checkpoint after it (record_scan_page), so that a run that
  * runs out of its edge budget snoozes itself and the next one continues there, without spending
  * an attempt — and a killed worker's job resumes from its last page after the lease. Once every
- * page is in, the suspected tier decides on the scan's whole score profile, and the summary, the
+ * page is in, the suspected tier decides over all the scan's commits, and the summary, the
  * watermark and the job's completion commit together (complete_scan).
  * What GitHub's errors mean for the job (jobErrorFor): "come back later" snoozes it (no attempt
  * spent), GitHub being down waits for GitHub (no attempt spent, claims paused), a refused token or
@@ -13,7 +13,7 @@
  * client at once (cancel, time budget, shutdown). Runtime-agnostic: the edge function and the
  * Node worker both register it.
  */
-import { calibrateSuspected, createCommitScorer, decideSuspected } from "../detection/index.ts";
+import { createCommitScorer, decideSuspected } from "../detection/index.ts";
 import { vaultToken, type TokenSource } from "../github/auth.ts";
 import { GitHubError, GitHubUnavailable, RateLimited } from "../github/errors.ts";
 import { PostgresEtagCache } from "../github/etag-cache.ts";
@@ -169,20 +169,24 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
       }
       const soFar = await store.soFar(job.id, attempt);
       if (!soFar) throw new JobStopped("lease_lost", `job ${job.id} attempt ${attempt} no longer holds its claim`);
-      // The suspected tier decides on the scan's whole score profile, as classifyCommits does.
-      const calibration = calibrateSuspected(soFar.commits.flatMap((c) => (c.suspect_score === null ? [] : [c.suspect_score])));
+      // The suspected tier decides now, over every commit of the scan (the scorer carries the
+      // evidence of the earlier runs' pages in its checkpointed state), as classifyCommits does.
+      const suspects = score.decide();
+      const rule = new Map(suspects.decisions.map((d) => [d.sha, d]));
       const decisions: { sha: string; verdict: typeof soFar.commits[number]["verdict"]; confidence: number }[] = [];
       const commits = soFar.commits.map((c) => {
-        if (c.suspect_score === null) return c;
-        const d = decideSuspected(asClassification(c), c.suspect_score, calibration);
-        decisions.push({ sha: c.sha, verdict: d.verdict, confidence: d.confidence });
-        return { ...c, verdict: d.verdict, confidence: d.confidence };
+        const d = rule.get(c.sha);
+        if (!d || c.verdict !== "human") return c;
+        const decided = decideSuspected(asClassification(c), d);
+        decisions.push({ sha: c.sha, verdict: decided.verdict, confidence: decided.confidence });
+        return { ...c, verdict: decided.verdict, confidence: decided.confidence };
       });
       const lastSpent = spent(http.counter, lastCounter);
       const summary = summarizeRows({
         commits,
         pullRequests: soFar.pullRequests,
         apiRequests: { counted: (soFar.apiRequests.counted ?? 0) + lastSpent.counted, notModified: (soFar.apiRequests.not_modified ?? 0) + lastSpent.not_modified },
+        suspects,
       });
       const write = await store.complete(job.id, attempt, {
         summary,

@@ -16,12 +16,20 @@ export interface FileRow {
   filtered_out: "lock" | "vendored" | "generated" | null;
 }
 
-/** A commit's row: its verdict (the suspected tier still to decide when suspect_score is set). */
+/**
+ * A commit's row: its verdict (an unmarked commit's is "human" until the suspected tier decides at
+ * the scan's completion, over every commit of the scan: its verdict and confidence are then set).
+ */
 export interface CommitRow {
   sha: string;
   verdict: Verdict;
   agents: string[];
   confidence: number;
+  /**
+   * Unused since the suspected tier became the repository rule (repository-evidence.ts): always
+   * null. A suspected commit's probability of being AI-written is its `confidence`; an unmarked
+   * commit the rule kept human has confidence 1 − that probability.
+   */
   suspect_score: number | null;
   lines_added: number | null;
   lines_deleted: number | null;
@@ -81,7 +89,7 @@ export function commitRow(commit: Commit, scored: ScoredCommit): CommitRow {
     verdict: c.verdict,
     agents: c.agents,
     confidence: c.confidence,
-    suspect_score: scored.suspectScore,
+    suspect_score: null,
     lines_added: fromFiles ? sum(commit.files.map((f) => f.added)) : commit.additions ?? null,
     lines_deleted: fromFiles ? sum(commit.files.map((f) => f.deleted)) : commit.deletions ?? null,
     ai_lines: c.ai_added_lines,

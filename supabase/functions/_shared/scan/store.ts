@@ -14,7 +14,9 @@ import type { StreamState, Verdict } from "../detection/classify.ts";
 
 /**
  * Where a run stopped, as the scan row keeps it: the GitHub reader's cursor, and the commit
- * scorer's memory of the authors' cadence, so the next run scores on as one pass would.
+ * scorer's state — its memory of the authors' cadence and the suspected tier's evidence of every
+ * commit so far (author, time, parents, files, style) — so the next run scores on, and the
+ * completion decides over all the scan's commits, as one pass would.
  */
 export interface ScanRunCheckpoint {
   github: ScanCheckpoint;

@@ -1,0 +1,32 @@
+/**
+ * The whole of a worker edge function's entry point: its database connection, its caller check,
+ * its logs, and Deno.serve of the queue-worker handler. Each worker function's index.ts names its
+ * worker (its name in public.scan_job_types.worker and its processors) and calls this.
+ */
+import postgres from "npm:postgres@3.4.9";
+import { readConfig } from "../platform/config.ts";
+import { type Db, dbFromPostgresJs } from "../platform/db.ts";
+import { handleQueueWorker, type QueueWorker } from "./queue-worker.ts";
+import { supabaseCallers } from "./supabase-callers.ts";
+
+export interface WorkerSetup {
+  db: Db;
+  env: Record<string, string>;
+}
+
+export function serveQueueWorker(worker: (setup: WorkerSetup) => QueueWorker): void {
+  const env = Deno.env.toObject();
+  const config = readConfig(env);
+  const sql = postgres(config.dbUrl, { prepare: false, max: 4, idle_timeout: 20, connect_timeout: 5 });
+  const edge = (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } }).EdgeRuntime;
+  const db = dbFromPostgresJs(sql);
+  const deps = {
+    db,
+    verifyCaller: supabaseCallers(env),
+    extendLifetime: edge ? (p: Promise<unknown>) => edge.waitUntil(p) : undefined,
+    log: (level: "info" | "warn" | "error", message: string, fields: Record<string, unknown>) =>
+      console[level === "info" ? "log" : level](JSON.stringify({ level, message, ...fields })),
+  };
+  const served = worker({ db, env });
+  Deno.serve((req) => handleQueueWorker(req, deps, served));
+}

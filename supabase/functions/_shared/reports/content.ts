@@ -1,0 +1,171 @@
+/**
+ * A weekly governance report's content: the figures weekly_report_data answers (45_reports.sql),
+ * plus what is read off them — the change since the previous report and the recommendations.
+ * Pure: figures in, content out; the Markdown, the HTML page and the Slack digest all render it.
+ */
+
+export interface ReportRepository {
+  full_name: string;
+  score: number | null;
+  risk_zone: string;
+  ai_loc_percentage: number;
+  total_loc: number;
+  commits: number;
+  ai_prs: number;
+  unreviewed_ai_merges: number;
+  last_scanned_at: string | null;
+}
+
+export interface UnreviewedAiPr {
+  repository: string;
+  number: number;
+  title: string;
+  agents: string[];
+  additions: number;
+  merged_at: string;
+  merged_by: string | null;
+}
+
+export interface AiUsageSummary {
+  ai_loc_percentage: number;
+  ai_prs_total: number;
+  /** Merged AI PRs of the week with a human review; 100 when none merged (the product's rule). */
+  reviewed_percentage: number;
+  suspected_loc_percentage: number;
+  assisted_loc_percentage: number;
+  total_loc: number;
+  ai_loc: number;
+  commits: number;
+  ai_commits: number;
+  merged_ai_prs: number;
+  reviewed_ai_prs: number;
+}
+
+export interface RiskSummary {
+  debt_score: number | null;
+  /** 'unknown' when the company was never scored. */
+  risk_zone: string;
+  score_calculated_at: string | null;
+  new_alerts: number;
+  high_severity_alerts: number;
+  open_alerts: { severity: string; category: string; title: string; repository: string | null }[];
+}
+
+export interface TechnicalDebtSignals {
+  unreviewed_ai_merges: number;
+  large_unreviewed_ai_prs: number;
+  ai_churn_percentage: number | null;
+  repositories_at_or_above_threshold: number;
+  suspected_loc_percentage: number;
+  dead_jobs: number;
+}
+
+/** What weekly_report_data answers. */
+export interface WeeklyReportData {
+  company: { id: string; name: string; risk_threshold: number };
+  period: { start: string; end: string };
+  ai_usage_summary: AiUsageSummary;
+  risk_summary: RiskSummary;
+  technical_debt_signals: TechnicalDebtSignals;
+  unreviewed_ai_prs: UnreviewedAiPr[];
+  repositories: ReportRepository[];
+  score_trend: { week_start: string; score: number | null }[];
+  /** The previous week's report content, when there is one. */
+  previous: WeeklyReportContent | null;
+}
+
+export interface Change {
+  before: number | null;
+  after: number | null;
+  /** after − before, rounded to 0.1; null when either is unknown. */
+  change: number | null;
+}
+
+export interface ChangeSincePrevious {
+  previous_period_start: string;
+  debt_score: Change;
+  ai_loc_percentage: Change;
+  reviewed_percentage: Change;
+  ai_prs_total: Change;
+  unreviewed_ai_merges: Change;
+}
+
+/** The stored content (governance_reports.content). */
+export interface WeeklyReportContent extends Omit<WeeklyReportData, "previous"> {
+  recommendations: string[];
+  change_since_previous: ChangeSincePrevious | null;
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+function change(before: number | null | undefined, after: number | null | undefined): Change {
+  const b = before ?? null;
+  const a = after ?? null;
+  return { before: b, after: a, change: a === null || b === null ? null : round1(a - b) };
+}
+
+export function changeSincePrevious(data: WeeklyReportData): ChangeSincePrevious | null {
+  const p = data.previous;
+  if (!p) return null;
+  return {
+    previous_period_start: p.period.start,
+    debt_score: change(p.risk_summary.debt_score, data.risk_summary.debt_score),
+    ai_loc_percentage: change(p.ai_usage_summary.ai_loc_percentage, data.ai_usage_summary.ai_loc_percentage),
+    reviewed_percentage: change(p.ai_usage_summary.reviewed_percentage, data.ai_usage_summary.reviewed_percentage),
+    ai_prs_total: change(p.ai_usage_summary.ai_prs_total, data.ai_usage_summary.ai_prs_total),
+    unreviewed_ai_merges: change(p.technical_debt_signals.unreviewed_ai_merges, data.technical_debt_signals.unreviewed_ai_merges),
+  };
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * What to do about the week, most urgent first: each recommendation names the figure that asks
+ * for it, so a reader can check it. One line when nothing does.
+ */
+export function recommendationsFor(data: WeeklyReportData, changed: ChangeSincePrevious | null): string[] {
+  const u = data.ai_usage_summary;
+  const r = data.risk_summary;
+  const s = data.technical_debt_signals;
+  const out: string[] = [];
+  if (r.debt_score !== null && r.debt_score >= data.company.risk_threshold) {
+    const worst = data.repositories.filter((x) => x.score !== null && x.score >= data.company.risk_threshold).slice(0, 3).map((x) => x.full_name);
+    out.push(`The AI-debt score is ${r.debt_score} (${r.risk_zone}), at or above the threshold of ${data.company.risk_threshold}: ` +
+      (worst.length ? `start with ${worst.join(", ")}.` : "start with the repositories of highest score."));
+  }
+  if (s.unreviewed_ai_merges > 0) {
+    out.push(`Require a human review before AI-written pull requests merge: ${plural(s.unreviewed_ai_merges, "AI PR")} merged this week without one ` +
+      "(branch protection with required reviews; a CODEOWNERS rule for the agents' branches).");
+  }
+  if (s.large_unreviewed_ai_prs > 0) {
+    out.push(`Split large AI pull requests: ${plural(s.large_unreviewed_ai_prs, "unreviewed AI PR")} of 400+ added lines merged this week; ` +
+      "reviews of changes that size miss most defects.");
+  }
+  if (u.merged_ai_prs > 0 && u.reviewed_percentage < 80 && s.unreviewed_ai_merges === 0) {
+    out.push(`Review coverage of merged AI PRs is ${u.reviewed_percentage}%: aim for every AI PR to get a human review.`);
+  }
+  if (u.ai_loc_percentage > 50) {
+    out.push(`${u.ai_loc_percentage}% of this week's new lines were written by AI: make sure their owners review and test them like their own.`);
+  }
+  if (s.ai_churn_percentage !== null && s.ai_churn_percentage >= 30) {
+    out.push(`${s.ai_churn_percentage}% of AI file changes were reworked within 3 weeks: look at where agents' code does not fit (tests, conventions, prompts).`);
+  }
+  if (u.suspected_loc_percentage >= 10) {
+    out.push(`${u.suspected_loc_percentage}% of the lines carry no AI mark but look AI-written: ask agents' users to keep the trailer ` +
+      "(Co-authored-by, Generated with …) so the figures stay attested.");
+  }
+  if (s.dead_jobs > 0) {
+    out.push(`${plural(s.dead_jobs, "job")} failed for good this week and will not run again unless retried: see codeguard queue dead.`);
+  }
+  if (changed?.debt_score.change != null && changed.debt_score.change >= 10) {
+    out.push(`The score rose ${changed.debt_score.change} points since last week's report: check what merged without review.`);
+  }
+  if (out.length === 0) out.push("No action needed: this week's AI-written code was reviewed before it merged.");
+  return out;
+}
+
+export function reportContent(data: WeeklyReportData): WeeklyReportContent {
+  const { previous: _previous, ...figures } = data;
+  const changed = changeSincePrevious(data);
+  return { ...figures, recommendations: recommendationsFor(data, changed), change_since_previous: changed };
+}

@@ -1,0 +1,76 @@
+/** The weekly report as Markdown (what `codeguard report` prints and the demo shows). Pure. */
+import type { Change, WeeklyReportContent } from "./content.ts";
+
+const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+const num = (x: number | null | undefined, suffix = "") => (x === null || x === undefined ? "—" : `${x}${suffix}`);
+
+function delta(c: Change, suffix = ""): string {
+  if (c.change === null) return `${num(c.after, suffix)} (no figure last week)`;
+  const sign = c.change > 0 ? "+" : c.change < 0 ? "−" : "±";
+  return `${num(c.after, suffix)} (${sign}${Math.abs(c.change)}${suffix} from ${num(c.before, suffix)})`;
+}
+
+export function reportMarkdown(c: WeeklyReportContent): string {
+  const u = c.ai_usage_summary;
+  const r = c.risk_summary;
+  const s = c.technical_debt_signals;
+  const lines: string[] = [];
+  lines.push(`# Weekly AI governance report — ${c.company.name}`, "");
+  lines.push(`Week ${c.period.start} to ${c.period.end} (UTC).`, "");
+
+  lines.push("## Risk", "");
+  lines.push(`- AI-debt score: **${num(r.debt_score)}** (${r.risk_zone}); risk threshold ${c.company.risk_threshold}`);
+  lines.push(`- New alerts this week: ${r.new_alerts}; high-severity alerts open: ${r.high_severity_alerts}`);
+  for (const a of r.open_alerts.slice(0, 10)) lines.push(`  - [${a.severity}] ${a.title}${a.repository ? ` — ${a.repository}` : ""}`);
+  lines.push("");
+
+  lines.push("## AI usage", "");
+  lines.push(`- AI-written lines: **${u.ai_loc_percentage}%** of ${u.total_loc} counted added lines (${u.commits} commits, ${u.ai_commits} by AI)`);
+  lines.push(`- Also likely AI, unmarked (suspected): ${u.suspected_loc_percentage}%; AI-assisted: ${u.assisted_loc_percentage}%`);
+  lines.push(`- AI pull requests: ${u.ai_prs_total}; merged ${u.merged_ai_prs}, of them reviewed by a human: ${u.reviewed_percentage}%`);
+  lines.push("");
+
+  lines.push("## Technical debt signals", "");
+  lines.push(`- AI PRs merged without a human review: ${s.unreviewed_ai_merges} (of 400+ lines: ${s.large_unreviewed_ai_prs})`);
+  lines.push(`- AI file changes reworked within 3 weeks: ${num(s.ai_churn_percentage, "%")}`);
+  lines.push(`- Repositories at or above the threshold: ${s.repositories_at_or_above_threshold}`);
+  lines.push(`- Jobs that failed for good: ${s.dead_jobs}`);
+  lines.push("");
+
+  lines.push("## Since last week", "");
+  const ch = c.change_since_previous;
+  if (!ch) lines.push("- First report: nothing to compare with yet.");
+  else {
+    lines.push(`- AI-debt score: ${delta(ch.debt_score)}`);
+    lines.push(`- AI-written lines: ${delta(ch.ai_loc_percentage, "%")}`);
+    lines.push(`- Reviewed AI PRs: ${delta(ch.reviewed_percentage, "%")}`);
+    lines.push(`- AI pull requests: ${delta(ch.ai_prs_total)}`);
+    lines.push(`- Unreviewed AI merges: ${delta(ch.unreviewed_ai_merges)}`);
+  }
+  lines.push("");
+
+  lines.push("## Recommendations", "");
+  for (const rec of c.recommendations) lines.push(`- ${rec}`);
+  lines.push("");
+
+  lines.push("## AI pull requests merged without review", "");
+  if (c.unreviewed_ai_prs.length === 0) lines.push("None this week.");
+  else {
+    lines.push("| Repository | PR | Title | Agents | Lines | Merged (UTC) |", "|---|---|---|---|---|---|");
+    for (const p of c.unreviewed_ai_prs) {
+      lines.push(`| ${cell(p.repository)} | #${p.number} | ${cell(p.title)} | ${cell(p.agents.join(", "))} | +${p.additions} | ${p.merged_at.slice(0, 16).replace("T", " ")} |`);
+    }
+  }
+  lines.push("");
+
+  lines.push("## Repositories", "");
+  if (c.repositories.length === 0) lines.push("No active repositories.");
+  else {
+    lines.push("| Repository | Score | Zone | AI lines | Lines | AI PRs | Unreviewed AI merges |", "|---|---|---|---|---|---|---|");
+    for (const x of c.repositories) {
+      lines.push(`| ${cell(x.full_name)} | ${num(x.score)} | ${x.risk_zone} | ${x.ai_loc_percentage}% | ${x.total_loc} | ${x.ai_prs} | ${x.unreviewed_ai_merges} |`);
+    }
+  }
+  lines.push("");
+  return lines.join("\n");
+}

@@ -1,0 +1,62 @@
+/**
+ * The weekly digest as a Slack Block Kit message: the score, the AI share and review coverage as
+ * fields, the AI PRs merged without review, and the recommendations. Pure. Slack's limits are kept
+ * (header 150 characters, a section's text 3,000, at most 10 fields, 50 blocks): long lists are cut
+ * with a count of what was left out.
+ */
+import type { WeeklyReportContent } from "../reports/content.ts";
+
+/** Slack's mrkdwn treats &, < and > as markup. */
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const cut = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, max - 1)}…`);
+
+export interface SlackMessage {
+  text: string;
+  blocks: Record<string, unknown>[];
+}
+
+function list(items: string[], max: number, what: string): string {
+  const shown = items.slice(0, max).map((x) => `• ${x}`);
+  if (items.length > max) shown.push(`… and ${items.length - max} more ${what}`);
+  return cut(shown.join("\n"), 3000);
+}
+
+export function slackDigest(c: WeeklyReportContent): SlackMessage {
+  const r = c.risk_summary;
+  const u = c.ai_usage_summary;
+  const s = c.technical_debt_signals;
+  const score = r.debt_score === null ? "not scored yet" : `${r.debt_score} (${r.risk_zone})`;
+  const delta = c.change_since_previous?.debt_score.change;
+  const blocks: Record<string, unknown>[] = [
+    { type: "header", text: { type: "plain_text", text: cut(`AI governance — ${c.company.name}, week of ${c.period.start}`, 150) } },
+    {
+      type: "section",
+      fields: [
+        `*AI-debt score*\n${score}${delta != null ? ` (${delta > 0 ? "+" : ""}${delta} since last week)` : ""}`,
+        `*AI-written lines*\n${u.ai_loc_percentage}% of ${u.total_loc}`,
+        `*AI PRs reviewed*\n${u.reviewed_percentage}% of ${u.merged_ai_prs} merged`,
+        `*Unreviewed AI merges*\n${s.unreviewed_ai_merges} (${s.large_unreviewed_ai_prs} of 400+ lines)`,
+        `*Alerts*\n${r.new_alerts} new, ${r.high_severity_alerts} high-severity open`,
+        `*Suspected AI lines*\n${u.suspected_loc_percentage}% (not in the AI share)`,
+      ].map((text) => ({ type: "mrkdwn", text: esc(text) })),
+    },
+  ];
+  if (c.unreviewed_ai_prs.length > 0) {
+    blocks.push({ type: "divider" });
+    blocks.push({
+      type: "section",
+      text: {
+        type: "mrkdwn",
+        text: `*Merged without a human review*\n${list(c.unreviewed_ai_prs.map((p) =>
+          `${esc(p.repository)}#${p.number} ${esc(p.title)} (+${p.additions}, ${esc(p.agents.join(", ") || "AI")})`), 10, "PRs")}`,
+      },
+    });
+  }
+  blocks.push({ type: "section", text: { type: "mrkdwn", text: `*Recommendations*\n${list(c.recommendations.map(esc), 5, "recommendations")}` } });
+  blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: esc(`CodeGuard weekly report ${c.period.start} – ${c.period.end} · codeguard report --company ${c.company.id}`) }] });
+  return {
+    // The notification's text (and what screen readers and old clients show).
+    text: cut(`AI governance — ${c.company.name}: score ${score}, ${u.ai_loc_percentage}% AI-written lines, ${s.unreviewed_ai_merges} unreviewed AI merges`, 3000),
+    blocks,
+  };
+}

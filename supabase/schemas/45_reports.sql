@@ -1,0 +1,209 @@
+-- Weekly governance reports: one per company and period (a week, Monday to Sunday, UTC), as JSON
+-- content (the product's fields), Markdown and a self-contained HTML page. The weekly_report job
+-- (generate-report function) asks weekly_report_data for the figures, renders them and stores
+-- them with save_governance_report; a re-run for the same period replaces the report.
+
+create table public.governance_reports (
+  id uuid primary key default gen_random_uuid(),
+  company_id uuid not null references public.companies (id) on delete cascade,
+  report_type text not null default 'weekly' check (report_type in ('weekly')),
+  period_start date not null,
+  period_end date not null,
+  -- ai_usage_summary, risk_summary, technical_debt_signals, recommendations (the product's fields),
+  -- change_since_previous, unreviewed_ai_prs, repositories, score_trend.
+  content jsonb not null,
+  markdown text not null,
+  html text not null,
+  status text not null default 'generated' check (status in ('generated')),
+  -- The weekly_report job that wrote it last; null when written from the CLI.
+  job_id uuid,
+  generated_at timestamptz not null default now(),
+  unique (company_id, report_type, period_start)
+);
+
+alter table public.governance_reports enable row level security;
+create policy governance_reports_member_read on public.governance_reports for select to authenticated
+  using (company_id = public.current_company_id());
+
+comment on table public.governance_reports is
+  'One weekly governance report per company and period: content (JSON), markdown and a self-contained html page. Written by save_governance_report.';
+
+-- The week a report dated p_day covers: the last full Monday–Sunday week before it (a report made
+-- on Monday 2026-11-30 covers 2026-11-23 – 2026-11-29).
+create function public.report_week_before(p_day date) returns table (period_start date, period_end date)
+language sql immutable
+as $$
+  select (pg_catalog.date_trunc('week', p_day::timestamp)::date - 7), (pg_catalog.date_trunc('week', p_day::timestamp)::date - 1)
+$$;
+
+-- The figures of a company's weekly report for the week ending p_period_end (a Sunday, or any
+-- day: the 7 days ending then), as of that week's end: what was written in the week (commits by
+-- author date, AI pull requests opened or merged), the latest scores before the week ended, the
+-- alerts raised in it, the previous report's content for the change since, and a 12-week trend.
+create function public.weekly_report_data(p_company_id uuid, p_period_end date) returns jsonb
+language sql stable security definer set search_path = ''
+as $$
+  with period as (
+    select (p_period_end - 6) as period_start, p_period_end as period_end,
+           ((p_period_end - 6)::timestamp at time zone 'UTC') as start_at, ((p_period_end + 1)::timestamp at time zone 'UTC') as end_at
+  ), company as (
+    select c.id, c.name, public.company_setting_number(c.settings, 'risk_threshold', 60) as risk_threshold
+    from public.companies c where c.id = p_company_id
+  ), repos as (
+    select r.id, r.full_name, r.last_scanned_at from public.repositories r where r.company_id = p_company_id and r.is_active
+  ), commits as (
+    select x.repository_id, count(*) as commits, count(*) filter (where x.verdict = 'attested') as ai_commits,
+           coalesce(sum(x.counted_lines), 0) as counted, coalesce(sum(x.ai_lines), 0) as ai,
+           coalesce(sum(x.counted_lines) filter (where x.verdict = 'suspected'), 0) as suspected,
+           coalesce(sum(x.counted_lines) filter (where x.verdict = 'assisted'), 0) as assisted
+    from public.scan_results x, period p
+    where x.company_id = p_company_id and x.path = '' and not x.is_merge and x.authored_at >= p.start_at and x.authored_at < p.end_at
+      and x.repository_id in (select id from repos)
+    group by x.repository_id
+  ), prs as (
+    select pr.*, pr.pr_merged_at >= p.start_at and pr.pr_merged_at < p.end_at as merged_in_period
+    from public.pull_requests pr, period p
+    where pr.company_id = p_company_id and pr.ai_generated and pr.repository_id in (select id from repos)
+      and ((pr.pr_created_at >= p.start_at and pr.pr_created_at < p.end_at) or (pr.pr_merged_at >= p.start_at and pr.pr_merged_at < p.end_at))
+  ), scores as (
+    select distinct on (s.repository_id) s.repository_id, s.score, s.risk_zone, s.breakdown, s.calculated_at
+    from public.ai_debt_scores s, period p
+    where s.company_id = p_company_id and s.calculated_at < p.end_at
+    order by s.repository_id, s.calculated_at desc, s.id
+  ), totals as (
+    select coalesce(sum(c.commits), 0) as commits, coalesce(sum(c.ai_commits), 0) as ai_commits, coalesce(sum(c.counted), 0) as counted,
+           coalesce(sum(c.ai), 0) as ai, coalesce(sum(c.suspected), 0) as suspected, coalesce(sum(c.assisted), 0) as assisted
+    from commits c
+  ), pr_totals as (
+    select count(*) as ai_prs, count(*) filter (where merged_in_period) as merged,
+           count(*) filter (where merged_in_period and human_reviewed) as reviewed,
+           count(*) filter (where merged_in_period and unreviewed_ai_merge) as unreviewed,
+           count(*) filter (where merged_in_period and unreviewed_ai_merge and additions >= 400) as large_unreviewed
+    from prs
+  ), pct as (
+    select case when t.counted > 0 then round(100.0 * t.ai / t.counted, 1) else 0 end as ai_loc,
+           case when t.counted > 0 then round(100.0 * t.suspected / t.counted, 1) else 0 end as suspected_loc,
+           case when t.counted > 0 then round(100.0 * t.assisted / t.counted, 1) else 0 end as assisted_loc,
+           case when pt.merged > 0 then round(100.0 * pt.reviewed / pt.merged, 1) else 100 end as reviewed
+    from totals t, pr_totals pt
+  )
+  select pg_catalog.jsonb_build_object(
+    'company', (select pg_catalog.jsonb_build_object('id', c.id, 'name', c.name, 'risk_threshold', c.risk_threshold) from company c),
+    'period', (select pg_catalog.jsonb_build_object('start', p.period_start, 'end', p.period_end) from period p),
+    'ai_usage_summary', (select pg_catalog.jsonb_build_object(
+        'ai_loc_percentage', x.ai_loc, 'ai_prs_total', pt.ai_prs, 'reviewed_percentage', x.reviewed,
+        'suspected_loc_percentage', x.suspected_loc, 'assisted_loc_percentage', x.assisted_loc,
+        'total_loc', t.counted, 'ai_loc', t.ai, 'commits', t.commits, 'ai_commits', t.ai_commits,
+        'merged_ai_prs', pt.merged, 'reviewed_ai_prs', pt.reviewed)
+      from pct x, totals t, pr_totals pt),
+    'risk_summary', (select pg_catalog.jsonb_build_object(
+        'debt_score', s.score, 'risk_zone', coalesce(s.risk_zone::text, 'unknown'), 'score_calculated_at', s.calculated_at,
+        'new_alerts', (select count(*) from public.alerts a, period p
+                       where a.company_id = p_company_id and exists (
+                         select 1 from pg_catalog.jsonb_array_elements(a.history) h
+                         where h ->> 'event' in ('opened', 'reopened') and (h ->> 'at')::timestamptz >= p.start_at and (h ->> 'at')::timestamptz < p.end_at)),
+        'high_severity_alerts', (select count(*) from public.alerts a, period p
+                                 where a.company_id = p_company_id and a.severity in ('high', 'critical') and a.created_at < p.end_at
+                                   and (a.status = 'open' or a.resolved_at >= p.end_at)),
+        'open_alerts', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                                 'severity', a.severity, 'category', a.category, 'title', a.title,
+                                 'repository', (select r.full_name from repos r where r.id = a.repository_id))
+                               order by case a.severity when 'critical' then 0 when 'high' then 1 when 'medium' then 2 else 3 end, a.created_at), '[]')
+                        from public.alerts a, period p
+                        where a.company_id = p_company_id and a.created_at < p.end_at and (a.status = 'open' or a.resolved_at >= p.end_at)))
+      from (select 1) one left join scores s on s.repository_id is null),
+    'technical_debt_signals', (select pg_catalog.jsonb_build_object(
+        'unreviewed_ai_merges', pt.unreviewed, 'large_unreviewed_ai_prs', pt.large_unreviewed,
+        'ai_churn_percentage', (select round(100 * (s.breakdown ->> 'ai_churn_ratio')::numeric, 1) from scores s where s.repository_id is null),
+        'repositories_at_or_above_threshold', (select count(*) from scores s join repos r on r.id = s.repository_id, company c where s.score >= c.risk_threshold),
+        'suspected_loc_percentage', x.suspected_loc,
+        'dead_jobs', (select count(*) from public.scan_queue q, period p
+                      where q.company_id = p_company_id and q.status = 'dead' and q.completed_at >= p.start_at and q.completed_at < p.end_at))
+      from pr_totals pt, pct x),
+    'unreviewed_ai_prs', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+          'repository', r.full_name, 'number', pr.github_pr_id, 'title', pr.title, 'agents', pr.agents,
+          'additions', pr.additions, 'merged_at', pr.pr_merged_at, 'merged_by', pr.merged_by)
+        order by pr.pr_merged_at desc, r.full_name, pr.github_pr_id), '[]')
+      from prs pr join repos r on r.id = pr.repository_id where pr.merged_in_period and pr.unreviewed_ai_merge),
+    'repositories', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+          'full_name', r.full_name, 'score', s.score, 'risk_zone', coalesce(s.risk_zone::text, 'unknown'),
+          'ai_loc_percentage', case when c.counted > 0 then round(100.0 * c.ai / c.counted, 1) else 0 end,
+          'total_loc', coalesce(c.counted, 0), 'commits', coalesce(c.commits, 0),
+          'ai_prs', (select count(*) from prs pr where pr.repository_id = r.id),
+          'unreviewed_ai_merges', (select count(*) from prs pr where pr.repository_id = r.id and pr.merged_in_period and pr.unreviewed_ai_merge),
+          'last_scanned_at', r.last_scanned_at)
+        order by s.score desc nulls last, r.full_name), '[]')
+      from repos r left join scores s on s.repository_id = r.id left join commits c on c.repository_id = r.id),
+    'score_trend', (select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('week_start', w.week_start, 'score', w.score) order by w.week_start)
+      from (select (p.period_start - 7 * k) as week_start,
+                   (select s.score from public.ai_debt_scores s
+                    where s.company_id = p_company_id and s.repository_id is null
+                      and s.calculated_at < ((p.period_end - 7 * k + 1)::timestamp at time zone 'UTC')
+                    order by s.calculated_at desc limit 1) as score
+            from period p, pg_catalog.generate_series(0, 11) k) w),
+    'previous', (select g.content from public.governance_reports g, period p
+                 where g.company_id = p_company_id and g.report_type = 'weekly' and g.period_start = p.period_start - 7))
+  where exists (select 1 from company)
+$$;
+
+-- Stores a company's report for a period, replacing the one already there (a re-run never
+-- duplicates). Answers its id.
+create function public.save_governance_report(p_company_id uuid, p_period_start date, p_period_end date, p_content jsonb,
+  p_markdown text, p_html text, p_job_id uuid default null) returns uuid
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_id uuid;
+begin
+  if p_period_end < p_period_start then
+    raise exception 'save_governance_report: the period ends (%) before it starts (%)', p_period_end, p_period_start using errcode = '22023';
+  end if;
+  insert into public.governance_reports as g (company_id, report_type, period_start, period_end, content, markdown, html, job_id, generated_at)
+  values (p_company_id, 'weekly', p_period_start, p_period_end, p_content, p_markdown, p_html, p_job_id, public.scan_queue_now())
+  on conflict (company_id, report_type, period_start) do update
+    set period_end = excluded.period_end, content = excluded.content, markdown = excluded.markdown, html = excluded.html,
+        job_id = excluded.job_id, generated_at = excluded.generated_at, status = 'generated'
+  returning g.id into v_id;
+  return v_id;
+end $$;
+
+-- A company's stored report for the week starting p_period_start: {id, content, markdown, html,
+-- generated_at}, or null.
+create function public.governance_report(p_company_id uuid, p_period_start date) returns jsonb
+language sql stable security definer set search_path = ''
+as $$
+  select pg_catalog.jsonb_build_object('id', g.id, 'period_start', g.period_start, 'period_end', g.period_end,
+                                       'content', g.content, 'markdown', g.markdown, 'html', g.html, 'generated_at', g.generated_at)
+  from public.governance_reports g
+  where g.company_id = p_company_id and g.report_type = 'weekly' and g.period_start = p_period_start
+$$;
+
+-- The Monday 02:00 UTC schedule: a weekly_report job per company (not the platform's) for the week
+-- before p_day, enqueued in pages of 500 companies, each page one enqueue_scans statement. Keyed
+-- by the period, so the schedule firing twice enqueues once. Answers how many it enqueued.
+create function public.enqueue_weekly_reports(p_day date default null) returns integer
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_week record;
+  v_after uuid := '00000000-0000-0000-0000-000000000000';
+  v_jobs jsonb;
+  v_total integer := 0;
+begin
+  select * into v_week from public.report_week_before(coalesce(p_day, (public.scan_queue_now() at time zone 'UTC')::date));
+  loop
+    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+             'company_id', c.id, 'scan_type', 'weekly_report', 'priority', 8,
+             'payload', pg_catalog.jsonb_build_object('period_start', v_week.period_start, 'period_end', v_week.period_end),
+             'dedupe_key', 'weekly_report:' || v_week.period_start) order by c.id),
+           max(c.id::text)::uuid
+      into v_jobs, v_after
+    from (select c.id from public.companies c
+          where c.id > v_after and c.id <> public.platform_company_id()
+          order by c.id limit 500) c;
+    exit when v_jobs is null;
+    perform 1 from public.enqueue_scans(v_jobs);
+    v_total := v_total + pg_catalog.jsonb_array_length(v_jobs);
+  end loop;
+  return v_total;
+end $$;

@@ -1,0 +1,167 @@
+-- The Slack digest: a company's weekly report as a Block Kit message to its incoming webhook. The
+-- webhook URL is a secret (anyone holding it can post to the channel): it lives in Vault as
+-- `slack_webhook_url:<company id>` and is read only by the send-slack-digest function. Messages go
+-- out through an outbound table, one row per company and week, with every attempt logged: 5
+-- attempts, 1 s doubling to 16 s between them with jitter (the function waits them out within its
+-- run); a 4xx that can never succeed (a revoked webhook, an archived channel) is dead at once with
+-- Slack's reason; after the fifth failure the delivery is dead and so is its job. Delivery is at
+-- least once: a worker killed after Slack took the message but before the row said so sends it
+-- again (incoming webhooks have no idempotency key).
+
+-- Stores (or replaces) a company's Slack webhook URL in Vault; null removes it. Answers nothing
+-- that holds the URL. The host must be one of pipeline_settings.slack_webhook_hosts (Slack's; the
+-- local stack adds its loopback receiver), so the setting cannot make the pipeline post to an
+-- internal address; https only, but for loopback hosts.
+create function public.set_slack_webhook_url(p_company_id uuid, p_url text) returns void
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_name text := 'slack_webhook_url:' || p_company_id::text;
+  v_id uuid;
+  v_host text;
+  v_hosts jsonb := coalesce((select s.value from public.pipeline_settings s where s.name = 'slack_webhook_hosts'), '[]');
+begin
+  if not exists (select 1 from public.companies c where c.id = p_company_id) then
+    raise exception 'set_slack_webhook_url: no company %', p_company_id using errcode = '23503';
+  end if;
+  select s.id into v_id from vault.secrets s where s.name = v_name;
+  if p_url is null then
+    delete from vault.secrets s where s.id = v_id;
+    return;
+  end if;
+  v_host := pg_catalog.lower(pg_catalog.substring(p_url, '^https?://([^/:?#]+)'));
+  if v_host is null or not v_hosts ? v_host
+     or (p_url !~ '^https://' and v_host not in ('127.0.0.1', 'localhost')) then
+    -- The message names the host, never the URL: its path is the secret.
+    raise exception 'set_slack_webhook_url: a Slack incoming-webhook URL is https://hooks.slack.com/services/…; host % is not allowed', coalesce(v_host, '(none)')
+      using errcode = '22023', hint = 'Create one in Slack: Apps → Incoming Webhooks → Add New Webhook to Workspace.';
+  end if;
+  if v_id is null then
+    perform vault.create_secret(p_url, v_name, 'Slack incoming-webhook URL of company ' || p_company_id::text);
+  else
+    perform vault.update_secret(v_id, p_url);
+  end if;
+end $$;
+
+-- The company's webhook URL, for the send-slack-digest function alone.
+create function public.slack_webhook_url(p_company_id uuid) returns text
+language sql stable security definer set search_path = ''
+as $$ select s.decrypted_secret from vault.decrypted_secrets s where s.name = 'slack_webhook_url:' || p_company_id::text $$;
+
+create domain public.slack_delivery_status as text
+  constraint slack_delivery_status_known check (value in ('pending', 'delivered', 'dead'));
+
+create table public.slack_deliveries (
+  id uuid primary key default gen_random_uuid(),
+  company_id uuid not null references public.companies (id) on delete cascade,
+  kind text not null default 'weekly_digest' check (kind in ('weekly_digest')),
+  period_start date not null,
+  -- The Block Kit message (no secret in it).
+  payload jsonb not null,
+  status public.slack_delivery_status not null default 'pending',
+  attempts integer not null default 0,
+  last_status_code integer,
+  -- Why the last attempt failed, or why the delivery is dead (Slack's answer, never the URL).
+  last_error text,
+  job_id uuid,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  delivered_at timestamptz,
+  dead_at timestamptz,
+  unique (company_id, kind, period_start)
+);
+
+-- Every attempt of every delivery: the delivery log.
+create table public.slack_delivery_attempts (
+  delivery_id uuid not null references public.slack_deliveries (id) on delete cascade,
+  attempt integer not null,
+  company_id uuid not null,
+  attempted_at timestamptz not null default now(),
+  status_code integer,
+  outcome text not null check (outcome in ('delivered', 'retry', 'dead')),
+  error text,
+  duration_ms integer,
+  primary key (delivery_id, attempt)
+);
+
+alter table public.slack_deliveries enable row level security;
+alter table public.slack_delivery_attempts enable row level security;
+create policy slack_deliveries_member_read on public.slack_deliveries for select to authenticated
+  using (company_id = public.current_company_id());
+create policy slack_delivery_attempts_member_read on public.slack_delivery_attempts for select to authenticated
+  using (company_id = public.current_company_id());
+
+-- The delivery of a company's digest for a week, made once: a delivered one stays delivered
+-- (a re-run sends nothing); a dead one is tried again from its first attempt (someone retried the
+-- job, after fixing the webhook); a pending one continues where it stopped. Answers the row.
+create function public.prepare_slack_delivery(p_company_id uuid, p_period_start date, p_payload jsonb, p_job_id uuid default null)
+returns public.slack_deliveries
+language sql volatile security definer set search_path = ''
+as $$
+  insert into public.slack_deliveries as d (company_id, kind, period_start, payload, job_id, created_at, updated_at)
+  values (p_company_id, 'weekly_digest', p_period_start, p_payload, p_job_id, public.scan_queue_now(), public.scan_queue_now())
+  on conflict (company_id, kind, period_start) do update
+    set payload = case when d.status = 'delivered' then d.payload else excluded.payload end,
+        job_id = excluded.job_id,
+        attempts = case when d.status = 'dead' then 0 else d.attempts end,
+        status = case when d.status = 'dead' then 'pending' else d.status end,
+        dead_at = case when d.status = 'dead' then null else d.dead_at end,
+        updated_at = excluded.updated_at
+  returning d.*
+$$;
+
+-- One attempt's outcome ('delivered', 'retry' or 'dead'), logged, and the delivery moved on.
+-- Refused (false) when the delivery is no longer pending: another worker finished it.
+create function public.record_slack_attempt(p_delivery_id uuid, p_attempt integer, p_status_code integer, p_outcome text,
+  p_error text, p_duration_ms integer) returns boolean
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_now timestamptz := public.scan_queue_now();
+  v_delivery public.slack_deliveries;
+begin
+  update public.slack_deliveries d
+  set attempts = p_attempt, last_status_code = p_status_code, last_error = case when p_outcome = 'delivered' then null else p_error end,
+      status = case p_outcome when 'retry' then 'pending' else p_outcome end,
+      delivered_at = case when p_outcome = 'delivered' then v_now end,
+      dead_at = case when p_outcome = 'dead' then v_now end,
+      updated_at = v_now
+  where d.id = p_delivery_id and d.status = 'pending' and d.attempts = p_attempt - 1
+  returning d.* into v_delivery;
+  if not found then
+    return false;
+  end if;
+  insert into public.slack_delivery_attempts (delivery_id, attempt, company_id, attempted_at, status_code, outcome, error, duration_ms)
+  values (p_delivery_id, p_attempt, v_delivery.company_id, v_now, p_status_code, p_outcome, p_error, p_duration_ms);
+  return true;
+end $$;
+
+-- The Monday 09:00 UTC schedule: a send_slack_digest job for the week before p_day for each
+-- company with a Slack webhook URL, in pages of 500. Answers how many it enqueued.
+create function public.enqueue_slack_digests(p_day date default null) returns integer
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_week record;
+  v_after uuid := '00000000-0000-0000-0000-000000000000';
+  v_jobs jsonb;
+  v_total integer := 0;
+begin
+  select * into v_week from public.report_week_before(coalesce(p_day, (public.scan_queue_now() at time zone 'UTC')::date));
+  loop
+    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+             'company_id', c.id, 'scan_type', 'send_slack_digest', 'priority', 8,
+             'payload', pg_catalog.jsonb_build_object('period_start', v_week.period_start, 'period_end', v_week.period_end),
+             'dedupe_key', 'send_slack_digest:' || v_week.period_start) order by c.id),
+           max(c.id::text)::uuid
+      into v_jobs, v_after
+    from (select c.id from public.companies c
+          where c.id > v_after and c.id <> public.platform_company_id()
+            and exists (select 1 from vault.secrets s where s.name = 'slack_webhook_url:' || c.id::text)
+          order by c.id limit 500) c;
+    exit when v_jobs is null;
+    perform 1 from public.enqueue_scans(v_jobs);
+    v_total := v_total + pg_catalog.jsonb_array_length(v_jobs);
+  end loop;
+  return v_total;
+end $$;
