@@ -4,6 +4,7 @@
 // project (https://<ref>.supabase.co and its publishable key): supabase-js adds /functions/v1/<name>.
 import { createClient, FunctionsFetchError, FunctionsHttpError, FunctionsRelayError, type SupabaseClient } from "@supabase/supabase-js";
 import WebSocket from "ws";
+import type { Database } from "../../supabase/functions/_shared/platform/database.types.ts";
 import type { ScanStatus } from "../../supabase/functions/_shared/scan/member-requests.ts";
 
 export type { ScanStatus };
@@ -44,10 +45,11 @@ export class CodeGuardApiError extends Error {
 export const FINISHED: ReadonlySet<ScanStatus["status"]> = new Set(["completed", "failed", "cancelled"]);
 
 export class CodeGuardClient {
-  private readonly supabase: SupabaseClient;
+  /** Typed by the database types generated from the migrations (npm run gen), for .from() and .rpc() as for invoke. */
+  private readonly supabase: SupabaseClient<Database>;
 
   constructor(options: CodeGuardClientOptions) {
-    this.supabase = createClient(options.url, options.publishableKey, {
+    this.supabase = createClient<Database>(options.url, options.publishableKey, {
       accessToken: async () => options.accessToken,
       auth: { persistSession: false, autoRefreshToken: false },
       // Node 20 has no global WebSocket; the client builds its realtime part at once.

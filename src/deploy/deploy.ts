@@ -32,8 +32,12 @@ export type Need = keyof typeof NEEDS;
 
 export interface DeployOptions {
   dryRun: boolean;
-  /** Only the database (db push and the Vault secrets: no Management API), or everything. */
-  only?: "db";
+  /**
+   * Only the database (db push and the Vault secrets: no Management API, what the dashboard's SQL
+   * file also does), only the functions (link, their secrets, deploy: what the dashboard cannot do),
+   * or everything.
+   */
+  only?: "db" | "functions";
   projectRef?: string;
   env: Record<string, string | undefined>;
 }
@@ -76,7 +80,7 @@ function passwordOf(url: string): string | undefined {
 /** Runs the Supabase CLI with the person's terminal; fails with the step's name when it fails. */
 function supabase(args: string[], env: Record<string, string | undefined>): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(SUPABASE, args, { cwd: REPO_ROOT, env: env as NodeJS.ProcessEnv, stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn(SUPABASE, args, { cwd: REPO_ROOT, env: env as NodeJS.ProcessEnv, stdio: "inherit" });
     child.on("error", reject);
     child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`supabase ${args[0]} ${args[1] ?? ""} exited with ${code}`))));
   });
@@ -89,13 +93,14 @@ export function deployPlan(options: DeployOptions): DeployPlan {
   const missing: Need[] = [];
   const notes: string[] = [];
   const dbOnly = options.only === "db";
+  const functionsOnly = options.only === "functions";
   if (!ref && !dbOnly) missing.push("SUPABASE_PROJECT_REF");
   if (!dbOnly && !hasAccessToken(env)) missing.push("SUPABASE_ACCESS_TOKEN");
   const dbUrl = env.SUPABASE_DB_URL || undefined;
-  if (!dbUrl) missing.push("SUPABASE_DB_URL");
+  if (!dbUrl && !functionsOnly) missing.push("SUPABASE_DB_URL");
   const secretKey = env.SUPABASE_SECRET_KEY || undefined;
   const legacyKey = env.SUPABASE_SERVICE_ROLE_KEY || undefined;
-  if (!secretKey && !legacyKey) missing.push("SUPABASE_SECRET_KEY");
+  if (!secretKey && !legacyKey && !functionsOnly) missing.push("SUPABASE_SECRET_KEY");
   const projectUrl = (env.SUPABASE_URL || (ref ? `https://${ref}.supabase.co` : "")).replace(/\/+$/, "") || undefined;
   if (dbOnly && !projectUrl) missing.push("SUPABASE_PROJECT_REF");
 
@@ -126,7 +131,7 @@ export function deployPlan(options: DeployOptions): DeployPlan {
     steps.push({ title: "link the project (its ref and database password are kept in supabase/.temp)", shown: `supabase ${args.join(" ")}`, run: () => supabase(["link", "--project-ref", ref!], cliEnv) });
   }
   const migrations = migrationFiles();
-  steps.push({
+  if (!functionsOnly) steps.push({
     title: `apply the migrations (${migrations.length}, the newest ${migrations.at(-1)?.version}); the first enables pg_cron, pg_net and Vault`,
     shown: `supabase db push --db-url ${shownUrl} --include-all --yes`,
     run: () => supabase(["db", "push", "--db-url", dbUrl!, "--include-all", "--yes"], cliEnv),
@@ -146,7 +151,7 @@ export function deployPlan(options: DeployOptions): DeployPlan {
     }
   }
   const keyName = legacyKey && !secretKey ? "service_role_key" : "secret_key";
-  steps.push({
+  if (!functionsOnly) steps.push({
     title: `store the dispatch's Vault secrets: project_url (${projectUrl ?? "https://<ref>.supabase.co"}) and ${keyName} (from ${keyName === "secret_key" ? "SUPABASE_SECRET_KEY" : "SUPABASE_SERVICE_ROLE_KEY"})`,
     shown: `select public.set_dispatch_secret('project_url', …), public.set_dispatch_secret('${keyName}', …)   -- over ${shownUrl}`,
     async run() {
@@ -160,7 +165,7 @@ export function deployPlan(options: DeployOptions): DeployPlan {
       }
     },
   });
-  if (!dbOnly) {
+  if (!dbOnly && !functionsOnly) {
     steps.push({
       title: "ask the health function, with the secret key, whether the pipeline is ready",
       shown: `GET ${projectUrl ?? "https://<ref>.supabase.co"}/functions/v1/health   (apikey: the secret key)`,
@@ -179,7 +184,7 @@ export function deployPlan(options: DeployOptions): DeployPlan {
 /** Prints the plan, then (unless a dry run) runs it; answers the exit code. */
 export async function deploy(options: DeployOptions, print: (line: string) => void = console.log): Promise<number> {
   const plan = deployPlan(options);
-  print(`CodeGuard → Supabase${options.only === "db" ? " (the database only)" : ""}${options.dryRun ? ": the plan (dry run — nothing is run, nothing is sent)" : ""}`);
+  print(`CodeGuard → Supabase${options.only ? ` (the ${options.only === "db" ? "database" : "functions"} only)` : ""}${options.dryRun ? ": the plan (dry run — nothing is run, nothing is sent)" : ""}`);
   print(`project: ${plan.projectRef ?? "(no ref)"} ${plan.projectUrl ? `(${plan.projectUrl})` : ""}`.trimEnd());
   plan.steps.forEach((s, i) => print(`  ${i + 1}. ${s.title}${s.shown ? `\n       ${s.shown}` : ""}`));
   for (const n of plan.notes) print(`  note: ${n}`);

@@ -91,7 +91,7 @@ describe("npm run deploy", () => {
     expect(history).toBeNull();
   });
 
-  it("--only db applies the migrations with the CLI and stores the dispatch's secrets; again with a new key, replaces it", async () => {
+  it("--only db applies the migrations with the CLI and stores the dispatch's secrets; again with a new key, replaces it", { timeout: 90_000 }, async () => {
     const url = await blankDatabase();
     const [first, second] = [secretKey(), secretKey()];
     const env = { SUPABASE_DB_URL: url, SUPABASE_URL: "http://127.0.0.1:54321" };

@@ -164,3 +164,14 @@ describe("the onboarding functions", () => {
     })));
   });
 });
+
+describe("codeguard sql", () => {
+  it("runs the statements as one query and prints what the last answered, from an argument or standard input", async () => {
+    const r = await codeguard(["sql", "create temp table t (a int); insert into t values (1), (2); select a, a * 10 as ten from t order by a"]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out.trim().split("\n")).toEqual(["a  ten", "1  10", "2  20"]);
+    const piped = await codeguard(["sql"], "select public.resolve_company('nobody')");
+    expect(piped.code).toBe(1);
+    expect(piped.out).toMatch(/codeguard sql: resolve_company: no company 'nobody'\n→ /);
+  });
+});

@@ -12,6 +12,160 @@ export type Json =
 export type Database = {
   public: {
     Tables: {
+      ai_debt_scores: {
+        Row: {
+          breakdown: NonNullable<Json>
+          calculated_at: string
+          company_id: string
+          id: string
+          job_id: string | null
+          period_end: string
+          period_start: string
+          repository_id: string | null
+          risk_zone: string
+          score: number
+        }
+        Insert: {
+          breakdown: NonNullable<Json>
+          calculated_at?: string
+          company_id: string
+          id?: string
+          job_id?: string | null
+          period_end: string
+          period_start: string
+          repository_id?: string | null
+          risk_zone: string
+          score: number
+        }
+        Update: {
+          breakdown?: NonNullable<Json>
+          calculated_at?: string
+          company_id?: string
+          id?: string
+          job_id?: string | null
+          period_end?: string
+          period_start?: string
+          repository_id?: string | null
+          risk_zone?: string
+          score?: number
+        }
+        Relationships: [
+          {
+            foreignKeyName: "ai_debt_scores_company_id_fkey"
+            columns: ["company_id"]
+            isOneToOne: false
+            referencedRelation: "companies"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "ai_debt_scores_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
+            referencedRelation: "dashboard_repository_risk"
+            referencedColumns: ["repository_id"]
+          },
+          {
+            foreignKeyName: "ai_debt_scores_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
+            referencedRelation: "repositories"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "ai_debt_scores_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
+            referencedRelation: "repository_risk_overview"
+            referencedColumns: ["repository_id"]
+          },
+        ]
+      }
+      alerts: {
+        Row: {
+          category: string
+          company_id: string
+          created_at: string
+          data: NonNullable<Json>
+          description: string
+          history: NonNullable<Json>
+          id: string
+          last_seen_at: string
+          reopened: number
+          repository_id: string | null
+          resolved_at: string | null
+          severity: string
+          status: string
+          subject: string
+          title: string
+          updated_at: string
+        }
+        Insert: {
+          category: string
+          company_id: string
+          created_at?: string
+          data?: NonNullable<Json>
+          description: string
+          history?: NonNullable<Json>
+          id?: string
+          last_seen_at?: string
+          reopened?: number
+          repository_id?: string | null
+          resolved_at?: string | null
+          severity: string
+          status?: string
+          subject?: string
+          title: string
+          updated_at?: string
+        }
+        Update: {
+          category?: string
+          company_id?: string
+          created_at?: string
+          data?: NonNullable<Json>
+          description?: string
+          history?: NonNullable<Json>
+          id?: string
+          last_seen_at?: string
+          reopened?: number
+          repository_id?: string | null
+          resolved_at?: string | null
+          severity?: string
+          status?: string
+          subject?: string
+          title?: string
+          updated_at?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "alerts_company_id_fkey"
+            columns: ["company_id"]
+            isOneToOne: false
+            referencedRelation: "companies"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "alerts_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
+            referencedRelation: "dashboard_repository_risk"
+            referencedColumns: ["repository_id"]
+          },
+          {
+            foreignKeyName: "alerts_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
+            referencedRelation: "repositories"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "alerts_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
+            referencedRelation: "repository_risk_overview"
+            referencedColumns: ["repository_id"]
+          },
+        ]
+      }
       companies: {
         Row: {
           created_at: string
@@ -109,8 +263,22 @@ export type Database = {
             foreignKeyName: "github_installation_repositories_repository_id_fkey"
             columns: ["repository_id"]
             isOneToOne: false
+            referencedRelation: "dashboard_repository_risk"
+            referencedColumns: ["repository_id"]
+          },
+          {
+            foreignKeyName: "github_installation_repositories_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
             referencedRelation: "repositories"
             referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "github_installation_repositories_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
+            referencedRelation: "repository_risk_overview"
+            referencedColumns: ["repository_id"]
           },
         ]
       }
@@ -189,6 +357,56 @@ export type Database = {
         Relationships: [
           {
             foreignKeyName: "github_webhook_deliveries_company_id_fkey"
+            columns: ["company_id"]
+            isOneToOne: false
+            referencedRelation: "companies"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      governance_reports: {
+        Row: {
+          company_id: string
+          content: NonNullable<Json>
+          generated_at: string
+          html: string
+          id: string
+          job_id: string | null
+          markdown: string
+          period_end: string
+          period_start: string
+          report_type: string
+          status: string
+        }
+        Insert: {
+          company_id: string
+          content: NonNullable<Json>
+          generated_at?: string
+          html: string
+          id?: string
+          job_id?: string | null
+          markdown: string
+          period_end: string
+          period_start: string
+          report_type?: string
+          status?: string
+        }
+        Update: {
+          company_id?: string
+          content?: NonNullable<Json>
+          generated_at?: string
+          html?: string
+          id?: string
+          job_id?: string | null
+          markdown?: string
+          period_end?: string
+          period_start?: string
+          report_type?: string
+          status?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "governance_reports_company_id_fkey"
             columns: ["company_id"]
             isOneToOne: false
             referencedRelation: "companies"
@@ -314,8 +532,22 @@ export type Database = {
             foreignKeyName: "pull_requests_repository_id_fkey"
             columns: ["repository_id"]
             isOneToOne: false
+            referencedRelation: "dashboard_repository_risk"
+            referencedColumns: ["repository_id"]
+          },
+          {
+            foreignKeyName: "pull_requests_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
             referencedRelation: "repositories"
             referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "pull_requests_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
+            referencedRelation: "repository_risk_overview"
+            referencedColumns: ["repository_id"]
           },
           {
             foreignKeyName: "pull_requests_scan_id_fkey"
@@ -407,6 +639,7 @@ export type Database = {
         Row: {
           description: string
           name: string
+          sla_seconds: number | null
           source: string | null
           subject_key: string | null
           worker: string | null
@@ -414,6 +647,7 @@ export type Database = {
         Insert: {
           description: string
           name: string
+          sla_seconds?: number | null
           source?: string | null
           subject_key?: string | null
           worker?: string | null
@@ -421,6 +655,7 @@ export type Database = {
         Update: {
           description?: string
           name?: string
+          sla_seconds?: number | null
           source?: string | null
           subject_key?: string | null
           worker?: string | null
@@ -524,8 +759,22 @@ export type Database = {
             foreignKeyName: "scan_queue_repository_id_fkey"
             columns: ["repository_id"]
             isOneToOne: false
+            referencedRelation: "dashboard_repository_risk"
+            referencedColumns: ["repository_id"]
+          },
+          {
+            foreignKeyName: "scan_queue_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
             referencedRelation: "repositories"
             referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "scan_queue_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
+            referencedRelation: "repository_risk_overview"
+            referencedColumns: ["repository_id"]
           },
         ]
       }
@@ -627,8 +876,22 @@ export type Database = {
             foreignKeyName: "scan_results_repository_id_fkey"
             columns: ["repository_id"]
             isOneToOne: false
+            referencedRelation: "dashboard_repository_risk"
+            referencedColumns: ["repository_id"]
+          },
+          {
+            foreignKeyName: "scan_results_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
             referencedRelation: "repositories"
             referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "scan_results_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
+            referencedRelation: "repository_risk_overview"
+            referencedColumns: ["repository_id"]
           },
           {
             foreignKeyName: "scan_results_scan_id_fkey"
@@ -766,7 +1029,121 @@ export type Database = {
             foreignKeyName: "scans_repository_id_fkey"
             columns: ["repository_id"]
             isOneToOne: false
+            referencedRelation: "dashboard_repository_risk"
+            referencedColumns: ["repository_id"]
+          },
+          {
+            foreignKeyName: "scans_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
             referencedRelation: "repositories"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "scans_repository_id_fkey"
+            columns: ["repository_id"]
+            isOneToOne: false
+            referencedRelation: "repository_risk_overview"
+            referencedColumns: ["repository_id"]
+          },
+        ]
+      }
+      slack_deliveries: {
+        Row: {
+          attempts: number
+          company_id: string
+          created_at: string
+          dead_at: string | null
+          delivered_at: string | null
+          id: string
+          job_id: string | null
+          kind: string
+          last_error: string | null
+          last_status_code: number | null
+          payload: NonNullable<Json>
+          period_start: string
+          status: string
+          updated_at: string
+        }
+        Insert: {
+          attempts?: number
+          company_id: string
+          created_at?: string
+          dead_at?: string | null
+          delivered_at?: string | null
+          id?: string
+          job_id?: string | null
+          kind?: string
+          last_error?: string | null
+          last_status_code?: number | null
+          payload: NonNullable<Json>
+          period_start: string
+          status?: string
+          updated_at?: string
+        }
+        Update: {
+          attempts?: number
+          company_id?: string
+          created_at?: string
+          dead_at?: string | null
+          delivered_at?: string | null
+          id?: string
+          job_id?: string | null
+          kind?: string
+          last_error?: string | null
+          last_status_code?: number | null
+          payload?: NonNullable<Json>
+          period_start?: string
+          status?: string
+          updated_at?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "slack_deliveries_company_id_fkey"
+            columns: ["company_id"]
+            isOneToOne: false
+            referencedRelation: "companies"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      slack_delivery_attempts: {
+        Row: {
+          attempt: number
+          attempted_at: string
+          company_id: string
+          delivery_id: string
+          duration_ms: number | null
+          error: string | null
+          outcome: string
+          status_code: number | null
+        }
+        Insert: {
+          attempt: number
+          attempted_at?: string
+          company_id: string
+          delivery_id: string
+          duration_ms?: number | null
+          error?: string | null
+          outcome: string
+          status_code?: number | null
+        }
+        Update: {
+          attempt?: number
+          attempted_at?: string
+          company_id?: string
+          delivery_id?: string
+          duration_ms?: number | null
+          error?: string | null
+          outcome?: string
+          status_code?: number | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "slack_delivery_attempts_delivery_id_fkey"
+            columns: ["delivery_id"]
+            isOneToOne: false
+            referencedRelation: "slack_deliveries"
             referencedColumns: ["id"]
           },
         ]
@@ -861,7 +1238,102 @@ export type Database = {
       }
     }
     Views: {
-      [_ in never]: never
+      company_weekly_trend: {
+        Row: {
+          ai_commits: number | null
+          ai_lines: number | null
+          ai_loc_percentage: number | null
+          authors: number | null
+          commits: number | null
+          company_id: string | null
+          lines_added: number | null
+          score: number | null
+          week_start: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "team_metrics_company_id_fkey"
+            columns: ["company_id"]
+            isOneToOne: false
+            referencedRelation: "companies"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      dashboard_company_weekly_trend: {
+        Row: {
+          ai_commits: number | null
+          ai_lines: number | null
+          ai_loc_percentage: number | null
+          authors: number | null
+          commits: number | null
+          company_id: string | null
+          lines_added: number | null
+          score: number | null
+          week_start: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "team_metrics_company_id_fkey"
+            columns: ["company_id"]
+            isOneToOne: false
+            referencedRelation: "companies"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      dashboard_repository_risk: {
+        Row: {
+          ai_loc_percentage: number | null
+          calculated_at: string | null
+          company_id: string | null
+          full_name: string | null
+          is_active: boolean | null
+          last_scanned_at: string | null
+          open_alerts: number | null
+          repository_id: string | null
+          review_coverage_percentage: number | null
+          risk_zone: string | null
+          score: number | null
+          suspected_loc_percentage: number | null
+          unreviewed_ai_merges: number | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "repositories_company_id_fkey"
+            columns: ["company_id"]
+            isOneToOne: false
+            referencedRelation: "companies"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      repository_risk_overview: {
+        Row: {
+          ai_loc_percentage: number | null
+          calculated_at: string | null
+          company_id: string | null
+          full_name: string | null
+          is_active: boolean | null
+          last_scanned_at: string | null
+          open_alerts: number | null
+          repository_id: string | null
+          review_coverage_percentage: number | null
+          risk_zone: string | null
+          score: number | null
+          suspected_loc_percentage: number | null
+          unreviewed_ai_merges: number | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "repositories_company_id_fkey"
+            columns: ["company_id"]
+            isOneToOne: false
+            referencedRelation: "companies"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
     }
     Functions: {
       add_company_member: {
@@ -884,6 +1356,13 @@ export type Database = {
           repository_id: string
         }[]
       }
+      ai_debt_inputs: {
+        Args: { p_end: string; p_repository_id: string; p_start: string }
+        Returns: Json
+      }
+      ai_debt_risk_zone: { Args: { p_score: number }; Returns: string }
+      ai_debt_score_formula: { Args: { p_inputs: Json }; Returns: Json }
+      alert_number: { Args: { p_value: number }; Returns: string }
       begin_scan: {
         Args: { p_attempt: number; p_job_id: string }
         Returns: {
@@ -900,6 +1379,27 @@ export type Database = {
           p_worker_id: string
         }
         Returns: boolean
+      }
+      calculate_ai_debt_score: {
+        Args: { p_company_id: string; p_repository_id?: string }
+        Returns: {
+          breakdown: NonNullable<Json>
+          calculated_at: string
+          company_id: string
+          id: string
+          job_id: string | null
+          period_end: string
+          period_start: string
+          repository_id: string | null
+          risk_zone: string
+          score: number
+        }
+        SetofOptions: {
+          from: "*"
+          to: "ai_debt_scores"
+          isOneToOne: true
+          isSetofReturn: false
+        }
       }
       cancel_scan_job: {
         Args: { p_job_id: string; p_reason?: string }
@@ -1035,6 +1535,22 @@ export type Database = {
           isSetofReturn: true
         }
       }
+      company_alert_conditions: {
+        Args: { p_company_id: string }
+        Returns: {
+          category: string
+          data: Json
+          description: string
+          repository_id: string
+          severity: string
+          subject: string
+          title: string
+        }[]
+      }
+      company_setting_number: {
+        Args: { p_default: number; p_name: string; p_settings: Json }
+        Returns: number
+      }
       complete_scan: {
         Args: { p_attempt: number; p_completion: Json; p_job_id: string }
         Returns: Database["public"]["CompositeTypes"]["scan_job_write"]
@@ -1076,6 +1592,11 @@ export type Database = {
       }
       end_scan_worker: { Args: { p_worker_id: string }; Returns: undefined }
       enqueue_daily_auto_scans: { Args: { p_day?: string }; Returns: number }
+      enqueue_job_alerts: { Args: Record<PropertyKey, never>; Returns: number }
+      enqueue_refresh_views: {
+        Args: Record<PropertyKey, never>
+        Returns: string
+      }
       enqueue_scan: {
         Args: {
           p_company_id: string
@@ -1159,6 +1680,13 @@ export type Database = {
           isSetofReturn: true
         }
       }
+      enqueue_slack_digests: { Args: { p_day?: string }; Returns: number }
+      enqueue_weekly_reports: { Args: { p_day?: string }; Returns: number }
+      ensure_platform_company: {
+        Args: Record<PropertyKey, never>
+        Returns: string
+      }
+      evaluate_company_alerts: { Args: { p_company_id: string }; Returns: Json }
       fail_scan_job: {
         Args: {
           p_attempt: number
@@ -1206,6 +1734,10 @@ export type Database = {
       github_webhook_secret_name: {
         Args: { p_company_id: string }
         Returns: string
+      }
+      governance_report: {
+        Args: { p_company_id: string; p_period_start: string }
+        Returns: Json
       }
       heartbeat_scan_job: {
         Args: {
@@ -1280,6 +1812,37 @@ export type Database = {
         Args: { p_default: number; p_name: string }
         Returns: number
       }
+      platform_company_id: { Args: Record<PropertyKey, never>; Returns: string }
+      prepare_slack_delivery: {
+        Args: {
+          p_company_id: string
+          p_job_id?: string
+          p_payload: Json
+          p_period_start: string
+        }
+        Returns: {
+          attempts: number
+          company_id: string
+          created_at: string
+          dead_at: string | null
+          delivered_at: string | null
+          id: string
+          job_id: string | null
+          kind: string
+          last_error: string | null
+          last_status_code: number | null
+          payload: NonNullable<Json>
+          period_start: string
+          status: string
+          updated_at: string
+        }
+        SetofOptions: {
+          from: "*"
+          to: "slack_deliveries"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
       prune_github_etag_cache: {
         Args: { p_company_id?: string; p_max_age?: string }
         Returns: {
@@ -1337,6 +1900,21 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      record_slack_attempt: {
+        Args: {
+          p_attempt: number
+          p_delivery_id: string
+          p_duration_ms: number
+          p_error: string
+          p_outcome: string
+          p_status_code: number
+        }
+        Returns: boolean
+      }
+      refresh_dashboard_views: {
+        Args: Record<PropertyKey, never>
+        Returns: Json
+      }
       report_scan_source_outage: {
         Args: { p_attempt: number; p_error: string; p_job_id: string }
         Returns: Database["public"]["CompositeTypes"]["scan_job_write"]
@@ -1346,6 +1924,13 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      report_week_before: {
+        Args: { p_day: string }
+        Returns: {
+          period_end: string
+          period_start: string
+        }[]
       }
       repository_scan_target: {
         Args: { p_attempt: number; p_job_id: string }
@@ -1368,6 +1953,48 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      run_calculate_scores: {
+        Args: { p_attempt: number; p_job_id: string }
+        Returns: Database["public"]["CompositeTypes"]["scan_job_write"]
+        SetofOptions: {
+          from: "*"
+          to: "scan_job_write"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      run_generate_alerts: {
+        Args: { p_attempt: number; p_job_id: string }
+        Returns: Database["public"]["CompositeTypes"]["scan_job_write"]
+        SetofOptions: {
+          from: "*"
+          to: "scan_job_write"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      run_refresh_views: {
+        Args: { p_attempt: number; p_job_id: string }
+        Returns: Database["public"]["CompositeTypes"]["scan_job_write"]
+        SetofOptions: {
+          from: "*"
+          to: "scan_job_write"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      save_governance_report: {
+        Args: {
+          p_company_id: string
+          p_content: Json
+          p_html: string
+          p_job_id?: string
+          p_markdown: string
+          p_period_end: string
+          p_period_start: string
+        }
+        Returns: string
       }
       scan_add_counts: { Args: { p_more: Json; p_total: Json }; Returns: Json }
       scan_queue_accepted: {
@@ -1414,6 +2041,7 @@ export type Database = {
         Returns: {
           description: string
           name: string
+          sla_seconds: number | null
           source: string | null
           subject_key: string | null
           worker: string | null
@@ -1486,6 +2114,11 @@ export type Database = {
         Args: { p_company_id: string; p_secret: string }
         Returns: string
       }
+      set_slack_webhook_url: {
+        Args: { p_company_id: string; p_url: string }
+        Returns: undefined
+      }
+      slack_webhook_url: { Args: { p_company_id: string }; Returns: string }
       snooze_scan_job: {
         Args: {
           p_attempt: number
@@ -1500,6 +2133,10 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      weekly_report_data: {
+        Args: { p_company_id: string; p_period_end: string }
+        Returns: Json
       }
     }
     Enums: {
