@@ -49,8 +49,10 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
   };
   const sql = connect();
   if (options.jobTypes?.length) {
+    // A type the product has already (weekly_report …) is the product's.
     await sql`insert into public.scan_job_types (name, description)
-              select t, 'a job type of the tests' from unnest(${options.jobTypes as string[]}::text[]) t`;
+              select t, 'a job type of the tests' from unnest(${options.jobTypes as string[]}::text[]) t
+              on conflict (name) do nothing`;
   }
   return {
     url,

@@ -47,14 +47,14 @@ describe("a GitHub outage", () => {
       const deadline = Date.now() + 120_000;
       let done = 0;
       while (Date.now() < deadline) {
-        [{ done }] = await sql<{ done: number }[]>`select count(*)::int as done from public.scan_queue where status = 'completed'`;
+        [{ done }] = await sql<{ done: number }[]>`select count(*)::int as done from public.scan_queue where status = 'completed' and scan_type = 'full_scan'`;
         if (done === REPOSITORIES) break;
         await new Promise((r) => setTimeout(r, 250));
       }
       const jobs = await sql<{ status: string; spent: number; waived: number }[]>`
-        select status, attempts - attempts_waived as spent, attempts_waived as waived from public.scan_queue`;
+        select status, attempts - attempts_waived as spent, attempts_waived as waived from public.scan_queue where scan_type = 'full_scan'`;
       const [{ firstDone, lastDone }] = await sql<{ firstDone: Date; lastDone: Date }[]>`
-        select min(completed_at) as "firstDone", max(completed_at) as "lastDone" from public.scan_queue`;
+        select min(completed_at) as "firstDone", max(completed_at) as "lastDone" from public.scan_queue where scan_type = 'full_scan'`;
       console.log(JSON.stringify({
         outage_s: OUTAGE_MS / 1000, claims_during_outage: during.claims, probes_during_outage: during.probes,
         first_completed_after_up_s: (firstDone.getTime() - upAt.getTime()) / 1000, all_completed_after_up_s: (lastDone.getTime() - upAt.getTime()) / 1000,
