@@ -93,10 +93,17 @@ export class LocalNetDispatcher {
     }
     this.sent++;
     if (this.stopped && status === null) return; // shutting down: leave the request queued for the next start
-    await this.sql`
-      with done as (delete from net.http_request_queue where id = ${row.id})
-      insert into net._http_response (id, status_code, content_type, headers, content, timed_out, error_msg)
-      values (${row.id}, ${status}, ${contentType}, ${headers === null ? null : this.sql.json(headers)}, ${content}, ${timedOut}, ${error})`;
+    try {
+      await this.sql`
+        with done as (delete from net.http_request_queue where id = ${row.id})
+        insert into net._http_response (id, status_code, content_type, headers, content, timed_out, error_msg)
+        values (${row.id}, ${status}, ${contentType}, ${headers === null ? null : this.sql.json(headers)}, ${content}, ${timedOut}, ${error})`;
+    } catch (e) {
+      // The answer could not be recorded (Postgres restarting, or out of connections: the chaos
+      // suite does both): the request stays queued and is sent again when the database is back. A
+      // wake-up sent twice starts a worker that finds nothing more to claim.
+      if (!this.stopped) this.options.onEvent?.(`net dispatcher: the answer to request ${row.id} was not recorded, it will be sent again: ${(e as Error).message}`);
+    }
   }
 
   async stop(): Promise<void> {

@@ -40,6 +40,8 @@ export interface StartPostgresOptions {
   fast?: boolean;
   /** Delete the data folder on stop. */
   ephemeral?: boolean;
+  /** Connection slots (default 300); the chaos suite lowers it to run Postgres out of them. */
+  maxConnections?: number;
   onLog?: (line: string) => void;
 }
 
@@ -128,7 +130,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
   const flags = [
     "-c", "listen_addresses=127.0.0.1",
     "-c", "unix_socket_directories=",
-    "-c", "max_connections=300",
+    "-c", `max_connections=${options.maxConnections ?? 300}`,
     "-c", "shared_buffers=256MB",
     "-c", "log_min_messages=warning",
   ];

@@ -20,6 +20,8 @@ export interface StackOptions {
   functionsPort?: number;
   /** Throwaway cluster (tests): fsync off, data removed on stop. */
   ephemeral?: boolean;
+  /** Postgres's connection slots (default 300). */
+  pgMaxConnections?: number;
   /** Extra environment for the functions. */
   functionsEnv?: Record<string, string>;
   /**
@@ -112,6 +114,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       password: superuser.password,
       fast: options.ephemeral,
       ephemeral: options.ephemeral,
+      maxConnections: options.pgMaxConnections,
     });
     cleanups.push(() => pg.stop());
     // A cluster made by an older stack has the default password: replace it with this stack's own.

@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+// `npm run test:chaos`: the chaos suite (test/chaos), apart from `npm test` — each file brings up a
+// whole local stack and breaks a part of it, and a case waits out leases and outages (minutes).
+export default defineConfig({
+  test: {
+    include: ["test/chaos/**/*.chaos.ts"],
+    globalSetup: ["test/harness/global-setup.ts"],
+    testTimeout: 300_000,
+    hookTimeout: 120_000,
+    pool: "forks",
+    // Files wait on leases and outages more than they compute: three at once on two cores.
+    maxWorkers: 3,
+  },
+});
