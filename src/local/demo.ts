@@ -1,7 +1,7 @@
 // What `npm start -- --once` runs on the fresh stack. Each issue that adds a stage of the
 // pipeline adds its step here, so the demo always shows the whole flow as far as it goes.
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import postgres from "postgres";
 import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/mod.ts";
@@ -147,6 +147,53 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
         const notModified = rows.reduce((n, r) => n + r.summary!.api_requests.not_modified, 0);
         if (rows.some((r) => !r.unchanged) || counted !== 0) throw new Error(`expected unchanged, free rescans: ${counted} counted requests`);
         return `unchanged; ${notModified} conditional requests answered 304, 0 counted against the rate limit`;
+      });
+      await step("the company's score and alerts: complete_scan → calculate_scores (calculate-scores) → generate_alerts (generate-alerts)", async () => {
+        // The scans enqueued calculate_scores (due 5 s after them), which enqueues generate_alerts;
+        // the dispatch tick wakes each job's function. Done when neither is waiting any more.
+        const deadline = Date.now() + 90_000;
+        for (;;) {
+          const [w] = await sql<{ waiting: number; alerted: number }[]>`
+            select count(*) filter (where status in ('pending', 'running'))::int as waiting,
+                   count(*) filter (where scan_type = 'generate_alerts' and status = 'completed')::int as alerted
+            from scan_queue where company_id = ${DEMO_COMPANY} and scan_type in ('calculate_scores', 'generate_alerts')`;
+          if (w.waiting === 0 && w.alerted > 0) break;
+          const [bad] = await sql`select scan_type, error from scan_queue where company_id = ${DEMO_COMPANY} and status = 'dead' and scan_type in ('calculate_scores', 'generate_alerts')`;
+          if (bad) throw new Error(`${bad.scan_type} is dead: ${bad.error}`);
+          if (Date.now() > deadline) throw new Error("calculate_scores and generate_alerts did not finish within 90 s (is codeguard-dispatch-scan-workers running?)");
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        const scores = await sql<{ full_name: string | null; score: string; risk_zone: string; score_with_suspected: string }[]>`
+          select distinct on (s.repository_id) r.full_name, s.score, s.risk_zone, s.breakdown ->> 'score_with_suspected' as score_with_suspected
+          from ai_debt_scores s left join repositories r on r.id = s.repository_id
+          where s.company_id = ${DEMO_COMPANY} order by s.repository_id nulls first, s.calculated_at desc`;
+        const alerts = await sql<{ severity: string; title: string; full_name: string | null }[]>`
+          select a.severity, a.title, r.full_name from alerts a left join repositories r on r.id = a.repository_id
+          where a.company_id = ${DEMO_COMPANY} and a.status = 'open' order by a.severity, a.title`;
+        return scores.map((s) => `\n      ${(s.full_name ?? "the company").padEnd(28)} AI-debt score ${s.score} (${s.risk_zone}); ${s.score_with_suspected} with the suspected lines`).join("") +
+          `\n      open alerts: ${alerts.length ? alerts.map((a) => `\n        [${a.severity}] ${a.title}${a.full_name ? ` — ${a.full_name}` : ""}`).join("") : "none"}`;
+      });
+      await step("the weekly report: a weekly_report job → generate-report function → governance_reports", async () => {
+        // The week of the newest commit (the data sets are history), so the report has a week of work to read.
+        const [{ newest }] = await sql<{ newest: Date }[]>`select max(authored_at) as newest from scan_results where company_id = ${DEMO_COMPANY} and path = ''`;
+        const monday = new Date(Date.UTC(newest.getUTCFullYear(), newest.getUTCMonth(), newest.getUTCDate() - ((newest.getUTCDay() + 6) % 7)));
+        const periodStart = monday.toISOString().slice(0, 10);
+        const periodEnd = new Date(monday.getTime() + 6 * 86_400_000).toISOString().slice(0, 10);
+        const job = await queue.enqueue({ companyId: DEMO_COMPANY, scanType: "weekly_report", priority: 1, payload: { period_start: periodStart, period_end: periodEnd }, dedupeKey: `weekly_report:${periodStart}` });
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          const [j] = await sql<{ status: string; error: string | null }[]>`select status, error from scan_queue where id = ${job.id}`;
+          if (j.status === "completed") break;
+          if (j.status === "dead" || j.status === "cancelled") throw new Error(`the report job is ${j.status}: ${j.error}`);
+          if (Date.now() > deadline) throw new Error("the report job did not finish within 60 s");
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        const [report] = await sql<{ markdown: string; html: string }[]>`
+          select markdown, html from governance_reports where company_id = ${DEMO_COMPANY} and period_start = ${periodStart}`;
+        const page = join(REPO_ROOT, ".codeguard", "demo-report.html");
+        mkdirSync(dirname(page), { recursive: true });
+        writeFileSync(page, report.html);
+        return `week ${periodStart} – ${periodEnd}; the page: ${page}\n\n${report.markdown.split("\n").map((l) => `      ${l}`).join("\n")}`;
       });
     }
   } finally {

@@ -68,6 +68,12 @@ describe("the weekly report", () => {
     expect(rows.map((r) => r.period_start)).toEqual(["2026-11-16", "2026-11-23"]);
   });
 
+  it("gives a week reported after the fact, before any score, the first score after it, and says when", async () => {
+    const r = await generateWeeklyReport(tdb.current.db, { companyId: acme.companyId, periodEnd: "2026-11-08" });
+    expect(r.content.risk_summary).toMatchObject({ debt_score: 40, risk_zone: "moderate" });
+    expect(r.markdown).toContain("- AI-debt score: **40** (moderate) as calculated 2026-11-16; risk threshold 60");
+  });
+
   it("says 'unknown' for a company never scored, and recommends nothing to do for a quiet week", async () => {
     const sql = tdb.current.sql;
     const [{ id }] = await sql`insert into public.companies (name) values ('Quiet') returning id`;

@@ -19,7 +19,9 @@ export function reportMarkdown(c: WeeklyReportContent): string {
   lines.push(`Week ${c.period.start} to ${c.period.end} (UTC).`, "");
 
   lines.push("## Risk", "");
-  lines.push(`- AI-debt score: **${num(r.debt_score)}** (${r.risk_zone}); risk threshold ${c.company.risk_threshold}`);
+  // A week reported after the fact, before any score: the first score after it, said so.
+  const late = r.score_calculated_at && r.score_calculated_at.slice(0, 10) > c.period.end ? ` as calculated ${r.score_calculated_at.slice(0, 10)}` : "";
+  lines.push(`- AI-debt score: **${num(r.debt_score)}** (${r.risk_zone})${late}; risk threshold ${c.company.risk_threshold}`);
   lines.push(`- New alerts this week: ${r.new_alerts}; high-severity alerts open: ${r.high_severity_alerts}`);
   for (const a of r.open_alerts.slice(0, 10)) lines.push(`  - [${a.severity}] ${a.title}${a.repository ? ` — ${a.repository}` : ""}`);
   lines.push("");
