@@ -108,13 +108,6 @@ export function functionsCalledByCode(roots: readonly string[]): Set<string> {
   return names;
 }
 
-/**
- * The onboarding SQL API (supabase/schemas/15_onboarding.sql) is the service's, for `codeguard company
- * create | repo add | member add`, which call it through a database URL; until that command lands,
- * nothing of ours names these functions, so they are listed here. Drop the list when it does.
- */
-export const CALLED_BY_OPERATORS: ReadonlySet<string> = new Set(["resolve_company", "create_company", "add_repository", "add_company_member"]);
-
 export interface CallSites {
   /** Called from TypeScript (the functions, the CLI, the worker, the benches). */
   code: Set<string>;
@@ -131,6 +124,6 @@ export function expectedForFunction(fn: SqlFunction, role: Role, calls: CallSite
   if (isMember(role)) {
     return calls.policies.has(fn.name) || (fn.securityDefiner && SCOPES_TO_CALLER.test(fn.body)) ? { allow: true } : { allow: false };
   }
-  const called = calls.code.has(fn.name) || calls.schedules.has(fn.name) || calls.policies.has(fn.name) || CALLED_BY_OPERATORS.has(fn.name);
+  const called = calls.code.has(fn.name) || calls.schedules.has(fn.name) || calls.policies.has(fn.name);
   return called ? { allow: true } : { allow: false };
 }
