@@ -3197,10 +3197,13 @@ as $$
     where pr.company_id = p_company_id and pr.ai_generated and pr.repository_id in (select id from repos)
       and ((pr.pr_created_at >= p.start_at and pr.pr_created_at < p.end_at) or (pr.pr_merged_at >= p.start_at and pr.pr_merged_at < p.end_at))
   ), scores as (
+    -- The latest score before the week ended; for a week reported after the fact that no score
+    -- had reached yet, the first one after it (the report says when it was calculated).
     select distinct on (s.repository_id) s.repository_id, s.score, s.risk_zone, s.breakdown, s.calculated_at
     from public.ai_debt_scores s, period p
-    where s.company_id = p_company_id and s.calculated_at < p.end_at
-    order by s.repository_id, s.calculated_at desc, s.id
+    where s.company_id = p_company_id
+    order by s.repository_id, s.calculated_at < p.end_at desc,
+             case when s.calculated_at < p.end_at then -extract(epoch from s.calculated_at) else extract(epoch from s.calculated_at) end, s.id
   ), totals as (
     select coalesce(sum(c.commits), 0) as commits, coalesce(sum(c.ai_commits), 0) as ai_commits, coalesce(sum(c.counted), 0) as counted,
            coalesce(sum(c.ai), 0) as ai, coalesce(sum(c.suspected), 0) as suspected, coalesce(sum(c.assisted), 0) as assisted
