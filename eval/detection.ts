@@ -6,15 +6,28 @@
 //  3. the suspected tier with every mark stripped, trained on two repositories and tested on the
 //     third, its threshold chosen by the per-repository rule from the held-out repository's
 //     unlabeled scores (calibrateSuspected): figures at that threshold and the precision/recall
-//     curve per held-out repository.
-// --write-model trains the shipped suspected model and writes suspected-model.ts.
+//     curve per held-out repository (the cross-repository style model, now one source of the
+//     repository rule's features);
+//  4. the suspected tier's repository rule on masked marks, the four data sets: a random share
+//     of each repository's attested commits stripped of their marks (10, 30, 50 and 70 %, over
+//     SEEDS seeds), recall of the masked commits and the share of never-marked commits flagged
+//     (an upper bound on false positives) per probability threshold — the curves; the operating
+//     point (one for all four); the calibration of the confidence; the AI-LOC bands against the
+//     marks' share before masking; and the operating point chosen on three repositories and
+//     applied to the fourth (the cross-repository split of the one constant read from curves).
+// --only=attested|release|suspected|masked runs one section. --seeds=N (default 5).
+// --write-model trains the shipped style model and writes suspected-model.ts.
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Commit } from "../supabase/functions/_shared/detection/records.ts";
 import { classifyCommit } from "../supabase/functions/_shared/detection/classify.ts";
+import { DetectionSummary } from "../supabase/functions/_shared/detection/summary.ts";
 import { stripMarks } from "../supabase/functions/_shared/detection/strip.ts";
 import { estimateSurvivingShare } from "../supabase/functions/_shared/detection/release-share.ts";
+import { SUSPECTED_MIN_PROBABILITY } from "../supabase/functions/_shared/detection/repository-evidence.ts";
+import { maskedFigures, maskedRun, type MaskedFigures, type MaskedHistory } from "./masked-marks.ts";
+import type { CommitClassification } from "../supabase/functions/_shared/detection/classify.ts";
 import {
   ABSTAIN,
   calibrateSuspected,
@@ -32,12 +45,16 @@ import {
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DATA = resolve(repoRoot, "../shared/data");
+/** The style model's repositories (sections 2–3; suspected-model.ts was trained on them). */
 const REPOS = ["Aider-AI__aider", "github__github-mcp-server", "terryyin__lizard"] as const;
+/** Every data set (sections 1 and 4). */
+const ALL_REPOS = [...REPOS, "All-Hands-AI__OpenHands"] as const;
+type Repo = (typeof ALL_REPOS)[number];
 
 function load(name: string): Commit[] {
   return readFileSync(join(DATA, `${name}.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Commit);
 }
-const data = Object.fromEntries(REPOS.map((r) => [r, load(r)])) as Record<(typeof REPOS)[number], Commit[]>;
+const data = Object.fromEntries(ALL_REPOS.map((r) => [r, load(r)])) as Record<Repo, Commit[]>;
 
 // ── 1. attested tier ──────────────────────────────────────────────────────────────────────────
 
@@ -62,11 +79,12 @@ function oracle(c: Commit): Map<string, "authorship" | "assistance"> {
   if (/cursoragent@cursor\.com/i.test(ids) || /^\s*made-with: cursor/im.test(msg) || /^Merge pull request #\d+ from [^/\s]+\/cursor\//.test(msg)) add("cursor", "authorship");
   if (/^Cursor: Apply local changes for cloud agent/.test(msg)) add("cursor", "assistance");
   if (/devin-ai-integration/i.test(ids)) add("devin", "authorship");
+  if (/openhands@all-hands\.dev/i.test(ids)) add("openhands", "authorship");
   return m;
 }
 
 /** Known human commits of the data that a careless matcher flags (README pitfalls). */
-const PITFALLS: Array<{ repo: (typeof REPOS)[number]; author: RegExp; why: string }> = [
+const PITFALLS: Array<{ repo: Repo; author: RegExp; why: string }> = [
   { repo: "terryyin__lizard", author: /^Devin /, why: 'a human named "Devin …"' },
   { repo: "github__github-mcp-server", author: /@anthropic\.com$/, why: "Anthropic staff committing as themselves (no Claude trailer)" },
   { repo: "Aider-AI__aider", author: /@aider\.chat$/, why: "the aider maintainer's own e-mail (paul@aider.chat) without an aider mark" },
@@ -75,7 +93,7 @@ const PITFALLS: Array<{ repo: (typeof REPOS)[number]; author: RegExp; why: strin
 function attestedSection(): boolean {
   console.log("== 1. Attested tier vs. marks (independent regex oracle), per data set and agent");
   let ok = true;
-  for (const repo of REPOS) {
+  for (const repo of ALL_REPOS) {
     const perAgent = new Map<string, { marked: number; found: number }>();
     let marked = 0;
     let found = 0;
@@ -508,15 +526,147 @@ function suspectedSection(writeModel: boolean): SuspectedResult[] {
   return results;
 }
 
+// ── 4. the repository rule on masked marks ───────────────────────────────────────────────────
+
+const MASK_RATES = [0.1, 0.3, 0.5, 0.7] as const;
+const THRESHOLDS = [0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9] as const;
+const SEEDS = Number(process.argv.find((a) => a.startsWith("--seeds="))?.slice(8) ?? 5);
+/** The issue's bars at a 30 % mask (lizard, with 20 marked commits, is reported only). */
+const RECALL_BAR = 0.6;
+const FLAGGED_BAR = 0.1;
+const BARRED: readonly Repo[] = ["Aider-AI__aider", "github__github-mcp-server", "All-Hands-AI__OpenHands"];
+
+interface MaskedRunResult {
+  masked: MaskedHistory;
+  classifications: CommitClassification[];
+  /** the marks' attested share of counted lines before masking, in percent */
+  truthPct: number;
+}
+
+/** Mean and range over the seeds. */
+function spread(xs: number[]): { mean: number; min: number; max: number } {
+  return { mean: xs.reduce((a, b) => a + b, 0) / xs.length, min: Math.min(...xs), max: Math.max(...xs) };
+}
+
+const fmt = (x: { mean: number; min: number; max: number }, digits = 1) => `${(100 * x.mean).toFixed(digits)} (${(100 * x.min).toFixed(0)}–${(100 * x.max).toFixed(0)})`;
+
+function maskedSection(): { repo: Repo; recall: number; flagged: number }[] {
+  console.log(`\n== 4. Suspected tier: the repository rule on masked marks (${SEEDS} seeds; the rule never sees which commits were masked)`);
+  console.log("   recall = masked attested commits given back as suspected; flagged = never-marked commits suspected / never-marked commits");
+  console.log("   (an upper bound on the false-positive rate: some never-marked commits are AI-written too — not in aider, whose tool marks all its own)");
+  const runs = new Map<string, MaskedRunResult[]>();
+  const truth = new Map<Repo, number>();
+  for (const repo of ALL_REPOS) {
+    const marks = new DetectionSummary();
+    for (const c of data[repo]) marks.add(classifyCommit(c, { suspected: false }), c.parents.length > 1);
+    truth.set(repo, marks.report().attested.share_pct);
+    for (const rate of MASK_RATES) {
+      const list: MaskedRunResult[] = [];
+      for (let seed = 1; seed <= SEEDS; seed++) {
+        const run = maskedRun(data[repo], rate, seed * 1000 + Math.round(rate * 100));
+        list.push({ ...run, truthPct: truth.get(repo)! });
+      }
+      runs.set(`${repo}@${rate}`, list);
+    }
+  }
+  const at = (repo: Repo, rate: number, threshold?: number) => runs.get(`${repo}@${rate}`)!.map((r) => maskedFigures(r.masked, r.classifications, threshold));
+  const rec = (fs: MaskedFigures[]) => spread(fs.map((f) => (f.masked ? f.recovered / f.masked : 0)));
+  const flg = (fs: MaskedFigures[]) => spread(fs.map((f) => (f.never_marked ? f.flagged / f.never_marked : 0)));
+
+  console.log(`\n  curves: recall % / never-marked flagged % (mean over seeds) per probability threshold; the operating point is ${SUSPECTED_MIN_PROBABILITY}`);
+  console.log(`  ${"repository".padEnd(26)} mask  ` + THRESHOLDS.map((t) => `@${t}`.padStart(11)).join(""));
+  for (const repo of ALL_REPOS) {
+    for (const rate of MASK_RATES) {
+      const cells = THRESHOLDS.map((t) => {
+        const fs = at(repo, rate, t);
+        return `${(100 * rec(fs).mean).toFixed(0)}/${(100 * flg(fs).mean).toFixed(1)}`.padStart(11);
+      });
+      console.log(`  ${repo.padEnd(26)} ${String(rate * 100).padStart(3)} % ${cells.join("")}`);
+    }
+  }
+
+  console.log(`\n  at the operating point (suspected at P >= ${SUSPECTED_MIN_PROBABILITY}): mean (range over seeds)`);
+  const out: { repo: Repo; recall: number; flagged: number }[] = [];
+  for (const repo of ALL_REPOS) {
+    for (const rate of MASK_RATES) {
+      const fs = at(repo, rate);
+      const list = runs.get(`${repo}@${rate}`)!;
+      const masked = fs.reduce((n, f) => n + f.masked, 0) / fs.length;
+      const never = fs.reduce((n, f) => n + f.never_marked, 0) / fs.length;
+      // AI-LOC bands: attested after masking, attested + suspected, against the marks' share before masking
+      const bands = list.map((r) => {
+        const d = new DetectionSummary();
+        r.masked.commits.forEach((c, i) => d.add(r.classifications[i], c.parents.length > 1));
+        return d.report().ai_loc_bands;
+      });
+      const att = spread(bands.map((b) => b.attested_pct / 100));
+      const both = spread(bands.map((b) => b.attested_plus_suspected_pct / 100));
+      console.log(`  ${repo.padEnd(26)} mask ${String(rate * 100).padStart(2)} %: recall ${fmt(rec(fs))} of ${masked.toFixed(0)} masked; flagged ${fmt(flg(fs))} of ${never.toFixed(0)} never-marked; AI LOC ${truth.get(repo)!.toFixed(1)} % by the marks → attested ${(100 * att.mean).toFixed(1)} %, attested + suspected ${(100 * both.mean).toFixed(1)} %`);
+      if (rate === 0.3) out.push({ repo, recall: rec(fs).mean, flagged: flg(fs).mean });
+    }
+  }
+
+  // Calibration: in aider every never-marked commit is human, so the flagged commits' precision is
+  // known exactly there; elsewhere the masked share of the flagged is a lower bound on it.
+  console.log("\n  calibration at a 30 % mask: mean confidence of the suspected verdicts vs the share of them that are masked commits");
+  console.log("  (exact precision in aider; a lower bound elsewhere), and per confidence band");
+  for (const repo of ALL_REPOS) {
+    const bands = [[0.55, 0.7], [0.7, 0.85], [0.85, 1.01]] as const;
+    const per = bands.map(() => ({ n: 0, masked: 0, conf: 0 }));
+    let n = 0, masked = 0, conf = 0;
+    for (const r of runs.get(`${repo}@0.3`)!) {
+      r.classifications.forEach((c, i) => {
+        if (c.verdict !== "suspected" || !(r.masked.masked.has(i) || r.masked.neverMarked.has(i))) return;
+        n++;
+        conf += c.confidence;
+        const isMasked = r.masked.masked.has(i) ? 1 : 0;
+        masked += isMasked;
+        bands.forEach(([lo, hi], b) => {
+          if (c.confidence >= lo && c.confidence < hi) { per[b].n++; per[b].masked += isMasked; per[b].conf += c.confidence; }
+        });
+      });
+    }
+    const bandText = bands.map(([lo, hi], b) => `[${lo}, ${Math.min(hi, 1)}): ${per[b].n ? `${(100 * per[b].conf / per[b].n).toFixed(0)} % vs ${(100 * per[b].masked / per[b].n).toFixed(0)} % (${per[b].n})` : "-"}`).join("; ");
+    console.log(`  ${repo.padEnd(26)} ${n ? `${(100 * conf / n).toFixed(1)} % vs ${(100 * masked / n).toFixed(1)} % of ${n}` : "no suspected verdict"}   ${bandText}`);
+  }
+
+  // The cross-repository split of the one constant read from the curves: the threshold that, on
+  // three repositories, gives the highest worst recall with every flagged share within the bar;
+  // then the fourth's figures at it.
+  console.log("\n  the operating point chosen on three repositories (highest worst recall with flagged <= 10 % on each), applied to the fourth, 30 % mask:");
+  for (const held of ALL_REPOS) {
+    const others = ALL_REPOS.filter((r) => r !== held && r !== "terryyin__lizard");
+    let best: { t: number; worst: number } | null = null;
+    for (const t of THRESHOLDS) {
+      const ok = others.every((r) => flg(at(r, 0.3, t)).mean <= FLAGGED_BAR);
+      const worst = Math.min(...others.map((r) => rec(at(r, 0.3, t)).mean));
+      if (ok && (!best || worst > best.worst)) best = { t, worst };
+    }
+    if (!best) {
+      console.log(`  held out ${held}: no threshold keeps the others within the bar`);
+      continue;
+    }
+    const fs = at(held, 0.3, best.t);
+    console.log(`  held out ${held.padEnd(26)} threshold ${best.t} (chosen on ${others.join(", ")}): recall ${fmt(rec(fs))}, flagged ${fmt(flg(fs))}`);
+  }
+  return out;
+}
+
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
 const attestedOk = only && only !== "attested" ? true : attestedSection();
 const mae = only && only !== "release" ? NaN : releaseSection();
 const suspected = only && only !== "suspected" ? [] : suspectedSection(process.argv.includes("--write-model"));
+const masked = only && only !== "masked" ? [] : maskedSection();
 console.log("\n== Done-when checks");
 if (!only || only === "attested") console.log(`  attested: no unmarked commit flagged and >= 99 % recall in every data set: ${attestedOk ? "PASS" : "FAIL"}`);
 if (!Number.isNaN(mae)) console.log(`  aider release AI-LOC mean abs error <= 3 pp: ${mae.toFixed(2)} ${mae <= 3 ? "PASS" : "FAIL"}`);
 for (const s of suspected) {
+  // the cross-repository style model alone (no bar: the verdicts are the repository rule's, section 4)
   const at = s.threshold > 1 ? "abstains (0 flagged)" : `${s.flagged} flagged, precision ${s.flagged ? ((100 * s.tp) / s.flagged).toFixed(1) : "-"} %, recall ${((100 * s.tp) / s.positives).toFixed(1)} %`;
-  const pass = s.threshold <= 1 && s.flagged > 0 && s.tp / s.flagged >= 0.9;
-  console.log(`  suspected, held-out ${s.test}: at the threshold chosen without its labels (${s.threshold > 1 ? "abstain" : s.threshold.toFixed(3)}) ${at} ${pass ? "PASS" : "FAIL"}; agent-era AUC ${s.auc.toFixed(3)}; oracle-threshold best recall at precision >= 0.9 = ${(100 * s.bestRecallAt90).toFixed(1)} %`);
+  console.log(`  style model alone, held-out ${s.test}: ${at}; agent-era AUC ${s.auc.toFixed(3)}; oracle-threshold best recall at precision >= 0.9 = ${(100 * s.bestRecallAt90).toFixed(1)} %`);
+}
+for (const m of masked) {
+  const barred = BARRED.includes(m.repo);
+  const pass = m.recall >= RECALL_BAR && m.flagged <= FLAGGED_BAR;
+  console.log(`  suspected at a 30 % mask, ${m.repo}: recall ${(100 * m.recall).toFixed(1)} % (>= ${100 * RECALL_BAR}), never-marked flagged ${(100 * m.flagged).toFixed(1)} % (<= ${100 * FLAGGED_BAR})${barred ? (pass ? " PASS" : " FAIL") : " (reported: 20 marked commits)"}`);
 }

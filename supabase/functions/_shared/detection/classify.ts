@@ -283,10 +283,13 @@ function decide(hits: Hits, counted: number): CommitClassification {
  * trailer or a `Generated with [Tool]` footer. Used to strip marks for the suspected tier's eval.
  */
 export function lineHasMark(line: string, catalog: CompiledCatalog = DEFAULT_CATALOG): boolean {
-  const hits = new Hits();
-  if (line.length > 3) lineMarks(catalog, line, 0, line.length, hits);
-  return hits.list.length > 0;
+  if (line.length <= 3) return false;
+  lineHits.list.length = 0;
+  lineMarks(catalog, line, 0, line.length, lineHits);
+  return lineHits.list.length > 0;
 }
+/** Reused by lineHasMark, which runs on every body line of every commit the scorer strips. */
+const lineHits = new Hits();
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
@@ -313,6 +316,8 @@ class StreamContext {
   private readonly sessions: SessionTracker;
   gap: number | null = null;
   session: SessionContext | null = null;
+  /** the last commit's authored time, ms (NaN when unparseable) */
+  time = Number.NaN;
 
   constructor(from?: StreamState) {
     // JSON has no NaN: an unparseable date is kept as null.
@@ -331,6 +336,7 @@ class StreamContext {
     const key = (commit.author_email ?? "").toLowerCase();
     const prev = this.lastSeen.get(key);
     this.lastSeen.set(key, t);
+    this.time = t;
     this.gap = prev === undefined || Number.isNaN(t) ? null : Math.abs(t - prev) / 1000;
     this.session = withSession ? this.sessions.next(commit) : null;
   }
@@ -401,9 +407,12 @@ export function createCommitScorer(
   const log = new EvidenceLog(from?.evidence);
   const withSuspected = options.suspected !== false;
   const x = new Float64Array(FEATURE_COUNT);
+  const marksOnly: ClassifyOptions = { ...options, suspected: false };
   const score = (commit: Commit): ScoredCommit => {
-    ctx.next(commit, withSuspected);
-    const classification = classifyCommit(commit, { ...options, suspected: false });
+    // The cadence's gap feeds the style (burst_15min); the session memory feeds only the style
+    // model's own session features, which the repository rule does not read (its sessions are its own).
+    ctx.next(commit, false);
+    const classification = classifyCommit(commit, marksOnly);
     if (!withSuspected) return { classification };
     const verdict = classification.verdict;
     // An attested commit is read as it would look had it lost its marks: the rule learns how the
@@ -420,7 +429,7 @@ export function createCommitScorer(
       sha: commit.sha,
       parents: commit.parents,
       author: (stripped.author_email ?? "").toLowerCase(),
-      time: Date.parse(commit.authored_at),
+      time: ctx.time,
       attested: style !== null && verdict === "attested",
       candidate: style !== null && verdict === "human",
       style,

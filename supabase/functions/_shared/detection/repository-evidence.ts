@@ -97,6 +97,12 @@ const L2 = 1.0;
 const NEWTON_STEPS = 6;
 const EXACT_STEPS = 2;
 const TRAIN_PER_CLASS = 500;
+/**
+ * The Hessian is summed over at most this many of the training rows (evenly taken, weighted to
+ * stand for all): it only sets the steps' size and direction — the gradient, which decides where
+ * they converge, is over every row — and it was half of the rule's time.
+ */
+const HESSIAN_ROWS = 300;
 
 /** Style features the repository model uses (suspectFeatures' names; bias and gates left out). */
 const STYLE = [
@@ -224,6 +230,8 @@ function authorFeatures(list: Row[], repoShare: number): void {
     if (list[i].c.attested) nextAttested = list[i].c.time;
   }
   let s0 = 0;
+  let s1 = 0;
+  const sessionPaths = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const r = list[i];
     const self = r.c.attested ? 1 : 0;
@@ -236,10 +244,17 @@ function authorFeatures(list: Row[], repoShare: number): void {
     const b = Math.min(n, i + SEQUENCE_K + 1);
     const sN = b - a - 1;
     const sA = att[b] - att[a] - self;
-    // session bounds
-    if (i === 0 || session[i] !== session[i - 1]) s0 = i;
-    let s1 = i;
-    while (s1 + 1 < n && session[s1 + 1] === session[i]) s1++;
+    // session bounds, and the paths its attested commits touched (counted once per commit)
+    if (i === 0 || session[i] !== session[i - 1]) {
+      s0 = i;
+      s1 = i;
+      while (s1 + 1 < n && session[s1 + 1] === session[i]) s1++;
+      sessionPaths.clear();
+      for (let j = s0; j <= s1; j++) {
+        if (!list[j].c.attested) continue;
+        for (const p of list[j].c.paths) sessionPaths.set(p, (sessionPaths.get(p) ?? 0) + 1);
+      }
+    }
     const ssN = s1 - s0;
     const ssA = att[s1 + 1] - att[s0] - self;
     const near = Math.min(t - prevAttested[i], nextAtt[i] - t);
@@ -251,25 +266,20 @@ function authorFeatures(list: Row[], repoShare: number): void {
     x[EV + 4] = Math.log1p(ssN);
     x[EV + 5] = ssN > 0 ? ssA / ssN : 0;
     x[EV + 6] = Number.isFinite(near) ? Math.min(Math.log1p(near / 3600_000), 8) : 8;
-    x[EV + 7] = sharedFiles(list, s0, s1, i);
+    x[EV + 7] = sharedFiles(r.c, sessionPaths);
   }
 }
 
-/** Share of the commit's paths that another attested commit of its session touched. */
-function sharedFiles(list: Row[], s0: number, s1: number, i: number): number {
-  const paths = list[i].c.paths;
-  if (paths.length === 0 || s1 === s0) return 0;
+/**
+ * Share of the commit's paths that another attested commit of its session touched (`touched`:
+ * path → the session's attested commits touching it; the commit's own touch is left out).
+ */
+function sharedFiles(c: EvidenceCommit, touched: ReadonlyMap<string, number>): number {
+  if (c.paths.length === 0 || touched.size === 0) return 0;
+  const self = c.attested ? 1 : 0;
   let shared = 0;
-  for (const p of paths) {
-    for (let j = s0; j <= s1; j++) {
-      if (j === i || !list[j].c.attested) continue;
-      if (list[j].c.paths.includes(p)) {
-        shared++;
-        break;
-      }
-    }
-  }
-  return shared / paths.length;
+  for (const p of c.paths) if ((touched.get(p) ?? 0) - self > 0) shared++;
+  return shared / c.paths.length;
 }
 
 /** The repository's attested share around each commit (any author), itself left out. */
@@ -301,10 +311,9 @@ function pullRequests(ordered: EvidenceCommit[], rows: Row[], repoShare: number)
     }
     return;
   }
-  // Parents are kept as SHA_PREFIX-character prefixes (EvidenceLog), so commits are looked up by theirs.
-  const bySha = new Map(ordered.map((c) => [c.sha.slice(0, SHA_PREFIX), c]));
+  const bySha = new Map(ordered.map((c) => [c.sha, c]));
   // the first-parent line from the newest commit no other commit names as parent
-  const key = (sha: string) => sha.slice(0, SHA_PREFIX);
+  const key = (sha: string) => sha;
   const named = new Set<string>();
   for (const c of ordered) for (const p of c.parents) named.add(key(p));
   const mainline = new Set<string>();
@@ -356,11 +365,15 @@ function pullRequests(ordered: EvidenceCommit[], rows: Row[], repoShare: number)
 
 // ── the evidence a scan carries ──────────────────────────────────────────────────────────────
 
-/** Parents are kept by this many characters of their sha (unique within a repository's history). */
+/**
+ * A checkpoint keeps parents by this many characters of their sha (unique within a repository's
+ * history); restored, they are the full shas of the commits the log has again.
+ */
 export const SHA_PREFIX = 12;
 
 /**
- * A scan's evidence as JSON, compact (authors and paths are listed once and named by index):
+ * A scan's evidence as JSON, compact (authors and paths are listed once and named by index;
+ * parents by their first SHA_PREFIX characters, which is all the rule compares):
  * per commit [sha, parents' prefixes joined by ",", authored ms, author index, 1 attested /
  * 2 candidate / 0 neither, style or null, path indexes]. It travels with the scan's checkpoint,
  * so a scan split over pages and runs decides at completion over every commit, as one pass does;
@@ -378,10 +391,12 @@ export class EvidenceLog {
 
   constructor(from?: EvidenceState) {
     if (!from) return;
+    // Parents were written as prefixes: back to the full shas of the commits the log has.
+    const full = new Map(from.commits.map((c) => [c[0].slice(0, SHA_PREFIX), c[0]]));
     for (const [sha, parents, time, author, flags, style, paths] of from.commits) {
       this.list.push({
         sha,
-        parents: parents ? parents.split(",") : [],
+        parents: parents ? parents.split(",").map((p) => full.get(p) ?? p) : [],
         author: from.authors[author] ?? "",
         time: time ?? Number.NaN,
         attested: flags === 1,
@@ -402,9 +417,9 @@ export class EvidenceLog {
     return i;
   }
 
-  /** Remembers a commit (parents are cut to their prefixes; a commit without style keeps no paths). */
+  /** Remembers a commit (its parents are written as prefixes by snapshot). */
   add(c: EvidenceCommit): void {
-    this.list.push({ ...c, parents: c.parents.map((p) => p.slice(0, SHA_PREFIX)), paths: c.style === null ? [] : c.paths });
+    this.list.push(c);
   }
 
   get size(): number {
@@ -422,7 +437,7 @@ export class EvidenceLog {
     const authorIndex = new Map<string, number>();
     const commits: EvidenceState["commits"] = this.list.map((c) => [
       c.sha,
-      c.parents.join(","),
+      c.parents.map((p) => p.slice(0, SHA_PREFIX)).join(","),
       Number.isNaN(c.time) ? null : c.time,
       this.intern(authors, authorIndex, c.author),
       c.attested ? 1 : c.candidate ? 2 : 0,
@@ -515,13 +530,14 @@ function fitLogistic(z: Float64Array, y: Uint8Array, weight: Float64Array, n: nu
     const exact = step < EXACT_STEPS || factor === null;
     if (exact) h.fill(0);
     grad.fill(0);
+    const stride = Math.max(1, Math.floor(n / HESSIAN_ROWS));
     for (let i = 0; i < n; i++) {
       const o = i * D;
       const p = sigmoid(dotRow(w, z, i));
       const e = (p - y[i]) * weight[i];
       for (let a = 0; a < D; a++) grad[a] += e * z[o + a];
-      if (!exact) continue;
-      const q = Math.max(p * (1 - p), 1e-6) * weight[i];
+      if (!exact || i % stride !== 0) continue;
+      const q = Math.max(p * (1 - p), 1e-6) * weight[i] * stride;
       for (let a = 0; a < D; a++) {
         const qa = q * z[o + a];
         if (qa === 0) continue;
