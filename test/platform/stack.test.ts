@@ -118,18 +118,23 @@ describe("the local stack", () => {
     child.stdout.on("data", (c) => (out += c));
     child.stderr.on("data", (c) => (out += c));
     const watchdog = setTimeout(() => {
-      out += "\n[test] still running after 50 s: sending SIGINT";
+      out += "\n[test] still running after 110 s: sending SIGINT";
       child.kill("SIGINT");
-    }, 50_000);
+    }, 110_000);
     const code = await new Promise<number | null>((r) => child.on("exit", r));
     clearTimeout(watchdog);
     expect(out, out).toMatch(/ready in \d+\.\d+ s/);
     expect(out, out).toMatch(/✓ health function, called with the secret key/);
+    // The scans' scores and alerts, and the weekly report, each through its job and function (when the data sets are there).
+    if (/✓ full scans of/.test(out)) {
+      expect(out, out).toMatch(/✓ the company's score and alerts: .*\n\s+the company\s+AI-debt score \d/);
+      expect(out, out).toMatch(/✓ the weekly report: .*the page: .*demo-report\.html\n\n\s+# Weekly AI governance report — /);
+    }
     expect(out, out).not.toMatch(/✗|still running/);
     expect(code, out).toBe(0);
     expect(processesMentioning(stateDir)).toEqual([]);
     expect(processesMentioning(`127.0.0.1:${pgPort}/`)).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it("npm start stays up until SIGINT, then stops everything and exits 0", async () => {
     const stateDir = tempStateDir("cg-sigint-");
