@@ -81,7 +81,9 @@ export async function runOnboardingCommand(spec: CommandSpec, args: string[], fn
     console.error(`codeguard ${spec.name}: ${(e as Error).message}\n${spec.usage}`);
     return 2;
   }
-  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  // No prepared statements: a project's transaction pooler (port 6543) refuses them, and a command
+  // makes a handful of calls (SqlFunctions then sends each as one simple query).
+  const sql = postgres(url, { max: 1, prepare: false, onnotice: () => {}, connect_timeout: 10 });
   try {
     const db = dbFromPostgresJs(sql);
     await fn(parsed, new Onboarding(db), db);
