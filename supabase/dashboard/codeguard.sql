@@ -3312,10 +3312,12 @@ as $$
   where g.company_id = p_company_id and g.report_type = 'weekly' and g.period_start = p_period_start
 $$;
 
--- The Monday 02:00 UTC schedule: a weekly_report job per company (not the platform's) for the week
--- before p_day, enqueued in pages of 500 companies, each page one enqueue_scans statement. Keyed
--- by the period, so the schedule firing twice enqueues once. Answers how many it enqueued.
-create function public.enqueue_weekly_reports(p_day date default null) returns integer
+-- The Monday schedules' jobs (weekly_report at 02:00 UTC, send_slack_digest at 09:00): one job of
+-- p_scan_type per company — not the platform's; for the digest, only companies with a Slack
+-- webhook URL — about the week before p_day, payload {period_start, period_end}, keyed by the week
+-- so that a schedule firing twice enqueues once. In pages of 500 companies, each page one
+-- enqueue_scans statement. Answers how many it enqueued.
+create function public.enqueue_weekly_company_jobs(p_scan_type text, p_day date default null) returns integer
 language plpgsql volatile security definer set search_path = ''
 as $$
 declare
@@ -3324,16 +3326,21 @@ declare
   v_jobs jsonb;
   v_total integer := 0;
 begin
+  if p_scan_type not in ('weekly_report', 'send_slack_digest') then
+    raise exception 'enqueue_weekly_company_jobs: % is not a weekly job (weekly_report, send_slack_digest)', p_scan_type using errcode = '22023';
+  end if;
   select * into v_week from public.report_week_before(coalesce(p_day, (public.scan_queue_now() at time zone 'UTC')::date));
   loop
     select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-             'company_id', c.id, 'scan_type', 'weekly_report', 'priority', 8,
+             'company_id', c.id, 'scan_type', p_scan_type, 'priority', 8,
              'payload', pg_catalog.jsonb_build_object('period_start', v_week.period_start, 'period_end', v_week.period_end),
-             'dedupe_key', 'weekly_report:' || v_week.period_start) order by c.id),
+             'dedupe_key', p_scan_type || ':' || v_week.period_start) order by c.id),
            max(c.id::text)::uuid
       into v_jobs, v_after
     from (select c.id from public.companies c
           where c.id > v_after and c.id <> public.platform_company_id()
+            and (p_scan_type <> 'send_slack_digest'
+                 or exists (select 1 from vault.secrets s where s.name = 'slack_webhook_url:' || c.id::text))
           order by c.id limit 500) c;
     exit when v_jobs is null;
     perform 1 from public.enqueue_scans(v_jobs);
@@ -3341,6 +3348,11 @@ begin
   end loop;
   return v_total;
 end $$;
+
+-- Monday 02:00 UTC: every company's report of last week.
+create function public.enqueue_weekly_reports(p_day date default null) returns integer
+language sql volatile security definer set search_path = ''
+as $$ select public.enqueue_weekly_company_jobs('weekly_report', p_day) $$;
 
 -- The Slack digest: a company's weekly report as a Block Kit message to its incoming webhook. The
 -- webhook URL is a secret (anyone holding it can post to the channel): it lives in Vault as
@@ -3480,35 +3492,10 @@ begin
   return true;
 end $$;
 
--- The Monday 09:00 UTC schedule: a send_slack_digest job for the week before p_day for each
--- company with a Slack webhook URL, in pages of 500. Answers how many it enqueued.
+-- Monday 09:00 UTC: the digest of last week's report, for each company with a Slack webhook URL.
 create function public.enqueue_slack_digests(p_day date default null) returns integer
-language plpgsql volatile security definer set search_path = ''
-as $$
-declare
-  v_week record;
-  v_after uuid := '00000000-0000-0000-0000-000000000000';
-  v_jobs jsonb;
-  v_total integer := 0;
-begin
-  select * into v_week from public.report_week_before(coalesce(p_day, (public.scan_queue_now() at time zone 'UTC')::date));
-  loop
-    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-             'company_id', c.id, 'scan_type', 'send_slack_digest', 'priority', 8,
-             'payload', pg_catalog.jsonb_build_object('period_start', v_week.period_start, 'period_end', v_week.period_end),
-             'dedupe_key', 'send_slack_digest:' || v_week.period_start) order by c.id),
-           max(c.id::text)::uuid
-      into v_jobs, v_after
-    from (select c.id from public.companies c
-          where c.id > v_after and c.id <> public.platform_company_id()
-            and exists (select 1 from vault.secrets s where s.name = 'slack_webhook_url:' || c.id::text)
-          order by c.id limit 500) c;
-    exit when v_jobs is null;
-    perform 1 from public.enqueue_scans(v_jobs);
-    v_total := v_total + pg_catalog.jsonb_array_length(v_jobs);
-  end loop;
-  return v_total;
-end $$;
+language sql volatile security definer set search_path = ''
+as $$ select public.enqueue_weekly_company_jobs('send_slack_digest', p_day) $$;
 
 -- Dashboards read materialized views, so a page of a thousand repositories never runs the score
 -- queries: the repository risk overview and the company weekly trend. refresh_dashboard_views()

@@ -136,32 +136,7 @@ begin
   return true;
 end $$;
 
--- The Monday 09:00 UTC schedule: a send_slack_digest job for the week before p_day for each
--- company with a Slack webhook URL, in pages of 500. Answers how many it enqueued.
+-- Monday 09:00 UTC: the digest of last week's report, for each company with a Slack webhook URL.
 create function public.enqueue_slack_digests(p_day date default null) returns integer
-language plpgsql volatile security definer set search_path = ''
-as $$
-declare
-  v_week record;
-  v_after uuid := '00000000-0000-0000-0000-000000000000';
-  v_jobs jsonb;
-  v_total integer := 0;
-begin
-  select * into v_week from public.report_week_before(coalesce(p_day, (public.scan_queue_now() at time zone 'UTC')::date));
-  loop
-    select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-             'company_id', c.id, 'scan_type', 'send_slack_digest', 'priority', 8,
-             'payload', pg_catalog.jsonb_build_object('period_start', v_week.period_start, 'period_end', v_week.period_end),
-             'dedupe_key', 'send_slack_digest:' || v_week.period_start) order by c.id),
-           max(c.id::text)::uuid
-      into v_jobs, v_after
-    from (select c.id from public.companies c
-          where c.id > v_after and c.id <> public.platform_company_id()
-            and exists (select 1 from vault.secrets s where s.name = 'slack_webhook_url:' || c.id::text)
-          order by c.id limit 500) c;
-    exit when v_jobs is null;
-    perform 1 from public.enqueue_scans(v_jobs);
-    v_total := v_total + pg_catalog.jsonb_array_length(v_jobs);
-  end loop;
-  return v_total;
-end $$;
+language sql volatile security definer set search_path = ''
+as $$ select public.enqueue_weekly_company_jobs('send_slack_digest', p_day) $$;

@@ -1681,6 +1681,10 @@ export type Database = {
         }
       }
       enqueue_slack_digests: { Args: { p_day?: string }; Returns: number }
+      enqueue_weekly_company_jobs: {
+        Args: { p_day?: string; p_scan_type: string }
+        Returns: number
+      }
       enqueue_weekly_reports: { Args: { p_day?: string }; Returns: number }
       ensure_platform_company: {
         Args: Record<PropertyKey, never>
