@@ -23,6 +23,8 @@ export interface LocalPostgres {
    * restart(). The local stack says so and stops.
    */
   onUnexpectedExit(listener: (how: string) => void): void;
+  /** The server's last 200 log lines (what a leak test reads: a secret must never be in them). */
+  log(): readonly string[];
   /** Stops the server (fast shutdown: sessions are cut) and starts it again on the same port and data. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -202,6 +204,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
     port,
     dataDir,
     url: (database = "postgres") => `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}?sslmode=disable`,
+    log: () => log.slice(),
     onUnexpectedExit(listener) {
       exitListeners.push(listener);
     },

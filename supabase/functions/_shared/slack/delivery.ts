@@ -41,10 +41,28 @@ export function backoffMs(attempt: number, random: () => number = Math.random): 
   return Math.min(MAX_DELAY_MS, Math.round(base * (0.8 + 0.4 * random())));
 }
 
+/**
+ * Text from the network or from the other side (an error page, a proxy's answer) with the webhook
+ * URL cut out — whole, its path, and its last segment (the token) — and any other URL with it: an
+ * answer that echoes the request's path would otherwise carry the secret into a row and a log
+ * (test/platform/secret-leak.test.ts).
+ */
+export function withoutWebhookUrl(text: string, url: string): string {
+  let out = text.split(url).join("<webhook URL>");
+  let path = "";
+  try {
+    path = new URL(url).pathname;
+  } catch { /* not a URL: the whole text was cut above */ }
+  if (path.length > 1) out = out.split(path).join("<webhook path>");
+  const token = path.split("/").filter(Boolean).pop();
+  if (token && token.length >= 8) out = out.split(token).join("<token>");
+  return out.replace(/https?:\/\/[^\s)]+/g, "<webhook URL>");
+}
+
 /** A network error without the URL in it. */
 export function networkError(e: unknown, url: string): string {
   const raw = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  return `network error: ${raw.split(url).join("<webhook URL>").replace(/https?:\/\/[^\s)]+/g, "<webhook URL>")}`.slice(0, 300);
+  return `network error: ${withoutWebhookUrl(raw, url)}`.slice(0, 300);
 }
 
 export interface Delivery {
@@ -102,7 +120,7 @@ export async function deliver(o: DeliverOptions): Promise<DeliveryResult> {
         redirect: "manual",
       });
       status = res.status;
-      outcome = classifySlackAnswer(res.status, await res.text().catch(() => ""), res.headers.get("retry-after"));
+      outcome = classifySlackAnswer(res.status, withoutWebhookUrl(await res.text().catch(() => ""), o.url), res.headers.get("retry-after"));
     } catch (e) {
       if (o.signal.aborted) throw o.signal.reason;
       outcome = { outcome: "retry", error: networkError(e, o.url) };
