@@ -147,7 +147,13 @@ describe("secrets", () => {
     expect(digests.some((d) => d.last_status_code === null && d.last_error)).toBe(true);
     expect(slackPosts).toContain(SLACK_PATH_OK);
     expect(answers.find((a) => a.includes("/scan-status"))).toMatch(/→ 200/);
-    expect(logs.length).toBeGreaterThan(0);
+    // The worker's JSON lines carry the ids to find a job by: the refused scan's failure names its job, company and scan.
+    const [scan] = await sql`select id from public.scans where job_id = ${jobs[1]}`;
+    const failure = logs.filter((l) => l.startsWith("[scan-repository] {")).map((l) => JSON.parse(l.slice("[scan-repository] ".length)))
+      .find((l) => l.jobId === jobs[1] && /^failed/.test(l.message));
+    expect(failure).toMatchObject({ level: "error", jobId: jobs[1], scanId: scan.id, attempt: 1, scanType: "full_scan" });
+    expect(failure.companyId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(failure.repositoryId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it("are in no log line, no answer, no table but Vault's, and not in Postgres's log", async () => {
