@@ -611,7 +611,7 @@ function maskedSection(): { repo: Repo; recall: number; flagged: number }[] {
   console.log("\n  calibration at a 30 % mask: mean confidence of the suspected verdicts vs the share of them that are masked commits");
   console.log("  (exact precision in aider; a lower bound elsewhere), and per confidence band");
   for (const repo of ALL_REPOS) {
-    const bands = [[0.55, 0.7], [0.7, 0.85], [0.85, 1.01]] as const;
+    const bands = [[SUSPECTED_MIN_PROBABILITY, 0.7], [0.7, 0.85], [0.85, 1.01]] as const;
     const per = bands.map(() => ({ n: 0, masked: 0, conf: 0 }));
     let n = 0, masked = 0, conf = 0;
     for (const r of runs.get(`${repo}@0.3`)!) {
@@ -630,24 +630,23 @@ function maskedSection(): { repo: Repo; recall: number; flagged: number }[] {
     console.log(`  ${repo.padEnd(26)} ${n ? `${(100 * conf / n).toFixed(1)} % vs ${(100 * masked / n).toFixed(1)} % of ${n}` : "no suspected verdict"}   ${bandText}`);
   }
 
-  // The cross-repository split of the one constant read from the curves: the threshold that, on
-  // three repositories, gives the highest worst recall with every flagged share within the bar;
-  // then the fourth's figures at it.
-  console.log("\n  the operating point chosen on three repositories (highest worst recall with flagged <= 10 % on each), applied to the fourth, 30 % mask:");
+  // The cross-repository split of the one constant read from the curves: the threshold chosen on
+  // three repositories (lizard, with 20 marked commits, never chooses), two ways — the most recall
+  // within the flagged bar, and the fewest flags above the recall bar — then the fourth's figures at it.
+  console.log("\n  the operating point chosen on the other repositories, applied to the held-out one (30 % mask):");
+  console.log("    (a) highest worst recall with flagged <= 10 % on each; (b) highest threshold with recall >= 60 % on each");
   for (const held of ALL_REPOS) {
     const others = ALL_REPOS.filter((r) => r !== held && r !== "terryyin__lizard");
-    let best: { t: number; worst: number } | null = null;
-    for (const t of THRESHOLDS) {
-      const ok = others.every((r) => flg(at(r, 0.3, t)).mean <= FLAGGED_BAR);
-      const worst = Math.min(...others.map((r) => rec(at(r, 0.3, t)).mean));
-      if (ok && (!best || worst > best.worst)) best = { t, worst };
-    }
-    if (!best) {
-      console.log(`  held out ${held}: no threshold keeps the others within the bar`);
-      continue;
-    }
-    const fs = at(held, 0.3, best.t);
-    console.log(`  held out ${held.padEnd(26)} threshold ${best.t} (chosen on ${others.join(", ")}): recall ${fmt(rec(fs))}, flagged ${fmt(flg(fs))}`);
+    const worstRecall = (t: number) => Math.min(...others.map((r) => rec(at(r, 0.3, t)).mean));
+    const withinFlags = (t: number) => others.every((r) => flg(at(r, 0.3, t)).mean <= FLAGGED_BAR);
+    const a = THRESHOLDS.filter(withinFlags).sort((x, y) => worstRecall(y) - worstRecall(x) || y - x)[0];
+    const b = THRESHOLDS.filter((t) => worstRecall(t) >= RECALL_BAR).sort((x, y) => y - x)[0];
+    const show = (t: number | undefined) => {
+      if (t === undefined) return "none qualifies";
+      const fs = at(held, 0.3, t);
+      return `${t}: recall ${fmt(rec(fs))}, flagged ${fmt(flg(fs))}`;
+    };
+    console.log(`  held out ${held.padEnd(26)} (a) ${show(a)}   (b) ${show(b)}`);
   }
   return out;
 }

@@ -422,7 +422,7 @@ export function createCommitScorer(
     // A commit that adds no counted line is left out: it adds nothing to AI LOC either way, and a
     // source need not read its files (the GitHub reader leaves a marked one's files unread).
     if (commit.parents.length <= 1 && (verdict === "human" || verdict === "attested") && classification.counted_added_lines > 0) {
-      suspectFeatures(stripped, ctx.gap, x, ctx.session);
+      suspectFeatures(stripped, ctx.gap, x, ctx.session, ctx.time);
       if (x[AGENT_ERA_FEATURE] === 1 && x[AUTOMATION_FEATURE] === 0) style = styleOf(x);
     }
     log.add({

@@ -80,7 +80,7 @@ export interface RepositoryRuleReport {
 /** Fewer attested commits than this is no evidence to learn from: abstain. */
 export const MIN_MARKED = 10;
 /** An unmarked commit is suspected at this probability of being AI-written and above. */
-export const SUSPECTED_MIN_PROBABILITY = 0.55;
+export const SUSPECTED_MIN_PROBABILITY = 0.6;
 /** The highest probability the rule gives: evidence without a mark is never certainty. */
 export const MAX_PROBABILITY = 0.99;
 /** Two commits of an author at most this far apart are one session. */

@@ -155,7 +155,14 @@ export function hasShapedSubject(message: string): boolean {
  * author in the scan (null when unknown: a lone commit). Written as one pass over the message;
  * no regexes, it runs on every unmarked commit.
  */
-export function suspectFeatures(commit: Commit, gapSeconds: number | null, out = new Float64Array(FEATURE_COUNT), session: SessionContext | null = null): Float64Array {
+export function suspectFeatures(
+  commit: Commit,
+  gapSeconds: number | null,
+  out = new Float64Array(FEATURE_COUNT),
+  session: SessionContext | null = null,
+  /** Date.parse(commit.authored_at), when the caller has it */
+  authoredMs: number = Date.parse(commit.authored_at),
+): Float64Array {
   const msg = commit.message ?? "";
   let nl = msg.indexOf("\n");
   const subject = (nl < 0 ? msg : msg.slice(0, nl)).trim();
@@ -179,7 +186,7 @@ export function suspectFeatures(commit: Commit, gapSeconds: number | null, out =
     const ch = msg.charCodeAt(s);
     if ((ch === 45 /* - */ || ch === 42 /* * */) && msg.charCodeAt(s + 1) === 32) bullets++;
     else if (ch === 83 /* S */ && msg.startsWith("Signed-off-by:", s)) signedOff = 1;
-    else if ((ch === 67 || ch === 99) && msg.slice(s, s + 15).toLowerCase() === "co-authored-by:") humanCoauthor = 1;
+    else if ((ch === 67 || ch === 99) && startsWithLower(msg, s, "co-authored-by:")) humanCoauthor = 1;
     bodyLines++;
   }
 
@@ -227,7 +234,7 @@ export function suspectFeatures(commit: Commit, gapSeconds: number | null, out =
   out[22] = humanCoauthor;
   out[23] = lowerSubject.includes("wip") || lowerSubject.includes("typo") || lowerSubject === "copy" || lowerSubject === "lint" ? 1 : 0;
   // inside the agent era: no coding agent wrote a 2016 commit (suspectProbability gates on it)
-  const t = Date.parse(commit.authored_at);
+  const t = authoredMs;
   out[24] = Number.isNaN(t) || t >= AGENT_ERA_START_MS ? 1 : 0;
   out[25] = session ? Math.log1p(session.commits) : 0;
   out[26] = session && session.commits > 0 ? session.shaped / session.commits : 0;
@@ -235,6 +242,17 @@ export function suspectFeatures(commit: Commit, gapSeconds: number | null, out =
   // agents' bots are catalog marks and never reach this tier) or git's own revert message
   out[27] = isAutomation(commit, subject, msg) ? 1 : 0;
   return out;
+}
+
+/** Whether msg at `at` starts with `lower` (lower-case ASCII), ignoring case, without a copy. */
+function startsWithLower(msg: string, at: number, lower: string): boolean {
+  if (at + lower.length > msg.length) return false;
+  for (let k = 0; k < lower.length; k++) {
+    let ch = msg.charCodeAt(at + k);
+    if (ch >= 65 && ch <= 90) ch += 32;
+    if (ch !== lower.charCodeAt(k)) return false;
+  }
+  return true;
 }
 
 function isAutomation(commit: Commit, subject: string, msg: string): boolean {
