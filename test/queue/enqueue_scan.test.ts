@@ -90,7 +90,7 @@ describe("enqueue_scan", () => {
     const queue = new ScanQueue(tdb.current.db);
     await expect(queue.enqueue({ companyId: company, priority: 11 })).rejects.toThrow(/domain public.scan_priority violates check constraint "scan_priority_between_1_and_10"/);
     await expect(queue.enqueue({ companyId: company, maxAttempts: 0 })).rejects.toThrow(/scan_max_attempts_between_1_and_100/);
-    await expect(queue.enqueue({ companyId: company, scanType: "Full Scan" })).rejects.toThrow(/unknown scan type Full Scan: the known types are full_scan, incremental_scan, pr_analysis/);
+    await expect(queue.enqueue({ companyId: company, scanType: "Full Scan" })).rejects.toThrow(/unknown scan type Full Scan: the known types are calculate_scores, full_scan, generate_alerts, incremental_scan, pr_analysis/);
     await expect(queue.enqueueMany([{ companyId: company, dedupeKey: "ok" }, { companyId: company, scanType: "ful_scan", dedupeKey: "typo" }]))
       .rejects.toThrow(/unknown scan type ful_scan/);
     await expect(queue.enqueueMany([{ companyId: company, dedupeKey: "ok" }, { companyId: company, priority: 0, dedupeKey: "bad" }])).rejects.toThrow(/scan_priority/);
