@@ -94,7 +94,7 @@ const SEQUENCE_K = 5;
 /** Prior weight (in commits) of the repository's attested share in an author's shares. */
 const PRIOR = 2;
 const L2 = 1.0;
-const NEWTON_STEPS = 6;
+const NEWTON_STEPS = 4;
 const EXACT_STEPS = 2;
 const TRAIN_PER_CLASS = 500;
 /**
