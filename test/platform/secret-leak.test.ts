@@ -76,6 +76,7 @@ describe("secrets", () => {
   let sql: postgres.Sql;
   let secrets: Record<string, string>;
   const jobs: string[] = [];
+  const deliveryIds: string[] = [];
 
   beforeAll(async () => {
     sql = postgres(stack.current.dbUrl, { max: 2, onnotice: () => {} });
@@ -118,7 +119,9 @@ describe("secrets", () => {
     const { installation: _none, ...payload } = pushExample;
     const body = JSON.stringify({ ...payload, repository: { ...(pushExample.repository as object), full_name: `${repos[0].owner}/${repos[0].name}`, name: repos[0].name, default_branch: "master" } });
     for (const secret of [WEBHOOK_SECRET, `whsec_${hex(16)}`]) {
-      await call(url, { method: "POST", body, headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": randomUUID(), "x-hub-signature-256": await sign(secret, body) } });
+      const id = randomUUID();
+      deliveryIds.push(id);
+      await call(url, { method: "POST", body, headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": id, "x-hub-signature-256": await sign(secret, body) } });
     }
     await eventually(async () => (await sql`select 1 from public.scan_queue where id = any(${jobs}::uuid[]) and status not in ('completed', 'dead')`).length === 0, "the scans to finish", 90_000);
     // The week's reports, then the digests (Slack: 200, 500 every time, nobody there).
@@ -154,6 +157,12 @@ describe("secrets", () => {
     expect(failure).toMatchObject({ level: "error", jobId: jobs[1], scanId: scan.id, attempt: 1, scanType: "full_scan" });
     expect(failure.companyId).toMatch(/^[0-9a-f-]{36}$/);
     expect(failure.repositoryId).toMatch(/^[0-9a-f-]{36}$/);
+    // The webhook's line names the delivery, its company and the job it made.
+    const delivery = logs.filter((l) => l.startsWith("[github-webhook] {")).map((l) => JSON.parse(l.slice("[github-webhook] ".length)))
+      .find((l) => l.deliveryId === deliveryIds[0]);
+    expect(delivery).toMatchObject({ level: "info", event: "push", outcome: "enqueued" });
+    expect(delivery.jobIds).toHaveLength(1);
+    expect(delivery.companyId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it("are in no log line, no answer, no table but Vault's, and not in Postgres's log", async () => {

@@ -107,6 +107,12 @@ export async function handleGitHubWebhook(req: Request, deps: GitHubWebhookDeps)
     payloadBytes: bytes.byteLength,
   });
   const summary = { delivery: deliveryId, event, action: parsed.action, outcome: record.outcome, reason: record.reason, jobs: record.jobs };
+  // One line per delivery, with the ids that find it again: the delivery's, the company's (of the
+  // hook; an App delivery's company is on the jobs) and each job it made or joined.
+  deps.log?.("info", record.duplicate ? "webhook delivery seen before: nothing new" : `webhook delivery ${record.outcome}`, {
+    deliveryId, event, action: parsed.action, companyId: company, installationId: parsed.installationId,
+    jobIds: (record.jobs ?? []).map((j) => j.job_id), outcome: record.outcome,
+  });
   if (record.outcome === "unknown_installation") return answer(404, { error: record.reason ?? "unknown installation", delivery: deliveryId });
   if (record.duplicate) return answer(200, { ...summary, duplicate: true });
   if (record.outcome === "ping") return answer(200, { ...summary, zen: (payload as { zen?: unknown }).zen ?? null });
