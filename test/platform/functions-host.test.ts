@@ -71,7 +71,8 @@ describe("functions host", () => {
       await new Promise((r) => setTimeout(r, 50));
       const res = await fetch(`${host.url}/crashy`, { headers: bearer(keys.serviceRoleKey) });
       if (res.status === 200) after = (await res.json()) as { pid: number };
-      else expect(res.status).toBe(503);
+      // 502 while the crashed process's socket still takes the request, 503 once the host knows it is down.
+      else expect([502, 503]).toContain(res.status);
     }
     expect(after?.pid).toBeDefined();
     expect(after!.pid).not.toBe(before.pid);
