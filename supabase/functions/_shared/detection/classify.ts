@@ -460,7 +460,13 @@ export type CommitScorer = ((commit: Commit) => ScoredCommit) & {
  */
 export function decideSuspected(classification: CommitClassification, decision: SuspectDecision): CommitClassification {
   const result = { ...classification, evidence: [...classification.evidence] };
-  if (result.verdict !== "human") return result;
+  applyDecision(result, decision);
+  return result;
+}
+
+/** decideSuspected on the classification itself (one the caller made and owns). */
+function applyDecision(result: CommitClassification, decision: SuspectDecision): void {
+  if (result.verdict !== "human") return;
   if (decision.suspected) {
     result.verdict = "suspected";
     result.confidence = decision.probability;
@@ -471,7 +477,6 @@ export function decideSuspected(classification: CommitClassification, decision: 
   } else {
     result.confidence = round3(1 - decision.probability);
   }
-  return result;
 }
 
 /**
@@ -489,7 +494,7 @@ export function classifyCommits(
   const bySha = new Map(decisions.map((d) => [d.sha, d]));
   for (let i = 0; i < commits.length; i++) {
     const d = bySha.get(commits[i].sha);
-    if (d) classifications[i] = decideSuspected(classifications[i], d);
+    if (d) applyDecision(classifications[i], d);
   }
   return { classifications, suspected: report };
 }

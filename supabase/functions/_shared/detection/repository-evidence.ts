@@ -154,10 +154,10 @@ export function decideRepositorySuspects(commits: readonly EvidenceCommit[]): { 
     report.abstained = marked < MIN_MARKED ? `${marked} attested commits (fewer than ${MIN_MARKED}): no evidence to learn from` : "no unmarked commit to decide";
     return { decisions: candidates.map((c) => ({ sha: c.sha, probability: 0, suspected: false, evidence: [] })), report };
   }
-  const rows = features(ordered, scored);
+  const { rows, matrix: z } = features(ordered, scored);
   const y = new Uint8Array(rows.length);
   rows.forEach((r, i) => (y[i] = r.c.attested ? 1 : 0));
-  const z = standardised(rows);
+  const stats = standardise(z, rows.length);
   // Cross-fitting: two halves (alternating in time), each scored by the model of the other.
   const g = new Float64Array(rows.length);
   const models: Float64Array[] = [];
@@ -178,13 +178,13 @@ export function decideRepositorySuspects(commits: readonly EvidenceCommit[]): { 
     const p = Math.min(MAX_PROBABILITY, ((1 - c) / c) * (gi / (1 - gi)));
     const suspected = p >= SUSPECTED_MIN_PROBABILITY;
     if (suspected) report.flagged++;
-    decisions.push({ sha: rows[i].c.sha, probability: round3(p), suspected, evidence: suspected ? explain(rows[i].x, z, i, models[i % 2]) : [] });
+    decisions.push({ sha: rows[i].c.sha, probability: round3(p), suspected, evidence: suspected ? explain(raw(z, i, stats), z, i, models[i % 2]) : [] });
   }
   return { decisions, report };
 }
 
-/** The feature vectors of the scored commits (index 0 is the bias). */
-function features(ordered: EvidenceCommit[], scored: EvidenceCommit[]): Row[] {
+/** The feature vectors of the scored commits (index 0 is the bias), rows of one matrix. */
+function features(ordered: EvidenceCommit[], scored: EvidenceCommit[]): { rows: Row[]; matrix: Float64Array } {
   const buffer = new Float64Array(scored.length * D);
   const rows: Row[] = scored.map((c, index) => {
     const x = buffer.subarray(index * D, index * D + D);
@@ -204,7 +204,7 @@ function features(ordered: EvidenceCommit[], scored: EvidenceCommit[]): Row[] {
   for (const list of byAuthor.values()) authorFeatures(list, repoShare);
   repositoryDensity(rows, repoShare);
   pullRequests(ordered, rows, repoShare);
-  return rows;
+  return { rows, matrix: buffer };
 }
 
 function authorFeatures(list: Row[], repoShare: number): void {
@@ -450,20 +450,22 @@ export class EvidenceLog {
 
 // ── the model ──────────────────────────────────────────────────────────────────────────────
 
-/** The rows' features standardised over the scan (one flat n × D matrix; column 0 is the bias). */
-function standardised(rows: Row[]): Float64Array {
-  const n = rows.length;
-  const z = new Float64Array(n * D);
+/**
+ * The rows' features (one flat n × D matrix, column 0 the bias) standardised over the scan, in
+ * place: no second matrix for a scan of thousands of commits. The means and inverse deviations
+ * are kept to read a row's own values back (raw).
+ */
+function standardise(z: Float64Array, n: number): { mean: Float64Array; inv: Float64Array } {
   const mean = new Float64Array(D);
   const sq = new Float64Array(D);
-  for (const r of rows) {
-    const x = r.x;
-    for (let k = 1; k < D; k++) mean[k] += x[k];
+  for (let i = 0; i < n; i++) {
+    const o = i * D;
+    for (let k = 1; k < D; k++) mean[k] += z[o + k];
   }
   for (let k = 1; k < D; k++) mean[k] /= n;
-  for (const r of rows) {
-    const x = r.x;
-    for (let k = 1; k < D; k++) sq[k] += (x[k] - mean[k]) ** 2;
+  for (let i = 0; i < n; i++) {
+    const o = i * D;
+    for (let k = 1; k < D; k++) sq[k] += (z[o + k] - mean[k]) ** 2;
   }
   const inv = new Float64Array(D);
   for (let k = 1; k < D; k++) {
@@ -471,12 +473,19 @@ function standardised(rows: Row[]): Float64Array {
     inv[k] = sd > 0 ? 1 / sd : 0;
   }
   for (let i = 0; i < n; i++) {
-    const x = rows[i].x;
     const o = i * D;
     z[o] = 1;
-    for (let k = 1; k < D; k++) z[o + k] = (x[k] - mean[k]) * inv[k];
+    for (let k = 1; k < D; k++) z[o + k] = (z[o + k] - mean[k]) * inv[k];
   }
-  return z;
+  return { mean, inv };
+}
+
+/** Row i's own feature values, from its standardised ones. */
+function raw(z: Float64Array, i: number, stats: { mean: Float64Array; inv: Float64Array }): Float64Array {
+  const x = new Float64Array(D);
+  x[0] = 1;
+  for (let k = 1; k < D; k++) x[k] = stats.inv[k] > 0 ? z[i * D + k] / stats.inv[k] + stats.mean[k] : stats.mean[k];
+  return x;
 }
 
 /**
