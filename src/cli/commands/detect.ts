@@ -4,7 +4,7 @@
 // or, with --summary, the per-agent and total AI-LOC shares.
 // The suspected tier decides from the input's own evidence (suspectCommits: the repository rule
 // over every commit, on both sides in time of each), so it reads the whole input before printing
-// anything: a file is read twice (a first pass that keeps only the rule's evidence, ~150 bytes a
+// anything: a file is read twice (a first pass that keeps only the rule's evidence, ~200 bytes a
 // commit, then the pass that classifies and prints); stdin cannot be read twice, so its commit
 // lines are buffered in memory. With --no-suspected there is no calibration and the
 // input is streamed (constant memory per line), so a multi-gigabyte export works as well as a

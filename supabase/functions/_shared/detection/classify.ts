@@ -7,9 +7,12 @@
  *    agents. Assistance marks found alongside stay in the evidence.
  *  - assisted: only assistance marks (applied review suggestions, Autofix, aider committing the
  *    user's own edits). Agents = the assisting agents. Never counted as AI LOC.
- *  - suspected: no mark, and the suspected model's probability reaches its threshold.
- *    Agents = [] (the model does not know which agent); confidence = the probability.
- *  - human: none of the above; confidence = 1 − the model's probability.
+ *  - suspected: no mark, and the repository rule (repository-evidence.ts: the scan's own attested
+ *    commits as evidence, decided over the whole scan by classifyCommits or CommitScorer.decide)
+ *    gives it a probability of being AI-written at SUSPECTED_MIN_PROBABILITY or more. Agents = []
+ *    (the evidence does not say which agent); confidence = that probability; the evidence says why.
+ *    One commit alone (classifyCommit) is never suspected by it: the rule needs the repository.
+ *  - human: none of the above; confidence = 1 − that probability (1 where the tier did not score it).
  * Merge commits are never suspected (their lines belong to the merged commits), but a merge of
  * an agent branch (`Merge pull request #1 from o/codex/x`) carries that branch's mark.
  */

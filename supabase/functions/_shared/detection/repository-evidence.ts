@@ -373,11 +373,11 @@ export const SHA_PREFIX = 12;
 
 /**
  * A scan's evidence as JSON, compact (authors and paths are listed once and named by index;
- * parents by their first SHA_PREFIX characters, which is all the rule compares):
+ * parents by their first SHA_PREFIX characters, full shas again once restored):
  * per commit [sha, parents' prefixes joined by ",", authored ms, author index, 1 attested /
  * 2 candidate / 0 neither, style or null, path indexes]. It travels with the scan's checkpoint,
  * so a scan split over pages and runs decides at completion over every commit, as one pass does;
- * ~150 bytes a commit (a 90-day scan of 2,000 commits: ~300 KB).
+ * 135–230 bytes a commit as JSON (aider's 3,218 commits: 0.43 MB; OpenHands' 3,000: 0.70 MB).
  */
 export interface EvidenceState {
   authors: string[];
