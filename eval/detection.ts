@@ -601,7 +601,25 @@ function maskedSection(): { repo: Repo; recall: number; flagged: number }[] {
       });
       const att = spread(bands.map((b) => b.attested_pct / 100));
       const both = spread(bands.map((b) => b.attested_plus_suspected_pct / 100));
-      console.log(`  ${repo.padEnd(26)} mask ${String(rate * 100).padStart(2)} %: recall ${fmt(rec(fs))} of ${masked.toFixed(0)} masked; flagged ${fmt(flg(fs))} of ${never.toFixed(0)} never-marked; AI LOC ${truth.get(repo)!.toFixed(1)} % by the marks → attested ${(100 * att.mean).toFixed(1)} %, attested + suspected ${(100 * both.mean).toFixed(1)} %`);
+      // attested + suspected against every commit the marks named (before masking): recall, and a
+      // lower bound on precision (a flagged never-marked commit counts as wrong)
+      const whole = list.map((r) => {
+        let named = 0, found = 0, flagged = 0;
+        r.masked.commits.forEach((c, i) => {
+          if (c.parents.length > 1) return;
+          const v = r.classifications[i].verdict;
+          const wasMarked = r.masked.masked.has(i) || v === "attested";
+          if (wasMarked) named++;
+          if (v === "attested" || v === "suspected") {
+            flagged++;
+            if (wasMarked) found++;
+          }
+        });
+        return { recall: found / named, precision: flagged ? found / flagged : 1 };
+      });
+      const wr = spread(whole.map((w) => w.recall));
+      const wp = spread(whole.map((w) => w.precision));
+      console.log(`  ${repo.padEnd(26)} mask ${String(rate * 100).padStart(2)} %: recall ${fmt(rec(fs))} of ${masked.toFixed(0)} masked; flagged ${fmt(flg(fs))} of ${never.toFixed(0)} never-marked; attested + suspected: recall ${(100 * wr.mean).toFixed(1)} %, precision >= ${(100 * wp.mean).toFixed(1)} %; AI LOC ${truth.get(repo)!.toFixed(1)} % by the marks → attested ${(100 * att.mean).toFixed(1)} %, attested + suspected ${(100 * both.mean).toFixed(1)} %`);
       if (rate === 0.3) out.push({ repo, recall: rec(fs).mean, flagged: flg(fs).mean });
     }
   }
