@@ -8,6 +8,8 @@ select cron.schedule('codeguard-daily-auto-scan', '0 3 * * *', $$select public.e
 select cron.schedule('codeguard-prune-scan-queue', '41 3 * * *', $$select public.prune_scan_queue()$$);
 select cron.schedule('codeguard-prune-github-etag-cache', '23 * * * *', $$select public.prune_github_etag_cache()$$);
 select cron.schedule('codeguard-prune-platform-history', '17 * * * *', $$select public.prune_platform_history()$$);
+-- Webhook deliveries are kept 30 days (GitHub redelivers only the last 3 days' ones).
+select cron.schedule('codeguard-prune-github-webhook-deliveries', '29 * * * *', $$select public.prune_github_webhook_deliveries()$$);
 -- The governance jobs (product spec): reports Monday 02:00 UTC, the Slack digest Monday 09:00 UTC,
 -- the dashboards every 15 minutes; and alerts about dead or late jobs every 5 minutes.
 select cron.schedule('codeguard-weekly-reports', '0 2 * * 1', $$select public.enqueue_weekly_reports()$$);

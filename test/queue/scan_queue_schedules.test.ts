@@ -14,6 +14,7 @@ describe("scan_queue schedules", () => {
       { jobname: "codeguard-dispatch-scan-workers", schedule: "10 seconds" },
       { jobname: "codeguard-job-alerts", schedule: "*/5 * * * *" },
       { jobname: "codeguard-prune-github-etag-cache", schedule: "23 * * * *" },
+      { jobname: "codeguard-prune-github-webhook-deliveries", schedule: "29 * * * *" },
       { jobname: "codeguard-prune-platform-history", schedule: "17 * * * *" },
       { jobname: "codeguard-prune-scan-queue", schedule: "41 3 * * *" },
       { jobname: "codeguard-reap-expired-scan-jobs", schedule: "10 seconds" },
