@@ -5,6 +5,8 @@ import { describe, expect, it } from "vitest";
 import { classifyCommit, classifyCommits, createCommitScorer } from "../../supabase/functions/_shared/detection/classify.ts";
 import {
   decideRepositorySuspects,
+  type EvidenceCommit,
+  evidenceFeatures,
   EvidenceLog,
   MAX_PROBABILITY,
   MIN_MARKED,
@@ -128,5 +130,57 @@ describe("a scan cut into runs", () => {
     const alone = createCommitScorer();
     for (const c of commits.slice(commits.length - (commits.length % 97 || 97))) alone(c);
     expect(alone.decide().decisions.length).toBeLessThan(expected.decisions.length / 2);
+  });
+});
+
+describe("the evidence the rule reads of a commit's neighbours", () => {
+  const style = new Array(20).fill(0);
+  const at = (h: number) => Date.UTC(2025, 5, 2, 9) + h * 3600_000;
+  const commit = (sha: string, over: Partial<EvidenceCommit> = {}): EvidenceCommit =>
+    ({ sha, parents: [], author: "ada@example.com", time: at(0), attested: false, candidate: true, style, paths: [], ...over });
+
+  it("counts a session's attested commits and their files, never the commit itself", () => {
+    const f = evidenceFeatures([
+      commit("a1", { time: at(0), attested: true, candidate: false, paths: ["src/x.ts", "src/y.ts"] }),
+      commit("u1", { time: at(0.5), paths: ["src/x.ts", "README.md"] }),
+      commit("a2", { time: at(1), attested: true, candidate: false, paths: ["src/z.ts"] }),
+      commit("u2", { time: at(9), paths: ["src/x.ts"] }), // a session of its own: more than 2 h later
+    ]);
+    expect(f.get("u1")!.session_share).toBe(1);
+    expect(f.get("u1")!.shared_files_session).toBe(0.5);
+    expect(f.get("u1")!.session_size).toBeCloseTo(Math.log1p(2), 9);
+    expect(f.get("a1")!.session_share).toBe(0.5); // a2 yes, u1 no; a1 itself left out
+    expect(f.get("a1")!.shared_files_session).toBe(0); // only a1 touched its files among the attested
+    expect(f.get("u2")!.session_size).toBe(0);
+    expect(f.get("u2")!.shared_files_session).toBe(0);
+    expect(f.get("u2")!.nearest_attested_hours).toBeCloseTo(Math.log1p(8), 9);
+  });
+
+  it("gives a commit a merge brought in its pull request's attested share", () => {
+    // main: m0 ← m1 (merge of the branch b1 ← b2 ← b3) ← m2; b1 and b3 attested, b2 unmarked
+    const f = evidenceFeatures([
+      commit("m0", { time: at(0), candidate: true }),
+      commit("b1", { time: at(1), parents: ["m0"], attested: true, candidate: false }),
+      commit("b2", { time: at(2), parents: ["b1"] }),
+      commit("b3", { time: at(3), parents: ["b2"], attested: true, candidate: false }),
+      commit("m1", { time: at(4), parents: ["m0", "b3"], candidate: false, style: null }),
+      commit("m2", { time: at(5), parents: ["m1"] }),
+    ]);
+    expect(f.get("b2")!.in_pr).toBe(1);
+    expect(f.get("b2")!.pr_share).toBeGreaterThan(f.get("m2")!.pr_share);
+    expect(f.get("m0")!.in_pr).toBe(0);
+    expect(f.get("m2")!.in_pr).toBe(0);
+    expect(f.get("b1")!.in_pr).toBe(1);
+  });
+
+  it("weighs the author's nearby commits apart from another author's", () => {
+    const f = evidenceFeatures([
+      commit("a1", { time: at(0), attested: true, candidate: false }),
+      commit("a2", { time: at(30), attested: true, candidate: false }),
+      commit("u1", { time: at(60) }),
+      commit("v1", { time: at(61), author: "bob@example.com" }),
+    ]);
+    expect(f.get("u1")!.author_share_window).toBeGreaterThan(f.get("v1")!.author_share_window);
+    expect(f.get("u1")!.author_share_all).toBeGreaterThan(f.get("v1")!.author_share_all);
   });
 });

@@ -183,6 +183,17 @@ export function decideRepositorySuspects(commits: readonly EvidenceCommit[]): { 
   return { decisions, report };
 }
 
+/**
+ * The evidence features of each scored commit (EVIDENCE_FEATURES, before standardisation), by
+ * sha: what the rule reads of a commit's neighbours, for tests and diagnostics.
+ */
+export function evidenceFeatures(commits: readonly EvidenceCommit[]): Map<string, Record<(typeof EVIDENCE_FEATURES)[number], number>> {
+  const ordered = [...commits].sort((a, b) => (a.time - b.time) || (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0));
+  const scored = ordered.filter((c) => (c.attested || c.candidate) && c.style !== null && !Number.isNaN(c.time));
+  const { rows } = features(ordered, scored);
+  return new Map(rows.map((r) => [r.c.sha, Object.fromEntries(EVIDENCE_FEATURES.map((name, k) => [name, r.x[EV + k]])) as Record<(typeof EVIDENCE_FEATURES)[number], number>]));
+}
+
 /** The feature vectors of the scored commits (index 0 is the bias), rows of one matrix. */
 function features(ordered: EvidenceCommit[], scored: EvidenceCommit[]): { rows: Row[]; matrix: Float64Array } {
   const buffer = new Float64Array(scored.length * D);
