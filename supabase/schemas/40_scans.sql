@@ -55,8 +55,8 @@ create table public.scan_results (
   agents text[] not null default '{}',
   -- In the verdict, 0..1 (for a file: its commit's).
   confidence real not null,
-  -- The suspected model's probability of an unmarked non-merge commit, null where marks decided:
-  -- the scan's threshold (calibrated on all its scores) turns it into a suspected verdict.
+  -- The repository rule's P(AI-written | no mark) of an unmarked non-merge commit it scored (set by
+  -- complete_scan); null where marks decided, and where the rule did not score it or abstained.
   suspect_score real,
   -- A commit row: its totals (GitHub's stats). A file row: the file's numstat, or null when it is
   -- not known — a binary file, or a file the GitHub reader proved part of the commit from path
@@ -74,6 +74,11 @@ create table public.scan_results (
   author_email text,
   authored_at timestamptz,
   committed_at timestamptz,
+  -- Commit rows: what the suspected tier's repository rule reads of the commit (its SuspectInputs:
+  -- parents, author, authored ms, attested/candidate, style with marks stripped, paths), so that a
+  -- scan's completion decides over the repository's rows within the scan window, earlier scans'
+  -- included. Null for file rows and rows written before the rule kept it.
+  suspect_inputs jsonb,
   primary key (repository_id, commit_sha, path)
 );
 create index scan_results_scan on public.scan_results (scan_id) where path = '';

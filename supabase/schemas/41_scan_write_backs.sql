@@ -3,7 +3,8 @@
 --   begin_scan        the scan of a job (made on its first run) and where its last run stopped;
 --   record_scan_page  one page of results, the checkpoint after it, and a heartbeat — one statement,
 --                     so a checkpoint never runs ahead of the rows it stands for;
---   scan_rows         what the scan has written so far (for the suspected tier and the summary);
+--   scan_rows         what the scan has written so far (for the summary);
+--   scan_repository_evidence  what the suspected tier reads of the repository's rows in the scan window;
 --   complete_scan     the suspected verdicts, the summary, the repository's watermark, the team
 --                     metrics, the job's completion and the company's calculate_scores job, in one
 --                     transaction: never a watermark without its results, never results of a scan
@@ -53,7 +54,7 @@ $$;
 
 -- One page of a scan: p_page is {commits: [{sha, verdict, agents, confidence, suspect_score,
 -- lines_added, lines_deleted, ai_lines, counted_lines, is_merge, author_name, author_email,
--- authored_at, committed_at, files: [{path, added, deleted, filtered_out}]}], pull_requests: [{number,
+-- authored_at, committed_at, files: [{path, added, deleted, filtered_out}], suspect_inputs}], pull_requests: [{number,
 -- title, …}], checkpoint, progress, message, api_requests: {…added by this page}, warnings: [text]}.
 -- It is also the job's heartbeat: refused (nothing written) when the claim is not ours, and when a
 -- cancel was requested the job becomes cancelled here and nothing is written either.
@@ -82,31 +83,31 @@ begin
     select c.* from pg_catalog.jsonb_to_recordset(coalesce(p_page -> 'commits', '[]')) as c (
       sha text, verdict text, agents text[], confidence real, suspect_score real, lines_added integer,
       lines_deleted integer, ai_lines integer, counted_lines integer, is_merge boolean, author_name text,
-      author_email text, authored_at timestamptz, committed_at timestamptz, files jsonb)
+      author_email text, authored_at timestamptz, committed_at timestamptz, files jsonb, suspect_inputs jsonb)
   ), rows as (
     select c.sha, '' as path, c.verdict, c.agents, c.confidence, c.suspect_score, c.lines_added, c.lines_deleted,
            c.ai_lines, c.counted_lines, null::text as filtered_out, coalesce(c.is_merge, false) as is_merge,
-           c.author_name, c.author_email, c.authored_at, c.committed_at
+           c.author_name, c.author_email, c.authored_at, c.committed_at, c.suspect_inputs
     from commits c
     union all
     select c.sha, f.path, c.verdict, c.agents, c.confidence, null, f.added, f.deleted, null, null, f.filtered_out,
-           coalesce(c.is_merge, false), c.author_name, c.author_email, c.authored_at, c.committed_at
+           coalesce(c.is_merge, false), c.author_name, c.author_email, c.authored_at, c.committed_at, null::jsonb
     from commits c, pg_catalog.jsonb_to_recordset(coalesce(c.files, '[]')) as f (path text, added integer, deleted integer, filtered_out text)
     where f.path is not null and f.path <> ''
   )
   insert into public.scan_results as r (repository_id, commit_sha, path, company_id, scan_id, verdict, agents, confidence,
     suspect_score, lines_added, lines_deleted, ai_lines, counted_lines, filtered_out, is_merge, author_name, author_email,
-    authored_at, committed_at)
+    authored_at, committed_at, suspect_inputs)
   select v_scan.repository_id, x.sha, x.path, v_scan.company_id, v_scan.id, x.verdict, coalesce(x.agents, '{}'), x.confidence,
          x.suspect_score, x.lines_added, x.lines_deleted, x.ai_lines, x.counted_lines, x.filtered_out, x.is_merge,
-         x.author_name, x.author_email, x.authored_at, x.committed_at
+         x.author_name, x.author_email, x.authored_at, x.committed_at, x.suspect_inputs
   from rows x
   on conflict (repository_id, commit_sha, path) do update
     set scan_id = excluded.scan_id, verdict = excluded.verdict, agents = excluded.agents, confidence = excluded.confidence,
         suspect_score = excluded.suspect_score, lines_added = excluded.lines_added, lines_deleted = excluded.lines_deleted,
         ai_lines = excluded.ai_lines, counted_lines = excluded.counted_lines, filtered_out = excluded.filtered_out,
         is_merge = excluded.is_merge, author_name = excluded.author_name, author_email = excluded.author_email,
-        authored_at = excluded.authored_at, committed_at = excluded.committed_at;
+        authored_at = excluded.authored_at, committed_at = excluded.committed_at, suspect_inputs = excluded.suspect_inputs;
 
   insert into public.pull_requests as p (company_id, repository_id, github_pr_id, title, author_login, author_is_bot, state,
     head_ref, base_ref, ai_generated, verdict, agents, confidence, human_reviewed, reviewers, ai_reviewers, additions,
@@ -167,12 +168,30 @@ as $$
   where s.job_id = p_job_id and q.attempts = p_attempt and q.status = 'running'
 $$;
 
+-- What the suspected tier reads at the scan's completion: [[sha, suspect_inputs], …] of the
+-- repository's commit rows in the company's scan window (authored at p_since or later) and of the
+-- scan's own rows whatever their age, in sha order — earlier scans' rows with this one's, so that
+-- the commits an incremental scan brings are judged with the repository's evidence and the earlier
+-- rows re-decided with them. Null when the claim is not ours.
+create function public.scan_repository_evidence(p_job_id uuid, p_attempt integer, p_since timestamptz) returns jsonb
+language sql stable security definer set search_path = ''
+as $$
+  select (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(r.commit_sha, r.suspect_inputs) order by r.commit_sha), '[]')
+          from public.scan_results r
+          where r.repository_id = s.repository_id and r.path = '' and r.suspect_inputs is not null
+            and (r.scan_id = s.id or r.authored_at >= p_since))
+  from public.scans s
+  join public.scan_queue q on q.id = s.job_id
+  where s.job_id = p_job_id and q.attempts = p_attempt and q.status = 'running'
+$$;
+
 -- The scan completes: p_completion is {summary, watermark, result, api_requests (what the run
--- spent since its last page), decisions: [{sha, verdict, confidence}]} (the suspected tier's
--- verdicts, decided on the scan's whole score profile). The
--- job completes first — refused, this writes nothing —, then the decisions, the scan's summary,
--- the repository's watermark and the team metrics of the authors and weeks the scan touched.
--- The job's result holds the scan's id.
+-- spent since its last page), decisions: [{sha, verdict, confidence, suspect_score}]} (the
+-- suspected tier's verdicts, decided over the repository's rows in the scan window: they apply to
+-- the repository's unmarked rows, earlier scans' included, whose verdict may change with the new
+-- evidence). The job completes first — refused, this writes nothing —, then the decisions, the
+-- scan's summary, the repository's watermark and the team metrics of the authors and weeks the
+-- scan touched or whose verdicts the decisions changed. The job's result holds the scan's id.
 create function public.complete_scan(p_job_id uuid, p_attempt integer, p_completion jsonb)
 returns public.scan_job_write
 language plpgsql volatile security definer set search_path = ''
@@ -181,6 +200,7 @@ declare
   v_scan public.scans;
   v_write public.scan_job_write;
   v_now timestamptz := public.scan_queue_now();
+  v_changed jsonb;
 begin
   select s.* into v_scan from public.scans s where s.job_id = p_job_id;
   if not found then
@@ -192,11 +212,25 @@ begin
     return v_write;
   end if;
 
+  -- The authors and weeks of the earlier rows whose verdict the decisions change: their team
+  -- metrics are recomputed below with the scan's own.
+  select coalesce(pg_catalog.jsonb_agg(distinct pg_catalog.jsonb_build_array(pg_catalog.lower(r.author_email),
+           (pg_catalog.date_trunc('week', r.authored_at at time zone 'UTC'))::date)), '[]')
+  into v_changed
+  from public.scan_results r
+  join pg_catalog.jsonb_to_recordset(coalesce(p_completion -> 'decisions', '[]')) as d (sha text, verdict text) on d.sha = r.commit_sha
+  where r.repository_id = v_scan.repository_id and r.path = '' and r.scan_id <> v_scan.id
+    and r.verdict in ('human', 'suspected') and r.verdict is distinct from d.verdict
+    and r.author_email is not null and r.authored_at is not null;
+
+  -- Only unmarked rows take a decision (a row a mark decided never does); a file row takes its
+  -- commit's verdict and confidence, the commit's row its suspect_score too.
   update public.scan_results r
-  set verdict = d.verdict, confidence = d.confidence
-  from pg_catalog.jsonb_to_recordset(coalesce(p_completion -> 'decisions', '[]')) as d (sha text, verdict text, confidence real)
-  where r.repository_id = v_scan.repository_id and r.commit_sha = d.sha and r.scan_id = v_scan.id
-    and (r.verdict is distinct from d.verdict or r.confidence is distinct from d.confidence);
+  set verdict = d.verdict, confidence = d.confidence, suspect_score = case when r.path = '' then d.suspect_score end
+  from pg_catalog.jsonb_to_recordset(coalesce(p_completion -> 'decisions', '[]')) as d (sha text, verdict text, confidence real, suspect_score real)
+  where r.repository_id = v_scan.repository_id and r.commit_sha = d.sha and r.verdict in ('human', 'suspected')
+    and (r.verdict is distinct from d.verdict or r.confidence is distinct from d.confidence
+         or r.suspect_score is distinct from case when r.path = '' then d.suspect_score end);
 
   update public.scans s
   set status = 'completed', progress = 100, summary = p_completion -> 'summary', checkpoint = null,
@@ -210,10 +244,12 @@ begin
   end if;
 
   with touched as (
-    select distinct pg_catalog.lower(r.author_email) as email,
+    select pg_catalog.lower(r.author_email) as email,
            (pg_catalog.date_trunc('week', r.authored_at at time zone 'UTC'))::date as week
     from public.scan_results r
     where r.scan_id = v_scan.id and r.path = '' and r.author_email is not null and r.authored_at is not null
+    union
+    select c ->> 0, (c ->> 1)::date from pg_catalog.jsonb_array_elements(v_changed) c
   ), weeks as (
     select t.email, t.week, r.author_name, r.verdict, r.counted_lines, r.ai_lines, r.repository_id
     from touched t

@@ -66,6 +66,7 @@ grant execute on function
   public.begin_scan(uuid, integer),
   public.record_scan_page(uuid, integer, jsonb),
   public.scan_rows(uuid, integer),
+  public.scan_repository_evidence(uuid, integer, timestamptz),
   public.complete_scan(uuid, integer, jsonb),
   public.enqueue_daily_auto_scans(date),
   public.dispatch_scan_workers(integer, text),

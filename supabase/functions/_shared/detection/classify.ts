@@ -22,7 +22,7 @@ import { type CompiledCatalog, DEFAULT_CATALOG, lookupBranch, lookupIdentity, lo
 import { countedAddedLines, countedAddedLinesOf } from "./loc.ts";
 import { calibrateSuspected, FEATURE_COUNT, FEATURE_NAMES, type SessionContext, SessionTracker, type SuspectedCalibration, suspectedConfidence, suspectFeatures, suspectProbability } from "./suspected.ts";
 import { SUSPECTED_MODEL } from "./suspected-model.ts";
-import { decideRepositorySuspects, EvidenceLog, type EvidenceState, type RepositoryRuleReport, styleOf, type SuspectDecision } from "./repository-evidence.ts";
+import { decideRepositorySuspects, type EvidenceCommit, EvidenceLog, type EvidenceState, type RepositoryRuleReport, styleOf, type SuspectDecision } from "./repository-evidence.ts";
 import { stripMarks } from "./strip.ts";
 
 export type Verdict = "attested" | "assisted" | "suspected" | "human";
@@ -388,6 +388,8 @@ export function calibrateCommits(commits: Iterable<Commit>, options: Pick<Classi
 /** A commit's verdict from its marks; the suspected tier decides later, over the whole scan (CommitScorer.decide). */
 export interface ScoredCommit {
   classification: CommitClassification;
+  /** what the repository rule reads of the commit (its row keeps it: SuspectInputs); absent with the suspected tier off */
+  evidence?: EvidenceCommit;
 }
 
 const AGENT_ERA_FEATURE = FEATURE_NAMES.indexOf("agent_era");
@@ -428,7 +430,7 @@ export function createCommitScorer(
       suspectFeatures(stripped, ctx.gap, x, ctx.session, ctx.time);
       if (x[AGENT_ERA_FEATURE] === 1 && x[AUTOMATION_FEATURE] === 0) style = styleOf(x);
     }
-    log.add({
+    const evidence: EvidenceCommit = {
       sha: commit.sha,
       parents: commit.parents,
       author: (stripped.author_email ?? "").toLowerCase(),
@@ -437,11 +439,13 @@ export function createCommitScorer(
       candidate: style !== null && verdict === "human",
       style,
       paths: style === null ? [] : commit.files.map((f) => f.path),
-    });
-    return { classification };
+    };
+    log.add(evidence);
+    return { classification, evidence };
   };
   return Object.assign(score, {
     state: (): StreamState => ({ ...ctx.snapshot(), evidence: log.snapshot() }),
+    cadence: (): StreamState => ctx.snapshot(),
     decide: () => decideRepositorySuspects(log.commits()),
   });
 }
@@ -453,6 +457,11 @@ export function createCommitScorer(
  */
 export type CommitScorer = ((commit: Commit) => ScoredCommit) & {
   state(): StreamState;
+  /**
+   * The cadence alone (no evidence): where a scan's next run scores on, since each commit's row
+   * keeps its own evidence (ScoredCommit.evidence) and the completion decides from the rows.
+   */
+  cadence(): StreamState;
   decide(): { decisions: SuspectDecision[]; report: RepositoryRuleReport };
 };
 
@@ -467,18 +476,27 @@ export function decideSuspected(classification: CommitClassification, decision: 
   return result;
 }
 
+/**
+ * An unmarked commit's verdict and confidence under the rule's decision: suspected with its
+ * probability, or human with 1 − it (what decideSuspected gives, without the evidence).
+ */
+export function suspectedVerdict(decision: SuspectDecision): { verdict: "suspected" | "human"; confidence: number } {
+  return decision.suspected ? { verdict: "suspected", confidence: decision.probability } : { verdict: "human", confidence: round3(1 - decision.probability) };
+}
+
 /** decideSuspected on the classification itself (one the caller made and owns). */
 function applyDecision(result: CommitClassification, decision: SuspectDecision): void {
   if (result.verdict !== "human") return;
-  if (decision.suspected) {
+  const decided = suspectedVerdict(decision);
+  if (decided.verdict === "suspected") {
     result.verdict = "suspected";
-    result.confidence = decision.probability;
+    result.confidence = decided.confidence;
     result.evidence.push({
       signal: "repository_evidence",
       detail: `no mark; P(AI-written) ${decision.probability} from this repository's attested commits` + (decision.evidence.length ? `: ${decision.evidence.join("; ")}` : ""),
     });
   } else {
-    result.confidence = round3(1 - decision.probability);
+    result.confidence = decided.confidence;
   }
 }
 

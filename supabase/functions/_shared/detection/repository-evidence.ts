@@ -374,6 +374,52 @@ function pullRequests(ordered: EvidenceCommit[], rows: Row[], repoShare: number)
   }
 }
 
+// ── the evidence a commit's row keeps ───────────────────────────────────────────────────────
+
+/**
+ * What the rule reads of one commit, as its stored row keeps it (public.scan_results.suspect_inputs,
+ * plain JSON): its parents, its author with agent identities stripped, its authored time (ms; null
+ * when unknown), whether it is attested (1), a candidate (2) or neither (0), its style with marks
+ * stripped (null for commits the rule does not score) and its changed paths (only for scored
+ * commits). A scan's completion decides over the rows of the repository within the company's scan
+ * window — earlier scans' and its own — so a commit that arrives by an incremental scan is judged
+ * with the repository's evidence, not only with the few commits that scan read.
+ */
+export interface SuspectInputs {
+  parents: string[];
+  author: string;
+  time: number | null;
+  flag: 0 | 1 | 2;
+  style: number[] | null;
+  paths: string[];
+}
+
+/** A commit's evidence as its row keeps it. */
+export function toSuspectInputs(c: EvidenceCommit): SuspectInputs {
+  return {
+    parents: [...c.parents],
+    author: c.author,
+    time: Number.isNaN(c.time) ? null : c.time,
+    flag: c.attested ? 1 : c.candidate ? 2 : 0,
+    style: c.style === null ? null : Array.from(c.style),
+    paths: [...c.paths],
+  };
+}
+
+/** A commit's evidence back from its row. */
+export function fromSuspectInputs(sha: string, s: SuspectInputs): EvidenceCommit {
+  return {
+    sha,
+    parents: s.parents ?? [],
+    author: s.author ?? "",
+    time: s.time ?? Number.NaN,
+    attested: s.flag === 1,
+    candidate: s.flag === 2,
+    style: s.style ?? null,
+    paths: s.paths ?? [],
+  };
+}
+
 // ── the evidence a scan carries ──────────────────────────────────────────────────────────────
 
 /**

@@ -826,6 +826,7 @@ export type Database = {
           path: string
           repository_id: string
           scan_id: string
+          suspect_inputs: Json | null
           suspect_score: number | null
           verdict: string
         }
@@ -847,6 +848,7 @@ export type Database = {
           path?: string
           repository_id: string
           scan_id: string
+          suspect_inputs?: Json | null
           suspect_score?: number | null
           verdict: string
         }
@@ -868,6 +870,7 @@ export type Database = {
           path?: string
           repository_id?: string
           scan_id?: string
+          suspect_inputs?: Json | null
           suspect_score?: number | null
           verdict?: string
         }
@@ -2096,6 +2099,10 @@ export type Database = {
       }
       scan_queue_stats: {
         Args: { p_company_id?: string; p_sla?: string }
+        Returns: Json
+      }
+      scan_repository_evidence: {
+        Args: { p_attempt: number; p_job_id: string; p_since: string }
         Returns: Json
       }
       scan_rows: {

@@ -5,15 +5,16 @@
  * cache, the last scan's watermark), and writes what it finds one page at a time, each page with the checkpoint after it (record_scan_page), so that a run that
  * runs out of its edge budget snoozes itself and the next one continues there, without spending
  * an attempt — and a killed worker's job resumes from its last page after the lease. Once every
- * page is in, the suspected tier decides over all the scan's commits, and the summary, the
- * watermark and the job's completion commit together (complete_scan).
+ * page is in, the suspected tier decides over the repository's commits in the scan window (earlier
+ * scans' rows with this one's), and its decisions, the summary, the watermark and the job's
+ * completion commit together (complete_scan).
  * What GitHub's errors mean for the job (jobErrorFor): "come back later" snoozes it (no attempt
  * spent), GitHub being down waits for GitHub (no attempt spent, claims paused), a refused token or
  * a repository GitHub does not have is a permanent failure. The job's signal stops the GitHub
  * client at once (cancel, time budget, shutdown). Runtime-agnostic: the edge function and the
  * Node worker both register it.
  */
-import { createCommitScorer, decideSuspected } from "../detection/index.ts";
+import { createCommitScorer, decideRepositorySuspects, suspectedVerdict } from "../detection/index.ts";
 import { vaultToken, type TokenSource } from "../github/auth.ts";
 import { GitHubError, GitHubUnavailable, RateLimited } from "../github/errors.ts";
 import { PostgresEtagCache } from "../github/etag-cache.ts";
@@ -30,7 +31,7 @@ import {
   type ScanProcessor,
 } from "../queue/worker/outcomes.ts";
 import type { JsonValue } from "../queue/types.ts";
-import { asClassification, commitRow, pullRequestRow } from "./results.ts";
+import { commitRow, pullRequestRow } from "./results.ts";
 import { type ScanPageWrite, ScanStore } from "./store.ts";
 import { summarizeRows } from "./summary.ts";
 
@@ -147,8 +148,9 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
           const write = await store.recordPage(job.id, attempt, {
             commits,
             pull_requests: page.pullRequests.map((pr) => pullRequestRow(pr)),
-            // The scorer's state after this page's commits: the next run scores on from here.
-            checkpoint: page.checkpoint && { github: page.checkpoint, scorer: score.state() },
+            // The scorer's cadence after this page's commits: the next run scores on from here
+            // (the rows keep each commit's evidence for the suspected tier).
+            checkpoint: page.checkpoint && { github: page.checkpoint, scorer: score.cadence() },
             progress: progressAfter(pages),
             message: `read ${pages} page(s) from GitHub`,
             api_requests: spent(http.counter, lastCounter),
@@ -169,18 +171,24 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
       }
       const soFar = await store.soFar(job.id, attempt);
       if (!soFar) throw new JobStopped("lease_lost", `job ${job.id} attempt ${attempt} no longer holds its claim`);
-      // The suspected tier decides now, over every commit of the scan (the scorer carries the
-      // evidence of the earlier runs' pages in its checkpointed state), as classifyCommits does.
-      const suspects = score.decide();
-      const rule = new Map(suspects.decisions.map((d) => [d.sha, d]));
-      const decisions: { sha: string; verdict: typeof soFar.commits[number]["verdict"]; confidence: number }[] = [];
+      // The suspected tier decides now, over the repository's rows in the scan window — earlier
+      // scans' and this one's, each keeping its commit's evidence — so that the few commits of an
+      // incremental scan are judged with the repository's evidence, and the earlier rows are
+      // re-decided with the new commits (the rule is order-independent: the same rows, the same
+      // decisions, however many scans and runs wrote them).
+      const evidence = await store.repositoryEvidence(job.id, attempt, new Date(now() - windowDays * 86_400_000));
+      if (!evidence) throw new JobStopped("lease_lost", `job ${job.id} attempt ${attempt} no longer holds its claim`);
+      const rule = decideRepositorySuspects(evidence);
+      const abstained = rule.report.abstained !== null;
+      const decisions = rule.decisions.map((d) => ({ sha: d.sha, ...suspectedVerdict(d), suspect_score: abstained ? null : d.probability }));
+      const bySha = new Map(decisions.map((d) => [d.sha, d]));
       const commits = soFar.commits.map((c) => {
-        const d = rule.get(c.sha);
-        if (!d || c.verdict !== "human") return c;
-        const decided = decideSuspected(asClassification(c), d);
-        decisions.push({ sha: c.sha, verdict: decided.verdict, confidence: decided.confidence });
-        return { ...c, verdict: decided.verdict, confidence: decided.confidence };
+        const d = bySha.get(c.sha);
+        return d && (c.verdict === "human" || c.verdict === "suspected") ? { ...c, verdict: d.verdict, confidence: d.confidence, suspect_score: d.suspect_score } : c;
       });
+      // The scan's summary lists the suspects among its own commits; the rule's report is the window's.
+      const own = new Set(soFar.commits.map((c) => c.sha));
+      const suspects = { report: rule.report, decisions: rule.decisions.filter((d) => own.has(d.sha)) };
       const lastSpent = spent(http.counter, lastCounter);
       const summary = summarizeRows({
         commits,

@@ -6,6 +6,7 @@ import type { CommitClassification, PullRequestClassification, ScoredCommit, Ver
 import { classifyPullRequest } from "../detection/classify.ts";
 import { excludedReason } from "../detection/loc.ts";
 import type { Commit, PullRequest, Review } from "../detection/records.ts";
+import { type SuspectInputs, toSuspectInputs } from "../detection/repository-evidence.ts";
 
 export interface FileRow {
   path: string;
@@ -26,9 +27,10 @@ export interface CommitRow {
   agents: string[];
   confidence: number;
   /**
-   * Unused since the suspected tier became the repository rule (repository-evidence.ts): always
-   * null. A suspected commit's probability of being AI-written is its `confidence`; an unmarked
-   * commit the rule kept human has confidence 1 − that probability.
+   * The repository rule's P(AI-written | no mark) of an unmarked non-merge commit it scored, set at
+   * the scan's completion (null until then, where marks decided, and where the rule did not score
+   * the commit or abstained). A suspected commit's confidence is that probability; an unmarked
+   * commit the rule kept human has confidence 1 − it.
    */
   suspect_score: number | null;
   lines_added: number | null;
@@ -41,6 +43,8 @@ export interface CommitRow {
   authored_at: string;
   committed_at: string;
   files: FileRow[];
+  /** What the repository rule reads of the commit (repository-evidence.ts), null with the suspected tier off. */
+  suspect_inputs: SuspectInputs | null;
 }
 
 /** A pull request's row. */
@@ -100,6 +104,7 @@ export function commitRow(commit: Commit, scored: ScoredCommit): CommitRow {
     authored_at: commit.authored_at,
     committed_at: commit.committed_at,
     files: commit.files.map((f) => ({ path: f.path, added: f.lines_unknown ? null : f.added, deleted: f.lines_unknown ? null : f.deleted, filtered_out: excludedReason(f.path) })),
+    suspect_inputs: scored.evidence ? toSuspectInputs(scored.evidence) : null,
   };
 }
 

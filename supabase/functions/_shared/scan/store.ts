@@ -11,12 +11,13 @@ import type { JsonValue, ScanJobWrite } from "../queue/types.ts";
 import type { CommitRow, PullRequestRow } from "./results.ts";
 import type { ScanSummary } from "./summary.ts";
 import type { StreamState, Verdict } from "../detection/classify.ts";
+import { type EvidenceCommit, fromSuspectInputs, type SuspectInputs } from "../detection/repository-evidence.ts";
 
 /**
  * Where a run stopped, as the scan row keeps it: the GitHub reader's cursor, and the commit
- * scorer's state — its memory of the authors' cadence and the suspected tier's evidence of every
- * commit so far (author, time, parents, files, style) — so the next run scores on, and the
- * completion decides over all the scan's commits, as one pass would.
+ * scorer's cadence (its memory of the authors' last commits), so the next run scores on as one
+ * pass would. The suspected tier's evidence is not in it: each commit's row keeps its own
+ * (scan_results.suspect_inputs) and the completion reads them back.
  */
 export interface ScanRunCheckpoint {
   github: ScanCheckpoint;
@@ -61,8 +62,12 @@ export interface ScanCompletion {
   summary: ScanSummary;
   /** The watermark the next incremental scan reads from; absent: the repository's stays (one PR). */
   watermark?: ScanWatermark;
-  /** The suspected tier's decisions for the commits it scored. */
-  decisions: { sha: string; verdict: Verdict; confidence: number }[];
+  /**
+   * The suspected tier's decisions for the repository's unmarked commits it decided (this scan's
+   * and earlier scans' rows in the window): verdict, confidence and the rule's probability
+   * (suspect_score; null where it abstained).
+   */
+  decisions: { sha: string; verdict: Verdict; confidence: number; suspect_score: number | null }[];
   /** What the run spent on GitHub since its last page (an unchanged rescan has no page). */
   api_requests: ScanPageWrite["api_requests"];
   /** Stored on the job besides the scan's id and summary. */
@@ -112,6 +117,16 @@ export class ScanStore {
     const r = await this.sql.value<{ scan_id: string; api_requests: ScanSoFar["apiRequests"]; commits: ScanSoFar["commits"]; pull_requests: ScanSoFar["pullRequests"] } | null>(
       "scan_rows", this.fence(jobId, attempt));
     return r ? { scanId: r.scan_id, apiRequests: r.api_requests, commits: r.commits, pullRequests: r.pull_requests } : null;
+  }
+
+  /**
+   * What the suspected tier reads of the repository's commit rows in the scan window (authored at
+   * `since` or later) and of the scan's own rows; null when the claim is not ours.
+   */
+  async repositoryEvidence(jobId: string, attempt: number, since: Date): Promise<EvidenceCommit[] | null> {
+    const r = await this.sql.value<[string, SuspectInputs][] | null>(
+      "scan_repository_evidence", [...this.fence(jobId, attempt), ["p_since", since, "timestamptz"]]);
+    return r ? r.map(([sha, inputs]) => fromSuspectInputs(sha, inputs)) : null;
   }
 
   /** Completes the scan and its job in one transaction. */
