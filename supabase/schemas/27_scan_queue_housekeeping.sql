@@ -5,6 +5,10 @@
 -- requested. Rows locked by a worker finishing right now are skipped: that worker's write wins.
 -- Leases are short (30 s, renewed by heartbeats every 10 s) and the reaper runs every 10 s, so a
 -- killed worker's job is claimable again within ~40 s, and claimed at once: the reaper notifies.
+-- A worker whose job it reaps has stopped heartbeating — killed, most often (546 WORKER_LIMIT): its
+-- seat under max_scan_workers is freed here too, instead of lapsing at the end of its budget
+-- (~170 s later), so a burst of kills cannot hold every seat and stall the dispatch. A worker that
+-- was only slow loses its seat early: at most one worker more than the cap, for a while.
 create function public.reap_expired_scan_jobs()
 returns table (requeued integer, dead integer, cancelled integer)
 language plpgsql volatile security definer set search_path = ''
@@ -56,6 +60,8 @@ begin
     perform public.scan_queue_job_finished(v_finished);
   end if;
   if v_companies is not null then
+    delete from public.scan_workers w
+    where w.worker_id in (select q.worker_id from public.scan_queue q where q.id = any (v_jobs));
     perform pg_catalog.pg_notify('scan_queue_jobs', '');
   end if;
   return query select v_requeued, v_dead, v_cancelled;

@@ -36,6 +36,21 @@ describe("reap_expired_scan_jobs", () => {
     expect(kinds).toEqual(["enqueued:0", "claimed:1", "reaped:1", "claimed:2", "refused:1", "completed:2"]);
   });
 
+  it("frees the seat of the worker whose job it reaps, not the seats of the others", async () => {
+    const sql = tdb.current.sql;
+    const company = await createCompany(sql);
+    const t0 = new Date("2031-01-01T00:00:00Z");
+    const a = await clockedQueue(tdb.current, t0);
+    for (const w of ["edge-killed", "edge-alive"]) await a.sql`select public.begin_scan_worker(${w}, 'scan-repository', 140)`;
+    await a.queue.enqueue({ companyId: company, scanType: "lease", dedupeKey: "seat" });
+    expect(await a.queue.claimNext({ workerId: "edge-killed", leaseSeconds: 30, scanTypes: ["lease"] })).not.toBeNull();
+    // Killed: no heartbeat. After the lease its job is reaped, and its seat with it (not 170 s later).
+    await a.setNow(seconds(t0, 31));
+    expect(await a.queue.reapExpired()).toMatchObject({ requeued: 1 });
+    const seats = await sql`select worker_id from public.scan_workers order by 1`;
+    expect(seats.map((r) => r.worker_id)).toEqual(["edge-alive"]);
+  });
+
   it("keeps a heartbeating job away from the reaper", async () => {
     const company = await createCompany(tdb.current.sql);
     const t0 = new Date("2031-01-02T00:00:00Z");
