@@ -1,13 +1,13 @@
-// `npm run eval -- detection [--write-model]`: the detection engine measured on ../shared/data.
+// `npm run eval -- detection`: the detection engine measured on ../shared/data.
 //  1. attested tier per agent and data set, against marks found by an independent oracle (plain
 //     regexes written from reference/ai-attribution.md, slow and broad on purpose), plus the
 //     data's known pitfalls (a human named "Devin …", AI-company staff, noreply@anthropic.com);
 //  2. AI-LOC share per aider release against aider's published blame figures;
-//  3. the suspected tier with every mark stripped, trained on two repositories and tested on the
-//     third, its threshold chosen by the per-repository rule from the held-out repository's
-//     unlabeled scores (calibrateSuspected): figures at that threshold and the precision/recall
-//     curve per held-out repository (the cross-repository style model, now one source of the
-//     repository rule's features);
+//  3. the cross-repository style model (eval/style-model.ts; the suspected tier before the
+//     repository rule, kept here on purpose as its baseline) with every mark stripped, trained on
+//     two repositories and tested on the third, its threshold chosen by the per-repository rule
+//     from the held-out repository's unlabeled scores (calibrateSuspected): figures at that
+//     threshold and the precision/recall curve per held-out repository;
 //  4. the suspected tier's repository rule on masked marks, the four data sets: a random share
 //     of each repository's attested commits stripped of their marks (10, 30, 50 and 70 %, over
 //     SEEDS seeds), recall of the masked commits and the share of never-marked commits flagged
@@ -16,8 +16,7 @@
 //     marks' share before masking; and the operating point chosen on three repositories and
 //     applied to the fourth (the cross-repository split of the one constant read from curves).
 // --only=attested|release|suspected|masked runs one section. --seeds=N (default 5).
-// --write-model trains the shipped style model and writes suspected-model.ts.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Commit } from "../supabase/functions/_shared/detection/records.ts";
@@ -28,24 +27,12 @@ import { estimateSurvivingShare } from "../supabase/functions/_shared/detection/
 import { SUSPECTED_MIN_PROBABILITY } from "../supabase/functions/_shared/detection/repository-evidence.ts";
 import { maskedFigures, maskedRun, type MaskedFigures, type MaskedHistory } from "./masked-marks.ts";
 import type { CommitClassification } from "../supabase/functions/_shared/detection/classify.ts";
-import {
-  ABSTAIN,
-  calibrateSuspected,
-  FEATURE_COUNT,
-  FEATURE_NAMES,
-  GATE_FEATURES,
-  humanReference,
-  SessionTracker,
-  suspectedConfidence,
-  suspectFeatures,
-  suspectProbability,
-  type SuspectedModel,
-  TARGET_PRECISION,
-} from "../supabase/functions/_shared/detection/suspected.ts";
+import { FEATURE_COUNT, FEATURE_NAMES, GATE_FEATURES, suspectFeatures } from "../supabase/functions/_shared/detection/suspected.ts";
+import { ABSTAIN, calibrateSuspected, humanReference, SessionTracker, suspectedConfidence, suspectProbability, type SuspectedModel, TARGET_PRECISION } from "./style-model.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DATA = resolve(repoRoot, "../shared/data");
-/** The style model's repositories (sections 2–3; suspected-model.ts was trained on them). */
+/** The style model's repositories (sections 2–3). */
 const REPOS = ["Aider-AI__aider", "github__github-mcp-server", "terryyin__lizard"] as const;
 /** Every data set (sections 1 and 4). */
 const ALL_REPOS = [...REPOS, "All-Hands-AI__OpenHands"] as const;
@@ -436,8 +423,8 @@ function atThreshold(scored: Array<{ p: number; y: 0 | 1 }>, t: number): { flagg
 
 const pct = (x: number) => (Number.isNaN(x) ? "-" : (100 * x).toFixed(1));
 
-function suspectedSection(writeModel: boolean): SuspectedResult[] {
-  console.log("\n== 3. Suspected tier, marks stripped, trained on two repositories, tested on the third");
+function suspectedSection(): SuspectedResult[] {
+  console.log("\n== 3. The cross-repository style model (the repository rule's baseline), marks stripped, trained on two repositories, tested on the third");
   console.log("   positives = commits with an authorship mark; negatives = unmarked commits (assisted, merges, bots and git reverts left out)");
   console.log(`   rule: threshold = lowest score where 1 − N·fpr_ref(t)/flagged(t) >= ${TARGET_PRECISION} (N, flagged: the held-out repository's unlabeled`);
   console.log("   scores; fpr_ref: the training repositories' unmarked commits, worst repository); none → abstain");
@@ -504,24 +491,6 @@ function suspectedSection(writeModel: boolean): SuspectedResult[] {
     console.log(`  diagnostics: ${diag.join("; ")}`);
     console.log(`  in-sample ceiling (trained on ${test} itself): best recall at P >= 0.9 ${selfBest ? `${(100 * selfBest.recall).toFixed(1)} % (${selfBest.tp} TP / ${selfBest.fp} FP)` : "none"}`);
     results.push({ test, bestRecallAt90: best ? best.recall : 0, threshold: cal.threshold, flagged: at.flagged, tp: at.tp, positives: pos, auc: auc(inEra) });
-  }
-  if (writeModel) {
-    // The shipped model learns from all three repositories under the same rules as the held-out
-    // splits above; its threshold comes from each scanned repository (calibrateSuspected).
-    const trainOn = REPOS;
-    const model = train(trainOn.map((r) => examples(r)), [...trainOn]);
-    model.note = `logistic regression, marks stripped; ${model.note}; verdict threshold per repository: lowest score where 1 − N·fpr_ref/flagged >= ${TARGET_PRECISION} (calibrateSuspected), else abstain; standalone threshold ${ABSTAIN} (abstain)`;
-    const file = join(repoRoot, "supabase/functions/_shared/detection/suspected-model.ts");
-    const f = (a: number[]) => `[${a.map((v) => round(v, 6)).join(", ")}]`;
-    writeFileSync(
-      file,
-      `// Generated by \`npm run eval -- detection --write-model\` from ../shared/data; do not edit by hand.\nimport type { SuspectedModel } from "./suspected.ts";\n\nexport const SUSPECTED_MODEL: SuspectedModel = {\n  weights: ${f(model.weights)},\n  mean: ${f(model.mean)},\n  scale: ${f(model.scale)},\n  threshold: ${model.threshold},\n  reference: { logit_min: ${model.reference.logit_min}, logit_step: ${model.reference.logit_step}, fpr: ${f(model.reference.fpr)} },\n  trained_on: ${JSON.stringify(model.trained_on)},\n  note: ${JSON.stringify(model.note)},\n};\n`,
-    );
-    console.log(`\nwrote ${file}`);
-    for (const r of REPOS) {
-      const c = ruleThreshold(examples(r), model);
-      console.log(`  shipped model on ${r} (in-sample): ${c.threshold > 1 ? "abstains" : `threshold ${c.threshold.toFixed(3)}, ${c.flagged} flagged of ${c.scored}, precision bound ${pct(c.precision_bound)} %`}`);
-    }
   }
   return results;
 }
@@ -672,7 +641,7 @@ function maskedSection(): { repo: Repo; recall: number; flagged: number }[] {
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
 const attestedOk = only && only !== "attested" ? true : attestedSection();
 const mae = only && only !== "release" ? NaN : releaseSection();
-const suspected = only && only !== "suspected" ? [] : suspectedSection(process.argv.includes("--write-model"));
+const suspected = only && only !== "suspected" ? [] : suspectedSection();
 const masked = only && only !== "masked" ? [] : maskedSection();
 console.log("\n== Done-when checks");
 if (!only || only === "attested") console.log(`  attested: no unmarked commit flagged and >= 99 % recall in every data set: ${attestedOk ? "PASS" : "FAIL"}`);

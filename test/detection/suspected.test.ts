@@ -1,21 +1,15 @@
+// The style of a commit without its marks (suspected.ts): what the repository rule reads beside the
+// repository's evidence, and the gates that keep commits out of the tier. The cross-repository
+// style model's threshold rule, kept in the eval as the repository rule's baseline, is tested at
+// the end (eval/style-model.ts).
 import { describe, expect, it } from "vitest";
-import { calibrateCommits, classifyCommit, createCommitClassifier } from "../../supabase/functions/_shared/detection/classify.ts";
-import {
-  ABSTAIN,
-  calibrateSuspected,
-  humanReference,
-  MIN_FLAGGED,
-  SessionTracker,
-  type SuspectedModel,
-  suspectFeatures,
-  suspectProbability,
-  TARGET_PRECISION,
-} from "../../supabase/functions/_shared/detection/suspected.ts";
-import { SUSPECTED_MODEL } from "../../supabase/functions/_shared/detection/suspected-model.ts";
+import { classifyCommit, createCommitClassifier } from "../../supabase/functions/_shared/detection/classify.ts";
+import { styleGated, suspectFeatures } from "../../supabase/functions/_shared/detection/suspected.ts";
 import { stripMarks } from "../../supabase/functions/_shared/detection/strip.ts";
-import { commit, commitsOf } from "./data.ts";
+import { ABSTAIN, calibrateSuspected, humanReference, MIN_FLAGGED, SessionTracker, type SuspectedModel, TARGET_PRECISION } from "../../eval/style-model.ts";
+import { commitsOf } from "./data.ts";
 
-describe("suspected tier: the cross-repository style model (a feature source; one commit alone never suspected)", () => {
+describe("suspected tier: the style features and their gates (one commit alone is never suspected)", () => {
   it("never downgrades a marked commit to suspected", () => {
     for (const c of commitsOf("github__github-mcp-server")) {
       const marks = classifyCommit(c, { suspected: false }).verdict;
@@ -29,45 +23,31 @@ describe("suspected tier: the cross-repository style model (a feature source; on
     }
   });
 
-  it("scores a stripped aider commit as more likely AI than the maintainer's 'copy' commit", () => {
-    const ai = classifyCommit(stripMarks(commit("Aider-AI__aider", "e331a967")));
-    const human = classifyCommit(commit("Aider-AI__aider", "6085be58"));
-    const pAi = ai.verdict === "suspected" ? ai.confidence : 1 - ai.confidence;
-    const pHuman = human.verdict === "suspected" ? human.confidence : 1 - human.confidence;
-    expect(pAi).toBeGreaterThan(pHuman);
-  });
-
-  it("gives zero AI probability to a commit written before the agent era", () => {
-    const old = commitsOf("terryyin__lizard").find((c) => c.authored_at.startsWith("2016") && c.parents.length === 1)!;
-    expect(suspectProbability(suspectFeatures(old, null))).toBe(0);
-  });
-
-  it("flags nothing as suspected without a repository calibration", () => {
-    expect(SUSPECTED_MODEL.threshold).toBeGreaterThan(1);
+  it("suspects nothing of commits judged one at a time: the tier needs the repository", () => {
     const classify = createCommitClassifier();
-    for (const c of commitsOf("github__github-mcp-server")) expect(classify(stripMarks(c)).verdict).not.toBe("suspected");
+    for (const c of commitsOf("github__github-mcp-server").slice(0, 300)) {
+      const r = classify(stripMarks(c));
+      expect(r.verdict).toBe("human");
+      expect(r.confidence).toBe(1);
+    }
   });
 
-  it("abstains on a real repository whose unmarked commits score like the human reference", () => {
-    const stripped = commitsOf("github__github-mcp-server").map((c) => stripMarks(c));
-    const cal = calibrateCommits(stripped);
-    expect(cal.scored).toBeGreaterThan(800);
-    expect(cal.threshold).toBe(ABSTAIN);
-    const classify = createCommitClassifier({ suspectedCalibration: cal });
-    for (const c of stripped) expect(classify(c).verdict).not.toBe("suspected");
+  it("keeps a commit written before the agent era out of the tier", () => {
+    const old = commitsOf("terryyin__lizard").find((c) => c.authored_at.startsWith("2016") && c.parents.length === 1)!;
+    expect(styleGated(suspectFeatures(old, null))).toBe(true);
   });
 
-  it("gives zero AI probability to bots and to git's revert messages", () => {
+  it("keeps bots and git's revert messages out of the tier", () => {
     const base = commitsOf("Aider-AI__aider").find((c) => c.parents.length === 1 && c.authored_at >= "2025")!;
     const agentShaped = { ...base, message: "feat: Add a retry loop around the model call\n" };
-    expect(suspectProbability(suspectFeatures(agentShaped, null))).toBeGreaterThan(0);
+    expect(styleGated(suspectFeatures(agentShaped, null))).toBe(false);
     const bot = { ...agentShaped, author_name: "dependabot[bot]", author_email: "49699333+dependabot[bot]@users.noreply.github.com" };
-    expect(suspectProbability(suspectFeatures(bot, null))).toBe(0);
+    expect(styleGated(suspectFeatures(bot, null))).toBe(true);
     const revert = { ...agentShaped, message: 'Revert "feat: Add a retry loop around the model call"\n\nThis reverts commit 09e998523fd84adad5cf3d0b324317da3fd32fed.\n' };
-    expect(suspectProbability(suspectFeatures(revert, null))).toBe(0);
+    expect(styleGated(suspectFeatures(revert, null))).toBe(true);
   });
 
-  it("counts the author's other agent-shaped commits within the session window", () => {
+  it("counts the author's other agent-shaped commits within the session window (the eval's session features)", () => {
     const t = new SessionTracker();
     const base = commitsOf("Aider-AI__aider").find((c) => c.parents.length === 1)!;
     const at = (iso: string, message: string) => ({ ...base, authored_at: iso, message });
@@ -78,15 +58,13 @@ describe("suspected tier: the cross-repository style model (a feature source; on
   });
 });
 
-/** A model whose score is the first feature's value (a step in the logit), for the threshold rule. */
+/** A model for the threshold rule, which reads only its human reference. */
 function stepModel(reference: number[][]): SuspectedModel {
-  const m: SuspectedModel = { ...SUSPECTED_MODEL, threshold: ABSTAIN };
-  m.reference = humanReference(reference);
-  return m;
+  return { weights: [], mean: [], scale: [], threshold: ABSTAIN, reference: humanReference(reference), trained_on: [], note: "" };
 }
 const sig = (z: number) => 1 / (1 + Math.exp(-z));
 
-describe("suspected threshold rule", () => {
+describe("the style model's threshold rule (eval/style-model.ts, the eval's cross-repository baseline)", () => {
   it("builds a human reference that never claims zero false positives and falls with the score", () => {
     const ref = humanReference([[sig(-3), sig(-3), sig(0), sig(2)], [sig(-1)]]);
     for (let g = 1; g < ref.fpr.length; g++) expect(ref.fpr[g]).toBeLessThanOrEqual(ref.fpr[g - 1]);
@@ -116,18 +94,5 @@ describe("suspected threshold rule", () => {
     const few = [...new Array(300).fill(sig(-4)), ...new Array(MIN_FLAGGED - 1).fill(sig(3))];
     expect(calibrateSuspected(few, clean).threshold).toBe(ABSTAIN);
     expect(calibrateSuspected([...few, sig(3)], clean).threshold).toBeLessThanOrEqual(1);
-  });
-
-  it("reports a suspected verdict with the repository's precision bound as its confidence", () => {
-    const c = stripMarks(commit("Aider-AI__aider", "e331a967"));
-    const p = suspectProbability(suspectFeatures(c, null));
-    expect(p).toBeGreaterThan(0);
-    const cal = calibrateSuspected([...new Array(50).fill(p / 100), ...new Array(50).fill(p)], stepModel([new Array(2000).fill(p / 100)]));
-    expect(cal.threshold).toBeLessThanOrEqual(p);
-    const r = classifyCommit(c, { suspectedCalibration: cal });
-    expect(r.verdict).toBe("suspected");
-    expect(r.confidence).toBeCloseTo(cal.precision_bound, 3);
-    expect(r.evidence.at(-1)?.signal).toBe("suspected_model");
-    expect(classifyCommit(c).verdict).toBe("human");
   });
 });

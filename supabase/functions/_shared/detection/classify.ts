@@ -20,8 +20,7 @@ import type { Commit, PullRequest } from "./records.ts";
 import { CONFIDENCE_OF, type Signature, type SignatureKind } from "./signatures.ts";
 import { type CompiledCatalog, DEFAULT_CATALOG, lookupBranch, lookupIdentity, lookupLogin } from "./matcher.ts";
 import { countedAddedLines, countedAddedLinesOf } from "./loc.ts";
-import { calibrateSuspected, FEATURE_COUNT, FEATURE_NAMES, type SessionContext, SessionTracker, type SuspectedCalibration, suspectedConfidence, suspectFeatures, suspectProbability } from "./suspected.ts";
-import { SUSPECTED_MODEL } from "./suspected-model.ts";
+import { FEATURE_COUNT, styleGated, suspectFeatures } from "./suspected.ts";
 import { decideRepositorySuspects, type EvidenceCommit, EvidenceLog, type EvidenceState, type RepositoryRuleReport, styleOf, type SuspectDecision } from "./repository-evidence.ts";
 import { stripMarks } from "./strip.ts";
 
@@ -51,18 +50,11 @@ export interface CommitClassification extends Classification {
 
 export interface ClassifyOptions {
   catalog?: CompiledCatalog;
-  /** seconds to the neighbouring commit of the same author, for the suspected tier's cadence */
-  gapSeconds?: number | null;
-  /** the author's other commits around this one in the scan, for the suspected tier */
-  session?: SessionContext | null;
-  /** turn the suspected tier off (marks only) */
-  suspected?: boolean;
   /**
-   * The suspected tier's threshold for the repository being scanned (calibrateCommits). Without
-   * it the model's standalone threshold applies, which abstains: the rule needs the repository's
-   * score profile, one commit alone cannot tell.
+   * turn the suspected tier off (marks only). One commit alone (classifyCommit) is never suspected
+   * either way: the tier decides over a repository's commits (classifyCommits, createCommitScorer).
    */
-  suspectedCalibration?: SuspectedCalibration | null;
+  suspected?: boolean;
 }
 
 interface Hit {
@@ -84,9 +76,7 @@ class Hits {
   }
 }
 
-const featureBuffer = new Float64Array(FEATURE_COUNT);
-
-/** Classify one commit. */
+/** Classify one commit by its marks (the suspected tier needs the repository: classifyCommits). */
 export function classifyCommit(commit: Commit, options: ClassifyOptions = {}): CommitClassification {
   const c = options.catalog ?? DEFAULT_CATALOG;
   const hits = new Hits();
@@ -119,12 +109,7 @@ export function classifyCommit(commit: Commit, options: ClassifyOptions = {}): C
   scanMessage(c, commit.message ?? "", hits, isMerge);
 
   const counted = isMerge ? 0 : countedLines(commit);
-  const result = decide(hits, counted);
-  if (result.verdict === "human" && !isMerge && options.suspected !== false) {
-    const p = suspectProbability(suspectFeatures(commit, options.gapSeconds ?? null, featureBuffer, options.session ?? null), SUSPECTED_MODEL);
-    applySuspected(result, p, options.suspectedCalibration ?? null);
-  }
-  return result;
+  return decide(hits, counted);
 }
 
 /** A non-merge commit's counted added lines; a record whose files' unknown lines leave them open is a source's error. */
@@ -134,23 +119,6 @@ function countedLines(commit: Commit): number {
     throw new Error(`commit ${commit.sha}: its files' lines are unknown where the AI-LOC filter needs them (a source must read the numstat of such a commit)`);
   }
   return n;
-}
-
-/** Turns an unmarked commit's score into its verdict under the repository's threshold (if any). */
-function applySuspected(result: CommitClassification, p: number, cal: SuspectedCalibration | null): void {
-  const threshold = cal ? cal.threshold : SUSPECTED_MODEL.threshold;
-  if (p > 0 && p >= threshold) {
-    // confidence: the repository-level lower bound on the precision of commits scoring >= p
-    const confidence = cal ? suspectedConfidence(p, cal) : p;
-    result.verdict = "suspected";
-    result.confidence = round3(confidence);
-    result.evidence.push({
-      signal: "suspected_model",
-      detail: `no mark; message shape, size and cadence give score ${round3(p)} ≥ ${round3(threshold)}, the repository's threshold for precision ≥ 0.9 (bound ${round3(confidence)})`,
-    });
-  } else {
-    result.confidence = round3(1 - p);
-  }
 }
 
 /**
@@ -301,88 +269,59 @@ function round3(x: number): number {
 /**
  * What a commit stream's cadence remembers, as JSON, so that a scan that stops after a page and
  * goes on in another invocation scores its next commits as one uninterrupted pass would: per
- * author the time of the last commit (ms) and the session memory.
+ * author the time of the last commit (ms).
  */
 export interface StreamState {
   last_seen: Record<string, number | null>;
-  sessions: Record<string, [number, number][]>;
   /** the repository rule's evidence of every commit met (createCommitScorer); absent in a classifier's cadence */
   evidence?: EvidenceState;
 }
 
 /**
  * Per-author cadence of a stream of commits: the gap to the previous commit of the same author
- * and the author's session around the commit. Order does not matter for the gap (it is absolute).
+ * (it feeds the style's burst features). Order does not matter for the gap (it is absolute).
  */
 class StreamContext {
   private readonly lastSeen: Map<string, number>;
-  private readonly sessions: SessionTracker;
   gap: number | null = null;
-  session: SessionContext | null = null;
   /** the last commit's authored time, ms (NaN when unparseable) */
   time = Number.NaN;
 
   constructor(from?: StreamState) {
     // JSON has no NaN: an unparseable date is kept as null.
     this.lastSeen = new Map(Object.entries(from?.last_seen ?? {}).map(([k, t]) => [k, t ?? Number.NaN]));
-    this.sessions = from ? SessionTracker.restore(from.sessions) : new SessionTracker();
   }
 
   snapshot(): StreamState {
     const last_seen: Record<string, number | null> = {};
     for (const [k, t] of this.lastSeen) last_seen[k] = Number.isNaN(t) ? null : t;
-    return { last_seen, sessions: this.sessions.snapshot() };
+    return { last_seen };
   }
 
-  next(commit: Commit, withSession: boolean): void {
+  next(commit: Commit): void {
     const t = Date.parse(commit.authored_at);
     const key = (commit.author_email ?? "").toLowerCase();
     const prev = this.lastSeen.get(key);
     this.lastSeen.set(key, t);
     this.time = t;
     this.gap = prev === undefined || Number.isNaN(t) ? null : Math.abs(t - prev) / 1000;
-    this.session = withSession ? this.sessions.next(commit) : null;
   }
 }
 
 /**
- * A classifier for a stream of commits of one repository: like classifyCommit, plus the cadence
- * of each author's commits (time to the previous commit of the same author in the stream) for
- * the suspected tier. Pass `suspectedCalibration` (calibrateCommits over the same commits) for
- * suspected verdicts; without it the tier abstains.
+ * A classifier for a stream of commits of one repository: classifyCommit, and with `suspects`
+ * (the repository rule's decisions over the same commits: suspectCommits) their suspected verdicts.
  */
 export function createCommitClassifier(
-  options: Omit<ClassifyOptions, "gapSeconds" | "session"> & { suspects?: ReadonlyMap<string, SuspectDecision> } = {},
+  options: ClassifyOptions & { suspects?: ReadonlyMap<string, SuspectDecision> } = {},
 ): (commit: Commit) => CommitClassification {
-  const ctx = new StreamContext();
   const { suspects, ...rest } = options;
+  const marksOnly: ClassifyOptions = { ...rest, suspected: false };
   return (commit) => {
-    ctx.next(commit, options.suspected !== false);
-    if (suspects) {
-      const r = classifyCommit(commit, { ...rest, suspected: false });
-      const d = suspects.get(commit.sha);
-      return d && options.suspected !== false ? decideSuspected(r, d) : r;
-    }
-    return classifyCommit(commit, { ...rest, gapSeconds: ctx.gap, session: ctx.session });
+    const r = classifyCommit(commit, marksOnly);
+    const d = suspects?.get(commit.sha);
+    return d && options.suspected !== false ? decideSuspected(r, d) : r;
   };
-}
-
-/**
- * The suspected tier's calibration for one repository: a first pass over its commits (in the
- * order the classifier will see them) that scores every unmarked, non-merge commit and applies
- * the threshold rule (calibrateSuspected). Uses no labels, only what the commits look like.
- */
-export function calibrateCommits(commits: Iterable<Commit>, options: Pick<ClassifyOptions, "catalog"> = {}): SuspectedCalibration {
-  const ctx = new StreamContext();
-  const scores: number[] = [];
-  const x = new Float64Array(FEATURE_COUNT);
-  for (const commit of commits) {
-    ctx.next(commit, true);
-    if (commit.parents.length > 1) continue;
-    if (classifyCommit(commit, { catalog: options.catalog, suspected: false }).verdict !== "human") continue;
-    scores.push(suspectProbability(suspectFeatures(commit, ctx.gap, x, ctx.session), SUSPECTED_MODEL));
-  }
-  return calibrateSuspected(scores, SUSPECTED_MODEL);
 }
 
 /** A commit's verdict from its marks; the suspected tier decides later, over the whole scan (CommitScorer.decide). */
@@ -391,9 +330,6 @@ export interface ScoredCommit {
   /** what the repository rule reads of the commit (its row keeps it: SuspectInputs); absent with the suspected tier off */
   evidence?: EvidenceCommit;
 }
-
-const AGENT_ERA_FEATURE = FEATURE_NAMES.indexOf("agent_era");
-const AUTOMATION_FEATURE = FEATURE_NAMES.indexOf("automation");
 
 /**
  * A classifier for a stream of one repository's commits that leaves the suspected tier for later:
@@ -405,7 +341,7 @@ const AUTOMATION_FEATURE = FEATURE_NAMES.indexOf("automation");
  * classifyCommits does in one pass.
  */
 export function createCommitScorer(
-  options: Omit<ClassifyOptions, "gapSeconds" | "session" | "suspectedCalibration"> = {},
+  options: ClassifyOptions = {},
   from?: StreamState,
 ): CommitScorer {
   const ctx = new StreamContext(from);
@@ -414,9 +350,8 @@ export function createCommitScorer(
   const x = new Float64Array(FEATURE_COUNT);
   const marksOnly: ClassifyOptions = { ...options, suspected: false };
   const score = (commit: Commit): ScoredCommit => {
-    // The cadence's gap feeds the style (burst_15min); the session memory feeds only the style
-    // model's own session features, which the repository rule does not read (its sessions are its own).
-    ctx.next(commit, false);
+    // The cadence's gap feeds the style (burst_15min); the rule's sessions are its own.
+    ctx.next(commit);
     const classification = classifyCommit(commit, marksOnly);
     if (!withSuspected) return { classification };
     const verdict = classification.verdict;
@@ -427,8 +362,8 @@ export function createCommitScorer(
     // A commit that adds no counted line is left out: it adds nothing to AI LOC either way, and a
     // source need not read its files (the GitHub reader leaves a marked one's files unread).
     if (commit.parents.length <= 1 && (verdict === "human" || verdict === "attested") && classification.counted_added_lines > 0) {
-      suspectFeatures(stripped, ctx.gap, x, ctx.session, ctx.time);
-      if (x[AGENT_ERA_FEATURE] === 1 && x[AUTOMATION_FEATURE] === 0) style = styleOf(x);
+      suspectFeatures(stripped, ctx.gap, x, null, ctx.time);
+      if (!styleGated(x)) style = styleOf(x);
     }
     const evidence: EvidenceCommit = {
       sha: commit.sha,
@@ -506,7 +441,7 @@ function applyDecision(result: CommitClassification, decision: SuspectDecision):
  */
 export function classifyCommits(
   commits: readonly Commit[],
-  options: Omit<ClassifyOptions, "gapSeconds" | "session" | "suspectedCalibration"> = {},
+  options: ClassifyOptions = {},
 ): { classifications: CommitClassification[]; suspected: RepositoryRuleReport | null } {
   const score = createCommitScorer(options);
   const classifications = commits.map((c) => score(c).classification);
@@ -544,7 +479,7 @@ export interface PullRequestClassification extends Classification {
  * commits' marks. A PR is attested when the PR itself or any of its commits carries an
  * authorship mark; suspected when no mark and most of its counted lines are in suspected commits.
  */
-export function classifyPullRequest(pr: PullRequest, options: Omit<ClassifyOptions, "gapSeconds" | "session"> = {}): PullRequestClassification {
+export function classifyPullRequest(pr: PullRequest, options: ClassifyOptions = {}): PullRequestClassification {
   const c = options.catalog ?? DEFAULT_CATALOG;
   const hits = new Hits();
   if (pr.author) {

@@ -8,7 +8,7 @@
  */
 import { classifyCommit } from "../detection/classify.ts";
 import type { Commit, FileChange } from "../detection/records.ts";
-import { suspectFeatures, suspectProbability } from "../detection/suspected.ts";
+import { styleGated, suspectFeatures } from "../detection/suspected.ts";
 import type { HistoryCommit } from "./commit-history.ts";
 
 /**
@@ -17,7 +17,7 @@ import type { HistoryCommit } from "./commit-history.ts";
  *    scores it;
  *  - no file changed: no — its numstat is [];
  *  - no added line, and the suspected tier never scores it (a mark decides its verdict, or the
- *    model's gates give it 0: automation, or older than the agent era): no — its counted lines are
+ *    style's gates keep it out: automation, or older than the agent era): no — its counted lines are
  *    0 whatever its paths, and nothing else reads them;
  *  - otherwise yes: counted lines leave lock files, generated and vendored code out by path (a
  *    small human commit may still touch go.sum), and the suspected tier reads the file count, the
@@ -31,7 +31,7 @@ export function needsNumstat(c: HistoryCommit): boolean {
   if (c.additions > 0) return true;
   const marked = classifyCommit(c.commit, { suspected: false }).verdict !== "human";
   // The gates (agent era, automation) read only dates, identities and the message: files cannot lift them.
-  return !marked && suspectProbability(suspectFeatures(c.commit, null)) > 0;
+  return !marked && !styleGated(suspectFeatures(c.commit, null));
 }
 
 /** The record when detection needs no files: the totals, as records.ts says of a source without numstat. */
