@@ -17,12 +17,21 @@ export const REMOTE_USAGE = `usage: codeguard scan <owner/repo> [--wait] [--json
 /** A name of GitHub's shape: owner/name. */
 export const REPOSITORY_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
-function summaryLines(s: ScanStatus): string[] {
+/** What --wait prints once the scan has ended: its status, then its summary in the product's words. */
+export function summaryLines(s: ScanStatus): string[] {
   const lines = [`${s.repository ?? s.repositoryId}: ${s.scanType} ${s.status}${s.completedAt && s.startedAt ? ` in ${((Date.parse(s.completedAt) - Date.parse(s.startedAt)) / 1000).toFixed(1)} s` : ""} (scan ${s.scanId})`];
   const m = s.summary as Record<string, any> | null;
   if (m) {
     lines.push(`  commits scanned       ${m.commits_scanned ?? 0}, pull requests ${m.prs_scanned ?? 0}`);
-    lines.push(`  AI LOC                ${m.ai_loc_percentage ?? 0}% of ${m.total_loc ?? 0} counted lines (assisted ${m.assisted_loc_percentage ?? 0}%, suspected ${m.suspected_loc_percentage ?? 0}% apart)`);
+    // The AI-LOC band: attested (marks) up to attested + suspected (the repository rule's), side by side.
+    const band = m.ai_loc_with_suspected_percentage ?? m.ai_loc_percentage ?? 0;
+    lines.push(`  AI LOC                ${m.ai_loc_percentage ?? 0}% of ${m.total_loc ?? 0} counted lines attested, ${band}% with suspected (assisted ${m.assisted_loc_percentage ?? 0}% apart)`);
+    const suspected = m.suspected as { commits?: number; mean_confidence?: number | null; abstained?: string | null } | undefined;
+    if (suspected) {
+      lines.push(suspected.abstained
+        ? `  suspected             none: ${suspected.abstained}`
+        : `  suspected             ${suspected.commits ?? 0} commit(s), ${m.suspected_loc_percentage ?? 0}% of the lines${suspected.mean_confidence == null ? "" : `, mean confidence ${Math.round(100 * suspected.mean_confidence)}%`}`);
+    }
     const agents = Object.entries((m.per_agent ?? {}) as Record<string, { lines: number; share_pct: number }>)
       .sort((a, b) => b[1].lines - a[1].lines).map(([agent, a]) => `${agent} ${a.share_pct}%`);
     if (agents.length) lines.push(`  by agent              ${agents.join(", ")}`);
