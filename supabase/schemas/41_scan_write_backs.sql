@@ -27,6 +27,22 @@ as $$
   where q.id = p_job_id and q.attempts = p_attempt and q.status = 'running'
 $$;
 
+-- The job's repository's default branch, as GitHub names it (a repository registered from an
+-- installation event starts as 'main'; a default branch may be renamed): set by the job's claimant.
+-- Answers whether the claim was ours.
+create function public.set_scan_default_branch(p_job_id uuid, p_attempt integer, p_branch text) returns boolean
+language plpgsql volatile security definer set search_path = ''
+as $$
+begin
+  if p_branch is null or p_branch !~ '^[^[:cntrl:][:space:]~^:?*\[\\]{1,255}$' then
+    raise exception 'set_scan_default_branch: % is not a branch name', pg_catalog.quote_literal(coalesce(p_branch, '')) using errcode = '22023';
+  end if;
+  update public.repositories r set default_branch = p_branch
+  from public.scan_queue q
+  where q.id = p_job_id and q.attempts = p_attempt and q.status = 'running' and r.id = q.repository_id and r.company_id = q.company_id;
+  return found;
+end $$;
+
 -- The scan of a job, made on its first run: its id, the checkpoint to resume from (null: start
 -- afresh), and its runs and pages so far (each run counts in timings.runs). No row when the claim
 -- is not ours.

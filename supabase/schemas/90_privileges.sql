@@ -63,6 +63,7 @@ grant execute on function
   public.github_etag_cache_put(uuid, text, text, text, bytea, text),
   public.prune_github_etag_cache(uuid, interval),
   public.repository_scan_target(uuid, integer),
+  public.set_scan_default_branch(uuid, integer, text),
   public.begin_scan(uuid, integer),
   public.record_scan_page(uuid, integer, jsonb),
   public.scan_rows(uuid, integer),

@@ -6,6 +6,7 @@
  * compared with the watermarks the previous scan stored, so a cache entry written by a scan that
  * later failed cannot hide a change.
  */
+import { GitHubRequestError } from "./errors.ts";
 import type { GitHubHttp } from "./http.ts";
 import { ShapeReader } from "./shape.ts";
 
@@ -16,6 +17,8 @@ export interface RepositoryState {
   headSha: string | null;
   /** Both answers were 304s: GitHub charged nothing for this probe. */
   notModified: boolean;
+  /** The default branch the head was read from: `branch`, or GitHub's when `branch` is not there. */
+  branch: string;
 }
 
 export async function probeRepository(
@@ -31,7 +34,7 @@ export async function probeRepository(
       return list.length === 0 ? null : r.str(r.obj(list[0], "[0]").updated_at, "[0].updated_at");
     },
   });
-  const head = await http.get(`${repo}/commits?sha=${encodeURIComponent(options.branch)}&per_page=1`, {
+  const headOf = (branch: string) => http.get(`${repo}/commits?sha=${encodeURIComponent(branch)}&per_page=1`, {
     shape: "head-sha@1",
     read: (body, url) => {
       const r = new ShapeReader(url);
@@ -39,5 +42,24 @@ export async function probeRepository(
       return list.length === 0 ? null : r.str(r.obj(list[0], "[0]").sha, "[0].sha");
     },
   });
-  return { newestPullRequestUpdatedAt: pulls.data, headSha: head.data, notModified: pulls.fromCache && head.fromCache };
+  let branch = options.branch;
+  let head;
+  try {
+    head = await headOf(branch);
+  } catch (e) {
+    // No such branch: a repository registered from an installation event (which names no default
+    // branch) before its first push, or a default branch renamed since. GitHub says which it is.
+    if (!(e instanceof GitHubRequestError) || (e.status !== 404 && e.status !== 422)) throw e;
+    const repository = await http.get(repo, {
+      shape: "repository-default-branch@1",
+      read: (body, url) => {
+        const r = new ShapeReader(url);
+        return r.str(r.obj(body, "").default_branch, "default_branch");
+      },
+    });
+    if (repository.data === branch) throw e;
+    branch = repository.data;
+    head = await headOf(branch);
+  }
+  return { newestPullRequestUpdatedAt: pulls.data, headSha: head.data, notModified: pulls.fromCache && head.fromCache, branch };
 }

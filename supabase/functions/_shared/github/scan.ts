@@ -52,6 +52,8 @@ export interface ScanOptions {
   pullRequest?: number;
   /** Called after every page; return false to stop here (out of edge time) with the page's checkpoint. */
   onPage?: (page: ScanPage) => Promise<boolean | void> | boolean | void;
+  /** Called when the repository's default branch is not `branch` but this one (GitHub's). */
+  onDefaultBranch?: (branch: string) => Promise<void> | void;
 }
 
 export interface ScanResult {
@@ -77,6 +79,7 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
   let checkpoint: ScanCheckpoint | null = options.resume ?? null;
   if (!checkpoint) {
     const state: RepositoryState = await probeRepository(http, options);
+    if (state.branch !== options.branch) await options.onDefaultBranch?.(state.branch);
     const prsChanged = state.newestPullRequestUpdatedAt !== null &&
       (previous.pullRequestsUpdatedAt === null || Date.parse(state.newestPullRequestUpdatedAt) > Date.parse(previous.pullRequestsUpdatedAt));
     const headChanged = state.headSha !== null && state.headSha !== previous.headSha && !options.pullRequestsOnly;

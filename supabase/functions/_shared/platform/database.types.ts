@@ -2125,6 +2125,10 @@ export type Database = {
         Args: { p_company_id: string; p_secret: string }
         Returns: string
       }
+      set_scan_default_branch: {
+        Args: { p_attempt: number; p_branch: string; p_job_id: string }
+        Returns: boolean
+      }
       set_slack_webhook_url: {
         Args: { p_company_id: string; p_url: string }
         Returns: undefined

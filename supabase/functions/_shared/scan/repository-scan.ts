@@ -139,6 +139,7 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
         commitsSince: new Date(now() - windowDays * 86_400_000).toISOString(),
         pullRequest: prNumber,
         resume: scan.checkpoint?.github ?? null,
+        onDefaultBranch: (branch) => store.setDefaultBranch(job.id, attempt, branch),
         onPage: async (page) => {
           pages++;
           pagesThisRun++;

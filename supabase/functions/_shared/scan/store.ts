@@ -129,6 +129,11 @@ export class ScanStore {
     return r ? r.map(([sha, inputs]) => fromSuspectInputs(sha, inputs)) : null;
   }
 
+  /** The repository's default branch is `branch` (GitHub's answer when the stored one was not there). */
+  async setDefaultBranch(jobId: string, attempt: number, branch: string): Promise<void> {
+    await this.sql.value("set_scan_default_branch", [...this.fence(jobId, attempt), ["p_branch", branch, "text"]]);
+  }
+
   /** Completes the scan and its job in one transaction. */
   async complete(jobId: string, attempt: number, completion: ScanCompletion): Promise<ScanJobWrite> {
     const rows = await this.sql.rows("complete_scan", [...this.fence(jobId, attempt), ["p_completion", completion, "jsonb"]]);
