@@ -5,7 +5,7 @@
  * anonymous one when the committer is an agent too).
  */
 import type { Commit } from "./records.ts";
-import { lineHasMark } from "./classify.ts";
+import { lineHasMark } from "./marks.ts";
 import { type CompiledCatalog, DEFAULT_CATALOG, lookupIdentity } from "./matcher.ts";
 
 const ANONYMOUS = { name: "Anonymous", email: "anonymous@example.invalid" };
