@@ -2,4 +2,4 @@
 import { sqlJobWorker } from "../_shared/governance/sql-jobs.ts";
 import { serveQueueWorker } from "../_shared/http/serve-queue-worker.ts";
 
-serveQueueWorker(({ db }) => sqlJobWorker(db, "calculate_scores"));
+serveQueueWorker(({ db }) => sqlJobWorker(db, "calculate_scores"), { connections: 2 });

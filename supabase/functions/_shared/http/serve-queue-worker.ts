@@ -14,10 +14,15 @@ export interface WorkerSetup {
   env: Record<string, string>;
 }
 
-export function serveQueueWorker(worker: (setup: WorkerSetup) => QueueWorker): void {
+/**
+ * `connections`: the invocation's pool. Every worker function has its own max_scan_workers seats, so
+ * the project's connections are seats × functions × this: the scan worker keeps 4 (its jobs write
+ * pages while the loop claims and heartbeats); a worker whose job is one SQL call needs 2.
+ */
+export function serveQueueWorker(worker: (setup: WorkerSetup) => QueueWorker, options: { connections?: number } = {}): void {
   const env = Deno.env.toObject();
   const config = readConfig(env);
-  const sql = postgres(config.dbUrl, { prepare: false, max: 4, idle_timeout: 20, connect_timeout: 5 });
+  const sql = postgres(config.dbUrl, { prepare: false, max: options.connections ?? 4, idle_timeout: 20, connect_timeout: 5 });
   const edge = (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } }).EdgeRuntime;
   const db = dbFromPostgresJs(sql);
   const deps = {
