@@ -59,4 +59,26 @@ describe("the scan-repository function", () => {
     expect(body.worker_id).toMatch(/^edge-/);
     expect(body.report.claimed).toBe(0); // nothing left to scan
   });
+
+  it("hands back, without spending an attempt, a job named to a function that does not run its type", async () => {
+    const [company] = await sql`insert into companies (name) values ('Named') returning id`;
+    const [repo] = await sql`insert into repositories (company_id, full_name, default_branch) values (${company.id}, 'terryyin/lizard', 'master') returning id`;
+    // No dispatch meanwhile (it sends nothing without project_url), so nobody else takes the job.
+    await sql`update vault.secrets set name = 'project_url_off' where name = 'project_url'`;
+    try {
+      const [job] = await sql`select id from public.enqueue_scan(p_company_id => ${company.id}, p_repository_id => ${repo.id}, p_scan_type => 'full_scan')`;
+      const res = await fetch(`${stack.current.functionsUrl}/calculate-scores?wait=1`, {
+        method: "POST",
+        body: JSON.stringify({ budget_ms: 2000, job_id: job.id }),
+        headers: { authorization: `Bearer ${stack.current.keys.serviceRoleKey}` },
+      });
+      expect(res.status).toBe(200);
+      const [row] = await sql`select status, attempts, attempts_waived, error from scan_queue where id = ${job.id}`;
+      expect(row).toMatchObject({ status: "pending", attempts: 1, attempts_waived: 1, error: null });
+      const [snoozed] = await sql`select message from scan_job_events where job_id = ${job.id} and kind = 'snoozed'`;
+      expect(snoozed.message).toMatch(/calculate-scores does not run full_scan jobs/);
+    } finally {
+      await sql`update vault.secrets set name = 'project_url' where name = 'project_url_off'`;
+    }
+  });
 });

@@ -41,11 +41,11 @@ export interface QueueWorker {
   concurrency?: number;
 }
 
-/** A worker loop for the job types public.scan_job_types gives this function. */
-export async function queueWorkerLoop(deps: QueueWorkerDeps, worker: QueueWorker, workerId: string): Promise<WorkerLoop> {
+/** A worker loop for the job types public.scan_job_types gives this function, and those types. */
+export async function queueWorkerLoop(deps: QueueWorkerDeps, worker: QueueWorker, workerId: string): Promise<{ loop: WorkerLoop; types: string[] }> {
   const queue = new ScanQueue(deps.db);
   const types = (await queue.jobTypes({ worker: worker.name })).map((t) => t.name);
-  return new WorkerLoop({ queue, workerId, concurrency: worker.concurrency ?? 2, processors: worker.processors(types), log: deps.log });
+  return { loop: new WorkerLoop({ queue, workerId, concurrency: worker.concurrency ?? 2, processors: worker.processors(types), log: deps.log }), types };
 }
 
 /**
@@ -80,8 +80,14 @@ export async function handleQueueWorker(req: Request, deps: QueueWorkerDeps, wor
   }
   const work: Promise<WorkerReport> = (async () => {
     try {
-      const loop = await queueWorkerLoop(deps, worker, workerId);
-      const named = typeof body.job_id === "string" ? await queue.claimJob({ jobId: body.job_id, workerId }) : null;
+      const { loop, types } = await queueWorkerLoop(deps, worker, workerId);
+      let named = typeof body.job_id === "string" ? await queue.claimJob({ jobId: body.job_id, workerId }) : null;
+      if (named && !types.includes(named.scanType)) {
+        // Named to the wrong function: hand it straight back (a snooze spends no attempt) rather
+        // than fail it for want of a processor.
+        await queue.snooze({ jobId: named.id, attempt: named.attempts, until: new Date(), reason: `${worker.name} does not run ${named.scanType} jobs` });
+        named = null;
+      }
       return await loop.drain({ budgetMs, claimed: named ? [named] : [] });
     } finally {
       await queue.endWorker({ workerId }).catch(() => {});
