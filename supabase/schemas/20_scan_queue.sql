@@ -57,11 +57,11 @@ create table public.scan_job_types (
   source text check (source ~ '^[a-z][a-z0-9_]*$'),
   -- The edge function that runs jobs of this type (dispatch_scan_workers posts to it), or null.
   worker text check (worker ~ '^[a-z][a-z0-9-]*$'),
+  description text not null,
   -- For jobs about one thing in a repository, the payload key that names it (a positive integer):
   -- enqueue requires it, and it is part of the default dedupe key, so that two PRs of one
   -- repository are two jobs, never one answered for the other.
   subject_key text check (subject_key ~ '^[a-z][a-z0-9_]*$'),
-  description text not null,
   -- A job of this type not finished this long after it was enqueued is late: the job_sla alert
   -- (44_alerts.sql) names it. Null: no SLA.
   sla_seconds integer check (sla_seconds > 0)
