@@ -4,6 +4,7 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { dataSetRepositories, LIZARD, MCP } from "../github/local-github.ts";
+import { startPgProxy } from "../harness/pg-proxy.ts";
 import { eventually, processesMentioning, runCodeguard, type CodeguardProcess } from "../harness/processes.ts";
 import { useLocalStack } from "../harness/stack.ts";
 
@@ -33,10 +34,10 @@ async function enqueue(companyId: string, repositoryId: string): Promise<string>
   return job.id;
 }
 
-function worker(args: string[] = [], via: "node" | "npx" = "node"): CodeguardProcess {
+function worker(args: string[] = [], via: "node" | "npx" = "node", dbUrl = stack.current.dbUrl): CodeguardProcess {
   return runCodeguard(["worker", "--concurrency", "2", ...args], {
     via,
-    env: { SUPABASE_DB_URL: stack.current.dbUrl, GITHUB_API_URL: stack.current.github!.url },
+    env: { SUPABASE_DB_URL: dbUrl, GITHUB_API_URL: stack.current.github!.url },
   });
 }
 
@@ -142,6 +143,26 @@ describe("codeguard worker processes", () => {
       for (const w of workers) expect(await w.exited, w.log()).toBe(0);
     }
   }, 180_000);
+
+  it("outlives connections lost while they open (postgres.js drops that rejection): it claims on, and the job completes", async () => {
+    const proxy = await startPgProxy(stack.current.dbUrl);
+    const w = worker([], "node", proxy.url);
+    try {
+      await workerId(w);
+      // Every connection lost at once, and the next three as postgres.js reads their types.
+      proxy.failTypeFetches(3);
+      proxy.cutAll();
+      await eventually(async () => proxy.typeFetchesFailed === 3, "three connections lost while opening", 30_000);
+      const t = await tenant([MCP]);
+      const job = await enqueue(t.companyId, t.repositoryIds[0]);
+      await eventually(async () => (await sql`select 1 from public.scan_queue where id = ${job} and status = 'completed'`).length > 0, "the job to complete", 90_000);
+      expect(w.log()).toMatch(/a new database connection was lost while opening/);
+    } finally {
+      w.child.kill("SIGTERM");
+      expect(await w.exited, w.log()).toBe(0);
+      await proxy.close();
+    }
+  }, 150_000);
 
   it("finishes or releases its jobs on SIGTERM to the npx process, and leaves no process behind", async () => {
     const { companyId, repositoryIds } = await tenant([MCP, LIZARD]);

@@ -1,5 +1,5 @@
 // github-webhook: GitHub's deliveries — verify the signature, parse, record and enqueue, answer. A thin shell over the core.
-import postgres from "npm:postgres@3.4.9";
+import { connectPostgres } from "../_shared/platform/postgres.ts";
 import { readConfig } from "../_shared/platform/config.ts";
 import { dbFromPostgresJs } from "../_shared/platform/db.ts";
 import { handleGitHubWebhook } from "../_shared/http/github-webhook.ts";
@@ -7,7 +7,7 @@ import { handleGitHubWebhook } from "../_shared/http/github-webhook.ts";
 const env = Deno.env.toObject();
 const config = readConfig(env);
 // Two statements a delivery (the secret, the record); a burst of deliveries shares a few connections.
-const sql = postgres(config.dbUrl, { prepare: false, max: 8, idle_timeout: 20, connect_timeout: 5 });
+const sql = connectPostgres(config.dbUrl, { prepare: false, max: 8, idle_timeout: 20, connect_timeout: 5 });
 const deps = {
   db: dbFromPostgresJs(sql),
   log: (level: "info" | "warn" | "error", message: string, fields: Record<string, unknown>) =>

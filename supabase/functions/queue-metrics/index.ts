@@ -1,5 +1,5 @@
 // queue-metrics: the queue's figures as Prometheus text, for the service only. A thin shell over the core.
-import postgres from "npm:postgres@3.4.9";
+import { connectPostgres } from "../_shared/platform/postgres.ts";
 import { readConfig } from "../_shared/platform/config.ts";
 import { dbFromPostgresJs } from "../_shared/platform/db.ts";
 import { handleQueueMetrics } from "../_shared/http/queue-metrics.ts";
@@ -8,7 +8,7 @@ import { supabaseCallers } from "../_shared/http/supabase-callers.ts";
 const env = Deno.env.toObject();
 const config = readConfig(env);
 // The transaction pooler does not support prepared statements; one connection per isolate.
-const sql = postgres(config.dbUrl, { prepare: false, max: 1, idle_timeout: 20, connect_timeout: 5 });
+const sql = connectPostgres(config.dbUrl, { prepare: false, max: 1, idle_timeout: 20, connect_timeout: 5 });
 const deps = { db: dbFromPostgresJs(sql), verifyCaller: supabaseCallers(env) };
 
 Deno.serve((req) => handleQueueMetrics(req, deps));

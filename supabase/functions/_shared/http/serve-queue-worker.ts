@@ -3,7 +3,7 @@
  * its logs, and Deno.serve of the queue-worker handler. Each worker function's index.ts names its
  * worker (its name in public.scan_job_types.worker and its processors) and calls this.
  */
-import postgres from "npm:postgres@3.4.9";
+import { connectPostgres } from "../platform/postgres.ts";
 import { readConfig } from "../platform/config.ts";
 import { type Db, dbFromPostgresJs } from "../platform/db.ts";
 import { handleQueueWorker, type QueueWorker } from "./queue-worker.ts";
@@ -22,7 +22,7 @@ export interface WorkerSetup {
 export function serveQueueWorker(worker: (setup: WorkerSetup) => QueueWorker, options: { connections?: number } = {}): void {
   const env = Deno.env.toObject();
   const config = readConfig(env);
-  const sql = postgres(config.dbUrl, { prepare: false, max: options.connections ?? 4, idle_timeout: 20, connect_timeout: 5 });
+  const sql = connectPostgres(config.dbUrl, { prepare: false, max: options.connections ?? 4, idle_timeout: 20, connect_timeout: 5 });
   const edge = (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } }).EdgeRuntime;
   const db = dbFromPostgresJs(sql);
   const deps = {

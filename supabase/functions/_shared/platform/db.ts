@@ -54,3 +54,19 @@ const CONNECTION_CODES = new Set([
   "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT",
   "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN",
 ]);
+
+/**
+ * True when `reason` is the failure of postgres.js's own array-type query, the one it runs first on
+ * every new connection (`fetch_types`). postgres.js 3.4.9 starts that query and drops its promise
+ * (connection.js, ReadyForQuery: `return fetchArrayTypes()`), so a connection lost while it runs — a
+ * Postgres restart, a reset, a terminated backend — rejects a promise nobody holds, and Node and
+ * Deno end the process on an unhandled rejection: one killed a worker mid-scan in CI. The statement
+ * that opened the connection gets the same error and is retried as any lost connection is, so that
+ * rejection carries nothing to act on. Upstream: porsager/postgres#1192, #1205, #1223 (open).
+ * postgres.js tags the error with the statement it interrupted (a non-enumerable `query`), which
+ * is how this one is told apart from every other rejection.
+ */
+export function isDroppedTypeFetch(reason: unknown): boolean {
+  const query = (reason as { query?: unknown } | null)?.query;
+  return typeof query === "string" && /\bb\.typarray\b/.test(query) && /from pg_catalog\.pg_type a\b/.test(query);
+}
