@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { isDroppedTypeFetch } from "./supabase/functions/_shared/platform/db.ts";
 
 export default defineConfig({
   test: {
@@ -11,5 +12,8 @@ export default defineConfig({
     // More files at once than the two cores: the longest tests mostly wait (a 90 s GitHub outage,
     // a lease running out after a SIGKILL), and the whole suite took 267 s one file per core.
     maxWorkers: 4,
+    // The local stack runs in the test process: like the CLI (src/cli/main.ts), it outlives
+    // postgres.js's dropped type-fetch rejection when a restart cuts a connection while it opens.
+    onUnhandledError: (error) => (isDroppedTypeFetch(error) ? false : undefined),
   },
 });
