@@ -76,7 +76,7 @@ export async function handleQueueWorker(req: Request, deps: QueueWorkerDeps, wor
   const workerId = (deps.newWorkerId ?? (() => `edge-${crypto.randomUUID()}`))();
   const queue = new ScanQueue(deps.db);
   if (!(await queue.beginWorker({ workerId, functionName: worker.name, budgetSeconds: budgetMs / 1000 }))) {
-    return Response.json({ worker_id: workerId, status: "not started", reason: "max_scan_workers workers are running already" });
+    return Response.json({ worker_id: workerId, status: "not started", reason: "no seat free: max_scan_workers of this function, or max_edge_workers of all worker functions, are running already" });
   }
   const work: Promise<WorkerReport> = (async () => {
     try {

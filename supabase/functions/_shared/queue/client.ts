@@ -220,7 +220,7 @@ export class ScanQueue {
     return rows.length ? toScanJob(rows[0]) : null;
   }
 
-  /** `begin_scan_worker`: a seat for an edge worker under max_scan_workers; false when all are taken. */
+  /** `begin_scan_worker`: a seat for an edge worker under max_scan_workers (its function's) and max_edge_workers (all functions'); false when none is free. */
   async beginWorker(args: { workerId: string; functionName: string; budgetSeconds: number }): Promise<boolean> {
     return await this.sql.value<boolean>("begin_scan_worker", [
       ["p_worker_id", args.workerId, "text"],
