@@ -10,6 +10,8 @@ select cron.schedule('codeguard-prune-github-etag-cache', '23 * * * *', $$select
 select cron.schedule('codeguard-prune-platform-history', '17 * * * *', $$select public.prune_platform_history()$$);
 -- Webhook deliveries are kept 30 days (GitHub redelivers only the last 3 days' ones).
 select cron.schedule('codeguard-prune-github-webhook-deliveries', '29 * * * *', $$select public.prune_github_webhook_deliveries()$$);
+-- Score history older than 8 days thinned to each day's last score (what the trends read).
+select cron.schedule('codeguard-prune-ai-debt-scores', '53 3 * * *', $$select public.prune_ai_debt_scores()$$);
 -- The governance jobs (product spec): reports Monday 02:00 UTC, the Slack digest Monday 09:00 UTC,
 -- the dashboards every 15 minutes; and alerts about dead or late jobs every 5 minutes.
 select cron.schedule('codeguard-weekly-reports', '0 2 * * 1', $$select public.enqueue_weekly_reports()$$);

@@ -104,6 +104,7 @@ grant select on public.ai_debt_scores, public.alerts, public.governance_reports,
 grant execute on function
   public.calculate_ai_debt_score(uuid, uuid),
   public.run_calculate_scores(uuid, integer),
+  public.prune_ai_debt_scores(interval),
   public.evaluate_company_alerts(uuid),
   public.run_generate_alerts(uuid, integer),
   public.enqueue_job_alerts(),

@@ -22,7 +22,7 @@ describe("codeguard schedules", () => {
     expect(line("codeguard-daily-auto-scan")).toMatch(new RegExp(`0 3 \\* \\* \\*\\s+${next3am.replace(/[-:]/g, "\\$&")}\\s+—\\s+never run$`));
     expect(line("codeguard-prune-scan-queue")).toMatch(/failed: ERROR: something broke$/);
     expect(line("codeguard-reap-expired-scan-jobs")).toMatch(/10 seconds/);
-    expect(lines).toHaveLength(1 + 11);
+    expect(lines).toHaveLength(1 + 12);
   });
 
   it("runs an 'N seconds' schedule N seconds after its last run", () => {

@@ -1850,6 +1850,7 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      prune_ai_debt_scores: { Args: { p_keep_all?: string }; Returns: number }
       prune_github_etag_cache: {
         Args: { p_company_id?: string; p_max_age?: string }
         Returns: {
