@@ -104,10 +104,12 @@ end $$;
 -- The queue at a glance: jobs by status, by type and status, the age of the oldest ready job,
 -- running jobs whose lease has expired (their worker is gone; the reaper hands them on within
 -- 10 s) or whose heartbeat is overdue (none for half a lease: the worker is stalled or gone),
--- running jobs past p_sla (longest first, 20 at most), follow-ups queued behind running jobs, and
--- the sources that are down. For one company, or all. The pipeline's (service_role); a member
--- reads their own company's figures through member_scan_queue_stats.
-create function public.scan_queue_stats(p_company_id uuid default null, p_sla interval default '15 minutes')
+-- running jobs past their SLA (longest first, 20 at most: p_sla for all, by default each type's
+-- scan_job_types.sla_seconds, as the job_sla alert reads it; a type without one has none),
+-- follow-ups queued behind running jobs, and the sources that are down. For one company, or all.
+-- The pipeline's (service_role); a member reads their own company's figures through
+-- member_scan_queue_stats.
+create function public.scan_queue_stats(p_company_id uuid default null, p_sla interval default null)
 returns jsonb
 language sql stable security definer set search_path = ''
 as $$
@@ -138,16 +140,20 @@ as $$
     'running_past_sla', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                                   'id', j.id, 'company_id', j.company_id, 'scan_type', j.scan_type,
                                   'worker_id', j.worker_id, 'attempt', j.attempts, 'started_at', j.started_at,
-                                  'running_seconds', extract(epoch from now_.t - j.started_at)::double precision)
+                                  'running_seconds', extract(epoch from now_.t - j.started_at)::double precision,
+                                  'sla_seconds', extract(epoch from j.sla)::double precision)
                                   order by j.started_at), '[]')
-                         from (select * from jobs, now_ where status = 'running' and started_at < now_.t - p_sla
-                               order by started_at limit 20) j, now_)
+                         from (select jobs.*, coalesce(p_sla, pg_catalog.make_interval(secs => t.sla_seconds)) as sla
+                               from jobs join public.scan_job_types t on t.name = jobs.scan_type, now_
+                               where jobs.status = 'running'
+                                 and jobs.started_at < now_.t - coalesce(p_sla, pg_catalog.make_interval(secs => t.sla_seconds))
+                               order by jobs.started_at limit 20) j, now_)
   )
 $$;
 
 -- scan_queue_stats for the signed-in member's company. Outages are shown by source and time only
 -- (their probe job and error belong to the pipeline).
-create function public.member_scan_queue_stats(p_sla interval default '15 minutes')
+create function public.member_scan_queue_stats(p_sla interval default null)
 returns jsonb
 language plpgsql stable security definer set search_path = ''
 as $$

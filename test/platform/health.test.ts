@@ -3,7 +3,7 @@ import { checkHealth } from "../../supabase/functions/_shared/http/health.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/mod.ts";
 import { useTestDatabase } from "../harness/db.ts";
 
-const t = useTestDatabase({ jobTypes: ["slow_test_job"] });
+const t = useTestDatabase({ jobTypes: ["slow_test_job", "long_test_job", "unbounded_test_job"] });
 
 describe("the health check", () => {
   it("lists the registered codeguard schedules", async () => {
@@ -27,16 +27,29 @@ describe("the health check", () => {
       lag: { oldest_ready_seconds: null, window_seconds: 900, claimed: 0, claim_wait_p50_seconds: null, claim_wait_p95_seconds: null, claim_wait_max_seconds: null } });
   });
 
-  it("reports a job running past its SLA", async () => {
+  it("reports a job running past its own type's SLA, and none of a type without one", async () => {
     const sql = t.current.sql;
-    const [company] = await sql`insert into companies (name) values ('Slow Inc') returning id`;
     const queue = new ScanQueue(t.current.db);
-    const job = await queue.enqueue({ companyId: company.id, scanType: "slow_test_job", dedupeKey: "sla" });
-    await queue.claimNext({ workerId: "w", leaseSeconds: 3600 });
-    await sql`update scan_queue set started_at = now() - interval '20 minutes' where id = ${job.id}`;
+    // One company each: a company runs one company-wide job at a time.
+    const job = async (scanType: string) => {
+      const [company] = await sql`insert into companies (name) values (${`Slow ${scanType}`}) returning id`;
+      return queue.enqueue({ companyId: company.id, scanType, dedupeKey: "sla" });
+    };
+    const slow = await job("slow_test_job");
+    const longer = await job("long_test_job");
+    const unbounded = await job("unbounded_test_job");
+    await sql`update scan_job_types set sla_seconds = 900 where name = 'slow_test_job'`;
+    await sql`update scan_job_types set sla_seconds = 3600 where name = 'long_test_job'`;
+    for (let i = 0; i < 3; i++) expect(await queue.claimNext({ workerId: "w", leaseSeconds: 3600 })).not.toBeNull();
+    await sql`update scan_queue set started_at = now() - interval '20 minutes' where id = any(${[slow.id, longer.id, unbounded.id]})`;
     const report = await checkHealth(t.current.db);
     expect(report.status).toBe("degraded");
-    expect(report.queue?.running_past_sla).toBe(1);
-    expect(report.problems.join("\n")).toMatch(/1 scan job\(s\) running past their 15-minute SLA/);
+    expect(report.queue?.running_past_sla).toBe(1); // 20 min: past 15, within 60, and no SLA at all
+    expect(report.problems.join("\n")).toMatch(/1 scan job\(s\) running past their SLA \(slow_test_job: 15 min\)/);
+    const stats = await queue.stats();
+    expect(stats.slaSeconds).toBeNull();
+    expect(stats.runningPastSla.map((j) => [j.id, j.slaSeconds])).toEqual([[slow.id, 900]]);
+    // One SLA for every type, when asked.
+    expect((await queue.stats({ slaSeconds: 600 })).runningPastSla.map((j) => j.id).sort()).toEqual([slow.id, longer.id, unbounded.id].sort());
   });
 });

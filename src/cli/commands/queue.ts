@@ -32,7 +32,7 @@ async function status(ops: QueueOps, company: string | undefined): Promise<void>
     ["expired leases", `${stats.expiredLeases}${stats.expiredLeases ? " (their workers are gone: the reaper hands them on within 10 s)" : ""}`],
     ["overdue heartbeats", stats.overdueHeartbeats],
     ["follow-ups", stats.followUps],
-    [`past the ${stats.slaSeconds / 60}-min SLA`, stats.runningPastSla.length],
+    [stats.slaSeconds === null ? "past their SLA" : `past the ${stats.slaSeconds / 60}-min SLA`, stats.runningPastSla.length],
   ]));
   if (stats.sourceOutages.length) {
     console.log("");
@@ -41,8 +41,8 @@ async function status(ops: QueueOps, company: string | undefined): Promise<void>
   }
   if (stats.runningPastSla.length) {
     console.log("");
-    console.log(table(["running past SLA", "type", "worker", "attempt", "running"],
-      stats.runningPastSla.map((j) => [j.id, j.scanType, j.workerId, j.attempt, `${Math.round(j.runningSeconds)} s`])));
+    console.log(table(["running past SLA", "type", "worker", "attempt", "running", "SLA"],
+      stats.runningPastSla.map((j) => [j.id, j.scanType, j.workerId, j.attempt, `${Math.round(j.runningSeconds)} s`, `${Math.round(j.slaSeconds / 60)} min`])));
   }
 }
 

@@ -64,8 +64,7 @@ interface PipelineHealth {
     oldest_ready_seconds: number | null;
     expired_leases: number;
     overdue_heartbeats: number;
-    sla_seconds: number;
-    running_past_sla: unknown[];
+    running_past_sla: { scan_type: string; sla_seconds: number }[];
     source_outages: { source: string; since: string; last_error: string }[];
   };
 }
@@ -118,7 +117,7 @@ export async function checkHealth(db: Db, now: () => Date = () => new Date()): P
     source_outages: q.source_outages.map(({ source, since, last_error }) => ({ source, since, last_error })),
   };
   if (report.queue.running_past_sla > 0) {
-    report.problems.push(`${report.queue.running_past_sla} scan job(s) running past their ${q.sla_seconds / 60}-minute SLA`);
+    report.problems.push(`${report.queue.running_past_sla} scan job(s) running past their SLA (${slaByType(q.running_past_sla)})`);
   }
   if ((report.queue.oldest_ready_seconds ?? 0) > STALE_READY_SECONDS) {
     report.problems.push(`the oldest ready scan job has waited ${Math.round(report.queue.oldest_ready_seconds!)} s: workers are not claiming (is codeguard-dispatch-scan-workers running?)`);
@@ -149,4 +148,10 @@ export async function handleHealth(req: Request, deps: { db: Db; verifyCaller: V
   const status = report.status === "ok" ? 200 : 503;
   if (caller.kind === "service") return Response.json(report, { status });
   return Response.json({ status: report.status, checked_at: report.checked_at }, { status });
+}
+
+/** "full_scan: 60 min, pr_analysis: 10 min": each late type once, with its SLA. */
+function slaByType(jobs: readonly { scan_type: string; sla_seconds: number }[]): string {
+  const types = new Map(jobs.map((j) => [j.scan_type, j.sla_seconds]));
+  return [...types].map(([type, seconds]) => `${type}: ${Math.round(seconds / 60)} min`).join(", ");
 }

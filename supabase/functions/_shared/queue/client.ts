@@ -116,6 +116,7 @@ function toStats(raw: unknown): ScanQueueStats {
       attempt: Number(j.attempt),
       startedAt: date(j.started_at),
       runningSeconds: Number(j.running_seconds),
+      slaSeconds: Number(j.sla_seconds),
     }),
   );
   const outages = ((s.source_outages ?? []) as SqlRow[]).map(
@@ -139,7 +140,7 @@ function toStats(raw: unknown): ScanQueueStats {
     overdueHeartbeats: Number(s.overdue_heartbeats),
     followUps: Number(s.follow_ups),
     sourceOutages: outages,
-    slaSeconds: Number(s.sla_seconds),
+    slaSeconds: s.sla_seconds == null ? null : Number(s.sla_seconds),
     runningPastSla: past,
   };
 }

@@ -84,6 +84,8 @@ export interface RunningPastSla {
   readonly attempt: number;
   readonly startedAt: Date;
   readonly runningSeconds: number;
+  /** The SLA it is past: its type's (scan_job_types.sla_seconds), or the one asked for. */
+  readonly slaSeconds: number;
 }
 
 /** A source that is down, as `scan_queue_stats()` lists it. */
@@ -124,6 +126,7 @@ export interface ScanQueueStats {
   /** Running jobs with a follow-up queued behind them. */
   readonly followUps: number;
   readonly sourceOutages: readonly SourceOutage[];
-  readonly slaSeconds: number;
+  /** The SLA asked for, for every type; null: each type's own (a type without one has none). */
+  readonly slaSeconds: number | null;
   readonly runningPastSla: readonly RunningPastSla[];
 }
