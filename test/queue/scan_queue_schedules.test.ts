@@ -13,6 +13,7 @@ describe("scan_queue schedules", () => {
       { jobname: "codeguard-daily-auto-scan", schedule: "0 3 * * *" },
       { jobname: "codeguard-dispatch-scan-workers", schedule: "10 seconds" },
       { jobname: "codeguard-job-alerts", schedule: "*/5 * * * *" },
+      { jobname: "codeguard-prune-ai-debt-scores", schedule: "53 3 * * *" },
       { jobname: "codeguard-prune-github-etag-cache", schedule: "23 * * * *" },
       { jobname: "codeguard-prune-github-webhook-deliveries", schedule: "29 * * * *" },
       { jobname: "codeguard-prune-platform-history", schedule: "17 * * * *" },
