@@ -2,9 +2,8 @@
 // core's WorkerLoop over a postgres.js pool, woken by LISTEN scan_queue_jobs (enqueues, releases,
 // retries, the reaper and a source's recovery notify) with the poll interval as the backstop for
 // what no notification announces (retries whose backoff ends, snoozes, slots freed elsewhere).
-// Postgres restarts are ridden out: postgres.js reconnects on the next query, the loop's claims back
-// off, and write-backs retry while their leases last. postgres.js re-listens once when the listening
-// connection closes and drops the channel if Postgres is still down then; the poll carries on alone.
+// Postgres restarts are ridden out: postgres.js reconnects (and re-listens) on the next query, the
+// loop's claims back off, and write-backs retry while their leases last.
 import { hostname } from "node:os";
 import postgres from "postgres";
 import { dbFromPostgresJs, type Db } from "../../supabase/functions/_shared/platform/db.ts";
