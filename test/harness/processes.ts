@@ -74,13 +74,37 @@ export function runCodeguard(args: string[], options: { env?: Record<string, str
   };
 }
 
-/** Polls `check` every 50 ms until it answers something truthy, or throws `what` after `ms`. */
+/** Its exit code, or "still running" (then SIGKILLed) when it has not exited within `ms`. */
+export async function exitedWithin(p: CodeguardProcess, ms: number): Promise<number | null | "still running"> {
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([p.exited, new Promise<"still running">((r) => (timer = setTimeout(() => r("still running"), ms)))]);
+  clearTimeout(timer);
+  if (code === "still running") p.child.kill("SIGKILL");
+  return code;
+}
+
+/**
+ * Polls `check` every 50 ms until it answers something truthy, or throws `what` after `ms`. A check
+ * that throws (the database restarting under it) counts as "not yet", its error kept for the
+ * message; one that hangs past `ms` ends the wait too, instead of the test's timeout saying nothing.
+ */
 export async function eventually<T>(check: () => Promise<T | null | undefined | false>, what: string, ms = 60_000): Promise<T> {
   const until = Date.now() + ms;
+  const HUNG = Symbol("hung");
+  let last: unknown;
   for (;;) {
-    const v = await check();
+    let timer: NodeJS.Timeout | undefined;
+    const v = await Promise.race([
+      check().catch((e: unknown) => {
+        last = e;
+        return undefined;
+      }),
+      new Promise<typeof HUNG>((r) => (timer = setTimeout(() => r(HUNG), Math.max(0, until - Date.now())))),
+    ]);
+    clearTimeout(timer);
+    if (v === HUNG) throw new Error(`timed out after ${ms} ms waiting for ${what} (the last check never returned)`);
     if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
