@@ -28,6 +28,8 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** Backstop poll; default 2 s. */
   pollIntervalMs?: number;
+  /** Each job's time limit from its claim (WorkerLoopOptions.jobTimeoutMs); default none. */
+  jobTimeoutMs?: number;
   log?: QueueLog;
 }
 
@@ -100,6 +102,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     leaseSeconds: options.leaseSeconds,
     heartbeatMs: options.heartbeatMs,
     pollIntervalMs: options.pollIntervalMs,
+    jobTimeoutMs: options.jobTimeoutMs,
     log: options.log,
   });
   await sql.listen(WAKE_CHANNEL, () => loop.wake(), () => loop.wake()); // (re)listening: work may have been announced meanwhile

@@ -26,8 +26,10 @@ describe("codeguard worker", () => {
     }
   });
 
-  it("reads the database URL from SUPABASE_DB_URL or --db-url, and --concurrency", () => {
-    expect(parseWorkerArgs(["--concurrency", "8"], { SUPABASE_DB_URL: "postgres://env" })).toEqual({ concurrency: 8, dbUrl: "postgres://env", graceSeconds: 30 });
+  it("reads the database URL from SUPABASE_DB_URL or --db-url, --concurrency and --job-timeout-minutes", () => {
+    expect(parseWorkerArgs(["--concurrency", "8"], { SUPABASE_DB_URL: "postgres://env" })).toEqual({ concurrency: 8, dbUrl: "postgres://env", graceSeconds: 30, jobTimeoutMinutes: 60 });
+    expect(parseWorkerArgs(["--job-timeout-minutes", "90"], { SUPABASE_DB_URL: "x" })).toMatchObject({ jobTimeoutMinutes: 90 });
+    expect(() => parseWorkerArgs(["--job-timeout-minutes", "0"], { SUPABASE_DB_URL: "x" })).toThrow(/--job-timeout-minutes must be a number > 0, got 0/);
     expect(parseWorkerArgs(["--db-url=postgres://flag"], { SUPABASE_DB_URL: "postgres://env" })).toMatchObject({ dbUrl: "postgres://flag", concurrency: 4 });
     expect(() => parseWorkerArgs(["--concurrency", "0"], { SUPABASE_DB_URL: "x" })).toThrow(/--concurrency must be/);
   });

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
+import { eventually } from "../harness/processes.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { JobStopped, PermanentJobError, SnoozeJob, SourceUnavailable, type ScanJobContext } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
 import { WorkerLoop } from "../../supabase/functions/_shared/queue/worker/worker-loop.ts";
 import { createCompany, eventsOf } from "./fixtures.ts";
 
-const tdb = useTestDatabase({ jobTypes: ["announced", "broken", "count_scan", "finishing_scan", "flaky", "limited", "long_scan", "mystery_scan", "stuck_scan"] });
+const tdb = useTestDatabase({ jobTypes: ["announced", "broken", "count_scan", "finishing_scan", "flaky", "limited", "long_scan", "mystery_scan", "stuck_scan", "hung_scan", "paced_scan"] });
 
 async function row(id: string) {
   const [r] = await tdb.current.sql`select status, error, result, attempts, attempts_waived from public.scan_queue where id = ${id}`;
@@ -135,6 +136,36 @@ describe("WorkerLoop", () => {
     expect(await loop.stop({ graceMs: 0, releaseMs: 0 })).toMatchObject({ released: 1 });
     expect(await row(job.id)).toMatchObject({ status: "pending", attempts: 1, attempts_waived: 1 });
     expect((await eventsOf(tdb.current.sql, job.id)).at(-1)).toMatchObject({ kind: "snoozed", message: "released: the worker is shutting down" });
+  });
+
+  it("with a time limit, gives each job its deadline: a job that checkpoints snoozes, one that hangs is failed after the grace", async () => {
+    const queue = new ScanQueue(tdb.current.db);
+    const company = await createCompany(tdb.current.sql, { max_concurrent_scans: 2 });
+    const paced = await queue.enqueue({ companyId: company, scanType: "paced_scan", dedupeKey: "p" });
+    const hung = await queue.enqueue({ companyId: company, scanType: "hung_scan", dedupeKey: "h" });
+    const deadlines: (number | null)[] = [];
+    const lines: string[] = [];
+    const loop = new WorkerLoop({
+      queue, workerId: "w", concurrency: 2, scanTypes: ["paced_scan", "hung_scan"], pollIntervalMs: 50,
+      jobTimeoutMs: 300, jobTimeoutGraceMs: 200, log: (_level, message) => lines.push(message),
+      processors: {
+        // As a scan does: work until told to stop, then checkpoint and go on in a later run.
+        paced_scan: ({ deadline, signal }: ScanJobContext) => {
+          deadlines.push(deadline);
+          return new Promise((resolve) => signal.addEventListener("abort", () => resolve(new SnoozeJob(new Date(Date.now() + 60_000), "checkpointed at the time limit"))));
+        },
+        hung_scan: () => new Promise(() => {}), // a request that never answers, its signal ignored
+      },
+    });
+    const claimedAt = Date.now();
+    void loop.start();
+    await eventually(async () => (await row(hung.id)).status === "pending" && (await row(paced.id)).status === "pending", "both jobs handed back", 10_000);
+    expect(deadlines[0]! - claimedAt).toBeGreaterThanOrEqual(300);
+    expect(deadlines[0]! - claimedAt).toBeLessThan(2_000);
+    expect(await row(paced.id)).toMatchObject({ status: "pending", attempts: 1, attempts_waived: 1 });
+    expect(await row(hung.id)).toMatchObject({ status: "pending", attempts: 1, attempts_waived: 0, error: "did not finish within its time limit (0.3 s)" });
+    expect(lines.join("\n")).toMatch(/abandoned a job still running 0.3 s after its claim and 0.2 s after it was told to stop/);
+    expect(await loop.stop({ graceMs: 0, releaseMs: 0 })).toMatchObject({ claimed: 2, released: 0 }); // nothing left to hand back
   });
 
   it("lets a job finish within the grace period when stopping", async () => {

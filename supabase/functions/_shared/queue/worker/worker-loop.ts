@@ -13,6 +13,7 @@
  *  - `start()` … `stop({ graceMs })` — a long-lived worker (`codeguard worker`): waits for work
  *    between claims (`wake()` on a notification, a poll interval as the backstop) and, on stop,
  *    stops claiming, lets in-flight jobs finish within the grace period, then releases the rest.
+ *    With `jobTimeoutMs`, each job has the time limit an invocation's budget gives it at the edge.
  */
 import type { ScanQueue } from "../client.ts";
 import { type Clock, systemClock } from "../clock.ts";
@@ -20,7 +21,7 @@ import type { ScanJob } from "../types.ts";
 import { Claimer } from "./claimer.ts";
 import { Completer } from "./completer.ts";
 import { emptyReport, Executor, type InFlight, type WorkerReport } from "./executor.ts";
-import { JobStopped, type QueueLog, type ScanProcessor } from "./outcomes.ts";
+import { type JobOutcome, JobStopped, type QueueLog, type ScanProcessor } from "./outcomes.ts";
 import { WriteBack } from "./write-back.ts";
 
 export type { WorkerReport } from "./executor.ts";
@@ -43,6 +44,16 @@ export interface WorkerLoopOptions {
   scanTypes?: readonly string[];
   /** Long-lived mode: the longest wait between claims without a wake-up; default 2 s. */
   pollIntervalMs?: number;
+  /**
+   * Long-lived mode: each job's time limit from its claim, its deadline as an edge budget is (a scan
+   * checkpoints before it and snoozes, to go on from there). At the limit its signal fires (reason
+   * "deadline"); a processor still running `jobTimeoutGraceMs` later (default 30 s) is abandoned and
+   * the job failed as "did not finish within its time limit" (retried with backoff). Without a
+   * limit, a processor that never returns — a request or a query that hangs — keeps its job, and
+   * its heartbeats keep the lease, for ever. Default: none.
+   */
+  jobTimeoutMs?: number;
+  jobTimeoutGraceMs?: number;
   clock?: Clock;
   log?: QueueLog;
 }
@@ -63,6 +74,8 @@ export class WorkerLoop {
   private readonly clock: Clock;
   private readonly log: QueueLog;
   private readonly leaseSeconds: number;
+  private readonly jobTimeoutMs: number | null;
+  private readonly jobTimeoutGraceMs: number;
   private readonly claimer: Claimer;
   private readonly executor: Executor;
 
@@ -79,6 +92,9 @@ export class WorkerLoop {
     this.clock = options.clock ?? systemClock;
     this.log = options.log ?? noLog;
     this.leaseSeconds = options.leaseSeconds ?? 30;
+    this.jobTimeoutMs = options.jobTimeoutMs ?? null;
+    this.jobTimeoutGraceMs = options.jobTimeoutGraceMs ?? 30_000;
+    if (this.jobTimeoutMs !== null && !(this.jobTimeoutMs > 0)) throw new RangeError(`WorkerLoop: jobTimeoutMs must be positive, got ${this.jobTimeoutMs}`);
     if (!this.workerId) throw new TypeError("WorkerLoop: workerId is required");
     if (!(this.leaseSeconds >= 1 && this.leaseSeconds <= 3600)) {
       throw new RangeError(`WorkerLoop: leaseSeconds must be between 1 and 3600, got ${this.leaseSeconds}`);
@@ -194,11 +210,44 @@ export class WorkerLoop {
     };
     this.processing++;
     this.inFlight.set(job.id, entry);
+    let disarm = () => {};
+    if (deadline === null && this.jobTimeoutMs !== null) {
+      deadline = this.clock.now() + this.jobTimeoutMs;
+      disarm = this.timeLimit(entry, this.jobTimeoutMs);
+    }
     entry.done = this.executor.run(entry, deadline).finally(() => {
+      disarm();
       this.processed(entry);
       if (this.inFlight.get(job.id) === entry) this.inFlight.delete(job.id);
       this.claimer.wake(); // the write-back committed: a company of ours may be under its cap again
     });
+  }
+
+  /** The job's time limit (see jobTimeoutMs); answers its disarm. */
+  private timeLimit(entry: InFlight, ms: number): () => void {
+    const limit = ms >= 60_000 ? `${Math.round(ms / 6_000) / 10} min` : `${ms / 1000} s`;
+    let disarmGrace = () => {};
+    const disarm = this.clock.timer(ms, () => {
+      if (!entry.processing) return;
+      entry.controller.abort(new JobStopped("deadline", `the job ran past its time limit (${limit})`));
+      disarmGrace = this.clock.timer(this.jobTimeoutGraceMs, () => {
+        if (!entry.processing || entry.abandoned) return;
+        this.log("warn", `abandoned a job still running ${limit} after its claim and ${this.jobTimeoutGraceMs / 1000} s after it was told to stop`, { jobId: entry.job.id, attempt: entry.job.attempts, scanType: entry.job.scanType, workerId: this.workerId });
+        void this.abandon(entry, { kind: "fail", error: `did not finish within its time limit (${limit})`, retryable: true });
+      });
+    });
+    return () => {
+      disarm();
+      disarmGrace();
+    };
+  }
+
+  /** Writes an outcome for a job whose processor still runs, and lets the processor go. */
+  private async abandon(entry: InFlight, outcome: JobOutcome): Promise<void> {
+    entry.abandoned = true;
+    this.processed(entry);
+    await this.executor.record(entry, outcome);
+    if (this.inFlight.get(entry.job.id) === entry) this.inFlight.delete(entry.job.id);
   }
 
   /**
@@ -229,13 +278,11 @@ export class WorkerLoop {
     react.abort(timerDone);
     await Promise.all(
       [...this.inFlight.values()].map(async (f) => {
+        if (f.abandoned) return; // its time limit's outcome is being written; its processor may never return
         if (!f.processing) return await f.done; // only its write-back is left: let it land
-        f.abandoned = true;
-        this.processed(f);
-        await this.executor.record(f, reason === "shutdown"
+        await this.abandon(f, reason === "shutdown"
           ? { kind: "release", reason: `released: ${message}` }
           : { kind: "fail", error: "did not finish within the time budget", retryable: true });
-        this.inFlight.delete(f.job.id);
       }),
     );
   }
