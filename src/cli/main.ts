@@ -3,20 +3,14 @@
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { isDroppedTypeFetch } from "../../supabase/functions/_shared/platform/db.ts";
+import { outliveDroppedTypeFetches } from "./unhandled-rejections.ts";
 
 interface Command {
   summary: string;
   run(args: string[]): Promise<number>;
 }
 
-// postgres.js drops the promise of the type query it runs on each new connection (isDroppedTypeFetch
-// says why that is safe to ignore); a connection lost at that moment must not end a worker mid-scan.
-// Every other unhandled rejection still ends the process, as Node's default does.
-process.on("unhandledRejection", (reason) => {
-  if (!isDroppedTypeFetch(reason)) throw reason;
-  process.stderr.write(`${JSON.stringify({ at: new Date().toISOString(), level: "warn", message: `a new database connection was lost while opening: ${(reason as Error).message}` })}\n`);
-});
+outliveDroppedTypeFetches(); // see unhandled-rejections.ts
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), "commands");
 const names = readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => f.slice(0, -3)).sort();

@@ -57,7 +57,7 @@ export async function startPgProxy(target: string): Promise<PgProxy> {
   return {
     url: url.toString(),
     cutAll: () => [...open].forEach(reset),
-    failTypeFetches: (n) => void (toFail += n),
+    failTypeFetches: (n) => void (toFail = n),
     get typeFetchesFailed() {
       return failed;
     },

@@ -2,7 +2,8 @@
 // connection lost during it rejects that promise with nobody to catch it (porsager/postgres#1192),
 // which ends a Node process or a Deno isolate. Each runtime is run here as a real process through
 // a proxy that resets the connection at that query: bare postgres.js dies (the bug is still there
-// upstream — when this control fails, the guards can go), ours lives and retries.
+// upstream — when this control fails, the guards can go), ours lives and retries; any other
+// unhandled rejection still ends the process.
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -75,6 +76,33 @@ const sql = postgres(process.env.DB_URL, { max: 1, onnotice: () => {} });`);
     const { code, out } = await run(process.execPath, [file]);
     expect(code, out).not.toBe(0);
     expect(out).toMatch(/ECONNRESET/);
+  }, 30_000);
+
+  it("does not end a codeguard process (the CLI's guard), and the statement retried works", async () => {
+    const file = script("guarded.mts", `import postgres from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, "node_modules", "postgres", "src", "index.js")).href)};
+import { outliveDroppedTypeFetches } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, "src", "cli", "unhandled-rejections.ts")).href)};
+outliveDroppedTypeFetches();
+const sql = postgres(process.env.DB_URL, { max: 1, onnotice: () => {} });`);
+    const { code, out } = await run(process.execPath, ["--import", "tsx", file]);
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/"level":"warn","message":"a new database connection was lost while opening: read ECONNRESET"/);
+    expect(JSON.parse(out.trim().split("\n").at(-1)!)).toEqual({ first: "ECONNRESET", n: 2 });
+  }, 30_000);
+
+  it("lets any other unhandled rejection end a codeguard process, as Node's default does", async () => {
+    const file = join(dir, "other.mts");
+    writeFileSync(file, `import { outliveDroppedTypeFetches } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, "src", "cli", "unhandled-rejections.ts")).href)};
+outliveDroppedTypeFetches();
+void Promise.reject(Object.assign(new Error("a bug of ours"), { query: "select 1" }));
+setTimeout(() => console.log("still running"), 500);`);
+    const child = spawn(process.execPath, ["--import", "tsx", file], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c) => (out += c));
+    child.stderr.on("data", (c) => (out += c));
+    const code = await new Promise<number | null>((r) => child.on("exit", r));
+    expect(code, out).toBe(1);
+    expect(out).toMatch(/a bug of ours/);
+    expect(out).not.toMatch(/still running/);
   }, 30_000);
 
   it("ends a bare Deno isolate (the upstream bug, still there)", async () => {
