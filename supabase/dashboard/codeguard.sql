@@ -117,9 +117,10 @@ create table public.companies (
   id uuid primary key default gen_random_uuid(),
   name text not null,
   -- Product defaults (reference/product-spec.md): risk_threshold 60, auto_scan_enabled, the queue's
-  -- per-company cap on running scans max_concurrent_scans 2, and the scans' lookback of 90 days.
+  -- per-company cap on running scans max_concurrent_scans 2, and a full scan's window of 90 days,
+  -- scan_window_days (the original design looked back 30).
   -- Also read when present: github_cache_max_bytes (the ETag cache's bound, default 8 MB).
-  settings jsonb not null default '{"risk_threshold": 60, "auto_scan_enabled": true, "max_concurrent_scans": 2, "lookback_days": 90}',
+  settings jsonb not null default '{"risk_threshold": 60, "auto_scan_enabled": true, "max_concurrent_scans": 2, "scan_window_days": 90}',
   created_at timestamptz not null default now()
 );
 
@@ -229,7 +230,7 @@ create table public.scan_job_types (
   description text not null
 );
 insert into public.scan_job_types (name, source, worker, description) values
-  ('full_scan', 'github', 'scan-repository', 'a repository''s whole history within the company''s lookback ("Run scan", onboarding)'),
+  ('full_scan', 'github', 'scan-repository', 'a repository''s history within the company''s scan window ("Run scan", onboarding)'),
   ('incremental_scan', 'github', 'scan-repository', 'what changed in a repository since its last scan (push webhook, daily auto-scan)'),
   ('pr_analysis', 'github', 'scan-repository', 'a repository''s pull requests only (pull_request webhook)');
 -- The job types a worker takes: all, or those whose jobs edge function p_worker runs.
@@ -413,12 +414,13 @@ begin
              v_job.cancel_requested_at is not null, v_message)::public.scan_job_write;
 end $$;
 
--- Finished jobs (completed, dead, cancelled) that carry a follow-up: each becomes a pending job of
--- its own, with the follow-up's priority, payload and run time, logged `enqueued` with the job it
--- follows. Called in the same transaction by every function that finishes a running job
--- (complete_scan_jobs does the same inline). A live job already holding the key (somebody enqueued
--- it meanwhile through another path) is left alone.
-create function public.scan_queue_enqueue_follow_ups(p_job_ids uuid[]) returns integer
+-- What follows when jobs finish (completed, dead, cancelled), called in the same transaction by
+-- every function that finishes a running job (complete_scan_jobs inline, for completions with a
+-- follow-up): a follow-up (an enqueue that arrived while the job ran) becomes a pending job of its
+-- own, with the follow-up's priority, payload and run time, logged `enqueued` with the job it
+-- follows — unless a live job holds the key already; and the scan of a job that died or was
+-- cancelled ends as failed or cancelled (a completed scan is completed by complete_scan itself).
+create function public.scan_queue_job_finished(p_job_ids uuid[]) returns integer
 language plpgsql volatile security definer set search_path = ''
 as $$
 declare
@@ -450,6 +452,11 @@ begin
   if v_n > 0 then
     perform pg_catalog.pg_notify('scan_queue_jobs', '');
   end if;
+  update public.scans s
+  set status = case q.status when 'dead' then 'failed' else 'cancelled' end, error_message = q.error,
+      completed_at = v_now, updated_at = v_now
+  from public.scan_queue q
+  where q.id = any (p_job_ids) and q.status in ('dead', 'cancelled') and s.job_id = q.id and s.status = 'running';
   return v_n;
 end $$;
 
@@ -678,7 +685,7 @@ begin
                                         'next_status', v_job.status),
           v_now);
   if v_job.status <> 'pending' then
-    perform public.scan_queue_enqueue_follow_ups(array[v_job.id]);
+    perform public.scan_queue_job_finished(array[v_job.id]);
   end if;
   return public.scan_queue_accepted(v_job);
 end $$;
@@ -721,7 +728,7 @@ end $$;
 -- and the enqueue answers it unchanged. A key whose job is running: the job may already have read
 -- the part of GitHub the request announces (a push that lands mid-scan), so the request becomes
 -- the job's follow-up, which turns into a pending job of its own when the running one finishes
--- (scan_queue_enqueue_follow_ups). Many requests during one run make one follow-up (highest
+-- (scan_queue_job_finished). Many requests during one run make one follow-up (highest
 -- priority, newest payload, earliest run time); the enqueue answers the running job, whose
 -- follow_up shows what is queued behind it.
 
@@ -1085,6 +1092,58 @@ create function public.claim_next_scan_job(
 language sql volatile security definer set search_path = ''
 as $$ select j from public.claim_scan_jobs(p_worker_id, p_lease_seconds, p_scan_types, 1) j limit 1 $$;
 
+-- Claims one given job — a request that names the job to process now (the scan-repository
+-- function's {"job_id": …}) — if it is ready, its company has a free slot, and its source is not
+-- down; otherwise answers nothing (another worker holds it, it waits, or it is finished). The
+-- same claim as claim_scan_jobs, for one row found by its key.
+create function public.claim_scan_job(p_job_id uuid, p_worker_id text, p_lease_seconds integer default 30)
+returns setof public.scan_queue
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_now timestamptz := public.scan_queue_now();
+  v_job public.scan_queue;
+  v_slot smallint;
+begin
+  if p_worker_id is null or p_worker_id = '' then
+    raise exception 'claim_scan_job: p_worker_id is required' using errcode = '22023';
+  end if;
+  if p_lease_seconds is null or p_lease_seconds not between 1 and 3600 then
+    raise exception 'claim_scan_job: p_lease_seconds must be between 1 and 3600, got %', p_lease_seconds using errcode = '22023';
+  end if;
+  select q.* into v_job from public.scan_queue q
+  where q.id = p_job_id and q.status = 'pending' and q.run_after <= v_now
+    and not exists (select 1 from public.scan_job_types t join public.scan_source_outages o on o.source = t.source
+                    where t.name = q.scan_type)
+    and not exists (select 1 from public.scan_queue_company_slots b
+                    where b.company_id = q.company_id and b.retiring and b.job_id is not null)
+  for update of q skip locked;
+  if not found then
+    return;
+  end if;
+  select s.slot into v_slot from public.scan_queue_company_slots s
+  where s.company_id = v_job.company_id and s.job_id is null and not s.retiring
+  order by s.slot limit 1
+  for update of s skip locked;
+  if not found then
+    return;
+  end if;
+  update public.scan_queue_company_slots s set job_id = v_job.id where s.company_id = v_job.company_id and s.slot = v_slot;
+  return query
+  with claimed as (
+    update public.scan_queue q
+    set status = 'running', attempts = q.attempts + 1, worker_id = p_worker_id, lease_seconds = p_lease_seconds,
+        lease_expires_at = v_now + pg_catalog.make_interval(secs => p_lease_seconds), started_at = v_now,
+        heartbeat_at = v_now, progress = 0, progress_message = null
+    where q.id = v_job.id
+    returning q.*
+  ), logged as (
+    insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, data, created_at)
+    select c.id, c.company_id, 'claimed', c.attempts, c.worker_id, '{"named": true}', v_now from claimed c
+  )
+  select * from claimed;
+end $$;
+
 -- ============================================================================================
 -- supabase/schemas/25_scan_queue_write_backs.sql
 -- ============================================================================================
@@ -1135,7 +1194,7 @@ begin
     insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, created_at)
     values (v_job.id, v_job.company_id, 'cancelled', v_job.attempts, v_job.worker_id,
             'cancelled at the worker''s heartbeat', v_now);
-    perform public.scan_queue_enqueue_follow_ups(array[v_job.id]);
+    perform public.scan_queue_job_finished(array[v_job.id]);
   end if;
   return public.scan_queue_accepted(v_job);
 end $$;
@@ -1169,7 +1228,7 @@ begin
   end if;
   perform public.scan_queue_free_slots(array[v_job.company_id], array[v_job.id]);
   if v_job.follow_up is not null then
-    perform public.scan_queue_enqueue_follow_ups(array[v_job.id]);
+    perform public.scan_queue_job_finished(array[v_job.id]);
   end if;
   return public.scan_queue_accepted(v_job);
 end $$;
@@ -1224,7 +1283,7 @@ begin
          array_agg(d.id) filter (where d.follow_up is not null)
     into v_accepted, v_follow from done d;
   if v_follow is not null then
-    perform public.scan_queue_enqueue_follow_ups(v_follow);
+    perform public.scan_queue_job_finished(v_follow);
   end if;
   return query select * from unnest(v_accepted);
 
@@ -1284,7 +1343,7 @@ begin
     values (v_job.id, v_job.company_id, 'cancelled', v_job.attempts, v_job.worker_id, 'cancel requested: not retried', v_now);
   end if;
   if v_job.status <> 'pending' then
-    perform public.scan_queue_enqueue_follow_ups(array[v_job.id]);
+    perform public.scan_queue_job_finished(array[v_job.id]);
   end if;
   return public.scan_queue_accepted(v_job);
 end $$;
@@ -1323,7 +1382,7 @@ begin
   values (v_job.id, v_job.company_id, case when v_job.status = 'cancelled' then 'cancelled' else 'snoozed' end,
           v_job.attempts, v_job.worker_id, p_reason, pg_catalog.jsonb_build_object('until', v_job.run_after), v_now);
   if v_job.status = 'cancelled' then
-    perform public.scan_queue_enqueue_follow_ups(array[v_job.id]);
+    perform public.scan_queue_job_finished(array[v_job.id]);
   elsif v_job.run_after <= v_now then -- released: another worker may take it at once
     perform pg_catalog.pg_notify('scan_queue_jobs', '');
   end if;
@@ -1454,12 +1513,12 @@ begin
          (count(*) filter (where r.status = 'dead'))::integer,
          (count(*) filter (where r.status = 'cancelled'))::integer,
          array_agg(r.company_id), array_agg(r.id),
-         array_agg(r.id) filter (where r.status <> 'pending' and r.follow_up is not null)
+         array_agg(r.id) filter (where r.status <> 'pending')
     into v_requeued, v_dead, v_cancelled, v_companies, v_jobs, v_finished
   from reaped r;
   perform public.scan_queue_free_slots(v_companies, v_jobs);
   if v_finished is not null then
-    perform public.scan_queue_enqueue_follow_ups(v_finished);
+    perform public.scan_queue_job_finished(v_finished);
   end if;
   if v_companies is not null then
     perform pg_catalog.pg_notify('scan_queue_jobs', '');
@@ -1748,941 +1807,8 @@ begin
 end $$;
 
 -- ============================================================================================
--- supabase/schemas/40_repository_scans.sql
+-- supabase/schemas/40_scans.sql
 -- ============================================================================================
-
--- What a repository scan reads and leaves behind: its repository (with the last scan's watermark
--- and the company's lookback), and the watermark it records for the next incremental scan.
-
--- The repository of a scan job, for the job's claimant: no row when the claim is no longer ours
--- (fenced like a write-back), a row with null full_name when the company does not track the
--- repository (deleted, or a row written around enqueue_scan's check).
-create function public.repository_scan_target(p_job_id uuid, p_attempt integer)
-returns table (repository_id uuid, full_name text, default_branch text, is_active boolean, scan_watermark jsonb,
-               lookback_days integer)
-language sql stable security definer set search_path = ''
-as $$
-  select q.repository_id, r.full_name, r.default_branch, r.is_active, r.scan_watermark,
-         case when pg_catalog.jsonb_typeof(c.settings -> 'lookback_days') = 'number'
-              then greatest(1, floor((c.settings ->> 'lookback_days')::numeric))::integer end
-  from public.scan_queue q
-  join public.companies c on c.id = q.company_id
-  left join public.repositories r on r.id = q.repository_id and r.company_id = q.company_id
-  where q.id = p_job_id and q.attempts = p_attempt and q.status = 'running'
-$$;
-
--- Written by the scan that holds the job's claim, and only by it: the job must still be running
--- under the same attempt, so a late or duplicate worker cannot move the watermark.
-create function public.record_repository_scan(p_job_id uuid, p_attempt integer, p_watermark jsonb)
-returns boolean
-language sql security definer set search_path = ''
-as $$
-  with w as (
-    update public.repositories r
-       set scan_watermark = p_watermark, last_scanned_at = now()
-      from public.scan_queue q
-     where q.id = p_job_id and q.attempts = p_attempt and q.status = 'running'
-       and r.id = q.repository_id and r.company_id = q.company_id
-    returning 1
-  )
-  select exists (select 1 from w)
-$$;
-
--- ============================================================================================
--- supabase/schemas/50_dispatch.sql
--- ============================================================================================
-
--- Waking the workers (edge functions) through pg_net, two ways:
---  * at once: a trigger on enqueue posts when ready jobs appear (pg_net sends after commit, so a
---    rolled-back enqueue wakes nobody);
---  * as the backstop: pg_cron every 10 seconds, for retries whose backoff ended, snoozed jobs whose
---    time came, jobs the reaper handed on, probes of a source that is down, and lost wake-ups.
--- Which function runs a job type is public.scan_job_types.worker. The functions' URL and key come
--- from Vault, the pattern Supabase documents for cron → edge function calls: `project_url`, and the
--- project's secret key `secret_key` (sb_secret_…, sent in the apikey header: Supabase's current
--- keys are not JWTs) or, for a project still on the legacy keys, `service_role_key` (sent as a
--- bearer token). Without them nothing is sent (the health function says so). The functions accept
--- any of the project's secret keys, so rotating one is: create a new secret key, store it with
--- vault.update_secret, then delete the old key (README, "Deploying to Supabase").
-
--- How many workers to start now, per worker function: one per five ready jobs it can run, at most
--- p_max_workers each (a worker drains until the queue is empty, so a few are enough; the
--- per-company cap keeps fairness). Jobs of a source that is down count only when its probe is due.
-create function public.dispatch_scan_workers(p_max_workers integer default 2, p_reason text default 'tick')
-returns integer
-language plpgsql security definer set search_path = ''
-as $$
-declare
-  v_now timestamptz := public.scan_queue_now();
-  v_url text;
-  v_secret_key text;
-  v_legacy_key text;
-  v_headers jsonb;
-  v_worker record;
-  v_started integer := 0;
-begin
-  select decrypted_secret into v_url from vault.decrypted_secrets where name = 'project_url';
-  select decrypted_secret into v_secret_key from vault.decrypted_secrets where name = 'secret_key';
-  select decrypted_secret into v_legacy_key from vault.decrypted_secrets where name = 'service_role_key';
-  if v_url is null or (v_secret_key is null and v_legacy_key is null) then
-    return 0; -- not configured (see README: Vault secrets project_url and secret_key)
-  end if;
-  v_headers := case when v_secret_key is not null
-                    then pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'apikey', v_secret_key)
-                    else pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_legacy_key) end;
-  for v_worker in
-    select t.worker, count(*)::integer as ready, bool_or(o.source is not null) as probing
-    from (select q.scan_type from public.scan_queue q
-          where q.status = 'pending' and q.run_after <= v_now
-          order by q.priority, q.run_after, q.id limit 50 * p_max_workers) q
-    join public.scan_job_types t on t.name = q.scan_type
-    left join public.scan_source_outages o on o.source = t.source
-    where t.worker is not null
-      and (o.source is null or (o.blocked_until <= v_now and (o.probe_until is null or o.probe_until <= v_now)))
-    group by t.worker
-  loop
-    for i in 1 .. (case when v_worker.probing then 1 else least(p_max_workers, ceil(v_worker.ready / 5.0)::integer) end) loop
-      perform net.http_post(
-        url := v_url || '/functions/v1/' || v_worker.worker,
-        body := pg_catalog.jsonb_build_object('reason', p_reason),
-        headers := v_headers,
-        timeout_milliseconds := 10000);
-      v_started := v_started + 1;
-    end loop;
-  end loop;
-  return v_started;
-end $$;
-
-create function public.dispatch_scan_workers_on_enqueue() returns trigger
-language plpgsql security definer set search_path = ''
-as $$
-begin
-  perform public.dispatch_scan_workers(1, 'enqueue');
-  return null;
-end $$;
-
-create trigger scan_queue_dispatch_on_enqueue
-  after insert on public.scan_queue
-  for each statement execute function public.dispatch_scan_workers_on_enqueue();
-
--- ============================================================================================
--- supabase/schemas/60_health.sql
--- ============================================================================================
-
--- The pipeline's health in one call, for the health function: migrations applied, the codeguard
--- schedules with their last runs, the Vault secrets the dispatch needs, and the queue's figures.
-
--- Housekeeping of the platform's own history tables, which grow without bound otherwise:
--- pg_cron never prunes cron.job_run_details (a per-second schedule writes 86,400 rows a day), and
--- net._http_response only has pg_net's TTL. Keep a week of runs and six hours of responses.
-create function public.prune_platform_history(p_runs_older_than interval default '7 days',
-  p_responses_older_than interval default '6 hours') returns jsonb
-language plpgsql security definer set search_path = '' as $$
-declare v_runs bigint; v_responses bigint;
-begin
-  delete from cron.job_run_details where end_time < now() - p_runs_older_than;
-  get diagnostics v_runs = row_count;
-  delete from net._http_response where created < now() - p_responses_older_than;
-  get diagnostics v_responses = row_count;
-  return pg_catalog.jsonb_build_object('job_runs', v_runs, 'http_responses', v_responses);
-end $$;
-
-create function public.pipeline_health() returns jsonb
-language plpgsql stable security definer set search_path = ''
-as $$
-declare
-  v_migrations jsonb := pg_catalog.jsonb_build_object('applied', 0, 'latest', null);
-begin
-  -- The CLI's history table exists once `supabase db push` / `migration up` has run.
-  if pg_catalog.to_regclass('supabase_migrations.schema_migrations') is not null then
-    execute 'select pg_catalog.jsonb_build_object(''applied'', count(*), ''latest'', max(version))
-             from supabase_migrations.schema_migrations' into v_migrations;
-  end if;
-  return pg_catalog.jsonb_build_object(
-    'migrations', v_migrations,
-    'schedules', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                    'name', j.jobname, 'schedule', j.schedule, 'active', j.active,
-                    'last_status', r.status, 'last_run_at', r.start_time) order by j.jobname), '[]')
-                  from cron.job j
-                  left join lateral (select d.status, d.start_time from cron.job_run_details d
-                                     where d.jobid = j.jobid order by d.runid desc limit 1) r on true
-                  where j.jobname like 'codeguard-%'),
-    -- What dispatch_scan_workers needs: project_url, and secret_key (or the legacy service_role_key).
-    'vault_missing', (select coalesce(pg_catalog.jsonb_agg(n order by n), '[]')
-                      from unnest(array['project_url', 'secret_key']) n
-                      where not exists (select 1 from vault.decrypted_secrets s
-                                        where s.name = n or (n = 'secret_key' and s.name = 'service_role_key'))),
-    'queue', public.scan_queue_stats());
-end $$;
-
--- ============================================================================================
--- supabase/schemas/80_schedules.sql
--- ============================================================================================
-
--- Every schedule of the pipeline, in one place (pg_cron; names start with codeguard- so the health
--- function finds them). Minutes off the hour and away from each other and from the 03:00 UTC
--- daily auto-scan.
-select cron.schedule('codeguard-dispatch-scan-workers', '10 seconds', $$select public.dispatch_scan_workers()$$);
--- Leases are 30 s: with the reaper every 10 s a dead worker's job is handed on within ~40 s.
-select cron.schedule('codeguard-reap-expired-scan-jobs', '10 seconds', $$select public.reap_expired_scan_jobs()$$);
-select cron.schedule('codeguard-prune-scan-queue', '41 3 * * *', $$select public.prune_scan_queue()$$);
-select cron.schedule('codeguard-prune-github-etag-cache', '23 * * * *', $$select public.prune_github_etag_cache()$$);
-select cron.schedule('codeguard-prune-platform-history', '17 * * * *', $$select public.prune_platform_history()$$);
-
--- ============================================================================================
--- supabase/schemas/90_privileges.sql
--- ============================================================================================
-
--- Who may do what, in one place. Everything in `public` is first taken back from the API roles
--- (whatever defaults the project had: 01_default_privileges.sql), then each role gets exactly
--- what it needs:
---   anon           nothing (the publishable/anon key is public: it proves nothing about a caller);
---   authenticated  a member reads their own company's rows, through row-level security, and the
---                  queue's figures for their company; writes go through the functions of the API
---                  (later issues), never straight to tables;
---   service_role   the pipeline: it reads every table, writes the tenants, and calls the functions of
---                  the queue and the scans.
--- The edge functions connect as postgres (SUPABASE_DB_URL), the owner. No role but the owner holds
--- TRUNCATE, TRIGGER, REFERENCES or MAINTAIN (RLS governs none of them), nor a sequence.
--- test/platform/privileges.test.ts checks this from the catalogs.
-
-revoke all on all tables in schema public from public, anon, authenticated, service_role;
-revoke all on all sequences in schema public from public, anon, authenticated, service_role;
-revoke all on all functions in schema public from public, anon, authenticated, service_role;
-
-grant select on public.companies, public.users, public.repositories, public.scan_queue, public.scan_job_events,
-  public.scan_job_types to authenticated;
-grant execute on function public.current_company_id(), public.member_scan_queue_stats(interval) to authenticated;
-
--- The pipeline. It reads every table; it writes the tenants' rows (onboarding), and the queue, the
--- slots, the outages and the cache only through the functions below, which keep their rules.
-grant select on public.companies, public.users, public.repositories, public.scan_queue, public.scan_job_events,
-  public.scan_job_types, public.scan_queue_company_slots, public.scan_source_outages, public.github_etag_cache
-  to service_role;
-grant insert, update, delete on public.companies, public.users, public.repositories to service_role;
-grant execute on function
-  public.current_company_id(),
-  public.scan_queue_job_types(text),
-  public.enqueue_scan(uuid, uuid, text, integer, timestamptz, jsonb, text, integer),
-  public.enqueue_scans(jsonb),
-  public.claim_scan_jobs(text, integer, text[], integer),
-  public.claim_next_scan_job(text, integer, text[]),
-  public.heartbeat_scan_job(uuid, integer, integer, text),
-  public.complete_scan_job(uuid, integer, jsonb),
-  public.complete_scan_jobs(jsonb),
-  public.fail_scan_job(uuid, integer, text, boolean),
-  public.snooze_scan_job(uuid, integer, timestamptz, text),
-  public.report_scan_source_outage(uuid, integer, text),
-  public.scan_source_answered(uuid, integer),
-  public.cancel_scan_job(uuid, text),
-  public.retry_scan_job(uuid),
-  public.reap_expired_scan_jobs(),
-  public.prune_scan_queue(interval, interval, interval),
-  public.scan_queue_stats(uuid, interval),
-  public.set_github_token(uuid, text),
-  public.github_token(uuid),
-  public.github_etag_cache_get(uuid, text, text),
-  public.github_etag_cache_put(uuid, text, text, text, bytea, text),
-  public.prune_github_etag_cache(uuid, interval),
-  public.repository_scan_target(uuid, integer),
-  public.record_repository_scan(uuid, integer, jsonb),
-  public.dispatch_scan_workers(integer, text),
-  public.pipeline_health(),
-  public.prune_platform_history(interval, interval)
-to service_role;
-$migration_20261201000000$;
-  insert into supabase_migrations.schema_migrations (version, name) values ('20261201000000', 'baseline');
-end
-$codeguard_20261201000000$;
-
--- 20261201120000_scans.sql
-do $codeguard_20261201120000$
-begin
-  if exists (select 1 from supabase_migrations.schema_migrations where version = '20261201120000') then
-    raise notice 'migration 20261201120000 (scans) is applied already';
-    return;
-  end if;
-  execute $migration_20261201120000$
--- Scans as records, pr_analysis by number, the dispatch under a cap, the daily auto-scan and the
--- schedules view: what the schema files (40_scans, 41_scan_write_backs, 42_daily_auto_scan,
--- 50_dispatch, 60_health, 80_schedules and the queue's 2x files) gained after the baseline landed.
--- It was first written into the baseline itself, which a deployed project never re-runs; this
--- migration takes a database from the landed baseline to that state.
-
--- companies.settings: lookback_days is now scan_window_days (a full scan's window).
-update public.companies
-set settings = (settings - 'lookback_days') || pg_catalog.jsonb_build_object('scan_window_days', settings -> 'lookback_days')
-where settings ? 'lookback_days';
-alter table public.companies alter column settings
-  set default '{"risk_threshold": 60, "auto_scan_enabled": true, "max_concurrent_scans": 2, "scan_window_days": 90}';
-
--- scan_job_types.subject_key: the payload key a job about one thing of a repository names it by.
-alter table public.scan_job_types add column subject_key text check (subject_key ~ '^[a-z][a-z0-9_]*$');
-update public.scan_job_types set description = 'a repository''s history within the company''s scan window ("Run scan", onboarding)'
-where name = 'full_scan';
-update public.scan_job_types set subject_key = 'pr_number',
-  description = 'one pull request of a repository, by number: payload {"pr_number": n} (pull_request webhook)'
-where name = 'pr_analysis';
-
--- Gone or reshaped: the watermark write (complete_scan writes it now), the follow-ups hook (now
--- scan_queue_job_finished, which also ends a dead or cancelled job's scan), and the scan target's
--- lookback_days (now scan_window_days).
-drop function public.record_repository_scan(uuid, integer, jsonb);
-drop function public.scan_queue_enqueue_follow_ups(uuid[]);
-drop function public.repository_scan_target(uuid, integer);
-
--- What follows when jobs finish (completed, dead, cancelled), called in the same transaction by
--- every function that finishes a running job (complete_scan_jobs inline, for completions with a
--- follow-up): a follow-up (an enqueue that arrived while the job ran) becomes a pending job of its
--- own, with the follow-up's priority, payload and run time, logged `enqueued` with the job it
--- follows — unless a live job holds the key already; and the scan of a job that died or was
--- cancelled ends as failed or cancelled (a completed scan is completed by complete_scan itself).
-create function public.scan_queue_job_finished(p_job_ids uuid[]) returns integer
-language plpgsql volatile security definer set search_path = ''
-as $$
-declare
-  v_now timestamptz := public.scan_queue_now();
-  v_n integer;
-begin
-  with finished as (
-    select q.* from public.scan_queue q
-    where q.id = any (p_job_ids) and q.follow_up is not null and q.status in ('completed', 'dead', 'cancelled')
-  ), inserted as (
-    insert into public.scan_queue (company_id, repository_id, scan_type, priority, run_after, payload, dedupe_key,
-                                   max_attempts, created_at)
-    select f.company_id, f.repository_id, f.scan_type, (f.follow_up ->> 'priority')::smallint,
-           greatest(v_now, (f.follow_up ->> 'run_after')::timestamptz), coalesce(f.follow_up -> 'payload', '{}'),
-           f.dedupe_key, (f.follow_up ->> 'max_attempts')::integer, v_now
-    from finished f
-    on conflict (company_id, dedupe_key) where status in ('pending', 'running') do nothing
-    returning id, company_id, attempts, priority, run_after, scan_type, repository_id, dedupe_key
-  ), logged as (
-    insert into public.scan_job_events (job_id, company_id, kind, attempt, data, created_at)
-    select i.id, i.company_id, 'enqueued', 0,
-           pg_catalog.jsonb_build_object('scan_type', i.scan_type, 'priority', i.priority, 'run_after', i.run_after,
-                                         'repository_id', i.repository_id,
-                                         'follows', (select f.id from finished f where f.company_id = i.company_id
-                                                                                  and f.dedupe_key = i.dedupe_key)), v_now
-    from inserted i
-  )
-  select count(*)::integer into v_n from inserted;
-  if v_n > 0 then
-    perform pg_catalog.pg_notify('scan_queue_jobs', '');
-  end if;
-  update public.scans s
-  set status = case q.status when 'dead' then 'failed' else 'cancelled' end, error_message = q.error,
-      completed_at = v_now, updated_at = v_now
-  from public.scan_queue q
-  where q.id = any (p_job_ids) and q.status in ('dead', 'cancelled') and s.job_id = q.id and s.status = 'running';
-  return v_n;
-end $$;
-
--- A job's dedupe key: the one asked for, or its type and repository — and, for a type about one
--- thing in the repository (scan_job_types.subject_key), that thing, which the payload must name.
-create function public.scan_queue_job_key(p_type text, p_repository_id uuid, p_payload jsonb, p_dedupe_key text)
-returns text
-language plpgsql stable security definer set search_path = ''
-as $$
-declare
-  v_subject_key text := (select t.subject_key from public.scan_job_types t where t.name = p_type);
-  v_subject jsonb := coalesce(p_payload, '{}') -> v_subject_key;
-begin
-  if v_subject_key is null then
-    return coalesce(p_dedupe_key, p_type || ':' || coalesce(p_repository_id::text, 'company'));
-  end if;
-  if pg_catalog.jsonb_typeof(v_subject) is distinct from 'number' or v_subject::text !~ '^[1-9][0-9]{0,17}$' then
-    raise exception '% needs payload.% (a positive integer), got %', p_type, v_subject_key, coalesce(v_subject::text, 'none')
-      using errcode = '22023', hint = pg_catalog.format('For example: {"%s": 42}', v_subject_key);
-  end if;
-  return coalesce(p_dedupe_key, p_type || ':' || coalesce(p_repository_id::text, 'company') || ':' || (v_subject::text));
-end $$;
-
--- Enqueues one job, or answers the live job (pending, or running with this request as its
--- follow-up) that already holds its dedupe key — by default the scan type and repository.
-create or replace function public.enqueue_scan(
-  p_company_id uuid,
-  p_repository_id uuid default null,
-  p_scan_type text default 'full_scan',
-  p_priority integer default 5,
-  p_run_after timestamptz default null,
-  p_payload jsonb default '{}',
-  p_dedupe_key text default null,
-  p_max_attempts integer default 3
-) returns public.scan_queue
-language plpgsql volatile security definer set search_path = ''
-as $$
-declare
-  v_now timestamptz := public.scan_queue_now();
-  v_type text := coalesce(p_scan_type, 'full_scan');
-  v_key text;
-  v_job public.scan_queue;
-begin
-  if p_company_id is null then
-    raise exception 'enqueue_scan: p_company_id is required' using errcode = '23502';
-  end if;
-  perform public.scan_queue_check_types(array[v_type]);
-  v_key := public.scan_queue_job_key(v_type, p_repository_id, p_payload, p_dedupe_key);
-  if p_repository_id is not null and not exists (
-       select 1 from public.repositories r where r.id = p_repository_id and r.company_id = p_company_id) then
-    raise exception 'enqueue_scan: repository % does not belong to company %', p_repository_id, p_company_id
-      using errcode = '23503';
-  end if;
-  for i in 1..5 loop
-    insert into public.scan_queue (company_id, repository_id, scan_type, priority, run_after, payload, dedupe_key,
-                                   max_attempts, created_at)
-    values (p_company_id, p_repository_id, v_type, coalesce(p_priority, 5), coalesce(p_run_after, v_now),
-            coalesce(p_payload, '{}'), v_key, coalesce(p_max_attempts, 3), v_now)
-    on conflict (company_id, dedupe_key) where status in ('pending', 'running') do nothing
-    returning * into v_job;
-    if found then
-      insert into public.scan_job_events (job_id, company_id, kind, attempt, data, created_at)
-      values (v_job.id, v_job.company_id, 'enqueued', 0,
-              pg_catalog.jsonb_build_object('scan_type', v_job.scan_type, 'priority', v_job.priority,
-                                            'run_after', v_job.run_after, 'repository_id', v_job.repository_id), v_now);
-      if v_job.run_after <= v_now then
-        perform pg_catalog.pg_notify('scan_queue_jobs', '');
-      end if;
-      return v_job;
-    end if;
-    update public.scan_queue q
-    set follow_up = public.scan_queue_merge_follow_up(q.follow_up, coalesce(p_priority, 5), coalesce(p_payload, '{}'),
-                                                      coalesce(p_run_after, v_now), coalesce(p_max_attempts, 3), 1, v_now)
-    where q.company_id = p_company_id and q.dedupe_key = v_key and q.status = 'running'
-    returning * into v_job;
-    if found then
-      insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, data, created_at)
-      values (v_job.id, v_job.company_id, 'follow_up_requested', v_job.attempts, v_job.worker_id,
-              'enqueued while running: scanned again when this run finishes', v_job.follow_up, v_now);
-      return v_job;
-    end if;
-    select * into v_job from public.scan_queue q
-    where q.company_id = p_company_id and q.dedupe_key = v_key and q.status = 'pending';
-    if found then
-      return v_job;
-    end if;
-    -- The live job finished between the statements: try the insert again.
-  end loop;
-  raise exception 'enqueue_scan: could not settle dedupe key % of company % (jobs finishing too fast)', v_key, p_company_id;
-end $$;
-
--- Enqueues many jobs in one statement. p_jobs is a JSON array of objects with the keys of
--- enqueue_scan without the p_ prefix (company_id required; repository_id, scan_type, priority,
--- run_after, payload, dedupe_key, max_attempts optional). Answers one row per element, in order:
--- the new job, or the live job that already held the dedupe key (as enqueue_scan: a running one
--- takes the element as its follow-up).
-create or replace function public.enqueue_scans(p_jobs jsonb)
-returns setof public.scan_queue
-language plpgsql volatile security definer set search_path = ''
-as $$
-declare
-  v_now timestamptz := public.scan_queue_now();
-  v_count integer;
-  v_ids uuid[];
-  v_ready boolean;
-begin
-  if p_jobs is null or pg_catalog.jsonb_typeof(p_jobs) <> 'array' then
-    raise exception 'enqueue_scans: p_jobs must be a JSON array of jobs' using errcode = '22023';
-  end if;
-  v_count := pg_catalog.jsonb_array_length(p_jobs);
-  if exists (select 1 from pg_catalog.jsonb_array_elements(p_jobs) e
-             where pg_catalog.jsonb_typeof(e -> 'company_id') is distinct from 'string') then
-    raise exception 'enqueue_scans: every job needs a company_id' using errcode = '23502';
-  end if;
-  perform public.scan_queue_check_types(array(
-    select distinct coalesce(e ->> 'scan_type', 'full_scan') from pg_catalog.jsonb_array_elements(p_jobs) e));
-  if exists (select 1 from pg_catalog.jsonb_array_elements(p_jobs) e
-             join public.repositories r on r.id = (e ->> 'repository_id')::uuid
-             where r.company_id <> (e ->> 'company_id')::uuid) then
-    raise exception 'enqueue_scans: a repository_id belongs to another company than the job''s company_id'
-      using errcode = '23503';
-  end if;
-
-  for v_round in 1..5 loop
-    -- Insert what is not live yet; a key already live (or repeated in p_jobs) is left alone, and
-    -- (first round only, so that a request is counted once) a running one takes a follow-up.
-    with input as (
-      select e.ord, j.company_id, j.repository_id, coalesce(j.scan_type, 'full_scan') as scan_type,
-             coalesce(j.priority, 5) as priority, coalesce(j.run_after, v_now) as run_after,
-             coalesce(j.payload, '{}') as payload,
-             public.scan_queue_job_key(coalesce(j.scan_type, 'full_scan'), j.repository_id, j.payload, j.dedupe_key) as dedupe_key,
-             coalesce(j.max_attempts, 3) as max_attempts
-      from pg_catalog.jsonb_array_elements(p_jobs) with ordinality as e (elem, ord),
-           pg_catalog.jsonb_to_record(e.elem) as j (company_id uuid, repository_id uuid, scan_type text,
-             priority smallint, run_after timestamptz, payload jsonb, dedupe_key text, max_attempts integer)
-    ), inserted as (
-      insert into public.scan_queue (company_id, repository_id, scan_type, priority, run_after, payload,
-                                     dedupe_key, max_attempts, created_at)
-      select i.company_id, i.repository_id, i.scan_type, i.priority, i.run_after, i.payload, i.dedupe_key,
-             i.max_attempts, v_now
-      from input i order by i.ord
-      on conflict (company_id, dedupe_key) where status in ('pending', 'running') do nothing
-      returning id, company_id, attempts, priority, run_after, scan_type, repository_id
-    ), logged as (
-      insert into public.scan_job_events (job_id, company_id, kind, attempt, data, created_at)
-      select id, company_id, 'enqueued', attempts,
-             pg_catalog.jsonb_build_object('scan_type', scan_type, 'priority', priority, 'run_after', run_after,
-                                           'repository_id', repository_id), v_now
-      from inserted
-    ), requested as (
-      select i.company_id, i.dedupe_key, min(i.priority)::integer as priority,
-             (array_agg(i.payload order by i.ord desc))[1] as payload, min(i.run_after) as run_after,
-             max(i.max_attempts) as max_attempts, count(*)::integer as requests
-      from input i where v_round = 1 group by i.company_id, i.dedupe_key
-    ), followed as (
-      update public.scan_queue q
-      set follow_up = public.scan_queue_merge_follow_up(q.follow_up, r.priority, r.payload, r.run_after, r.max_attempts,
-                                                        r.requests, v_now)
-      from requested r
-      where q.company_id = r.company_id and q.dedupe_key = r.dedupe_key and q.status = 'running'
-      returning q.id, q.company_id, q.attempts, q.worker_id, q.follow_up
-    ), followed_logged as (
-      insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, data, created_at)
-      select f.id, f.company_id, 'follow_up_requested', f.attempts, f.worker_id,
-             'enqueued while running: scanned again when this run finishes', f.follow_up, v_now
-      from followed f
-    )
-    select coalesce(bool_or(run_after <= v_now), false) into v_ready from inserted;
-    if v_ready then
-      perform pg_catalog.pg_notify('scan_queue_jobs', '');
-    end if;
-
-    -- Each element's live job, new or pre-existing (a new snapshot sees both).
-    select array_agg(q.id order by e.ord) into v_ids
-    from pg_catalog.jsonb_array_elements(p_jobs) with ordinality as e (elem, ord)
-    join public.scan_queue q
-      on q.company_id = (e.elem ->> 'company_id')::uuid
-     and q.dedupe_key = coalesce(e.elem ->> 'dedupe_key',
-           coalesce(e.elem ->> 'scan_type', 'full_scan') || ':' || coalesce(e.elem ->> 'repository_id', 'company'))
-     and q.status in ('pending', 'running');
-    -- Short only if a key's live job finished between the two statements: insert again.
-    exit when coalesce(pg_catalog.cardinality(v_ids), 0) = v_count;
-  end loop;
-
-  return query
-  select q.* from unnest(v_ids) with ordinality as u (id, ord) join public.scan_queue q on q.id = u.id order by u.ord;
-end $$;
-
--- Claims one given job — a request that names the job to process now (the scan-repository
--- function's {"job_id": …}) — if it is ready, its company has a free slot, and its source is not
--- down; otherwise answers nothing (another worker holds it, it waits, or it is finished). The
--- same claim as claim_scan_jobs, for one row found by its key.
-create function public.claim_scan_job(p_job_id uuid, p_worker_id text, p_lease_seconds integer default 30)
-returns setof public.scan_queue
-language plpgsql volatile security definer set search_path = ''
-as $$
-declare
-  v_now timestamptz := public.scan_queue_now();
-  v_job public.scan_queue;
-  v_slot smallint;
-begin
-  if p_worker_id is null or p_worker_id = '' then
-    raise exception 'claim_scan_job: p_worker_id is required' using errcode = '22023';
-  end if;
-  if p_lease_seconds is null or p_lease_seconds not between 1 and 3600 then
-    raise exception 'claim_scan_job: p_lease_seconds must be between 1 and 3600, got %', p_lease_seconds using errcode = '22023';
-  end if;
-  select q.* into v_job from public.scan_queue q
-  where q.id = p_job_id and q.status = 'pending' and q.run_after <= v_now
-    and not exists (select 1 from public.scan_job_types t join public.scan_source_outages o on o.source = t.source
-                    where t.name = q.scan_type)
-    and not exists (select 1 from public.scan_queue_company_slots b
-                    where b.company_id = q.company_id and b.retiring and b.job_id is not null)
-  for update of q skip locked;
-  if not found then
-    return;
-  end if;
-  select s.slot into v_slot from public.scan_queue_company_slots s
-  where s.company_id = v_job.company_id and s.job_id is null and not s.retiring
-  order by s.slot limit 1
-  for update of s skip locked;
-  if not found then
-    return;
-  end if;
-  update public.scan_queue_company_slots s set job_id = v_job.id where s.company_id = v_job.company_id and s.slot = v_slot;
-  return query
-  with claimed as (
-    update public.scan_queue q
-    set status = 'running', attempts = q.attempts + 1, worker_id = p_worker_id, lease_seconds = p_lease_seconds,
-        lease_expires_at = v_now + pg_catalog.make_interval(secs => p_lease_seconds), started_at = v_now,
-        heartbeat_at = v_now, progress = 0, progress_message = null
-    where q.id = v_job.id
-    returning q.*
-  ), logged as (
-    insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, data, created_at)
-    select c.id, c.company_id, 'claimed', c.attempts, c.worker_id, '{"named": true}', v_now from claimed c
-  )
-  select * from claimed;
-end $$;
-
--- Extends the lease by the claim's lease_seconds and records progress (0–100) and a message (a
--- `progress` event when either is given). If a cancel was requested, the job becomes cancelled
--- here instead and the answer has cancel_requested = true: the worker stops.
-create or replace function public.heartbeat_scan_job(
-  p_job_id uuid,
-  p_attempt integer,
-  p_progress integer default null,
-  p_message text default null
-) returns public.scan_job_write
-language plpgsql volatile security definer set search_path = ''
-as $$
-declare
-  v_now timestamptz := public.scan_queue_now();
-  v_job public.scan_queue;
-begin
-  if p_progress is not null and p_progress not between 0 and 100 then
-    raise exception 'heartbeat_scan_job: p_progress must be between 0 and 100, got %', p_progress using errcode = '22023';
-  end if;
-  update public.scan_queue q
-  set heartbeat_at = v_now,
-      lease_expires_at = case when q.cancel_requested_at is null
-                              then v_now + pg_catalog.make_interval(secs => q.lease_seconds) end,
-      progress = coalesce(p_progress, q.progress),
-      progress_message = coalesce(p_message, q.progress_message),
-      status = case when q.cancel_requested_at is null then 'running' else 'cancelled' end,
-      completed_at = case when q.cancel_requested_at is null then null else v_now end
-  where q.id = p_job_id and q.attempts = p_attempt and q.status = 'running'
-  returning q.* into v_job;
-  if not found then
-    return public.scan_queue_refusal(p_job_id, p_attempt, 'heartbeat');
-  end if;
-  if p_progress is not null or p_message is not null then
-    insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, data, created_at)
-    values (v_job.id, v_job.company_id, 'progress', v_job.attempts, v_job.worker_id, p_message,
-            pg_catalog.jsonb_build_object('progress', v_job.progress), v_now);
-  end if;
-  if v_job.status = 'cancelled' then
-    perform public.scan_queue_free_slots(array[v_job.company_id], array[v_job.id]);
-    insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, created_at)
-    values (v_job.id, v_job.company_id, 'cancelled', v_job.attempts, v_job.worker_id,
-            'cancelled at the worker''s heartbeat', v_now);
-    perform public.scan_queue_job_finished(array[v_job.id]);
-  end if;
-  return public.scan_queue_accepted(v_job);
-end $$;
-
--- The job succeeded: completed, with its result. A cancel requested while it ran does not undo
--- finished work.
-create or replace function public.complete_scan_job(
-  p_job_id uuid,
-  p_attempt integer,
-  p_result jsonb default null
-) returns public.scan_job_write
-language plpgsql volatile security definer set search_path = ''
-as $$
-declare
-  v_now timestamptz := public.scan_queue_now();
-  v_job public.scan_queue;
-begin
-  with done as (
-    update public.scan_queue q
-    set status = 'completed', completed_at = v_now, result = p_result, progress = 100, lease_expires_at = null,
-        error = null
-    where q.id = p_job_id and q.attempts = p_attempt and q.status = 'running'
-    returning q.*
-  ), logged as (
-    insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, created_at)
-    select d.id, d.company_id, 'completed', d.attempts, d.worker_id, v_now from done d
-  )
-  select * into v_job from done;
-  if v_job.id is null then
-    return public.scan_queue_refusal(p_job_id, p_attempt, 'complete');
-  end if;
-  perform public.scan_queue_free_slots(array[v_job.company_id], array[v_job.id]);
-  if v_job.follow_up is not null then
-    perform public.scan_queue_job_finished(array[v_job.id]);
-  end if;
-  return public.scan_queue_accepted(v_job);
-end $$;
-
--- complete_scan_job for many jobs in one statement: p_jobs is a JSON array of
--- {"job_id", "attempt", "result"?}. Answers the accepted jobs, then one refusal per element that
--- did not complete (stale attempt, finished job …). A long-lived worker sends the completions that
--- pile up while one is in flight together (queue/worker/completer.ts), which is what lets 16
--- workers outrun graphile-worker (bench/queue.ts). One statement on the common path: the answers
--- are built from the UPDATE's RETURNING rather than read again, the slots are freed inline (a call
--- of scan_queue_free_slots would add a statement to every completion), and refusals are looked for
--- only when some element was not accepted.
-create or replace function public.complete_scan_jobs(p_jobs jsonb)
-returns setof public.scan_job_write
-language plpgsql volatile security definer set search_path = ''
-  set plan_cache_mode = force_generic_plan set enable_seqscan = off set enable_bitmapscan = off
-as $$
-declare
-  v_now timestamptz := public.scan_queue_now();
-  v_accepted public.scan_job_write[];
-  v_follow uuid[];
-  v_refused record;
-begin
-  if p_jobs is null or pg_catalog.jsonb_typeof(p_jobs) <> 'array' then
-    raise exception 'complete_scan_jobs: p_jobs must be a JSON array of {job_id, attempt, result}' using errcode = '22023';
-  end if;
-  with input as (
-    select (e ->> 'job_id')::uuid as job_id, (e ->> 'attempt')::integer as attempt,
-           case when pg_catalog.jsonb_typeof(e -> 'result') = 'null' then null else e -> 'result' end as result
-    from pg_catalog.jsonb_array_elements(p_jobs) e
-  ), done as (
-    update public.scan_queue q
-    set status = 'completed', completed_at = v_now, result = i.result, progress = 100, lease_expires_at = null,
-        error = null
-    from input i
-    -- Primary-key lookups whatever the statistics say. The status is compared with a parameter so
-    -- that the planner cannot walk another index instead, whose dead entries grow with churn.
-    where q.id = any (array(select i2.job_id from input i2))
-      and q.id = i.job_id and q.attempts = i.attempt and q.status = (select 'running'::text)
-    returning q.id, q.company_id, q.attempts, q.worker_id, q.run_after, q.cancel_requested_at, q.follow_up
-  ), logged as (
-    insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, created_at)
-    select d.id, d.company_id, 'completed', d.attempts, d.worker_id, v_now from done d
-  ), freed as (
-    update public.scan_queue_company_slots s set job_id = null
-    from done d where s.company_id = d.company_id and s.job_id = d.id and not s.retiring
-  ), retired as (
-    delete from public.scan_queue_company_slots s using done d
-    where s.company_id = d.company_id and s.job_id = d.id and s.retiring
-  )
-  select array_agg(row(true, d.id, d.attempts, 'completed', d.run_after, null, d.cancel_requested_at is not null, null)::public.scan_job_write),
-         array_agg(d.id) filter (where d.follow_up is not null)
-    into v_accepted, v_follow from done d;
-  if v_follow is not null then
-    perform public.scan_queue_job_finished(v_follow);
-  end if;
-  return query select * from unnest(v_accepted);
-
-  if coalesce(pg_catalog.cardinality(v_accepted), 0) = pg_catalog.jsonb_array_length(p_jobs) then
-    return;
-  end if;
-  for v_refused in
-    select (e ->> 'job_id')::uuid as job_id, (e ->> 'attempt')::integer as attempt
-    from pg_catalog.jsonb_array_elements(p_jobs) e
-    where not exists (select 1 from unnest(v_accepted) a
-                      where a.job_id = (e ->> 'job_id')::uuid and a.attempt = (e ->> 'attempt')::integer)
-  loop
-    return next public.scan_queue_refusal(v_refused.job_id, v_refused.attempt, 'complete');
-  end loop;
-end $$;
-
--- The attempt failed. Retryable and attempts left: pending again after the backoff
--- (scan_queue_backoff). Otherwise dead, with the error. A job whose cancel was requested
--- becomes cancelled rather than retried.
-create or replace function public.fail_scan_job(
-  p_job_id uuid,
-  p_attempt integer,
-  p_error text,
-  p_retryable boolean default true
-) returns public.scan_job_write
-language plpgsql volatile security definer set search_path = ''
-as $$
-declare
-  v_now timestamptz := public.scan_queue_now();
-  v_job public.scan_queue;
-begin
-  update public.scan_queue q
-  set status = case when q.cancel_requested_at is not null then 'cancelled'
-                    when not coalesce(p_retryable, true) or q.attempts - q.attempts_waived >= q.max_attempts then 'dead'
-                    else 'pending' end,
-      run_after = case when q.cancel_requested_at is null and coalesce(p_retryable, true)
-                             and q.attempts - q.attempts_waived < q.max_attempts
-                        then v_now + public.scan_queue_backoff(q.attempts - q.attempts_waived)
-                        else q.run_after end,
-      completed_at = case when q.cancel_requested_at is not null or not coalesce(p_retryable, true)
-                               or q.attempts - q.attempts_waived >= q.max_attempts then v_now end,
-      error = coalesce(p_error, 'failed without an error message'),
-      lease_expires_at = null
-  where q.id = p_job_id and q.attempts = p_attempt and q.status = 'running'
-  returning q.* into v_job;
-  if not found then
-    return public.scan_queue_refusal(p_job_id, p_attempt, 'fail');
-  end if;
-  perform public.scan_queue_free_slots(array[v_job.company_id], array[v_job.id]);
-  insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, data, created_at)
-  values (v_job.id, v_job.company_id, 'failed', v_job.attempts, v_job.worker_id, v_job.error,
-          pg_catalog.jsonb_build_object('retryable', coalesce(p_retryable, true), 'next_status', v_job.status,
-                                        'run_after', case when v_job.status = 'pending' then v_job.run_after end),
-          v_now);
-  if v_job.status = 'cancelled' then
-    insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, created_at)
-    values (v_job.id, v_job.company_id, 'cancelled', v_job.attempts, v_job.worker_id, 'cancel requested: not retried', v_now);
-  end if;
-  if v_job.status <> 'pending' then
-    perform public.scan_queue_job_finished(array[v_job.id]);
-  end if;
-  return public.scan_queue_accepted(v_job);
-end $$;
-
--- Not now: pending again at p_until, and this attempt does not count against max_attempts (a
--- GitHub rate limit: snooze to its reset; a worker shutting down: release, p_until = now). A job
--- whose cancel was requested becomes cancelled.
-create or replace function public.snooze_scan_job(
-  p_job_id uuid,
-  p_attempt integer,
-  p_until timestamptz,
-  p_reason text default null
-) returns public.scan_job_write
-language plpgsql volatile security definer set search_path = ''
-as $$
-declare
-  v_now timestamptz := public.scan_queue_now();
-  v_job public.scan_queue;
-begin
-  if p_until is null then
-    raise exception 'snooze_scan_job: p_until is required' using errcode = '22023';
-  end if;
-  update public.scan_queue q
-  set status = case when q.cancel_requested_at is null then 'pending' else 'cancelled' end,
-      run_after = greatest(p_until, v_now),
-      attempts_waived = q.attempts_waived + 1,
-      completed_at = case when q.cancel_requested_at is null then null else v_now end,
-      lease_expires_at = null
-  where q.id = p_job_id and q.attempts = p_attempt and q.status = 'running'
-  returning q.* into v_job;
-  if not found then
-    return public.scan_queue_refusal(p_job_id, p_attempt, 'snooze');
-  end if;
-  perform public.scan_queue_free_slots(array[v_job.company_id], array[v_job.id]);
-  insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, data, created_at)
-  values (v_job.id, v_job.company_id, case when v_job.status = 'cancelled' then 'cancelled' else 'snoozed' end,
-          v_job.attempts, v_job.worker_id, p_reason, pg_catalog.jsonb_build_object('until', v_job.run_after), v_now);
-  if v_job.status = 'cancelled' then
-    perform public.scan_queue_job_finished(array[v_job.id]);
-  elsif v_job.run_after <= v_now then -- released: another worker may take it at once
-    perform pg_catalog.pg_notify('scan_queue_jobs', '');
-  end if;
-  return public.scan_queue_accepted(v_job);
-end $$;
-
--- The claimant met an outage of its job's source (connection refused, timeout, 5xx after the
--- client's own retries): the job goes back to pending until the source's next probe, without
--- spending an attempt, and the source's circuit opens (or, for the probe, stays open longer).
--- A job that has waited on outages for longer than scan_queue_outage_give_up() goes dead instead,
--- saying what to do; a job whose cancel was requested becomes cancelled.
-create or replace function public.report_scan_source_outage(p_job_id uuid, p_attempt integer, p_error text)
-returns public.scan_job_write
-language plpgsql volatile security definer set search_path = ''
-as $$
-declare
-  v_now timestamptz := public.scan_queue_now();
-  v_job public.scan_queue;
-  v_source text;
-  v_outage public.scan_source_outages;
-  v_error text := coalesce(p_error, 'the source did not answer');
-  v_give_up boolean;
-begin
-  select q.* into v_job from public.scan_queue q
-  where q.id = p_job_id and q.attempts = p_attempt and q.status = 'running'
-  for update;
-  if not found then
-    return public.scan_queue_refusal(p_job_id, p_attempt, 'report outage');
-  end if;
-  select t.source into v_source from public.scan_job_types t where t.name = v_job.scan_type;
-  if v_source is null then
-    raise exception 'report_scan_source_outage: job type % reads no source (scan_job_types.source is null)', v_job.scan_type
-      using errcode = '22023', hint = 'Fail the job instead (fail_scan_job), or give its type a source.';
-  end if;
-
-  insert into public.scan_source_outages as o (source, since, failures, blocked_until, last_error, updated_at)
-  values (v_source, v_now, 1, v_now + public.scan_queue_outage_backoff(1), v_error, v_now)
-  on conflict (source) do update
-    set failures = case when o.probe_job_id = p_job_id then o.failures + 1 else o.failures end,
-        blocked_until = case when o.probe_job_id = p_job_id then v_now + public.scan_queue_outage_backoff(o.failures + 1)
-                             else o.blocked_until end,
-        probe_job_id = case when o.probe_job_id = p_job_id then null else o.probe_job_id end,
-        probe_until = case when o.probe_job_id = p_job_id then null else o.probe_until end,
-        last_error = excluded.last_error, updated_at = v_now
-  returning o.* into v_outage;
-
-  v_give_up := v_job.source_outage_since is not null and v_now - v_job.source_outage_since >= public.scan_queue_outage_give_up();
-  update public.scan_queue q
-  set status = case when q.cancel_requested_at is not null then 'cancelled' when v_give_up then 'dead' else 'pending' end,
-      run_after = case when v_give_up or q.cancel_requested_at is not null then q.run_after
-                       else greatest(v_outage.blocked_until, v_now) end,
-      attempts_waived = q.attempts_waived + 1, -- an outage never spends an attempt, even the one it gives up on
-      completed_at = case when v_give_up or q.cancel_requested_at is not null then v_now end,
-      source_outage_since = coalesce(q.source_outage_since, v_now),
-      error = case when v_give_up then pg_catalog.format(
-                '%s has been unreachable for this job since %s (%s); it gave up after %s. Check %s''s status '
-                '(for GitHub: https://www.githubstatus.com) and that the worker reaches it (GITHUB_API_URL, network), '
-                'then retry the job: select public.retry_scan_job(%L)',
-                v_source, q.source_outage_since, v_error, public.scan_queue_outage_give_up(), v_source, q.id)
-                   else v_error end,
-      lease_expires_at = null
-  where q.id = v_job.id
-  returning q.* into v_job;
-  perform public.scan_queue_free_slots(array[v_job.company_id], array[v_job.id]);
-  insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, data, created_at)
-  values (v_job.id, v_job.company_id,
-          case v_job.status when 'pending' then 'snoozed' when 'dead' then 'failed' else 'cancelled' end,
-          v_job.attempts, v_job.worker_id, v_job.error,
-          pg_catalog.jsonb_build_object('source', v_source, 'outage_since', v_outage.since, 'failed_probes', v_outage.failures,
-                                        'until', case when v_job.status = 'pending' then v_job.run_after end,
-                                        'next_status', v_job.status),
-          v_now);
-  if v_job.status <> 'pending' then
-    perform public.scan_queue_job_finished(array[v_job.id]);
-  end if;
-  return public.scan_queue_accepted(v_job);
-end $$;
-
--- Jobs whose lease expired (their worker died, or lost the database for longer than a lease):
--- pending again at once, or dead when their attempts are spent, or cancelled when a cancel was
--- requested. Rows locked by a worker finishing right now are skipped: that worker's write wins.
--- Leases are short (30 s, renewed by heartbeats every 10 s) and the reaper runs every 10 s, so a
--- killed worker's job is claimable again within ~40 s, and claimed at once: the reaper notifies.
-create or replace function public.reap_expired_scan_jobs()
-returns table (requeued integer, dead integer, cancelled integer)
-language plpgsql volatile security definer set search_path = ''
-as $$
-declare
-  v_now timestamptz := public.scan_queue_now();
-  v_requeued integer;
-  v_dead integer;
-  v_cancelled integer;
-  v_companies uuid[];
-  v_jobs uuid[];
-  v_finished uuid[];
-begin
-  with expired as (
-    -- Every running job holds a slot (claim_scan_jobs takes one, every exit from running frees it):
-    -- the slots are the list of running jobs, a few rows per company.
-    select q.id from public.scan_queue_company_slots s
-    join public.scan_queue q on q.id = s.job_id
-    where q.status = 'running' and q.lease_expires_at < v_now
-    for update of q skip locked
-  ), reaped as (
-    update public.scan_queue q
-    set status = case when q.cancel_requested_at is not null then 'cancelled'
-                      when q.attempts - q.attempts_waived >= q.max_attempts then 'dead'
-                      else 'pending' end,
-        run_after = v_now,
-        completed_at = case when q.cancel_requested_at is not null or q.attempts - q.attempts_waived >= q.max_attempts
-                            then v_now end,
-        error = pg_catalog.format('lease expired at %s: worker %s stopped heartbeating during attempt %s',
-                                  q.lease_expires_at, q.worker_id, q.attempts),
-        lease_expires_at = null
-    from expired e where q.id = e.id
-    returning q.*
-  ), logged as (
-    insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, data, created_at)
-    select r.id, r.company_id, 'reaped', r.attempts, r.worker_id, r.error,
-           pg_catalog.jsonb_build_object('next_status', r.status), v_now
-    from reaped r
-  )
-  select (count(*) filter (where r.status = 'pending'))::integer,
-         (count(*) filter (where r.status = 'dead'))::integer,
-         (count(*) filter (where r.status = 'cancelled'))::integer,
-         array_agg(r.company_id), array_agg(r.id),
-         array_agg(r.id) filter (where r.status <> 'pending')
-    into v_requeued, v_dead, v_cancelled, v_companies, v_jobs, v_finished
-  from reaped r;
-  perform public.scan_queue_free_slots(v_companies, v_jobs);
-  if v_finished is not null then
-    perform public.scan_queue_job_finished(v_finished);
-  end if;
-  if v_companies is not null then
-    perform pg_catalog.pg_notify('scan_queue_jobs', '');
-  end if;
-  return query select v_requeued, v_dead, v_cancelled;
-end $$;
-
 
 -- Scans and what they found: the records the scores, alerts, reports and dashboards stand on. A
 -- scan is the run of one job (its resumptions and retries continue it); its results are kept per
@@ -2744,9 +1870,6 @@ create table public.scan_results (
   -- The suspected model's probability of an unmarked non-merge commit, null where marks decided:
   -- the scan's threshold (calibrated on all its scores) turns it into a suspected verdict.
   suspect_score real,
-  -- A commit row: its totals (GitHub's stats). A file row: the file's numstat, or null when it is
-  -- not known — a binary file, or a file the GitHub reader proved part of the commit from path
-  -- histories without reading its lines, because no figure needed them (the totals did).
   lines_added integer,
   lines_deleted integer,
   -- Commit rows: added lines that count as AI LOC (attested only) and that count at all (the AI-LOC
@@ -2835,6 +1958,9 @@ create policy team_metrics_member_read on public.team_metrics for select to auth
 -- A dashboard streams a scan's progress (Supabase Realtime; the local bootstrap has the publication too).
 alter publication supabase_realtime add table public.scans;
 
+-- ============================================================================================
+-- supabase/schemas/41_scan_write_backs.sql
+-- ============================================================================================
 
 -- A repository scan's writes, each fenced by the job's id and attempt like every write-back of
 -- the queue, so that a late, duplicate or reaped worker can write nothing:
@@ -3074,6 +2200,9 @@ begin
   return v_write;
 end $$;
 
+-- ============================================================================================
+-- supabase/schemas/42_daily_auto_scan.sql
+-- ============================================================================================
 
 -- The daily auto-scan (product spec: 03:00 UTC, an incremental scan at priority 7 of every active
 -- repository of the companies whose settings.auto_scan_enabled is true). Enqueued in one
@@ -3107,6 +2236,23 @@ begin
   perform 1 from public.enqueue_scans(v_jobs);
   return pg_catalog.jsonb_array_length(v_jobs);
 end $$;
+
+-- ============================================================================================
+-- supabase/schemas/50_dispatch.sql
+-- ============================================================================================
+
+-- Waking the workers (edge functions) through pg_net, two ways:
+--  * at once: a trigger on enqueue posts when ready jobs appear (pg_net sends after commit, so a
+--    rolled-back enqueue wakes nobody);
+--  * as the backstop: pg_cron every 10 seconds, for retries whose backoff ended, snoozed jobs whose
+--    time came, jobs the reaper handed on, probes of a source that is down, and lost wake-ups.
+-- Which function runs a job type is public.scan_job_types.worker. The functions' URL and key come
+-- from Vault, the pattern Supabase documents for cron → edge function calls: `project_url`, and the
+-- project's secret key `secret_key` (sb_secret_…, sent in the apikey header: Supabase's current
+-- keys are not JWTs) or, for a project still on the legacy keys, `service_role_key` (sent as a
+-- bearer token). Without them nothing is sent (the health function says so). The functions accept
+-- any of the project's secret keys, so rotating one is: create a new secret key, store it with
+-- vault.update_secret, then delete the old key (README, "Deploying to Supabase").
 
 -- The pipeline's own settings (one row each), read by the functions that use them.
 create table public.pipeline_settings (
@@ -3164,13 +2310,11 @@ language sql volatile security definer set search_path = ''
 as $$ delete from public.scan_workers w where w.worker_id = p_worker_id $$;
 
 -- How many workers to start now, per worker function: one per two ready jobs it can run (a worker
--- runs two at a time and keeps claiming while its budget lasts), less the workers being woken
--- already (pg_net requests not sent yet: they will claim those jobs), and never more than the free
--- seats under max_scan_workers, counting those being woken (p_max_workers, when given, caps one
--- call). So a bulk enqueue of 200 jobs wakes 8 workers at once, not one and then the tick's, and
--- ten single enqueues in a row wake about five. Jobs of a source that is down count only when its
--- probe is due, and then for one worker.
-create or replace function public.dispatch_scan_workers(p_max_workers integer default null, p_reason text default 'tick')
+-- runs two at a time and keeps claiming while its budget lasts), but never more than the free
+-- seats under max_scan_workers (p_max_workers, when given, caps one call: the enqueue trigger
+-- starts at most one). Workers being woken (pg_net requests not sent yet) hold seats too. Jobs of a
+-- source that is down count only when its probe is due, and then for one worker.
+create function public.dispatch_scan_workers(p_max_workers integer default null, p_reason text default 'tick')
 returns integer
 language plpgsql security definer set search_path = ''
 as $$
@@ -3195,8 +2339,7 @@ begin
                     else pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_legacy_key) end;
   v_seats := public.pipeline_setting_int('max_scan_workers', 8);
   for v_worker in
-    select t.worker, count(*)::integer as ready, bool_or(o.source is not null) as probing,
-           (select count(*)::integer from net.http_request_queue r where r.url = v_url || '/functions/v1/' || t.worker) as waking
+    select t.worker, count(*)::integer as ready, bool_or(o.source is not null) as probing
     from (select q.scan_type from public.scan_queue q
           where q.status = 'pending' and q.run_after <= v_now
           order by q.priority, q.run_after, q.id limit 2 * v_seats) q
@@ -3209,8 +2352,8 @@ begin
     for i in 1 .. least(
         coalesce(p_max_workers, v_seats),
         v_seats - (select count(*)::integer from public.scan_workers w where w.function_name = v_worker.worker and w.lapses_at >= v_now)
-                - v_worker.waking,
-        case when v_worker.probing then 1 - v_worker.waking else ceil(v_worker.ready / 2.0)::integer - v_worker.waking end) loop
+                - (select count(*)::integer from net.http_request_queue r where r.url = v_url || '/functions/v1/' || v_worker.worker),
+        case when v_worker.probing then 1 else ceil(v_worker.ready / 2.0)::integer end) loop
       perform net.http_post(
         url := v_url || '/functions/v1/' || v_worker.worker,
         body := pg_catalog.jsonb_build_object('reason', p_reason),
@@ -3222,12 +2365,38 @@ begin
   return v_started;
 end $$;
 
-create or replace function public.dispatch_scan_workers_on_enqueue() returns trigger
+create function public.dispatch_scan_workers_on_enqueue() returns trigger
 language plpgsql security definer set search_path = ''
 as $$
 begin
-  perform public.dispatch_scan_workers(null, 'enqueue');
+  perform public.dispatch_scan_workers(1, 'enqueue');
   return null;
+end $$;
+
+create trigger scan_queue_dispatch_on_enqueue
+  after insert on public.scan_queue
+  for each statement execute function public.dispatch_scan_workers_on_enqueue();
+
+-- ============================================================================================
+-- supabase/schemas/60_health.sql
+-- ============================================================================================
+
+-- The pipeline's health in one call, for the health function: migrations applied, the codeguard
+-- schedules with their last runs, the Vault secrets the dispatch needs, and the queue's figures.
+
+-- Housekeeping of the platform's own history tables, which grow without bound otherwise:
+-- pg_cron never prunes cron.job_run_details (a per-second schedule writes 86,400 rows a day), and
+-- net._http_response only has pg_net's TTL. Keep a week of runs and six hours of responses.
+create function public.prune_platform_history(p_runs_older_than interval default '7 days',
+  p_responses_older_than interval default '6 hours') returns jsonb
+language plpgsql security definer set search_path = '' as $$
+declare v_runs bigint; v_responses bigint;
+begin
+  delete from cron.job_run_details where end_time < now() - p_runs_older_than;
+  get diagnostics v_runs = row_count;
+  delete from net._http_response where created < now() - p_responses_older_than;
+  get diagnostics v_responses = row_count;
+  return pg_catalog.jsonb_build_object('job_runs', v_runs, 'http_responses', v_responses);
 end $$;
 
 -- Every schedule of pg_cron (ours are named codeguard-…) with its last run, for `codeguard schedules`
@@ -3244,7 +2413,7 @@ as $$
   order by 1
 $$;
 
-create or replace function public.pipeline_health() returns jsonb
+create function public.pipeline_health() returns jsonb
 language plpgsql stable security definer set search_path = ''
 as $$
 declare
@@ -3269,9 +2438,24 @@ begin
     'queue', public.scan_queue_stats());
 end $$;
 
-select cron.schedule('codeguard-daily-auto-scan', '0 3 * * *', $$select public.enqueue_daily_auto_scans()$$);
+-- ============================================================================================
+-- supabase/schemas/80_schedules.sql
+-- ============================================================================================
 
--- Who may do what: 90_privileges.sql as it stood then (everything taken back, then granted).
+-- Every schedule of the pipeline, in one place (pg_cron; names start with codeguard- so the health
+-- function finds them). Minutes off the hour and away from each other and from the 03:00 UTC
+-- daily auto-scan.
+select cron.schedule('codeguard-dispatch-scan-workers', '10 seconds', $$select public.dispatch_scan_workers()$$);
+-- Leases are 30 s: with the reaper every 10 s a dead worker's job is handed on within ~40 s.
+select cron.schedule('codeguard-reap-expired-scan-jobs', '10 seconds', $$select public.reap_expired_scan_jobs()$$);
+select cron.schedule('codeguard-daily-auto-scan', '0 3 * * *', $$select public.enqueue_daily_auto_scans()$$);
+select cron.schedule('codeguard-prune-scan-queue', '41 3 * * *', $$select public.prune_scan_queue()$$);
+select cron.schedule('codeguard-prune-github-etag-cache', '23 * * * *', $$select public.prune_github_etag_cache()$$);
+select cron.schedule('codeguard-prune-platform-history', '17 * * * *', $$select public.prune_platform_history()$$);
+
+-- ============================================================================================
+-- supabase/schemas/90_privileges.sql
+-- ============================================================================================
 
 -- Who may do what, in one place. Everything in `public` is first taken back from the API roles
 -- (whatever defaults the project had: 01_default_privileges.sql), then each role gets exactly
@@ -3342,8 +2526,286 @@ grant execute on function
   public.pipeline_schedules(),
   public.prune_platform_history(interval, interval)
 to service_role;
+$migration_20261201000000$;
+  insert into supabase_migrations.schema_migrations (version, name) values ('20261201000000', 'baseline');
+end
+$codeguard_20261201000000$;
+
+-- 20261201120000_pr_by_number_and_dispatch_fan_out.sql
+do $codeguard_20261201120000$
+begin
+  if exists (select 1 from supabase_migrations.schema_migrations where version = '20261201120000') then
+    raise notice 'migration 20261201120000 (pr_by_number_and_dispatch_fan_out) is applied already';
+    return;
+  end if;
+  execute $migration_20261201120000$
+-- What changed in the schema after the baseline landed (stop 18) and before the next migration:
+-- pr_analysis names its pull request by number (scan_job_types.subject_key, part of the default
+-- dedupe key), and an enqueue wakes as many workers as its ready jobs want, less those being woken.
+-- These were first written into the landed baseline itself, which a deployed project never re-runs.
+
+-- scan_job_types.subject_key: the payload key that names the one thing of a repository a job is
+-- about (a positive integer): enqueue requires it, and it is part of the default dedupe key, so that
+-- two PRs of one repository are two jobs, never one answered for the other.
+alter table public.scan_job_types add column subject_key text check (subject_key ~ '^[a-z][a-z0-9_]*$');
+update public.scan_job_types set subject_key = 'pr_number',
+  description = 'one pull request of a repository, by number: payload {"pr_number": n} (pull_request webhook)'
+where name = 'pr_analysis';
+
+-- A job's dedupe key: the one asked for, or its type and repository — and, for a type about one
+-- thing in the repository (scan_job_types.subject_key), that thing, which the payload must name.
+create function public.scan_queue_job_key(p_type text, p_repository_id uuid, p_payload jsonb, p_dedupe_key text)
+returns text
+language plpgsql stable security definer set search_path = ''
+as $$
+declare
+  v_subject_key text := (select t.subject_key from public.scan_job_types t where t.name = p_type);
+  v_subject jsonb := coalesce(p_payload, '{}') -> v_subject_key;
+begin
+  if v_subject_key is null then
+    return coalesce(p_dedupe_key, p_type || ':' || coalesce(p_repository_id::text, 'company'));
+  end if;
+  if pg_catalog.jsonb_typeof(v_subject) is distinct from 'number' or v_subject::text !~ '^[1-9][0-9]{0,17}$' then
+    raise exception '% needs payload.% (a positive integer), got %', p_type, v_subject_key, coalesce(v_subject::text, 'none')
+      using errcode = '22023', hint = pg_catalog.format('For example: {"%s": 42}', v_subject_key);
+  end if;
+  return coalesce(p_dedupe_key, p_type || ':' || coalesce(p_repository_id::text, 'company') || ':' || (v_subject::text));
+end $$;
+revoke all on function public.scan_queue_job_key(text, uuid, jsonb, text) from public, anon, authenticated, service_role;
+
+-- Enqueues one job, or answers the live job (pending, or running with this request as its
+-- follow-up) that already holds its dedupe key — by default the scan type and repository.
+create or replace function public.enqueue_scan(
+  p_company_id uuid,
+  p_repository_id uuid default null,
+  p_scan_type text default 'full_scan',
+  p_priority integer default 5,
+  p_run_after timestamptz default null,
+  p_payload jsonb default '{}',
+  p_dedupe_key text default null,
+  p_max_attempts integer default 3
+) returns public.scan_queue
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_now timestamptz := public.scan_queue_now();
+  v_type text := coalesce(p_scan_type, 'full_scan');
+  v_key text;
+  v_job public.scan_queue;
+begin
+  if p_company_id is null then
+    raise exception 'enqueue_scan: p_company_id is required' using errcode = '23502';
+  end if;
+  perform public.scan_queue_check_types(array[v_type]);
+  v_key := public.scan_queue_job_key(v_type, p_repository_id, p_payload, p_dedupe_key);
+  if p_repository_id is not null and not exists (
+       select 1 from public.repositories r where r.id = p_repository_id and r.company_id = p_company_id) then
+    raise exception 'enqueue_scan: repository % does not belong to company %', p_repository_id, p_company_id
+      using errcode = '23503';
+  end if;
+  for i in 1..5 loop
+    insert into public.scan_queue (company_id, repository_id, scan_type, priority, run_after, payload, dedupe_key,
+                                   max_attempts, created_at)
+    values (p_company_id, p_repository_id, v_type, coalesce(p_priority, 5), coalesce(p_run_after, v_now),
+            coalesce(p_payload, '{}'), v_key, coalesce(p_max_attempts, 3), v_now)
+    on conflict (company_id, dedupe_key) where status in ('pending', 'running') do nothing
+    returning * into v_job;
+    if found then
+      insert into public.scan_job_events (job_id, company_id, kind, attempt, data, created_at)
+      values (v_job.id, v_job.company_id, 'enqueued', 0,
+              pg_catalog.jsonb_build_object('scan_type', v_job.scan_type, 'priority', v_job.priority,
+                                            'run_after', v_job.run_after, 'repository_id', v_job.repository_id), v_now);
+      if v_job.run_after <= v_now then
+        perform pg_catalog.pg_notify('scan_queue_jobs', '');
+      end if;
+      return v_job;
+    end if;
+    update public.scan_queue q
+    set follow_up = public.scan_queue_merge_follow_up(q.follow_up, coalesce(p_priority, 5), coalesce(p_payload, '{}'),
+                                                      coalesce(p_run_after, v_now), coalesce(p_max_attempts, 3), 1, v_now)
+    where q.company_id = p_company_id and q.dedupe_key = v_key and q.status = 'running'
+    returning * into v_job;
+    if found then
+      insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, data, created_at)
+      values (v_job.id, v_job.company_id, 'follow_up_requested', v_job.attempts, v_job.worker_id,
+              'enqueued while running: scanned again when this run finishes', v_job.follow_up, v_now);
+      return v_job;
+    end if;
+    select * into v_job from public.scan_queue q
+    where q.company_id = p_company_id and q.dedupe_key = v_key and q.status = 'pending';
+    if found then
+      return v_job;
+    end if;
+    -- The live job finished between the statements: try the insert again.
+  end loop;
+  raise exception 'enqueue_scan: could not settle dedupe key % of company % (jobs finishing too fast)', v_key, p_company_id;
+end $$;
+
+-- Enqueues many jobs in one statement. p_jobs is a JSON array of objects with the keys of
+-- enqueue_scan without the p_ prefix (company_id required; repository_id, scan_type, priority,
+-- run_after, payload, dedupe_key, max_attempts optional). Answers one row per element, in order:
+-- the new job, or the live job that already held the dedupe key (as enqueue_scan: a running one
+-- takes the element as its follow-up).
+create or replace function public.enqueue_scans(p_jobs jsonb)
+returns setof public.scan_queue
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_now timestamptz := public.scan_queue_now();
+  v_count integer;
+  v_ids uuid[];
+  v_ready boolean;
+begin
+  if p_jobs is null or pg_catalog.jsonb_typeof(p_jobs) <> 'array' then
+    raise exception 'enqueue_scans: p_jobs must be a JSON array of jobs' using errcode = '22023';
+  end if;
+  v_count := pg_catalog.jsonb_array_length(p_jobs);
+  if exists (select 1 from pg_catalog.jsonb_array_elements(p_jobs) e
+             where pg_catalog.jsonb_typeof(e -> 'company_id') is distinct from 'string') then
+    raise exception 'enqueue_scans: every job needs a company_id' using errcode = '23502';
+  end if;
+  perform public.scan_queue_check_types(array(
+    select distinct coalesce(e ->> 'scan_type', 'full_scan') from pg_catalog.jsonb_array_elements(p_jobs) e));
+  if exists (select 1 from pg_catalog.jsonb_array_elements(p_jobs) e
+             join public.repositories r on r.id = (e ->> 'repository_id')::uuid
+             where r.company_id <> (e ->> 'company_id')::uuid) then
+    raise exception 'enqueue_scans: a repository_id belongs to another company than the job''s company_id'
+      using errcode = '23503';
+  end if;
+
+  for v_round in 1..5 loop
+    -- Insert what is not live yet; a key already live (or repeated in p_jobs) is left alone, and
+    -- (first round only, so that a request is counted once) a running one takes a follow-up.
+    with input as (
+      select e.ord, j.company_id, j.repository_id, coalesce(j.scan_type, 'full_scan') as scan_type,
+             coalesce(j.priority, 5) as priority, coalesce(j.run_after, v_now) as run_after,
+             coalesce(j.payload, '{}') as payload,
+             public.scan_queue_job_key(coalesce(j.scan_type, 'full_scan'), j.repository_id, j.payload, j.dedupe_key) as dedupe_key,
+             coalesce(j.max_attempts, 3) as max_attempts
+      from pg_catalog.jsonb_array_elements(p_jobs) with ordinality as e (elem, ord),
+           pg_catalog.jsonb_to_record(e.elem) as j (company_id uuid, repository_id uuid, scan_type text,
+             priority smallint, run_after timestamptz, payload jsonb, dedupe_key text, max_attempts integer)
+    ), inserted as (
+      insert into public.scan_queue (company_id, repository_id, scan_type, priority, run_after, payload,
+                                     dedupe_key, max_attempts, created_at)
+      select i.company_id, i.repository_id, i.scan_type, i.priority, i.run_after, i.payload, i.dedupe_key,
+             i.max_attempts, v_now
+      from input i order by i.ord
+      on conflict (company_id, dedupe_key) where status in ('pending', 'running') do nothing
+      returning id, company_id, attempts, priority, run_after, scan_type, repository_id
+    ), logged as (
+      insert into public.scan_job_events (job_id, company_id, kind, attempt, data, created_at)
+      select id, company_id, 'enqueued', attempts,
+             pg_catalog.jsonb_build_object('scan_type', scan_type, 'priority', priority, 'run_after', run_after,
+                                           'repository_id', repository_id), v_now
+      from inserted
+    ), requested as (
+      select i.company_id, i.dedupe_key, min(i.priority)::integer as priority,
+             (array_agg(i.payload order by i.ord desc))[1] as payload, min(i.run_after) as run_after,
+             max(i.max_attempts) as max_attempts, count(*)::integer as requests
+      from input i where v_round = 1 group by i.company_id, i.dedupe_key
+    ), followed as (
+      update public.scan_queue q
+      set follow_up = public.scan_queue_merge_follow_up(q.follow_up, r.priority, r.payload, r.run_after, r.max_attempts,
+                                                        r.requests, v_now)
+      from requested r
+      where q.company_id = r.company_id and q.dedupe_key = r.dedupe_key and q.status = 'running'
+      returning q.id, q.company_id, q.attempts, q.worker_id, q.follow_up
+    ), followed_logged as (
+      insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, data, created_at)
+      select f.id, f.company_id, 'follow_up_requested', f.attempts, f.worker_id,
+             'enqueued while running: scanned again when this run finishes', f.follow_up, v_now
+      from followed f
+    )
+    select coalesce(bool_or(run_after <= v_now), false) into v_ready from inserted;
+    if v_ready then
+      perform pg_catalog.pg_notify('scan_queue_jobs', '');
+    end if;
+
+    -- Each element's live job, new or pre-existing (a new snapshot sees both).
+    select array_agg(q.id order by e.ord) into v_ids
+    from pg_catalog.jsonb_array_elements(p_jobs) with ordinality as e (elem, ord)
+    join public.scan_queue q
+      on q.company_id = (e.elem ->> 'company_id')::uuid
+     and q.dedupe_key = coalesce(e.elem ->> 'dedupe_key',
+           coalesce(e.elem ->> 'scan_type', 'full_scan') || ':' || coalesce(e.elem ->> 'repository_id', 'company'))
+     and q.status in ('pending', 'running');
+    -- Short only if a key's live job finished between the two statements: insert again.
+    exit when coalesce(pg_catalog.cardinality(v_ids), 0) = v_count;
+  end loop;
+
+  return query
+  select q.* from unnest(v_ids) with ordinality as u (id, ord) join public.scan_queue q on q.id = u.id order by u.ord;
+end $$;
+
+-- How many workers to start now, per worker function: one per two ready jobs it can run (a worker
+-- runs two at a time and keeps claiming while its budget lasts), less the workers being woken
+-- already (pg_net requests not sent yet: they will claim those jobs), and never more than the free
+-- seats under max_scan_workers, counting those being woken (p_max_workers, when given, caps one
+-- call). So a bulk enqueue of 200 jobs wakes 8 workers at once, not one and then the tick's, and
+-- ten single enqueues in a row wake about five. Jobs of a source that is down count only when its
+-- probe is due, and then for one worker.
+create or replace function public.dispatch_scan_workers(p_max_workers integer default null, p_reason text default 'tick')
+returns integer
+language plpgsql security definer set search_path = ''
+as $$
+declare
+  v_now timestamptz := public.scan_queue_now();
+  v_url text;
+  v_secret_key text;
+  v_legacy_key text;
+  v_headers jsonb;
+  v_worker record;
+  v_started integer := 0;
+  v_seats integer;
+begin
+  select decrypted_secret into v_url from vault.decrypted_secrets where name = 'project_url';
+  select decrypted_secret into v_secret_key from vault.decrypted_secrets where name = 'secret_key';
+  select decrypted_secret into v_legacy_key from vault.decrypted_secrets where name = 'service_role_key';
+  if v_url is null or (v_secret_key is null and v_legacy_key is null) then
+    return 0; -- not configured (see README: Vault secrets project_url and secret_key)
+  end if;
+  v_headers := case when v_secret_key is not null
+                    then pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'apikey', v_secret_key)
+                    else pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_legacy_key) end;
+  v_seats := public.pipeline_setting_int('max_scan_workers', 8);
+  for v_worker in
+    select t.worker, count(*)::integer as ready, bool_or(o.source is not null) as probing,
+           (select count(*)::integer from net.http_request_queue r where r.url = v_url || '/functions/v1/' || t.worker) as waking
+    from (select q.scan_type from public.scan_queue q
+          where q.status = 'pending' and q.run_after <= v_now
+          order by q.priority, q.run_after, q.id limit 2 * v_seats) q
+    join public.scan_job_types t on t.name = q.scan_type
+    left join public.scan_source_outages o on o.source = t.source
+    where t.worker is not null
+      and (o.source is null or (o.blocked_until <= v_now and (o.probe_until is null or o.probe_until <= v_now)))
+    group by t.worker
+  loop
+    for i in 1 .. least(
+        coalesce(p_max_workers, v_seats),
+        v_seats - (select count(*)::integer from public.scan_workers w where w.function_name = v_worker.worker and w.lapses_at >= v_now)
+                - v_worker.waking,
+        case when v_worker.probing then 1 - v_worker.waking else ceil(v_worker.ready / 2.0)::integer - v_worker.waking end) loop
+      perform net.http_post(
+        url := v_url || '/functions/v1/' || v_worker.worker,
+        body := pg_catalog.jsonb_build_object('reason', p_reason),
+        headers := v_headers,
+        timeout_milliseconds := 10000);
+      v_started := v_started + 1;
+    end loop;
+  end loop;
+  return v_started;
+end $$;
+
+create or replace function public.dispatch_scan_workers_on_enqueue() returns trigger
+language plpgsql security definer set search_path = ''
+as $$
+begin
+  perform public.dispatch_scan_workers(null, 'enqueue');
+  return null;
+end $$;
 $migration_20261201120000$;
-  insert into supabase_migrations.schema_migrations (version, name) values ('20261201120000', 'scans');
+  insert into supabase_migrations.schema_migrations (version, name) values ('20261201120000', 'pr_by_number_and_dispatch_fan_out');
 end
 $codeguard_20261201120000$;
 

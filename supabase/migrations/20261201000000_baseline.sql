@@ -94,9 +94,10 @@ create table public.companies (
   id uuid primary key default gen_random_uuid(),
   name text not null,
   -- Product defaults (reference/product-spec.md): risk_threshold 60, auto_scan_enabled, the queue's
-  -- per-company cap on running scans max_concurrent_scans 2, and the scans' lookback of 90 days.
+  -- per-company cap on running scans max_concurrent_scans 2, and a full scan's window of 90 days,
+  -- scan_window_days (the original design looked back 30).
   -- Also read when present: github_cache_max_bytes (the ETag cache's bound, default 8 MB).
-  settings jsonb not null default '{"risk_threshold": 60, "auto_scan_enabled": true, "max_concurrent_scans": 2, "lookback_days": 90}',
+  settings jsonb not null default '{"risk_threshold": 60, "auto_scan_enabled": true, "max_concurrent_scans": 2, "scan_window_days": 90}',
   created_at timestamptz not null default now()
 );
 
@@ -206,7 +207,7 @@ create table public.scan_job_types (
   description text not null
 );
 insert into public.scan_job_types (name, source, worker, description) values
-  ('full_scan', 'github', 'scan-repository', 'a repository''s whole history within the company''s lookback ("Run scan", onboarding)'),
+  ('full_scan', 'github', 'scan-repository', 'a repository''s history within the company''s scan window ("Run scan", onboarding)'),
   ('incremental_scan', 'github', 'scan-repository', 'what changed in a repository since its last scan (push webhook, daily auto-scan)'),
   ('pr_analysis', 'github', 'scan-repository', 'a repository''s pull requests only (pull_request webhook)');
 -- The job types a worker takes: all, or those whose jobs edge function p_worker runs.
@@ -390,12 +391,13 @@ begin
              v_job.cancel_requested_at is not null, v_message)::public.scan_job_write;
 end $$;
 
--- Finished jobs (completed, dead, cancelled) that carry a follow-up: each becomes a pending job of
--- its own, with the follow-up's priority, payload and run time, logged `enqueued` with the job it
--- follows. Called in the same transaction by every function that finishes a running job
--- (complete_scan_jobs does the same inline). A live job already holding the key (somebody enqueued
--- it meanwhile through another path) is left alone.
-create function public.scan_queue_enqueue_follow_ups(p_job_ids uuid[]) returns integer
+-- What follows when jobs finish (completed, dead, cancelled), called in the same transaction by
+-- every function that finishes a running job (complete_scan_jobs inline, for completions with a
+-- follow-up): a follow-up (an enqueue that arrived while the job ran) becomes a pending job of its
+-- own, with the follow-up's priority, payload and run time, logged `enqueued` with the job it
+-- follows — unless a live job holds the key already; and the scan of a job that died or was
+-- cancelled ends as failed or cancelled (a completed scan is completed by complete_scan itself).
+create function public.scan_queue_job_finished(p_job_ids uuid[]) returns integer
 language plpgsql volatile security definer set search_path = ''
 as $$
 declare
@@ -427,6 +429,11 @@ begin
   if v_n > 0 then
     perform pg_catalog.pg_notify('scan_queue_jobs', '');
   end if;
+  update public.scans s
+  set status = case q.status when 'dead' then 'failed' else 'cancelled' end, error_message = q.error,
+      completed_at = v_now, updated_at = v_now
+  from public.scan_queue q
+  where q.id = any (p_job_ids) and q.status in ('dead', 'cancelled') and s.job_id = q.id and s.status = 'running';
   return v_n;
 end $$;
 
@@ -655,7 +662,7 @@ begin
                                         'next_status', v_job.status),
           v_now);
   if v_job.status <> 'pending' then
-    perform public.scan_queue_enqueue_follow_ups(array[v_job.id]);
+    perform public.scan_queue_job_finished(array[v_job.id]);
   end if;
   return public.scan_queue_accepted(v_job);
 end $$;
@@ -698,7 +705,7 @@ end $$;
 -- and the enqueue answers it unchanged. A key whose job is running: the job may already have read
 -- the part of GitHub the request announces (a push that lands mid-scan), so the request becomes
 -- the job's follow-up, which turns into a pending job of its own when the running one finishes
--- (scan_queue_enqueue_follow_ups). Many requests during one run make one follow-up (highest
+-- (scan_queue_job_finished). Many requests during one run make one follow-up (highest
 -- priority, newest payload, earliest run time); the enqueue answers the running job, whose
 -- follow_up shows what is queued behind it.
 
@@ -1062,6 +1069,58 @@ create function public.claim_next_scan_job(
 language sql volatile security definer set search_path = ''
 as $$ select j from public.claim_scan_jobs(p_worker_id, p_lease_seconds, p_scan_types, 1) j limit 1 $$;
 
+-- Claims one given job — a request that names the job to process now (the scan-repository
+-- function's {"job_id": …}) — if it is ready, its company has a free slot, and its source is not
+-- down; otherwise answers nothing (another worker holds it, it waits, or it is finished). The
+-- same claim as claim_scan_jobs, for one row found by its key.
+create function public.claim_scan_job(p_job_id uuid, p_worker_id text, p_lease_seconds integer default 30)
+returns setof public.scan_queue
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_now timestamptz := public.scan_queue_now();
+  v_job public.scan_queue;
+  v_slot smallint;
+begin
+  if p_worker_id is null or p_worker_id = '' then
+    raise exception 'claim_scan_job: p_worker_id is required' using errcode = '22023';
+  end if;
+  if p_lease_seconds is null or p_lease_seconds not between 1 and 3600 then
+    raise exception 'claim_scan_job: p_lease_seconds must be between 1 and 3600, got %', p_lease_seconds using errcode = '22023';
+  end if;
+  select q.* into v_job from public.scan_queue q
+  where q.id = p_job_id and q.status = 'pending' and q.run_after <= v_now
+    and not exists (select 1 from public.scan_job_types t join public.scan_source_outages o on o.source = t.source
+                    where t.name = q.scan_type)
+    and not exists (select 1 from public.scan_queue_company_slots b
+                    where b.company_id = q.company_id and b.retiring and b.job_id is not null)
+  for update of q skip locked;
+  if not found then
+    return;
+  end if;
+  select s.slot into v_slot from public.scan_queue_company_slots s
+  where s.company_id = v_job.company_id and s.job_id is null and not s.retiring
+  order by s.slot limit 1
+  for update of s skip locked;
+  if not found then
+    return;
+  end if;
+  update public.scan_queue_company_slots s set job_id = v_job.id where s.company_id = v_job.company_id and s.slot = v_slot;
+  return query
+  with claimed as (
+    update public.scan_queue q
+    set status = 'running', attempts = q.attempts + 1, worker_id = p_worker_id, lease_seconds = p_lease_seconds,
+        lease_expires_at = v_now + pg_catalog.make_interval(secs => p_lease_seconds), started_at = v_now,
+        heartbeat_at = v_now, progress = 0, progress_message = null
+    where q.id = v_job.id
+    returning q.*
+  ), logged as (
+    insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, data, created_at)
+    select c.id, c.company_id, 'claimed', c.attempts, c.worker_id, '{"named": true}', v_now from claimed c
+  )
+  select * from claimed;
+end $$;
+
 -- ============================================================================================
 -- supabase/schemas/25_scan_queue_write_backs.sql
 -- ============================================================================================
@@ -1112,7 +1171,7 @@ begin
     insert into public.scan_job_events (job_id, company_id, kind, attempt, worker_id, message, created_at)
     values (v_job.id, v_job.company_id, 'cancelled', v_job.attempts, v_job.worker_id,
             'cancelled at the worker''s heartbeat', v_now);
-    perform public.scan_queue_enqueue_follow_ups(array[v_job.id]);
+    perform public.scan_queue_job_finished(array[v_job.id]);
   end if;
   return public.scan_queue_accepted(v_job);
 end $$;
@@ -1146,7 +1205,7 @@ begin
   end if;
   perform public.scan_queue_free_slots(array[v_job.company_id], array[v_job.id]);
   if v_job.follow_up is not null then
-    perform public.scan_queue_enqueue_follow_ups(array[v_job.id]);
+    perform public.scan_queue_job_finished(array[v_job.id]);
   end if;
   return public.scan_queue_accepted(v_job);
 end $$;
@@ -1201,7 +1260,7 @@ begin
          array_agg(d.id) filter (where d.follow_up is not null)
     into v_accepted, v_follow from done d;
   if v_follow is not null then
-    perform public.scan_queue_enqueue_follow_ups(v_follow);
+    perform public.scan_queue_job_finished(v_follow);
   end if;
   return query select * from unnest(v_accepted);
 
@@ -1261,7 +1320,7 @@ begin
     values (v_job.id, v_job.company_id, 'cancelled', v_job.attempts, v_job.worker_id, 'cancel requested: not retried', v_now);
   end if;
   if v_job.status <> 'pending' then
-    perform public.scan_queue_enqueue_follow_ups(array[v_job.id]);
+    perform public.scan_queue_job_finished(array[v_job.id]);
   end if;
   return public.scan_queue_accepted(v_job);
 end $$;
@@ -1300,7 +1359,7 @@ begin
   values (v_job.id, v_job.company_id, case when v_job.status = 'cancelled' then 'cancelled' else 'snoozed' end,
           v_job.attempts, v_job.worker_id, p_reason, pg_catalog.jsonb_build_object('until', v_job.run_after), v_now);
   if v_job.status = 'cancelled' then
-    perform public.scan_queue_enqueue_follow_ups(array[v_job.id]);
+    perform public.scan_queue_job_finished(array[v_job.id]);
   elsif v_job.run_after <= v_now then -- released: another worker may take it at once
     perform pg_catalog.pg_notify('scan_queue_jobs', '');
   end if;
@@ -1431,12 +1490,12 @@ begin
          (count(*) filter (where r.status = 'dead'))::integer,
          (count(*) filter (where r.status = 'cancelled'))::integer,
          array_agg(r.company_id), array_agg(r.id),
-         array_agg(r.id) filter (where r.status <> 'pending' and r.follow_up is not null)
+         array_agg(r.id) filter (where r.status <> 'pending')
     into v_requeued, v_dead, v_cancelled, v_companies, v_jobs, v_finished
   from reaped r;
   perform public.scan_queue_free_slots(v_companies, v_jobs);
   if v_finished is not null then
-    perform public.scan_queue_enqueue_follow_ups(v_finished);
+    perform public.scan_queue_job_finished(v_finished);
   end if;
   if v_companies is not null then
     perform pg_catalog.pg_notify('scan_queue_jobs', '');
@@ -1725,45 +1784,435 @@ begin
 end $$;
 
 -- ============================================================================================
--- supabase/schemas/40_repository_scans.sql
+-- supabase/schemas/40_scans.sql
 -- ============================================================================================
 
--- What a repository scan reads and leaves behind: its repository (with the last scan's watermark
--- and the company's lookback), and the watermark it records for the next incremental scan.
+-- Scans and what they found: the records the scores, alerts, reports and dashboards stand on. A
+-- scan is the run of one job (its resumptions and retries continue it); its results are kept per
+-- repository and commit, and per pull request, and outlive the queue's pruning of the job.
 
--- The repository of a scan job, for the job's claimant: no row when the claim is no longer ours
--- (fenced like a write-back), a row with null full_name when the company does not track the
--- repository (deleted, or a row written around enqueue_scan's check).
+create domain public.scan_status as text
+  constraint scan_status_known check (value in ('running', 'completed', 'failed', 'cancelled'));
+create domain public.scan_verdict as text
+  constraint scan_verdict_known check (value in ('attested', 'assisted', 'suspected', 'human'));
+
+create table public.scans (
+  id uuid primary key default gen_random_uuid(),
+  company_id uuid not null references public.companies (id) on delete cascade,
+  repository_id uuid not null references public.repositories (id) on delete cascade,
+  -- The job this scan runs. No foreign key: jobs are pruned after days, scans are kept.
+  job_id uuid not null unique,
+  scan_type public.scan_type_name not null,
+  status public.scan_status not null default 'running',
+  progress public.scan_progress not null default 0,
+  progress_message text,
+  -- Where the GitHub reader stands after the last page written (its ScanCheckpoint, plain JSON):
+  -- a run that ran out of its edge budget, or whose worker died, continues from here.
+  checkpoint jsonb,
+  summary jsonb,
+  error_message text,
+  -- What did not stop the scan but is missing from it: [{at, message}] (a pull request that
+  -- could not be read, …).
+  warnings jsonb not null default '[]',
+  -- GitHub requests, summed over the runs of the scan: {requests, counted, not_modified, graphql_points}.
+  api_requests jsonb not null default '{}',
+  -- {runs, pages, github_ms}: how many claims it took, and time spent reading GitHub.
+  timings jsonb not null default '{}',
+  -- The job's attempt that last wrote it (every write is fenced by it).
+  attempt integer not null,
+  started_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  completed_at timestamptz
+);
+create index scans_repository_started on public.scans (repository_id, started_at desc);
+create index scans_company_started on public.scans (company_id, started_at desc);
+
+comment on table public.scans is
+  'One row per scan job: its status, progress (live through Realtime), checkpoint, summary, warnings and GitHub cost. Written by begin_scan, record_scan_page and complete_scan.';
+
+-- Per commit ('' path) and per file: what detection made of it, as the latest scan saw it. The key
+-- is the repository and the commit, so scanning again (a retry, a resumed run, a later full scan)
+-- updates rows and never adds duplicates; scan_id says which scan wrote them last.
+create table public.scan_results (
+  repository_id uuid not null references public.repositories (id) on delete cascade,
+  commit_sha text not null,
+  -- '' for the commit's own row; a file's path for each of its files.
+  path text not null default '',
+  company_id uuid not null,
+  scan_id uuid not null references public.scans (id) on delete cascade,
+  verdict public.scan_verdict not null,
+  agents text[] not null default '{}',
+  -- In the verdict, 0..1 (for a file: its commit's).
+  confidence real not null,
+  -- The suspected model's probability of an unmarked non-merge commit, null where marks decided:
+  -- the scan's threshold (calibrated on all its scores) turns it into a suspected verdict.
+  suspect_score real,
+  lines_added integer,
+  lines_deleted integer,
+  -- Commit rows: added lines that count as AI LOC (attested only) and that count at all (the AI-LOC
+  -- filter's lock files, vendored and generated code left out; 0 for merges).
+  ai_lines integer,
+  counted_lines integer,
+  -- File rows: why the AI-LOC filter leaves it out ('lock', 'vendored', 'generated'), or null.
+  filtered_out text,
+  is_merge boolean not null default false,
+  author_name text,
+  author_email text,
+  authored_at timestamptz,
+  committed_at timestamptz,
+  primary key (repository_id, commit_sha, path)
+);
+create index scan_results_scan on public.scan_results (scan_id) where path = '';
+create index scan_results_company_author on public.scan_results (company_id, lower(author_email), authored_at) where path = '';
+
+-- One row per pull request of a repository, as the latest scan saw it.
+create table public.pull_requests (
+  id uuid primary key default gen_random_uuid(),
+  company_id uuid not null references public.companies (id) on delete cascade,
+  repository_id uuid not null references public.repositories (id) on delete cascade,
+  -- The pull request's number in its repository.
+  github_pr_id integer not null,
+  title text not null,
+  author_login text,
+  author_is_bot boolean not null default false,
+  state text not null,
+  head_ref text,
+  base_ref text,
+  ai_generated boolean not null,
+  verdict public.scan_verdict not null,
+  agents text[] not null default '{}',
+  confidence real not null,
+  -- A review before the merge by a human who is not the author (bots and AI reviewers do not count).
+  human_reviewed boolean not null,
+  reviewers text[] not null default '{}',
+  ai_reviewers text[] not null default '{}',
+  additions integer not null default 0,
+  deletions integer not null default 0,
+  ai_lines integer not null default 0,
+  pr_created_at timestamptz,
+  pr_updated_at timestamptz,
+  pr_merged_at timestamptz,
+  merged_by text,
+  -- An AI pull request merged without a human review: what the review-coverage alert counts.
+  unreviewed_ai_merge boolean not null,
+  scan_id uuid references public.scans (id) on delete set null,
+  updated_at timestamptz not null default now(),
+  unique (repository_id, github_pr_id)
+);
+create index pull_requests_company_merged on public.pull_requests (company_id, pr_merged_at desc);
+create index pull_requests_scan on public.pull_requests (scan_id);
+
+-- Per author of a company and per ISO week (Monday to Sunday, UTC): what their commits were,
+-- over all the company's repositories, from the latest results. Recomputed for the authors and
+-- weeks a scan touched, when it completes.
+create table public.team_metrics (
+  company_id uuid not null references public.companies (id) on delete cascade,
+  author_email text not null,
+  period_start date not null,
+  period_end date not null,
+  author_name text,
+  commits integer not null,
+  ai_commits integer not null,
+  assisted_commits integer not null,
+  suspected_commits integer not null,
+  -- Counted added lines (the AI-LOC filter applied), and of those the attested AI LOC.
+  lines_added integer not null,
+  ai_lines integer not null,
+  repositories integer not null,
+  updated_at timestamptz not null default now(),
+  primary key (company_id, author_email, period_start)
+);
+
+alter table public.scans enable row level security;
+alter table public.scan_results enable row level security;
+alter table public.pull_requests enable row level security;
+alter table public.team_metrics enable row level security;
+create policy scans_member_read on public.scans for select to authenticated using (company_id = public.current_company_id());
+create policy scan_results_member_read on public.scan_results for select to authenticated using (company_id = public.current_company_id());
+create policy pull_requests_member_read on public.pull_requests for select to authenticated using (company_id = public.current_company_id());
+create policy team_metrics_member_read on public.team_metrics for select to authenticated using (company_id = public.current_company_id());
+
+-- A dashboard streams a scan's progress (Supabase Realtime; the local bootstrap has the publication too).
+alter publication supabase_realtime add table public.scans;
+
+-- ============================================================================================
+-- supabase/schemas/41_scan_write_backs.sql
+-- ============================================================================================
+
+-- A repository scan's writes, each fenced by the job's id and attempt like every write-back of
+-- the queue, so that a late, duplicate or reaped worker can write nothing:
+--   begin_scan        the scan of a job (made on its first run) and where its last run stopped;
+--   record_scan_page  one page of results, the checkpoint after it, and a heartbeat — one statement,
+--                     so a checkpoint never runs ahead of the rows it stands for;
+--   scan_rows         what the scan has written so far (for the suspected tier and the summary);
+--   complete_scan     the suspected verdicts, the summary, the repository's watermark, the team
+--                     metrics and the job's completion, in one transaction: never a watermark
+--                     without its results, never results of a scan that did not complete.
+
+-- The repository of a scan job, for the job's claimant: no row when the claim is no longer ours,
+-- a row with null full_name when the company does not track the repository (deleted, or a row
+-- written around enqueue_scan's check). scan_window_days is the company's window for full scans.
 create function public.repository_scan_target(p_job_id uuid, p_attempt integer)
 returns table (repository_id uuid, full_name text, default_branch text, is_active boolean, scan_watermark jsonb,
-               lookback_days integer)
+               scan_window_days integer)
 language sql stable security definer set search_path = ''
 as $$
   select q.repository_id, r.full_name, r.default_branch, r.is_active, r.scan_watermark,
-         case when pg_catalog.jsonb_typeof(c.settings -> 'lookback_days') = 'number'
-              then greatest(1, floor((c.settings ->> 'lookback_days')::numeric))::integer end
+         case when pg_catalog.jsonb_typeof(c.settings -> 'scan_window_days') = 'number'
+              then greatest(1, floor((c.settings ->> 'scan_window_days')::numeric))::integer end
   from public.scan_queue q
   join public.companies c on c.id = q.company_id
   left join public.repositories r on r.id = q.repository_id and r.company_id = q.company_id
   where q.id = p_job_id and q.attempts = p_attempt and q.status = 'running'
 $$;
 
--- Written by the scan that holds the job's claim, and only by it: the job must still be running
--- under the same attempt, so a late or duplicate worker cannot move the watermark.
-create function public.record_repository_scan(p_job_id uuid, p_attempt integer, p_watermark jsonb)
-returns boolean
-language sql security definer set search_path = ''
+-- The scan of a job, made on its first run: its id, the checkpoint to resume from (null: start
+-- afresh), and its runs and pages so far (each run counts in timings.runs). No row when the claim
+-- is not ours.
+create function public.begin_scan(p_job_id uuid, p_attempt integer)
+returns table (scan_id uuid, checkpoint jsonb, runs integer, pages integer)
+language sql volatile security definer set search_path = ''
 as $$
-  with w as (
-    update public.repositories r
-       set scan_watermark = p_watermark, last_scanned_at = now()
-      from public.scan_queue q
-     where q.id = p_job_id and q.attempts = p_attempt and q.status = 'running'
-       and r.id = q.repository_id and r.company_id = q.company_id
-    returning 1
-  )
-  select exists (select 1 from w)
+  insert into public.scans as s (company_id, repository_id, job_id, scan_type, attempt, timings)
+  select q.company_id, q.repository_id, q.id, q.scan_type, q.attempts, '{"runs": 1}'
+  from public.scan_queue q
+  where q.id = p_job_id and q.attempts = p_attempt and q.status = 'running' and q.repository_id is not null
+  on conflict (job_id) do update
+    set attempt = excluded.attempt, status = 'running', error_message = null, completed_at = null, updated_at = now(),
+        timings = s.timings || pg_catalog.jsonb_build_object('runs', coalesce((s.timings ->> 'runs')::integer, 0) + 1)
+  returning s.id, s.checkpoint, (s.timings ->> 'runs')::integer, coalesce((s.timings ->> 'pages')::integer, 0)
 $$;
+
+-- {requests: a, counted: b, …} + {requests: c, …} = {requests: a + c, …}: the GitHub cost of a scan over its pages.
+create function public.scan_add_counts(p_total jsonb, p_more jsonb) returns jsonb
+language sql immutable
+as $$
+  select coalesce(pg_catalog.jsonb_object_agg(k, coalesce((p_total ->> k)::numeric, 0) + coalesce((p_more ->> k)::numeric, 0)), '{}')
+  from (select pg_catalog.jsonb_object_keys(coalesce(p_total, '{}') || coalesce(p_more, '{}')) k) keys
+$$;
+
+-- One page of a scan: p_page is {commits: [{sha, verdict, agents, confidence, suspect_score,
+-- lines_added, lines_deleted, ai_lines, counted_lines, is_merge, author_name, author_email,
+-- authored_at, committed_at, files: [{path, added, deleted, filtered_out}]}], pull_requests: [{number,
+-- title, …}], checkpoint, progress, message, api_requests: {…added by this page}, warnings: [text]}.
+-- It is also the job's heartbeat: refused (nothing written) when the claim is not ours, and when a
+-- cancel was requested the job becomes cancelled here and nothing is written either.
+create function public.record_scan_page(p_job_id uuid, p_attempt integer, p_page jsonb)
+returns public.scan_job_write
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_write public.scan_job_write;
+  v_scan public.scans;
+  v_now timestamptz := public.scan_queue_now();
+begin
+  if p_page is null or pg_catalog.jsonb_typeof(p_page) <> 'object' then
+    raise exception 'record_scan_page: p_page must be a JSON object' using errcode = '22023';
+  end if;
+  v_write := public.heartbeat_scan_job(p_job_id, p_attempt, (p_page ->> 'progress')::integer, p_page ->> 'message');
+  if not v_write.accepted or v_write.status <> 'running' then
+    return v_write;
+  end if;
+  select s.* into v_scan from public.scans s where s.job_id = p_job_id for update;
+  if not found then
+    raise exception 'record_scan_page: job % has no scan: call begin_scan first', p_job_id using errcode = '22023';
+  end if;
+
+  with commits as (
+    select c.* from pg_catalog.jsonb_to_recordset(coalesce(p_page -> 'commits', '[]')) as c (
+      sha text, verdict text, agents text[], confidence real, suspect_score real, lines_added integer,
+      lines_deleted integer, ai_lines integer, counted_lines integer, is_merge boolean, author_name text,
+      author_email text, authored_at timestamptz, committed_at timestamptz, files jsonb)
+  ), rows as (
+    select c.sha, '' as path, c.verdict, c.agents, c.confidence, c.suspect_score, c.lines_added, c.lines_deleted,
+           c.ai_lines, c.counted_lines, null::text as filtered_out, coalesce(c.is_merge, false) as is_merge,
+           c.author_name, c.author_email, c.authored_at, c.committed_at
+    from commits c
+    union all
+    select c.sha, f.path, c.verdict, c.agents, c.confidence, null, f.added, f.deleted, null, null, f.filtered_out,
+           coalesce(c.is_merge, false), c.author_name, c.author_email, c.authored_at, c.committed_at
+    from commits c, pg_catalog.jsonb_to_recordset(coalesce(c.files, '[]')) as f (path text, added integer, deleted integer, filtered_out text)
+    where f.path is not null and f.path <> ''
+  )
+  insert into public.scan_results as r (repository_id, commit_sha, path, company_id, scan_id, verdict, agents, confidence,
+    suspect_score, lines_added, lines_deleted, ai_lines, counted_lines, filtered_out, is_merge, author_name, author_email,
+    authored_at, committed_at)
+  select v_scan.repository_id, x.sha, x.path, v_scan.company_id, v_scan.id, x.verdict, coalesce(x.agents, '{}'), x.confidence,
+         x.suspect_score, x.lines_added, x.lines_deleted, x.ai_lines, x.counted_lines, x.filtered_out, x.is_merge,
+         x.author_name, x.author_email, x.authored_at, x.committed_at
+  from rows x
+  on conflict (repository_id, commit_sha, path) do update
+    set scan_id = excluded.scan_id, verdict = excluded.verdict, agents = excluded.agents, confidence = excluded.confidence,
+        suspect_score = excluded.suspect_score, lines_added = excluded.lines_added, lines_deleted = excluded.lines_deleted,
+        ai_lines = excluded.ai_lines, counted_lines = excluded.counted_lines, filtered_out = excluded.filtered_out,
+        is_merge = excluded.is_merge, author_name = excluded.author_name, author_email = excluded.author_email,
+        authored_at = excluded.authored_at, committed_at = excluded.committed_at;
+
+  insert into public.pull_requests as p (company_id, repository_id, github_pr_id, title, author_login, author_is_bot, state,
+    head_ref, base_ref, ai_generated, verdict, agents, confidence, human_reviewed, reviewers, ai_reviewers, additions,
+    deletions, ai_lines, pr_created_at, pr_updated_at, pr_merged_at, merged_by, unreviewed_ai_merge, scan_id, updated_at)
+  select v_scan.company_id, v_scan.repository_id, x.number, x.title, x.author_login, coalesce(x.author_is_bot, false), x.state,
+         x.head_ref, x.base_ref, x.ai_generated, x.verdict, coalesce(x.agents, '{}'), x.confidence, x.human_reviewed,
+         coalesce(x.reviewers, '{}'), coalesce(x.ai_reviewers, '{}'), coalesce(x.additions, 0), coalesce(x.deletions, 0),
+         coalesce(x.ai_lines, 0), x.created_at, x.updated_at, x.merged_at, x.merged_by, x.unreviewed_ai_merge, v_scan.id, v_now
+  from pg_catalog.jsonb_to_recordset(coalesce(p_page -> 'pull_requests', '[]')) as x (
+    number integer, title text, author_login text, author_is_bot boolean, state text, head_ref text, base_ref text,
+    ai_generated boolean, verdict text, agents text[], confidence real, human_reviewed boolean, reviewers text[],
+    ai_reviewers text[], additions integer, deletions integer, ai_lines integer, created_at timestamptz,
+    updated_at timestamptz, merged_at timestamptz, merged_by text, unreviewed_ai_merge boolean)
+  on conflict (repository_id, github_pr_id) do update
+    set title = excluded.title, author_login = excluded.author_login, author_is_bot = excluded.author_is_bot,
+        state = excluded.state, head_ref = excluded.head_ref, base_ref = excluded.base_ref,
+        ai_generated = excluded.ai_generated, verdict = excluded.verdict, agents = excluded.agents,
+        confidence = excluded.confidence, human_reviewed = excluded.human_reviewed, reviewers = excluded.reviewers,
+        ai_reviewers = excluded.ai_reviewers, additions = excluded.additions, deletions = excluded.deletions,
+        ai_lines = excluded.ai_lines, pr_created_at = excluded.pr_created_at, pr_updated_at = excluded.pr_updated_at,
+        pr_merged_at = excluded.pr_merged_at, merged_by = excluded.merged_by,
+        unreviewed_ai_merge = excluded.unreviewed_ai_merge, scan_id = excluded.scan_id, updated_at = excluded.updated_at;
+
+  update public.scans s
+  set checkpoint = p_page -> 'checkpoint',
+      progress = coalesce((p_page ->> 'progress')::integer, s.progress),
+      progress_message = coalesce(p_page ->> 'message', s.progress_message),
+      api_requests = public.scan_add_counts(s.api_requests, p_page -> 'api_requests'),
+      timings = public.scan_add_counts(s.timings, pg_catalog.jsonb_build_object('pages', 1) || coalesce(p_page -> 'timings', '{}')),
+      warnings = s.warnings || coalesce((select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('at', v_now, 'message', w))
+                                         from pg_catalog.jsonb_array_elements_text(coalesce(p_page -> 'warnings', '[]')) w), '[]'),
+      updated_at = v_now
+  where s.id = v_scan.id;
+  return v_write;
+end $$;
+
+-- What the job's scan has written so far: its commits ({sha, verdict, agents, confidence,
+-- suspect_score, ai_lines, counted_lines, is_merge}, in commit order of writing) and pull requests.
+-- Null when the claim is not ours.
+create function public.scan_rows(p_job_id uuid, p_attempt integer) returns jsonb
+language sql stable security definer set search_path = ''
+as $$
+  select pg_catalog.jsonb_build_object(
+    'scan_id', s.id,
+    'api_requests', s.api_requests,
+    'commits', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                  'sha', r.commit_sha, 'verdict', r.verdict, 'agents', r.agents, 'confidence', r.confidence,
+                  'suspect_score', r.suspect_score, 'ai_lines', r.ai_lines, 'counted_lines', r.counted_lines,
+                  'is_merge', r.is_merge) order by r.authored_at desc, r.commit_sha), '[]')
+                from public.scan_results r where r.scan_id = s.id and r.path = ''),
+    'pull_requests', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'number', p.github_pr_id, 'title', p.title, 'verdict', p.verdict, 'agents', p.agents,
+                        'human_reviewed', p.human_reviewed, 'merged_at', p.pr_merged_at,
+                        'unreviewed_ai_merge', p.unreviewed_ai_merge) order by p.github_pr_id), '[]')
+                      from public.pull_requests p where p.scan_id = s.id))
+  from public.scans s
+  join public.scan_queue q on q.id = s.job_id
+  where s.job_id = p_job_id and q.attempts = p_attempt and q.status = 'running'
+$$;
+
+-- The scan completes: p_completion is {summary, watermark, result, api_requests (what the run
+-- spent since its last page), decisions: [{sha, verdict, confidence}]} (the suspected tier's
+-- verdicts, decided on the scan's whole score profile). The
+-- job completes first — refused, this writes nothing —, then the decisions, the scan's summary,
+-- the repository's watermark and the team metrics of the authors and weeks the scan touched.
+-- The job's result holds the scan's id.
+create function public.complete_scan(p_job_id uuid, p_attempt integer, p_completion jsonb)
+returns public.scan_job_write
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_scan public.scans;
+  v_write public.scan_job_write;
+  v_now timestamptz := public.scan_queue_now();
+begin
+  select s.* into v_scan from public.scans s where s.job_id = p_job_id;
+  if not found then
+    return public.scan_queue_refusal(p_job_id, p_attempt, 'complete scan');
+  end if;
+  v_write := public.complete_scan_job(p_job_id, p_attempt,
+    coalesce(p_completion -> 'result', '{}') || pg_catalog.jsonb_build_object('scan_id', v_scan.id, 'summary', p_completion -> 'summary'));
+  if not v_write.accepted then
+    return v_write;
+  end if;
+
+  update public.scan_results r
+  set verdict = d.verdict, confidence = d.confidence
+  from pg_catalog.jsonb_to_recordset(coalesce(p_completion -> 'decisions', '[]')) as d (sha text, verdict text, confidence real)
+  where r.repository_id = v_scan.repository_id and r.commit_sha = d.sha and r.scan_id = v_scan.id
+    and (r.verdict is distinct from d.verdict or r.confidence is distinct from d.confidence);
+
+  update public.scans s
+  set status = 'completed', progress = 100, summary = p_completion -> 'summary', checkpoint = null,
+      api_requests = public.scan_add_counts(s.api_requests, p_completion -> 'api_requests'),
+      progress_message = null, completed_at = v_now, updated_at = v_now
+  where s.id = v_scan.id;
+
+  if p_completion ? 'watermark' then
+    update public.repositories r set scan_watermark = p_completion -> 'watermark', last_scanned_at = v_now
+    where r.id = v_scan.repository_id;
+  end if;
+
+  with touched as (
+    select distinct pg_catalog.lower(r.author_email) as email,
+           (pg_catalog.date_trunc('week', r.authored_at at time zone 'UTC'))::date as week
+    from public.scan_results r
+    where r.scan_id = v_scan.id and r.path = '' and r.author_email is not null and r.authored_at is not null
+  ), weeks as (
+    select t.email, t.week, r.author_name, r.verdict, r.counted_lines, r.ai_lines, r.repository_id
+    from touched t
+    join public.scan_results r
+      on r.company_id = v_scan.company_id and r.path = '' and not r.is_merge
+     and pg_catalog.lower(r.author_email) = t.email
+     and r.authored_at >= t.week::timestamp at time zone 'UTC' and r.authored_at < (t.week + 7)::timestamp at time zone 'UTC'
+  )
+  insert into public.team_metrics as m (company_id, author_email, period_start, period_end, author_name, commits, ai_commits,
+    assisted_commits, suspected_commits, lines_added, ai_lines, repositories, updated_at)
+  select v_scan.company_id, w.email, w.week, w.week + 6, max(w.author_name), count(*)::integer,
+         (count(*) filter (where w.verdict = 'attested'))::integer, (count(*) filter (where w.verdict = 'assisted'))::integer,
+         (count(*) filter (where w.verdict = 'suspected'))::integer, coalesce(sum(w.counted_lines), 0)::integer,
+         coalesce(sum(w.ai_lines), 0)::integer, count(distinct w.repository_id)::integer, v_now
+  from weeks w group by w.email, w.week
+  on conflict (company_id, author_email, period_start) do update
+    set author_name = excluded.author_name, commits = excluded.commits, ai_commits = excluded.ai_commits,
+        assisted_commits = excluded.assisted_commits, suspected_commits = excluded.suspected_commits,
+        lines_added = excluded.lines_added, ai_lines = excluded.ai_lines, repositories = excluded.repositories,
+        updated_at = excluded.updated_at;
+  return v_write;
+end $$;
+
+-- ============================================================================================
+-- supabase/schemas/42_daily_auto_scan.sql
+-- ============================================================================================
+
+-- The daily auto-scan (product spec: 03:00 UTC, an incremental scan at priority 7 of every active
+-- repository of the companies whose settings.auto_scan_enabled is true). Enqueued in one
+-- statement for all repositories (enqueue_scans), with the default dedupe key, so it merges with
+-- an incremental scan already pending and becomes the follow-up of one running. Idempotent per
+-- day: a repository that already has today's auto-scan job, in any state, gets no second one, so
+-- the schedule firing twice (a retried cron run) enqueues once. Answers how many it enqueued.
+create function public.enqueue_daily_auto_scans(p_day date default null) returns integer
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_day date := coalesce(p_day, (public.scan_queue_now() at time zone 'UTC')::date);
+  v_jobs jsonb;
+begin
+  select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+           'company_id', r.company_id, 'repository_id', r.id, 'scan_type', 'incremental_scan', 'priority', 7,
+           'payload', pg_catalog.jsonb_build_object('trigger', 'daily_auto_scan', 'day', v_day)))
+    into v_jobs
+  from public.repositories r
+  join public.companies c on c.id = r.company_id
+  where r.is_active and coalesce((c.settings ->> 'auto_scan_enabled')::boolean, false)
+    and not exists (select 1 from public.scan_queue q
+                    where q.repository_id = r.id and q.scan_type = 'incremental_scan'
+                      and q.payload ->> 'trigger' = 'daily_auto_scan' and q.payload ->> 'day' = v_day::text)
+    and not exists (select 1 from public.scan_queue q
+                    where q.repository_id = r.id and q.status = 'running'
+                      and q.follow_up -> 'payload' ->> 'trigger' = 'daily_auto_scan' and q.follow_up -> 'payload' ->> 'day' = v_day::text);
+  if v_jobs is null then
+    return 0;
+  end if;
+  perform 1 from public.enqueue_scans(v_jobs);
+  return pg_catalog.jsonb_array_length(v_jobs);
+end $$;
 
 -- ============================================================================================
 -- supabase/schemas/50_dispatch.sql
@@ -1782,10 +2231,67 @@ $$;
 -- any of the project's secret keys, so rotating one is: create a new secret key, store it with
 -- vault.update_secret, then delete the old key (README, "Deploying to Supabase").
 
--- How many workers to start now, per worker function: one per five ready jobs it can run, at most
--- p_max_workers each (a worker drains until the queue is empty, so a few are enough; the
--- per-company cap keeps fairness). Jobs of a source that is down count only when its probe is due.
-create function public.dispatch_scan_workers(p_max_workers integer default 2, p_reason text default 'tick')
+-- The pipeline's own settings (one row each), read by the functions that use them.
+create table public.pipeline_settings (
+  name text primary key,
+  value jsonb not null,
+  description text not null
+);
+alter table public.pipeline_settings enable row level security; -- the pipeline's alone: no policy
+insert into public.pipeline_settings (name, value, description) values
+  ('max_scan_workers', '8', 'Edge scan workers (invocations of scan-repository) running at once, at most. Each runs 2 jobs at a time.');
+
+-- An integer setting, or p_default when it is absent or not a positive number.
+create function public.pipeline_setting_int(p_name text, p_default integer) returns integer
+language sql stable security definer set search_path = ''
+as $$
+  select coalesce((select case when pg_catalog.jsonb_typeof(s.value) = 'number' and (s.value #>> '{}')::numeric >= 1
+                               then floor((s.value #>> '{}')::numeric)::integer end
+                   from public.pipeline_settings s where s.name = p_name), p_default)
+$$;
+
+-- The edge workers running now: each invocation takes a seat when it starts (begin_scan_worker) and
+-- gives it back when it ends; a seat whose invocation was killed lapses at its budget's end.
+create table public.scan_workers (
+  worker_id text primary key,
+  function_name text not null,
+  started_at timestamptz not null,
+  lapses_at timestamptz not null
+);
+alter table public.scan_workers enable row level security; -- the pipeline's alone: no policy
+
+-- Takes a seat for an invocation of p_function, unless max_scan_workers are running already: the
+-- cap holds however many wake-ups arrive at once (one invocation at a time decides, under a
+-- transaction lock per function). Answers whether it may run.
+create function public.begin_scan_worker(p_worker_id text, p_function text, p_budget_seconds integer) returns boolean
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_now timestamptz := public.scan_queue_now();
+begin
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('codeguard.scan_workers:' || p_function));
+  delete from public.scan_workers w where w.lapses_at < v_now;
+  if (select count(*) from public.scan_workers w where w.function_name = p_function)
+     >= public.pipeline_setting_int('max_scan_workers', 8) then
+    return false;
+  end if;
+  insert into public.scan_workers (worker_id, function_name, started_at, lapses_at)
+  values (p_worker_id, p_function, v_now, v_now + pg_catalog.make_interval(secs => greatest(p_budget_seconds, 1) + 30))
+  on conflict (worker_id) do nothing;
+  return true;
+end $$;
+
+-- The invocation ended: its seat is free.
+create function public.end_scan_worker(p_worker_id text) returns void
+language sql volatile security definer set search_path = ''
+as $$ delete from public.scan_workers w where w.worker_id = p_worker_id $$;
+
+-- How many workers to start now, per worker function: one per two ready jobs it can run (a worker
+-- runs two at a time and keeps claiming while its budget lasts), but never more than the free
+-- seats under max_scan_workers (p_max_workers, when given, caps one call: the enqueue trigger
+-- starts at most one). Workers being woken (pg_net requests not sent yet) hold seats too. Jobs of a
+-- source that is down count only when its probe is due, and then for one worker.
+create function public.dispatch_scan_workers(p_max_workers integer default null, p_reason text default 'tick')
 returns integer
 language plpgsql security definer set search_path = ''
 as $$
@@ -1797,6 +2303,7 @@ declare
   v_headers jsonb;
   v_worker record;
   v_started integer := 0;
+  v_seats integer;
 begin
   select decrypted_secret into v_url from vault.decrypted_secrets where name = 'project_url';
   select decrypted_secret into v_secret_key from vault.decrypted_secrets where name = 'secret_key';
@@ -1807,18 +2314,23 @@ begin
   v_headers := case when v_secret_key is not null
                     then pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'apikey', v_secret_key)
                     else pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'Authorization', 'Bearer ' || v_legacy_key) end;
+  v_seats := public.pipeline_setting_int('max_scan_workers', 8);
   for v_worker in
     select t.worker, count(*)::integer as ready, bool_or(o.source is not null) as probing
     from (select q.scan_type from public.scan_queue q
           where q.status = 'pending' and q.run_after <= v_now
-          order by q.priority, q.run_after, q.id limit 50 * p_max_workers) q
+          order by q.priority, q.run_after, q.id limit 2 * v_seats) q
     join public.scan_job_types t on t.name = q.scan_type
     left join public.scan_source_outages o on o.source = t.source
     where t.worker is not null
       and (o.source is null or (o.blocked_until <= v_now and (o.probe_until is null or o.probe_until <= v_now)))
     group by t.worker
   loop
-    for i in 1 .. (case when v_worker.probing then 1 else least(p_max_workers, ceil(v_worker.ready / 5.0)::integer) end) loop
+    for i in 1 .. least(
+        coalesce(p_max_workers, v_seats),
+        v_seats - (select count(*)::integer from public.scan_workers w where w.function_name = v_worker.worker and w.lapses_at >= v_now)
+                - (select count(*)::integer from net.http_request_queue r where r.url = v_url || '/functions/v1/' || v_worker.worker),
+        case when v_worker.probing then 1 else ceil(v_worker.ready / 2.0)::integer end) loop
       perform net.http_post(
         url := v_url || '/functions/v1/' || v_worker.worker,
         body := pg_catalog.jsonb_build_object('reason', p_reason),
@@ -1864,6 +2376,20 @@ begin
   return pg_catalog.jsonb_build_object('job_runs', v_runs, 'http_responses', v_responses);
 end $$;
 
+-- Every schedule of pg_cron (ours are named codeguard-…) with its last run, for `codeguard schedules`
+-- and the health function.
+create function public.pipeline_schedules()
+returns table (name text, schedule text, command text, active boolean, last_status text, last_run_at timestamptz,
+               last_message text)
+language sql stable security definer set search_path = ''
+as $$
+  select coalesce(j.jobname, 'job ' || j.jobid), j.schedule, j.command, j.active, r.status, r.start_time, r.return_message
+  from cron.job j
+  left join lateral (select d.status, d.start_time, d.return_message from cron.job_run_details d
+                     where d.jobid = j.jobid order by d.runid desc limit 1) r on true
+  order by 1
+$$;
+
 create function public.pipeline_health() returns jsonb
 language plpgsql stable security definer set search_path = ''
 as $$
@@ -1878,12 +2404,9 @@ begin
   return pg_catalog.jsonb_build_object(
     'migrations', v_migrations,
     'schedules', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                    'name', j.jobname, 'schedule', j.schedule, 'active', j.active,
-                    'last_status', r.status, 'last_run_at', r.start_time) order by j.jobname), '[]')
-                  from cron.job j
-                  left join lateral (select d.status, d.start_time from cron.job_run_details d
-                                     where d.jobid = j.jobid order by d.runid desc limit 1) r on true
-                  where j.jobname like 'codeguard-%'),
+                    'name', s.name, 'schedule', s.schedule, 'active', s.active,
+                    'last_status', s.last_status, 'last_run_at', s.last_run_at) order by s.name), '[]')
+                  from public.pipeline_schedules() s where s.name like 'codeguard-%'),
     -- What dispatch_scan_workers needs: project_url, and secret_key (or the legacy service_role_key).
     'vault_missing', (select coalesce(pg_catalog.jsonb_agg(n order by n), '[]')
                       from unnest(array['project_url', 'secret_key']) n
@@ -1902,6 +2425,7 @@ end $$;
 select cron.schedule('codeguard-dispatch-scan-workers', '10 seconds', $$select public.dispatch_scan_workers()$$);
 -- Leases are 30 s: with the reaper every 10 s a dead worker's job is handed on within ~40 s.
 select cron.schedule('codeguard-reap-expired-scan-jobs', '10 seconds', $$select public.reap_expired_scan_jobs()$$);
+select cron.schedule('codeguard-daily-auto-scan', '0 3 * * *', $$select public.enqueue_daily_auto_scans()$$);
 select cron.schedule('codeguard-prune-scan-queue', '41 3 * * *', $$select public.prune_scan_queue()$$);
 select cron.schedule('codeguard-prune-github-etag-cache', '23 * * * *', $$select public.prune_github_etag_cache()$$);
 select cron.schedule('codeguard-prune-platform-history', '17 * * * *', $$select public.prune_platform_history()$$);
@@ -1928,14 +2452,17 @@ revoke all on all sequences in schema public from public, anon, authenticated, s
 revoke all on all functions in schema public from public, anon, authenticated, service_role;
 
 grant select on public.companies, public.users, public.repositories, public.scan_queue, public.scan_job_events,
-  public.scan_job_types to authenticated;
+  public.scan_job_types, public.scans, public.scan_results, public.pull_requests, public.team_metrics to authenticated;
 grant execute on function public.current_company_id(), public.member_scan_queue_stats(interval) to authenticated;
 
 -- The pipeline. It reads every table; it writes the tenants' rows (onboarding), and the queue, the
 -- slots, the outages and the cache only through the functions below, which keep their rules.
 grant select on public.companies, public.users, public.repositories, public.scan_queue, public.scan_job_events,
-  public.scan_job_types, public.scan_queue_company_slots, public.scan_source_outages, public.github_etag_cache
+  public.scan_job_types, public.scan_queue_company_slots, public.scan_source_outages, public.github_etag_cache,
+  public.scans, public.scan_results, public.pull_requests, public.team_metrics, public.pipeline_settings,
+  public.scan_workers
   to service_role;
+grant update on public.pipeline_settings to service_role;
 grant insert, update, delete on public.companies, public.users, public.repositories to service_role;
 grant execute on function
   public.current_company_id(),
@@ -1944,6 +2471,7 @@ grant execute on function
   public.enqueue_scans(jsonb),
   public.claim_scan_jobs(text, integer, text[], integer),
   public.claim_next_scan_job(text, integer, text[]),
+  public.claim_scan_job(uuid, text, integer),
   public.heartbeat_scan_job(uuid, integer, integer, text),
   public.complete_scan_job(uuid, integer, jsonb),
   public.complete_scan_jobs(jsonb),
@@ -1962,8 +2490,16 @@ grant execute on function
   public.github_etag_cache_put(uuid, text, text, text, bytea, text),
   public.prune_github_etag_cache(uuid, interval),
   public.repository_scan_target(uuid, integer),
-  public.record_repository_scan(uuid, integer, jsonb),
+  public.begin_scan(uuid, integer),
+  public.record_scan_page(uuid, integer, jsonb),
+  public.scan_rows(uuid, integer),
+  public.complete_scan(uuid, integer, jsonb),
+  public.enqueue_daily_auto_scans(date),
   public.dispatch_scan_workers(integer, text),
+  public.begin_scan_worker(text, text, integer),
+  public.end_scan_worker(text),
+  public.pipeline_setting_int(text, integer),
   public.pipeline_health(),
+  public.pipeline_schedules(),
   public.prune_platform_history(interval, interval)
 to service_role;
