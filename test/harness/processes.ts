@@ -74,11 +74,28 @@ export function runCodeguard(args: string[], options: { env?: Record<string, str
   };
 }
 
+/**
+ * What `p` settles to, or, when it has not settled within `ms`, what `late()` answers (or throws):
+ * every bounded wait of the tests, in one place.
+ */
+export async function settledWithin<T, F>(p: Promise<T>, ms: number, late: () => F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<F>((resolve, reject) => (timer = setTimeout(() => {
+      try {
+        resolve(late());
+      } catch (e) {
+        reject(e);
+      }
+    }, Math.max(0, ms))))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Its exit code, or "still running" (then SIGKILLed) when it has not exited within `ms`. */
 export async function exitedWithin(p: CodeguardProcess, ms: number): Promise<number | null | "still running"> {
-  let timer: NodeJS.Timeout | undefined;
-  const code = await Promise.race([p.exited, new Promise<"still running">((r) => (timer = setTimeout(() => r("still running"), ms)))]);
-  clearTimeout(timer);
+  const code = await settledWithin(p.exited, ms, () => "still running" as const);
   if (code === "still running") p.child.kill("SIGKILL");
   return code;
 }
@@ -93,15 +110,11 @@ export async function eventually<T>(check: () => Promise<T | null | undefined | 
   const HUNG = Symbol("hung");
   let last: unknown;
   for (;;) {
-    let timer: NodeJS.Timeout | undefined;
-    const v = await Promise.race([
-      check().catch((e: unknown) => {
-        last = e;
-        return undefined;
-      }),
-      new Promise<typeof HUNG>((r) => (timer = setTimeout(() => r(HUNG), Math.max(0, until - Date.now())))),
-    ]);
-    clearTimeout(timer);
+    const answered = check().catch((e: unknown) => {
+      last = e;
+      return undefined;
+    });
+    const v = await settledWithin(answered, until - Date.now(), (): typeof HUNG => HUNG);
     if (v === HUNG) throw new Error(`timed out after ${ms} ms waiting for ${what} (the last check never returned)`);
     if (v) return v;
     if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);

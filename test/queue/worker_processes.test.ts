@@ -5,7 +5,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { dataSetRepositories, LIZARD, MCP } from "../github/local-github.ts";
 import { startPgProxy } from "../harness/pg-proxy.ts";
-import { eventually, exitedWithin, processesMentioning, runCodeguard, type CodeguardProcess } from "../harness/processes.ts";
+import { eventually, exitedWithin, processesMentioning, runCodeguard, settledWithin, type CodeguardProcess } from "../harness/processes.ts";
 import { useLocalStack } from "../harness/stack.ts";
 
 const stack = useLocalStack({ localGitHub: () => dataSetRepositories() });
@@ -39,16 +39,6 @@ function worker(args: string[] = [], via: "node" | "npx" = "node", dbUrl = stack
     via,
     env: { SUPABASE_DB_URL: dbUrl, GITHUB_API_URL: stack.current.github!.url },
   });
-}
-
-/** `p`, or an error naming `what` when it has not settled within `ms`. */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function workerId(p: CodeguardProcess): Promise<string> {
@@ -134,10 +124,9 @@ describe("codeguard worker processes", () => {
     const jobs: string[] = [];
     // What the tables and the workers say, when a wait runs out (a hung wait would say nothing).
     const diagnose = async (e: Error) => {
-      const state = await Promise.race([
+      const state = await settledWithin(
         (async () => `${JSON.stringify(await sql`select status, attempts, attempts_waived, error, worker_id from public.scan_queue where id = any(${jobs})`)}\n${JSON.stringify(await sql`select job_id, kind, attempt, worker_id, message, created_at from public.scan_job_events where job_id = any(${jobs}) order by id`)}`)(),
-        new Promise<string>((r) => setTimeout(() => r("(the database did not answer within 10 s)"), 10_000)),
-      ]);
+        10_000, () => "(the database did not answer within 10 s)");
       throw new Error(`${e.message}\n${state}\n${workers.map((w) => w.log()).join("\n----\n")}\n---- postgres:\n${stack.current.postgres.log().slice(-30).join("\n")}`);
     };
     try {
@@ -145,7 +134,7 @@ describe("codeguard worker processes", () => {
       for (const t of tenants) for (const r of t.repositoryIds) jobs.push(await enqueue(t.companyId, r));
       await eventually(async () => (await sql`select count(*)::int as n from public.scan_queue where id = any(${jobs}) and status = 'running'`)[0].n === 4, "four jobs running", 30_000).catch(diagnose);
       const [before] = await sql`select pg_postmaster_start_time() as t`;
-      await within(stack.current.postgres.restart(), 90_000, "Postgres to restart").catch(diagnose);
+      await settledWithin(stack.current.postgres.restart(), 90_000, () => { throw new Error("no Postgres restart within 90000 ms"); }).catch(diagnose);
       const after = await eventually(async () => (await sql`select pg_postmaster_start_time() as t`)[0], "the test's pool to reach Postgres again", 30_000).catch(diagnose);
       expect(after.t.getTime()).toBeGreaterThan(before.t.getTime());
       await eventually(async () => (await sql`select count(*)::int as n from public.scan_queue where id = any(${jobs}) and status = 'completed'`)[0].n === jobs.length,
