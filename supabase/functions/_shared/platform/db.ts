@@ -70,3 +70,8 @@ export function isDroppedTypeFetch(reason: unknown): boolean {
   const query = (reason as { query?: unknown } | null)?.query;
   return typeof query === "string" && /\bb\.typarray\b/.test(query) && /from pg_catalog\.pg_type a\b/.test(query);
 }
+
+/** The warning both runtimes log when they let such a rejection pass. */
+export function droppedTypeFetchWarning(reason: unknown): string {
+  return `a new database connection was lost while opening: ${(reason as Error).message}`;
+}

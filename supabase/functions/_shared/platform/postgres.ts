@@ -5,7 +5,7 @@
  * isolate and every request it serves, instead of failing one statement that is retried anyway.
  */
 import postgres from "npm:postgres@3.4.9";
-import { isDroppedTypeFetch } from "./db.ts";
+import { droppedTypeFetchWarning, isDroppedTypeFetch } from "./db.ts";
 
 let guarded = false;
 
@@ -16,7 +16,7 @@ function keepIsolateThroughDroppedTypeFetches(): void {
   globalThis.addEventListener("unhandledrejection", (event) => {
     if (!isDroppedTypeFetch(event.reason)) return;
     event.preventDefault();
-    console.warn(JSON.stringify({ level: "warn", message: `a new database connection was lost while opening: ${(event.reason as Error).message}` }));
+    console.warn(JSON.stringify({ level: "warn", message: droppedTypeFetchWarning(event.reason) }));
   });
 }
 
