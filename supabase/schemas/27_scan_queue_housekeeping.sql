@@ -143,11 +143,11 @@ as $$
                                   'running_seconds', extract(epoch from now_.t - j.started_at)::double precision,
                                   'sla_seconds', extract(epoch from j.sla)::double precision)
                                   order by j.started_at), '[]')
-                         from (select jobs.*, coalesce(p_sla, pg_catalog.make_interval(secs => t.sla_seconds)) as sla
-                               from jobs join public.scan_job_types t on t.name = jobs.scan_type, now_
-                               where jobs.status = 'running'
-                                 and jobs.started_at < now_.t - coalesce(p_sla, pg_catalog.make_interval(secs => t.sla_seconds))
-                               order by jobs.started_at limit 20) j, now_)
+                         from (select r.* from (select jobs.*, coalesce(p_sla, pg_catalog.make_interval(secs => t.sla_seconds)) as sla
+                                                from jobs join public.scan_job_types t on t.name = jobs.scan_type
+                                                where jobs.status = 'running') r, now_
+                               where r.started_at < now_.t - r.sla
+                               order by r.started_at limit 20) j, now_)
   )
 $$;
 
