@@ -86,7 +86,10 @@ as $$
            (l.breakdown ->> 'unreviewed_ai_merges')::integer as unreviewed,
            (select min(p.score) from public.ai_debt_scores p
             where p.company_id = p_company_id and p.repository_id is not distinct from l.repository_id
-              and p.calculated_at >= l.calculated_at - interval '7 days' and p.calculated_at < l.calculated_at) as week_low
+              and p.calculated_at >= l.calculated_at - interval '7 days' and p.calculated_at < l.calculated_at
+              -- A backfilled point is the trend recomputed after the fact, not a score anyone saw:
+              -- a new company's first real score must not "jump" over its own history.
+              and not p.backfilled) as week_low
     from latest l
   )
   -- The product's three rules, per repository.

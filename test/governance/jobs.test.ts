@@ -49,10 +49,12 @@ describe("after scans", () => {
     const report = await loop.drain({ budgetMs: 10_000 });
     expect(report).toMatchObject({ completed: 4, failed: 0 }); // two score jobs, then the two alert jobs they enqueued
     const [done] = await sql`select result from public.scan_queue where scan_type = 'calculate_scores' and company_id = ${companyId}`;
-    // Every line AI's, no PRs: 35 points per repository, and the company's the same.
-    expect(done.result).toMatchObject({ repositories_scored: 20, company_score: 35, risk_zone: "moderate" });
-    const scores = await sql`select count(*)::int n from public.ai_debt_scores where company_id = ${companyId}`;
-    expect(scores[0].n).toBe(21);
+    // Every line AI's, no PRs: 100 lines each read through the prior of 1000 lines, 35·100/1100 =
+    // 3.18 points per repository; the company's 2000 pooled lines, 35·2000/3000 = 23.33.
+    expect(done.result).toMatchObject({ repositories_scored: 20, company_score: 23.33, risk_zone: "low" });
+    const scores = await sql`select backfilled, count(*)::int n from public.ai_debt_scores where company_id = ${companyId} group by 1 order by 1`;
+    // 21 scores, and the trend's point of the week that ended on the commits' Monday (backfilled).
+    expect(scores).toEqual([{ backfilled: false, n: 21 }, { backfilled: true, n: 21 }]);
     const alerts = await sql`select category, count(*)::int n from public.alerts where company_id = ${companyId} group by 1`;
     expect(alerts).toEqual([{ category: "ai_debt", n: 20 }]);
   });

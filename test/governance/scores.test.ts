@@ -1,5 +1,5 @@
 // The AI-debt score: the formula on hand-computed inputs, one repository's window from its rows,
-// and the company's score weighted by lines of code, with the suspected share kept apart.
+// and the company's score over its repositories' pooled counts, with the suspected share kept apart.
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
 import { createCompany, createRepository } from "../queue/fixtures.ts";
@@ -9,23 +9,39 @@ const tdb = useTestDatabase();
 
 async function formula(inputs: Record<string, number>) {
   const sql = tdb.current.sql;
-  const [{ f }] = await sql<{ f: { score: number; components: Record<string, number> } }[]>`
+  const [{ f }] = await sql<{ f: { score: number; components: Record<string, number>; samples: Record<string, string> } }[]>`
     select public.ai_debt_score_formula(${sql.json(inputs)}) as f`;
   return f;
 }
 
 describe("ai_debt_score_formula", () => {
-  it("weighs AI share 0.35, unreviewed merges 0.30, review gap 0.10, large unreviewed PRs 0.15, churn 0.10", async () => {
-    // 100 × (0.35·0.5 + 0.30·0.25 + 0.10·(1 − 0.6) + 0.15·0.1 + 0.10·0.2) = 17.5 + 7.5 + 4 + 1.5 + 2 = 32.5
-    const f = await formula({ ai_loc_ratio: 0.5, unreviewed_ai_merge_ratio: 0.25, review_coverage: 0.6, large_unreviewed_ai_pr_ratio: 0.1, ai_churn_ratio: 0.2 });
-    expect(Number(f.score)).toBe(32.5);
-    expect(f.components).toEqual({ ai_loc_ratio: 17.5, unreviewed_ai_merge_ratio: 7.5, review_gap: 4, large_unreviewed_ai_pr_ratio: 1.5, ai_churn_ratio: 2 });
+  it("reads each rate through its prior strength: hits / (sample + m), weighted 0.35, 0.30, 0.10, 0.15, 0.10", async () => {
+    // AI lines 1000 of 4000 (m 1000): 0.2 → 7; unreviewed 5 of 10 merged (m 10): 0.25 → 7.5;
+    // review gap 8 of 15 AI PRs unreviewed (m 10): 0.32 → 3.2; 2 large unreviewed PRs, a count:
+    // 2/(2 + 10) → 2.5; reworked 6 of 40 AI file changes (m 20): 0.1 → 1. Total 21.2.
+    const f = await formula({ counted_lines: 4000, ai_lines: 1000, merged_ai_prs: 10, unreviewed_ai_merges: 5, ai_prs: 15, reviewed_ai_prs: 7,
+      large_unreviewed_ai_prs: 2, ai_file_changes: 40, reworked_ai_file_changes: 6 });
+    expect(Number(f.score)).toBe(21.2);
+    expect(f.components).toEqual({ ai_loc_ratio: 7, unreviewed_ai_merge_ratio: 7.5, review_gap: 3.2, large_unreviewed_ai_prs: 2.5, ai_churn_ratio: 1 });
+    expect(f.samples).toEqual({ ai_loc_ratio: "4000 counted lines", unreviewed_ai_merge_ratio: "10 merged AI PRs", review_gap: "15 AI PRs",
+      large_unreviewed_ai_prs: "2 large unreviewed AI PRs", ai_churn_ratio: "40 AI file changes" });
   });
 
-  it("is 0 for a repository without AI work, 100 at the worst, and clamps ratios to 0..1", async () => {
+  it("gives one unreviewed AI merge of one 1/11 of the review weights, not all of them, and names the sample", async () => {
+    // The case that ranked the demo backwards: 1 of 1 was 40 points; now 100·(0.30 + 0.10)/11 = 3.64.
+    const f = await formula({ counted_lines: 10000, ai_lines: 0, merged_ai_prs: 1, unreviewed_ai_merges: 1, ai_prs: 1, reviewed_ai_prs: 0 });
+    expect(Number(f.score)).toBe(3.64);
+    expect(f.samples.unreviewed_ai_merge_ratio).toBe("1 merged AI PR");
+    expect(f.samples.review_gap).toBe("1 AI PR");
+  });
+
+  it("is 0 for a repository without AI work, tends to 100 at the worst, and keeps hits within their sample", async () => {
     expect(Number((await formula({})).score)).toBe(0);
-    expect(Number((await formula({ ai_loc_ratio: 1, unreviewed_ai_merge_ratio: 1, review_coverage: 0, large_unreviewed_ai_pr_ratio: 1, ai_churn_ratio: 1 })).score)).toBe(100);
-    expect(Number((await formula({ ai_loc_ratio: 3, review_coverage: 2 })).score)).toBe(35);
+    const worst = await formula({ counted_lines: 1e9, ai_lines: 1e9, merged_ai_prs: 1e9, unreviewed_ai_merges: 1e9, ai_prs: 1e9, reviewed_ai_prs: 0,
+      large_unreviewed_ai_prs: 1e9, ai_file_changes: 1e9, reworked_ai_file_changes: 1e9 });
+    expect(Number(worst.score)).toBe(100);
+    // More hits than sample (bad input) count as the whole sample, never more.
+    expect(Number((await formula({ counted_lines: 1000, ai_lines: 5000 })).score)).toBe(17.5);
   });
 
   it("names the zone: low < 30 ≤ moderate < 60 ≤ high < 80 ≤ critical", async () => {
@@ -67,21 +83,24 @@ describe("calculate_ai_debt_score", () => {
       ai_loc_ratio: 0.2, suspected_loc_ratio: 0.2, review_coverage: 0.3333, unreviewed_ai_merge_ratio: 0.5,
       large_unreviewed_ai_pr_ratio: 0.5, ai_churn_ratio: 0.5,
     });
-    // 100 × (0.35·0.2 + 0.30·0.5 + 0.10·0.6667 + 0.15·0.5 + 0.10·0.5) = 7 + 15 + 6.667 + 7.5 + 5 = 41.17
-    expect(Number(r.score)).toBe(41.17);
-    expect(r.risk_zone).toBe("moderate");
-    // The suspected lines as AI's too: + 0.35·0.2 = 48.17, beside the score, never in it.
-    expect(Number(r.breakdown.score_with_suspected)).toBe(48.17);
+    // Shrunk: lines 100/(500 + 1000), unreviewed 1/(2 + 10), gap 2/(3 + 10), large 1/(1 + 10), churn 1/(2 + 20):
+    // 100 × (0.35·0.0667 + 0.30·0.0833 + 0.10·0.1538 + 0.15·0.0909 + 0.10·0.0455) = 2.33 + 2.5 + 1.54 + 1.36 + 0.45 = 8.19
+    expect(Number(r.score)).toBe(8.19);
+    expect(r.breakdown).toMatchObject({ samples: { ai_loc_ratio: "500 counted lines", unreviewed_ai_merge_ratio: "2 merged AI PRs", review_gap: "3 AI PRs" } });
+    expect(r.risk_zone).toBe("low");
+    // The suspected lines as AI's too: lines 200/1500, + 2.33 = 10.52, beside the score, never in it.
+    expect(Number(r.breakdown.score_with_suspected)).toBe(10.52);
 
     await sql`select public.calculate_ai_debt_score(${companyId}, ${human})`;
     const [c] = await sql<{ score: string; risk_zone: string; repository_id: string | null; breakdown: Record<string, number> }[]>`
       select score, risk_zone, repository_id, breakdown from public.calculate_ai_debt_score(${companyId})`;
-    // (41.17 × 500 + 0 × 1500) / 2000 = 10.29
+    // The formula over the pooled counts: lines 100/(2000 + 1000) = 1.17 points, the PR and churn
+    // terms as the one repository that has any (5.86): 7.02.
     expect(c.repository_id).toBeNull();
-    expect(Number(c.score)).toBe(10.29);
+    expect(Number(c.score)).toBe(7.02);
     expect(c.risk_zone).toBe("low");
     expect(c.breakdown).toMatchObject({ repositories: 2, counted_lines: 2000, ai_lines: 100, ai_loc_ratio: 0.05, unreviewed_ai_merges: 1 });
-    expect(Number(c.breakdown.score_with_suspected)).toBe(12.04); // (48.17 × 500) / 2000
+    expect(Number(c.breakdown.score_with_suspected)).toBe(8.19); // lines 200/3000: 2.33 + 5.86
   });
 
   it("answers nothing for a company none of whose repositories was scored, and refuses another company's repository", async () => {

@@ -14,6 +14,7 @@ export type Database = {
     Tables: {
       ai_debt_scores: {
         Row: {
+          backfilled: boolean
           breakdown: NonNullable<Json>
           calculated_at: string
           company_id: string
@@ -26,6 +27,7 @@ export type Database = {
           score: number
         }
         Insert: {
+          backfilled?: boolean
           breakdown: NonNullable<Json>
           calculated_at?: string
           company_id: string
@@ -38,6 +40,7 @@ export type Database = {
           score: number
         }
         Update: {
+          backfilled?: boolean
           breakdown?: NonNullable<Json>
           calculated_at?: string
           company_id?: string
@@ -1359,13 +1362,22 @@ export type Database = {
           repository_id: string
         }[]
       }
+      ai_debt_company_inputs: {
+        Args: { p_as_of: string; p_company_id: string }
+        Returns: Json
+      }
       ai_debt_inputs: {
         Args: { p_end: string; p_repository_id: string; p_start: string }
         Returns: Json
       }
+      ai_debt_ratios: { Args: { p_counts: Json }; Returns: Json }
       ai_debt_risk_zone: { Args: { p_score: number }; Returns: string }
       ai_debt_score_formula: { Args: { p_inputs: Json }; Returns: Json }
       alert_number: { Args: { p_value: number }; Returns: string }
+      backfill_ai_debt_trend: {
+        Args: { p_company_id: string; p_weeks?: number }
+        Returns: number
+      }
       begin_scan: {
         Args: { p_attempt: number; p_job_id: string }
         Returns: {
@@ -1386,6 +1398,7 @@ export type Database = {
       calculate_ai_debt_score: {
         Args: { p_company_id: string; p_repository_id?: string }
         Returns: {
+          backfilled: boolean
           breakdown: NonNullable<Json>
           calculated_at: string
           company_id: string
@@ -2146,6 +2159,36 @@ export type Database = {
         SetofOptions: {
           from: "*"
           to: "scan_job_write"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      store_ai_debt_score: {
+        Args: {
+          p_backfilled: boolean
+          p_calculated_at: string
+          p_company_id: string
+          p_end: string
+          p_inputs: Json
+          p_repository_id: string
+          p_start: string
+        }
+        Returns: {
+          backfilled: boolean
+          breakdown: NonNullable<Json>
+          calculated_at: string
+          company_id: string
+          id: string
+          job_id: string | null
+          period_end: string
+          period_start: string
+          repository_id: string | null
+          risk_zone: string
+          score: number
+        }
+        SetofOptions: {
+          from: "*"
+          to: "ai_debt_scores"
           isOneToOne: true
           isSetofReturn: false
         }
