@@ -1,6 +1,8 @@
 // The report's HTML page in a real browser (Debian's chromium, headless): it opens from a file
-// with no console error, no failed or outside request, and draws the score trend; a screenshot is
-// kept in .codeguard/report-page.png for a person to look at.
+// with no console error, no failed or outside request, and draws the score trend; at 1280 px and
+// on a phone (390 px) it shows the 12-week trend, the per-agent shares, the open alerts and the PR
+// links, and nothing is wider than the viewport. Screenshots are kept in .codeguard/ for a person
+// to look at.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
@@ -9,6 +11,7 @@ import { REPO_ROOT } from "../../src/local/migrate.ts";
 import { generateWeeklyReport } from "../../supabase/functions/_shared/reports/weekly-report.ts";
 import { useTestDatabase } from "../harness/db.ts";
 import { acmeWeek } from "./acme-week.ts";
+import { addCommit, addPullRequest, completedScan } from "../governance/fixtures.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const tdb = useTestDatabase();
@@ -57,10 +60,93 @@ describe("the report page", () => {
     const box = await page.locator("#trend svg").boundingBox();
     expect(box!.width).toBeGreaterThan(600);
     expect(box!.height).toBeGreaterThan(200);
-    expect(await page.locator("#score b").textContent()).toBe("55.5");
+    expect(await page.locator("#score b").textContent()).toBe("70");
+    expect(await page.locator("#period-score b").textContent()).toBe("55.5");
     expect(await page.locator("#repositories tbody tr").count()).toBe(1);
-    expect(await page.locator("#unreviewed tbody tr td").nth(2).textContent()).toBe("Rewrite the parser");
+    expect(await page.locator("#unreviewed tbody tr td").nth(1).textContent()).toBe("Rewrite the parser");
     await page.screenshot({ path: join(dir, "report-page.png"), fullPage: true });
     await page.close();
   }, 60_000);
+});
+
+/** A company scanned on its first day: 14 weeks of history, scored, its trend backfilled, alerts raised. */
+async function firstDayCompany(sql: import("postgres").Sql): Promise<string> {
+  const now = new Date(Date.now());
+  const day = 86_400_000;
+  const [{ id: companyId }] = await sql`insert into public.companies (name, settings) values ('Phone & Desk Ltd', '{"scan_window_days": 90}') returning id`;
+  for (const [name, aiShare] of [["desk/a-repository-with-a-rather-long-name-for-narrow-screens", 0.7], ["desk/tools", 0.2]] as const) {
+    const [{ id: repositoryId }] = await sql`insert into public.repositories (company_id, full_name) values (${companyId}, ${name}) returning id`;
+    const ids = { companyId, repositoryId, scanId: await completedScan(sql, companyId, repositoryId, now) };
+    for (let d = 1; d < 98; d += 2) {
+      const ai = (d * 7) % 10 < aiShare * 10;
+      await addCommit(sql, ids, { verdict: ai ? "attested" : "human", counted: 40 + (d % 9) * 10, ai: ai ? 40 + (d % 9) * 10 : 0,
+        authoredAt: new Date(now.getTime() - d * day), author: ai ? "agent-user" : `dev${d % 3}`,
+        files: [{ path: `src/f${d % 5}.ts`, added: 40, deleted: d % 4 }] });
+    }
+    for (let k = 1; k <= 12; k++) {
+      await addPullRequest(sql, ids, { number: k, ai: true, reviewed: k % 3 === 0, additions: k % 4 === 0 ? 650 : 120,
+        title: `Agent change ${k}: a title long enough to wrap on a phone screen`, createdAt: new Date(now.getTime() - (k + 1) * day),
+        mergedAt: k % 5 === 0 ? null : new Date(now.getTime() - k * day) });
+    }
+  }
+  await sql`update public.scan_results set agents = case when ascii(commit_sha) % 2 = 0 then '{claude-code}'::text[] else '{copilot}'::text[] end
+            where company_id = ${companyId} and verdict = 'attested'`;
+  await sql`select public.calculate_ai_debt_score(${companyId}, r.id) from public.repositories r where r.company_id = ${companyId}`;
+  await sql`select public.calculate_ai_debt_score(${companyId})`;
+  await sql`select public.backfill_ai_debt_trend(${companyId})`;
+  await sql`select public.evaluate_company_alerts(${companyId})`;
+  return companyId;
+}
+
+describe("the report page on a desk and on a phone", () => {
+  it("shows the 12-week trend, the agents' shares, the open alerts and the PR links, nothing wider than the viewport", async () => {
+    const sql = tdb.current.sql;
+    const companyId = await firstDayCompany(sql);
+    // Last week's report, as Monday's schedule makes it.
+    const sunday = new Date(Date.now() - (((new Date().getUTCDay() + 6) % 7) + 1) * 86_400_000).toISOString().slice(0, 10);
+    const report = await generateWeeklyReport(tdb.current.db, { companyId, periodEnd: sunday });
+    const [{ open }] = await sql<{ open: number }[]>`select count(*)::int as open from public.alerts where company_id = ${companyId} and status = 'open'`;
+    expect(open).toBeGreaterThan(0);
+    const dir = join(REPO_ROOT, ".codeguard");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, "report-page-first-day.html");
+    writeFileSync(file, report.html);
+
+    for (const [width, name] of [[1280, "desk"], [390, "phone"]] as const) {
+      const page = await browser.newPage({ viewport: { width, height: 900 } });
+      await page.goto(`file://${file}`, { waitUntil: "load" });
+      // Twelve weekly points on the trend from the first day (backfilled from the stored rows).
+      expect(await page.locator("#trend svg circle.score-point").count()).toBe(12);
+      expect(await page.locator("#agents tbody tr").count()).toBe(2);
+      expect(await page.locator("#agents tbody").textContent()).toMatch(/claude-code[\s\S]*%/);
+      expect(await page.locator("#open-alerts tbody tr").count()).toBe(open);
+      expect(await page.locator("#alerts b").textContent()).toBe(String(open));
+      const links = await page.locator("#riskiest a").evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+      expect(links.length).toBeGreaterThan(0);
+      expect(links.every((h) => /^https:\/\/github\.com\/desk\/[\w.-]+\/pull\/\d+$/.test(h))).toBe(true);
+      // Nothing wider than the viewport: the page does not scroll sideways, and no element but
+      // the tables inside their own scrolling boxes reaches past its right edge.
+      const overflow = await page.evaluate((w) => {
+        const out: string[] = [];
+        if (document.documentElement.scrollWidth > w) out.push(`page ${document.documentElement.scrollWidth}px`);
+        for (const el of Array.from(document.body.querySelectorAll("*"))) {
+          if (el.closest(".scroll")) continue;
+          const r = el.getBoundingClientRect();
+          if (r.right > w + 0.5) out.push(`${el.tagName.toLowerCase()}#${el.id} ends at ${Math.round(r.right)}px`);
+        }
+        return out;
+      }, width);
+      expect(overflow).toEqual([]);
+      const scrollers = await page.locator(".scroll").evaluateAll((els) => els.map((e) => e.getBoundingClientRect().right));
+      expect(scrollers.every((r) => r <= width + 0.5)).toBe(true);
+      await page.screenshot({ path: join(dir, `report-page-${name}.png`), fullPage: true });
+      await page.close();
+    }
+    // And it prints: the print stylesheet lays it out on A4 without error.
+    const page = await browser.newPage();
+    await page.goto(`file://${file}`, { waitUntil: "load" });
+    const pdf = await page.pdf({ format: "A4" });
+    expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
+    await page.close();
+  }, 90_000);
 });

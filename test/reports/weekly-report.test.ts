@@ -30,13 +30,24 @@ describe("the weekly report", () => {
       ai_loc_percentage: 24, ai_prs_total: 3, reviewed_percentage: 50, suspected_loc_percentage: 20, assisted_loc_percentage: 0,
       total_loc: 500, ai_loc: 120, commits: 3, ai_commits: 1, merged_ai_prs: 2, reviewed_ai_prs: 1,
     });
-    expect(c.risk_summary).toMatchObject({ debt_score: 55.5, risk_zone: "moderate", new_alerts: 1, high_severity_alerts: 1 });
-    expect(c.risk_summary.open_alerts.map((a) => a.severity)).toEqual(["high", "medium"]);
+    // One snapshot at generation (after every score): the latest score (70, calculated after the
+    // week) beside the score as the week ended (55.5); the two alerts open now, one raised in the week.
+    expect(c.risk_summary).toMatchObject({ debt_score: 70, risk_zone: "high", score_calculated_at: expect.stringMatching(/^2026-11-30T01:00:00/),
+      period_score: 55.5, period_risk_zone: "moderate", new_alerts: 1, open_alert_count: 2, high_severity_alerts: 1 });
+    expect(c.risk_summary.open_alerts.map((a) => [a.severity, a.since.slice(0, 10)])).toEqual([["high", "2026-11-27"], ["medium", "2026-11-10"]]);
+    expect(Date.parse(c.generated_at)).toBeGreaterThan(Date.parse("2026-11-30T01:00:00Z"));
     expect(c.technical_debt_signals).toEqual({
       unreviewed_ai_merges: 1, large_unreviewed_ai_prs: 1, ai_churn_percentage: 25, repositories_at_or_above_threshold: 0,
       suspected_loc_percentage: 20, dead_jobs: 0,
     });
-    expect(c.unreviewed_ai_prs).toEqual([expect.objectContaining({ repository: "acme/app", number: 11, title: "Rewrite the parser", additions: 450 })]);
+    expect(c.unreviewed_ai_prs).toEqual([expect.objectContaining({ repository: "acme/app", number: 11, title: "Rewrite the parser", additions: 450,
+      url: "https://github.com/acme/app/pull/11" })]);
+    // The riskiest AI PRs of the week: merged unreviewed, then open unreviewed, then reviewed.
+    expect(c.riskiest_prs.map((p) => [p.number, p.unreviewed_ai_merge, p.large, p.url])).toEqual([
+      [11, true, true, "https://github.com/acme/app/pull/11"], [12, false, false, "https://github.com/acme/app/pull/12"],
+      [10, false, false, "https://github.com/acme/app/pull/10"]]);
+    // Who merged the week's AI PRs: "lead", one of two reviewed.
+    expect(c.people.mergers).toEqual([{ merged_by: "lead", merged_ai_prs: 2, reviewed_ai_prs: 1, reviewed_percentage: 50, unreviewed_ai_merges: 1 }]);
     expect(c.repositories).toEqual([expect.objectContaining({ full_name: "acme/app", score: 58.25, ai_loc_percentage: 24, total_loc: 500, ai_prs: 3, unreviewed_ai_merges: 1 })]);
     // Twelve weeks, oldest first: 40 from the week of 11-16 on, 55.5 in the reported week.
     expect(c.score_trend).toHaveLength(12);
@@ -49,13 +60,17 @@ describe("the weekly report", () => {
       unreviewed_ai_merges: { before: 0, after: 1, change: 1 },
     });
     expect(c.recommendations).toEqual([
+      expect.stringMatching(/^The AI-debt score is 70 \(high\), at or above the threshold of 60: start with the repositories of highest score/),
       expect.stringMatching(/^Require a human review before AI-written pull requests merge: 1 AI PR merged this week without one/),
       expect.stringMatching(/^Split large AI pull requests: 1 unreviewed AI PR of 400\+ added lines/),
       expect.stringMatching(/^20% of the lines carry no AI mark but look AI-written/),
-      expect.stringMatching(/^The score rose 15.5 points since last week's report/),
+      expect.stringMatching(/^The score rose 15.5 points over the week/),
     ]);
-    expect(r.markdown).toContain("- AI-debt score: **55.5** (moderate); risk threshold 60");
-    expect(r.markdown).toContain("| acme/app | #11 | Rewrite the parser | claude-code | +450 | 2026-11-27 09:00 |");
+    expect(r.markdown).toContain("- AI-debt score now: **70** (high), calculated 2026-11-30 01:00 UTC; risk threshold 60");
+    expect(r.markdown).toContain("- Score at the week's end: 55.5 (moderate)");
+    expect(r.markdown).toContain("- Alerts open at generation: 2 (1 high or critical); raised during the week: 1");
+    expect(r.markdown).toContain("- [medium] 4 unreviewed AI merges — acme/app, open since 2026-11-10 10:00 UTC");
+    expect(r.markdown).toContain("| acme/app | [#11](https://github.com/acme/app/pull/11) | Rewrite the parser | claude-code | +450 | 2026-11-27 09:00 |");
     expect(r.markdown).toContain("- AI-debt score: 55.5 (+15.5 from 40)");
   });
 
@@ -68,10 +83,11 @@ describe("the weekly report", () => {
     expect(rows.map((r) => r.period_start)).toEqual(["2026-11-16", "2026-11-23"]);
   });
 
-  it("gives a week reported after the fact, before any score, the first score after it, and says when", async () => {
+  it("gives a week reported after the fact the latest score, and none at its end when none was calculated by then", async () => {
     const r = await generateWeeklyReport(tdb.current.db, { companyId: acme.companyId, periodEnd: "2026-11-08" });
-    expect(r.content.risk_summary).toMatchObject({ debt_score: 40, risk_zone: "moderate" });
-    expect(r.markdown).toContain("- AI-debt score: **40** (moderate) as calculated 2026-11-16; risk threshold 60");
+    expect(r.content.risk_summary).toMatchObject({ debt_score: 70, risk_zone: "high", period_score: null, period_risk_zone: "unknown" });
+    expect(r.markdown).toContain("- AI-debt score now: **70** (high), calculated 2026-11-30 01:00 UTC; risk threshold 60");
+    expect(r.markdown).toContain("- Score at the week's end: — (unknown)");
   });
 
   it("says 'unknown' for a company never scored, and recommends nothing to do for a quiet week", async () => {

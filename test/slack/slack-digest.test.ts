@@ -82,9 +82,14 @@ describe("send_slack_digest", () => {
     expect(slack.posts).toHaveLength(3);
     expect(slack.posts[2].contentType).toBe("application/json");
     const message = slack.posts[2].body as { text: string; blocks: { type: string; text?: { text: string } }[] };
-    expect(message.text).toBe("AI governance — Acme: score 55.5 (moderate), 24% AI-written lines, 1 unreviewed AI merges");
+    // The latest score at generation (70, after the week), as the stored report shows it.
+    expect(message.text).toBe("AI governance — Acme: score 70 (high), 24% AI-written lines, 1 unreviewed AI merges");
     expect(message.blocks[0]).toEqual({ type: "header", text: { type: "plain_text", text: "AI governance — Acme, week of 2026-11-23" } });
     expect(JSON.stringify(message.blocks)).toContain("acme/app#11 Rewrite the parser (+450, claude-code)");
+    // The open alerts with since when, the riskiest PRs linked to GitHub.
+    expect(JSON.stringify(message.blocks)).toContain("[medium] 4 unreviewed AI merges — acme/app, since 2026-11-10");
+    expect(JSON.stringify(message.blocks)).toContain("<https://github.com/acme/app/pull/11|acme/app#11> Rewrite the parser (merged unreviewed, +450)");
+    expect(JSON.stringify(message.blocks)).toContain("*At the week's end*\\n55.5 (+15.5 over the week)");
 
     // Run again (a retried or re-enqueued job): delivered stays delivered, nothing is posted.
     const again = await queue.enqueue({ companyId, scanType: "send_slack_digest", payload: { period_start: "2026-11-23", period_end: "2026-11-29" } });

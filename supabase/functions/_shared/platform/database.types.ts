@@ -2193,8 +2193,25 @@ export type Database = {
           isSetofReturn: false
         }
       }
+      weekly_report_agent_shares: {
+        Args: { p_company_id: string; p_end: string; p_start: string }
+        Returns: Json
+      }
       weekly_report_data: {
         Args: { p_company_id: string; p_period_end: string }
+        Returns: Json
+      }
+      weekly_report_people: {
+        Args: { p_company_id: string; p_end: string; p_start: string }
+        Returns: Json
+      }
+      weekly_report_riskiest_prs: {
+        Args: {
+          p_company_id: string
+          p_end: string
+          p_limit?: number
+          p_start: string
+        }
         Returns: Json
       }
     }

@@ -6,8 +6,11 @@
 
 export interface ReportRepository {
   full_name: string;
+  /** The repository's latest score at the report's generation. */
   score: number | null;
   risk_zone: string;
+  /** Each component's sample behind the score ("3 merged AI PRs"); null when never scored. */
+  score_samples: Record<string, string> | null;
   ai_loc_percentage: number;
   total_loc: number;
   commits: number;
@@ -24,6 +27,47 @@ export interface UnreviewedAiPr {
   additions: number;
   merged_at: string;
   merged_by: string | null;
+  /** The pull request on GitHub. */
+  url: string;
+}
+
+/** An AI pull request of the week, ranked by risk (weekly_report_riskiest_prs). */
+export interface RiskyPr {
+  repository: string;
+  number: number;
+  title: string;
+  agents: string[];
+  additions: number;
+  state: string;
+  human_reviewed: boolean;
+  unreviewed_ai_merge: boolean;
+  /** 400+ added lines. */
+  large: boolean;
+  merged_at: string | null;
+  merged_by: string | null;
+  url: string;
+}
+
+/** Who wrote AI code in the week, and who merged AI PRs (weekly_report_people). */
+export interface ReportPeople {
+  authors: { author: string; commits: number; ai_commits: number; lines: number; ai_lines: number; ai_loc_percentage: number }[];
+  mergers: { merged_by: string; merged_ai_prs: number; reviewed_ai_prs: number; reviewed_percentage: number; unreviewed_ai_merges: number }[];
+}
+
+/** The AI lines of the week per agent, as a share of the week's counted lines. */
+export interface AgentShare {
+  agent: string;
+  ai_lines: number;
+  share_percentage: number;
+}
+
+export interface OpenAlert {
+  severity: string;
+  category: string;
+  title: string;
+  repository: string | null;
+  /** When it was (last) raised. */
+  since: string;
 }
 
 export interface AiUsageSummary {
@@ -42,13 +86,24 @@ export interface AiUsageSummary {
 }
 
 export interface RiskSummary {
+  /** The company's latest score at the report's generation. */
   debt_score: number | null;
   /** 'unknown' when the company was never scored. */
   risk_zone: string;
   score_calculated_at: string | null;
+  /** Each component's sample behind the latest score ("1 merged AI PR"). */
+  score_samples: Record<string, string> | null;
+  /** The company's score as the week ended (the trend's last point); null when none by then. */
+  period_score: number | null;
+  period_risk_zone: string;
+  period_score_calculated_at: string | null;
+  /** Alerts raised (opened or reopened) in the week, open now or not. */
   new_alerts: number;
+  /** Alerts open at generation, and of them the high or critical ones. */
+  open_alert_count: number;
   high_severity_alerts: number;
-  open_alerts: { severity: string; category: string; title: string; repository: string | null }[];
+  /** The alerts open at generation, most severe first. */
+  open_alerts: OpenAlert[];
 }
 
 export interface TechnicalDebtSignals {
@@ -64,10 +119,15 @@ export interface TechnicalDebtSignals {
 export interface WeeklyReportData {
   company: { id: string; name: string; risk_threshold: number };
   period: { start: string; end: string };
+  /** When the figures were taken: the scores and open alerts are as of then. */
+  generated_at: string;
   ai_usage_summary: AiUsageSummary;
   risk_summary: RiskSummary;
   technical_debt_signals: TechnicalDebtSignals;
   unreviewed_ai_prs: UnreviewedAiPr[];
+  riskiest_prs: RiskyPr[];
+  people: ReportPeople;
+  agent_shares: AgentShare[];
   repositories: ReportRepository[];
   score_trend: { week_start: string; score: number | null }[];
   /** The previous week's report content, when there is one. */
@@ -104,12 +164,28 @@ function change(before: number | null | undefined, after: number | null | undefi
   return { before: b, after: a, change: a === null || b === null ? null : round1(a - b) };
 }
 
+/**
+ * The change since the week before. The score's is read off the trend (the score as each week
+ * ended), so it is there from the first report on, backfilled weeks included; the other figures
+ * are the previous report's.
+ */
 export function changeSincePrevious(data: WeeklyReportData): ChangeSincePrevious | null {
   const p = data.previous;
-  if (!p) return null;
+  const trend = data.score_trend;
+  const weekScore = change(trend.at(-2)?.score, trend.at(-1)?.score);
+  if (!p) {
+    if (weekScore.change === null) return null;
+    return {
+      previous_period_start: trend.at(-2)!.week_start, debt_score: weekScore,
+      ai_loc_percentage: change(null, data.ai_usage_summary.ai_loc_percentage),
+      reviewed_percentage: change(null, data.ai_usage_summary.reviewed_percentage),
+      ai_prs_total: change(null, data.ai_usage_summary.ai_prs_total),
+      unreviewed_ai_merges: change(null, data.technical_debt_signals.unreviewed_ai_merges),
+    };
+  }
   return {
     previous_period_start: p.period.start,
-    debt_score: change(p.risk_summary.debt_score, data.risk_summary.debt_score),
+    debt_score: weekScore,
     ai_loc_percentage: change(p.ai_usage_summary.ai_loc_percentage, data.ai_usage_summary.ai_loc_percentage),
     reviewed_percentage: change(p.ai_usage_summary.reviewed_percentage, data.ai_usage_summary.reviewed_percentage),
     ai_prs_total: change(p.ai_usage_summary.ai_prs_total, data.ai_usage_summary.ai_prs_total),
@@ -129,6 +205,7 @@ export function recommendationsFor(data: WeeklyReportData, changed: ChangeSinceP
   const s = data.technical_debt_signals;
   const out: string[] = [];
   if (r.debt_score !== null && r.debt_score >= data.company.risk_threshold) {
+    // The latest score (at generation), as the page's first card shows it.
     const worst = data.repositories.filter((x) => x.score !== null && x.score >= data.company.risk_threshold).slice(0, 3).map((x) => x.full_name);
     out.push(`The AI-debt score is ${r.debt_score} (${r.risk_zone}), at or above the threshold of ${data.company.risk_threshold}: ` +
       (worst.length ? `start with ${worst.join(", ")}.` : "start with the repositories of highest score."));
@@ -158,7 +235,7 @@ export function recommendationsFor(data: WeeklyReportData, changed: ChangeSinceP
     out.push(`${plural(s.dead_jobs, "job")} failed for good this week and will not run again unless retried: see codeguard queue dead.`);
   }
   if (changed?.debt_score.change != null && changed.debt_score.change >= 10) {
-    out.push(`The score rose ${changed.debt_score.change} points since last week's report: check what merged without review.`);
+    out.push(`The score rose ${changed.debt_score.change} points over the week: check what merged without review.`);
   }
   if (out.length === 0) out.push("No action needed: this week's AI-written code was reviewed before it merged.");
   return out;

@@ -10,21 +10,70 @@ function delta(c: Change, suffix = ""): string {
   return `${num(c.after, suffix)} (${sign}${Math.abs(c.change)}${suffix} from ${num(c.before, suffix)})`;
 }
 
+const at = (iso: string | null | undefined) => (iso ? `${iso.slice(0, 16).replace("T", " ")} UTC` : "—");
+
+/** The alerts open at generation, with when each was raised. */
+export function openAlertsMarkdown(c: WeeklyReportContent): string[] {
+  const out = ["## Open alerts", ""];
+  if (c.risk_summary.open_alerts.length === 0) out.push("None open.");
+  for (const a of c.risk_summary.open_alerts) out.push(`- [${a.severity}] ${a.title} — ${a.repository ?? "the company"}, open since ${at(a.since)}`);
+  out.push("");
+  return out;
+}
+
+/** The week's AI lines per agent. */
+export function agentSharesMarkdown(c: WeeklyReportContent): string[] {
+  const out = ["## AI lines per agent", ""];
+  if (c.agent_shares.length === 0) out.push("No AI lines this week.");
+  for (const a of c.agent_shares) out.push(`- ${a.agent}: ${a.ai_lines} lines, ${a.share_percentage}% of the week's counted lines`);
+  out.push("");
+  return out;
+}
+
+/** The riskiest AI pull requests of the week, linked. */
+export function riskiestPrsMarkdown(c: WeeklyReportContent): string[] {
+  const out = ["## Riskiest AI pull requests", ""];
+  if (c.riskiest_prs.length === 0) out.push("No AI pull requests this week.");
+  for (const p of c.riskiest_prs) {
+    const risk = [p.unreviewed_ai_merge ? "merged unreviewed" : p.human_reviewed ? "reviewed" : "not reviewed yet", p.large ? "400+ lines" : ""].filter(Boolean).join(", ");
+    out.push(`- [${p.repository}#${p.number}](${p.url}) ${p.title} — ${risk}, +${p.additions}`);
+  }
+  out.push("");
+  return out;
+}
+
+/** Who wrote AI code and who merged AI PRs this week. */
+export function peopleMarkdown(c: WeeklyReportContent): string[] {
+  const out = ["## People", ""];
+  if (c.people.authors.length) {
+    out.push("| Author | Commits | Lines | AI share |", "|---|---|---|---|");
+    for (const a of c.people.authors.slice(0, 15)) out.push(`| ${cell(a.author)} | ${a.commits} | ${a.lines} | ${a.ai_loc_percentage}% |`);
+    out.push("");
+  }
+  if (c.people.mergers.length) {
+    out.push("| Merged by | AI PRs merged | Reviewed | Without review |", "|---|---|---|---|");
+    for (const m of c.people.mergers.slice(0, 15)) out.push(`| ${cell(m.merged_by)} | ${m.merged_ai_prs} | ${m.reviewed_percentage}% | ${m.unreviewed_ai_merges} |`);
+    out.push("");
+  }
+  if (!c.people.authors.length && !c.people.mergers.length) out.push("No commits or AI merges this week.", "");
+  return out;
+}
+
 export function reportMarkdown(c: WeeklyReportContent): string {
   const u = c.ai_usage_summary;
   const r = c.risk_summary;
   const s = c.technical_debt_signals;
   const lines: string[] = [];
   lines.push(`# Weekly AI governance report — ${c.company.name}`, "");
-  lines.push(`Week ${c.period.start} to ${c.period.end} (UTC).`, "");
+  lines.push(`Week ${c.period.start} to ${c.period.end} (UTC), generated ${at(c.generated_at)}. Scores and open alerts are as of generation; the other figures are the week's.`, "");
 
   lines.push("## Risk", "");
-  // A week reported after the fact, before any score: the first score after it, said so.
-  const late = r.score_calculated_at && r.score_calculated_at.slice(0, 10) > c.period.end ? ` as calculated ${r.score_calculated_at.slice(0, 10)}` : "";
-  lines.push(`- AI-debt score: **${num(r.debt_score)}** (${r.risk_zone})${late}; risk threshold ${c.company.risk_threshold}`);
-  lines.push(`- New alerts this week: ${r.new_alerts}; high-severity alerts open: ${r.high_severity_alerts}`);
-  for (const a of r.open_alerts.slice(0, 10)) lines.push(`  - [${a.severity}] ${a.title}${a.repository ? ` — ${a.repository}` : ""}`);
+  lines.push(`- AI-debt score now: **${num(r.debt_score)}** (${r.risk_zone}), calculated ${at(r.score_calculated_at)}; risk threshold ${c.company.risk_threshold}`);
+  lines.push(`- Score at the week's end: ${num(r.period_score)} (${r.period_risk_zone})`);
+  if (r.score_samples) lines.push(`- The score's samples (scan window): ${Object.values(r.score_samples).join(", ")}`);
+  lines.push(`- Alerts open at generation: ${r.open_alert_count} (${r.high_severity_alerts} high or critical); raised during the week: ${r.new_alerts}`);
   lines.push("");
+  lines.push(...openAlertsMarkdown(c));
 
   lines.push("## AI usage", "");
   lines.push(`- AI-written lines: **${u.ai_loc_percentage}%** of ${u.total_loc} counted added lines (${u.commits} commits, ${u.ai_commits} by AI)`);
@@ -55,20 +104,23 @@ export function reportMarkdown(c: WeeklyReportContent): string {
   for (const rec of c.recommendations) lines.push(`- ${rec}`);
   lines.push("");
 
+  lines.push(...agentSharesMarkdown(c), ...riskiestPrsMarkdown(c));
+
   lines.push("## AI pull requests merged without review", "");
   if (c.unreviewed_ai_prs.length === 0) lines.push("None this week.");
   else {
     lines.push("| Repository | PR | Title | Agents | Lines | Merged (UTC) |", "|---|---|---|---|---|---|");
     for (const p of c.unreviewed_ai_prs) {
-      lines.push(`| ${cell(p.repository)} | #${p.number} | ${cell(p.title)} | ${cell(p.agents.join(", "))} | +${p.additions} | ${p.merged_at.slice(0, 16).replace("T", " ")} |`);
+      lines.push(`| ${cell(p.repository)} | [#${p.number}](${p.url}) | ${cell(p.title)} | ${cell(p.agents.join(", "))} | +${p.additions} | ${p.merged_at.slice(0, 16).replace("T", " ")} |`);
     }
   }
   lines.push("");
+  lines.push(...peopleMarkdown(c));
 
   lines.push("## Repositories", "");
   if (c.repositories.length === 0) lines.push("No active repositories.");
   else {
-    lines.push("| Repository | Score | Zone | AI lines | Lines | AI PRs | Unreviewed AI merges |", "|---|---|---|---|---|---|---|");
+    lines.push("| Repository | Score now | Zone | AI lines (week) | Lines (week) | AI PRs (week) | Unreviewed AI merges (week) |", "|---|---|---|---|---|---|---|");
     for (const x of c.repositories) {
       lines.push(`| ${cell(x.full_name)} | ${num(x.score)} | ${x.risk_zone} | ${x.ai_loc_percentage}% | ${x.total_loc} | ${x.ai_prs} | ${x.unreviewed_ai_merges} |`);
     }

@@ -21,6 +21,27 @@ function list(items: string[], max: number, what: string): string {
   return cut(shown.join("\n"), 3000);
 }
 
+/** A link in Slack's mrkdwn: <url|text>, the text escaped. */
+const link = (url: string, text: string) => `<${url.replace(/[<>|]/g, "")}|${esc(text)}>`;
+
+/** The open alerts (with since when), the riskiest AI PRs (linked) and the AI lines per agent. */
+export function digestSections(c: WeeklyReportContent): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const r = c.risk_summary;
+  if (r.open_alerts.length > 0) {
+    out.push({ type: "section", text: { type: "mrkdwn", text: `*Open alerts*\n${list(r.open_alerts.map((a) =>
+      `[${esc(a.severity)}] ${esc(a.title)} — ${esc(a.repository ?? "the company")}, since ${esc(a.since.slice(0, 10))}`), 8, "alerts")}` } });
+  }
+  if (c.riskiest_prs.length > 0) {
+    out.push({ type: "section", text: { type: "mrkdwn", text: `*Riskiest AI pull requests*\n${list(c.riskiest_prs.map((p) =>
+      `${link(p.url, `${p.repository}#${p.number}`)} ${esc(p.title)} (${p.unreviewed_ai_merge ? "merged unreviewed" : p.human_reviewed ? "reviewed" : "not reviewed yet"}, +${p.additions})`), 5, "PRs")}` } });
+  }
+  if (c.agent_shares.length > 0) {
+    out.push({ type: "context", elements: [{ type: "mrkdwn", text: cut(`AI lines per agent: ${c.agent_shares.map((a) => `${esc(a.agent)} ${a.share_percentage}%`).join(", ")}`, 3000) }] });
+  }
+  return out;
+}
+
 export function slackDigest(c: WeeklyReportContent): SlackMessage {
   const r = c.risk_summary;
   const u = c.ai_usage_summary;
@@ -32,11 +53,12 @@ export function slackDigest(c: WeeklyReportContent): SlackMessage {
     {
       type: "section",
       fields: [
-        `*AI-debt score*\n${score}${delta != null ? ` (${delta > 0 ? "+" : ""}${delta} since last week)` : ""}`,
+        `*AI-debt score now*\n${score}`,
+        `*At the week's end*\n${r.period_score ?? "—"}${delta != null ? ` (${delta > 0 ? "+" : ""}${delta} over the week)` : ""}`,
         `*AI-written lines*\n${u.ai_loc_percentage}% of ${u.total_loc}`,
         `*AI PRs reviewed*\n${u.reviewed_percentage}% of ${u.merged_ai_prs} merged`,
         `*Unreviewed AI merges*\n${s.unreviewed_ai_merges} (${s.large_unreviewed_ai_prs} of 400+ lines)`,
-        `*Alerts*\n${r.new_alerts} new, ${r.high_severity_alerts} high-severity open`,
+        `*Alerts open now*\n${r.open_alert_count} (${r.high_severity_alerts} high or critical); ${r.new_alerts} raised this week`,
         `*Suspected AI lines*\n${u.suspected_loc_percentage}% (not in the AI share)`,
       ].map((text) => ({ type: "mrkdwn", text: esc(text) })),
     },
@@ -52,6 +74,7 @@ export function slackDigest(c: WeeklyReportContent): SlackMessage {
       },
     });
   }
+  blocks.push(...digestSections(c));
   blocks.push({ type: "section", text: { type: "mrkdwn", text: `*Recommendations*\n${list(c.recommendations.map(esc), 5, "recommendations")}` } });
   blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: esc(`CodeGuard weekly report ${c.period.start} – ${c.period.end} · codeguard report --company ${c.company.id}`) }] });
   return {
