@@ -188,12 +188,23 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
           if (Date.now() > deadline) throw new Error("the report job did not finish within 60 s");
           await new Promise((r) => setTimeout(r, 250));
         }
-        const [report] = await sql<{ markdown: string; html: string }[]>`
-          select markdown, html from governance_reports where company_id = ${DEMO_COMPANY} and period_start = ${periodStart}`;
+        const [report] = await sql<{ markdown: string; html: string; score: string | null; open_alerts: number }[]>`
+          select markdown, html, content -> 'risk_summary' ->> 'debt_score' as score, (content -> 'risk_summary' ->> 'open_alert_count')::int as open_alerts
+          from governance_reports where company_id = ${DEMO_COMPANY} and period_start = ${periodStart}`;
+        // The report is one snapshot of the live state: its score is the latest company score and
+        // its open-alert count the alerts open now (nothing was scored or alerted since it ran).
+        const [live] = await sql<{ score: string | null; open_alerts: number }[]>`
+          select (select score::text from ai_debt_scores where company_id = ${DEMO_COMPANY} and repository_id is null order by calculated_at desc limit 1) as score,
+                 (select count(*)::int from alerts where company_id = ${DEMO_COMPANY} and status = 'open') as open_alerts`;
+        if (Number(report.score) !== Number(live.score) || report.open_alerts !== live.open_alerts) {
+          throw new Error(`the report disagrees with the live state: score ${report.score} (live ${live.score}), open alerts ${report.open_alerts} (live ${live.open_alerts})`);
+        }
         const page = join(REPO_ROOT, ".codeguard", "demo-report.html");
         mkdirSync(dirname(page), { recursive: true });
         writeFileSync(page, report.html);
-        return `week ${periodStart} – ${periodEnd}; the page: ${page}\n\n${report.markdown.split("\n").map((l) => `      ${l}`).join("\n")}`;
+        return `week ${periodStart} – ${periodEnd}; the page: ${page}\n` +
+          `      the report's score ${Number(report.score)} = the latest company score ${Number(live.score)}; its open alerts ${report.open_alerts} = the alerts open ${live.open_alerts}` +
+          `\n\n${report.markdown.split("\n").map((l) => `      ${l}`).join("\n")}`;
       });
     }
   } finally {

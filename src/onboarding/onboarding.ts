@@ -37,6 +37,11 @@ export class Onboarding {
     return row;
   }
 
+  /** Sets the company's scan window (settings.scan_window_days); answers the one it replaced (null: the default). */
+  async setScanWindow(companyId: string, days: number): Promise<number | null> {
+    return await this.sql.value<number | null>("set_company_scan_window", [["p_company_id", companyId, "uuid"], ["p_days", days, "integer"]]);
+  }
+
   /** Makes the signed-up user `member` (email or auth uid) a member of the company with `role`. */
   async addMember(companyId: string, member: string, role?: MemberRole): Promise<AddedMember> {
     const [row] = await this.sql.rows<AddedMember>("add_company_member", [

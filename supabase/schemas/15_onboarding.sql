@@ -64,6 +64,29 @@ begin
   return v_id;
 end $$;
 
+-- Sets a company's scan window (settings.scan_window_days): how far back a full scan reads the
+-- default branch's commits, and the window its scores and reports read. `codeguard repo add
+-- --window-days N` calls it, for a repository whose history ends before the window does (a scan's
+-- warnings say so, with the date). 1 to 36500 days. Answers the window it replaced (null when the
+-- company had none set: the default, 90).
+create function public.set_company_scan_window(p_company_id uuid, p_days integer) returns integer
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_before integer;
+begin
+  if p_days is null or p_days < 1 or p_days > 36500 then
+    raise exception 'set_company_scan_window: % is not a window in days (1 to 36500)', coalesce(p_days::text, 'null') using errcode = '22023';
+  end if;
+  select case when pg_catalog.jsonb_typeof(c.settings -> 'scan_window_days') = 'number' then (c.settings ->> 'scan_window_days')::numeric::integer end
+    into v_before from public.companies c where c.id = p_company_id for update;
+  if not found then
+    raise exception 'set_company_scan_window: company % does not exist', coalesce(p_company_id::text, 'null') using errcode = '23503';
+  end if;
+  update public.companies c set settings = c.settings || pg_catalog.jsonb_build_object('scan_window_days', p_days) where c.id = p_company_id;
+  return v_before;
+end $$;
+
 -- Adds (or reactivates) a repository of a company: p_full_name is GitHub's owner/name. GitHub
 -- names are case-insensitive, so an existing row of another case is the same repository: it is
 -- reactivated, not doubled. p_default_branch null keeps the row's branch ('main' for a new one).

@@ -56,6 +56,7 @@ grant execute on function
   public.resolve_company(text),
   public.create_company(text, jsonb),
   public.add_repository(uuid, text, text),
+  public.set_company_scan_window(uuid, integer),
   public.add_company_member(uuid, text, text),
   public.set_dispatch_secret(text, text),
   public.github_token(uuid),

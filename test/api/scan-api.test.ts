@@ -179,6 +179,19 @@ describe("codeguard scan owner/repo --wait", () => {
     expect(err?.stdout).toMatch(/error: .*GitHub token/);
   }, 120_000);
 
+  it("prints the warning, with the newest commit's date and the setting, when the window leaves out all the history", async () => {
+    // A company on the default 90-day window; lizard's history ends in August 2026, months before.
+    const member = randomUUID();
+    const [{ id: company }] = await sql`insert into companies (name) values ('Window of 90 days') returning id`;
+    await sql`insert into repositories (company_id, full_name, default_branch) values (${company}, 'terryyin/lizard', 'master')`;
+    await sql`insert into users (id, company_id, email) values (${member}, ${company}, 'w@window.example')`;
+    await sql`select public.set_github_token(${company}, 'ghp_test00000000000000000000000000000000')`;
+    const { stdout } = await run(process.execPath, ["--import", "tsx", cli, "scan", "terryyin/lizard", "--wait", "--interval-ms", "100"],
+      { cwd: REPO_ROOT, env: env(member), timeout: 90_000 });
+    expect(stdout).toMatch(/terryyin\/lizard: full_scan completed/);
+    expect(stdout).toMatch(/warning: the scan window of 90 days starts \d{4}-\d{2}-\d{2}, after the newest commit of master \(2026-08-\d{2}\): no commit of its history was read\. Widen the company's scan_window_days to \d+ or more \(codeguard repo add terryyin\/lizard --window-days \d+\)/);
+  }, 120_000);
+
   it("exits 2 for a repository the member's company does not track, saying so", async () => {
     const err = await run(process.execPath, ["--import", "tsx", cli, "scan", "nobody/nothing", "--wait"], { cwd: REPO_ROOT, env: env(ids.memberA) })
       .then(() => null, (e: { code: number; stderr: string }) => e);

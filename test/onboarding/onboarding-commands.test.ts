@@ -92,6 +92,21 @@ describe("codeguard repo add", () => {
     expect(jobs).toEqual([{ scan_type: "full_scan", priority: 1, status: "pending" }]);
   });
 
+  it("sets the company's scan window with --window-days, saying what it was, and refuses a window that is no number of days", async () => {
+    const id = /: ([0-9a-f-]{36})/.exec((await codeguard(["company", "create", "Archive"])).out)![1];
+    const wide = await codeguard(["repo", "add", "archive/old-history", "--window-days", "3650", "--no-scan"], undefined, { CODEGUARD_COMPANY: id });
+    expect(wide.code, wide.out).toBe(0);
+    expect(wide.out).toContain("the company's scan window: 90 → 3650 days");
+    const [c] = await t.current.sql`select settings ->> 'scan_window_days' as days from companies where id = ${id}`;
+    expect(c.days).toBe("3650");
+    const bad = await codeguard(["repo", "add", "archive/old-history", "--window-days", "ten"], undefined, { CODEGUARD_COMPANY: id });
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain("--window-days must be a whole number of days");
+    const zero = await codeguard(["repo", "add", "archive/old-history", "--window-days", "0"], undefined, { CODEGUARD_COMPANY: id });
+    expect(zero.code).toBe(1);
+    expect(zero.out).toContain("0 is not a window in days (1 to 36500)");
+  });
+
   it("refuses what is not owner/name, and an unknown company, saying what there is", async () => {
     await codeguard(["company", "create", "Stark"]);
     const url = await codeguard(["repo", "add", "https://github.com/stark/suit", "--company", "Stark"]);
@@ -158,8 +173,8 @@ describe("the onboarding functions", () => {
              has_function_privilege('authenticated', p.oid, 'execute') as member,
              has_function_privilege('service_role', p.oid, 'execute') as service, p.prosecdef, p.proconfig
       from pg_proc p where p.pronamespace = 'public'::regnamespace
-        and p.proname in ('resolve_company', 'create_company', 'add_repository', 'add_company_member') order by p.proname`;
-    expect(rows).toEqual(["add_company_member", "add_repository", "create_company", "resolve_company"].map((proname) => ({
+        and p.proname in ('resolve_company', 'create_company', 'add_repository', 'add_company_member', 'set_company_scan_window') order by p.proname`;
+    expect(rows).toEqual(["add_company_member", "add_repository", "create_company", "resolve_company", "set_company_scan_window"].map((proname) => ({
       proname, anon: false, member: false, service: true, prosecdef: true, proconfig: ['search_path=""'],
     })));
   });

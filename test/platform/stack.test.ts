@@ -141,7 +141,16 @@ describe("the local stack", () => {
     // The scans' scores and alerts, and the weekly report, each through its job and function (when the data sets are there).
     if (/✓ full scans of/.test(out)) {
       expect(out, out).toMatch(/✓ the company's score and alerts: .*\n\s+the company\s+AI-debt score \d/);
-      expect(out, out).toMatch(/✓ the weekly report: .*the page: .*demo-report\.html\n\n\s+# Weekly AI governance report — /);
+      expect(out, out).toMatch(/✓ the weekly report: .*the page: .*demo-report\.html\n.*\n\n\s+# Weekly AI governance report — /);
+      // The stored report is the live state: its score is the latest company score, its open
+      // alerts the alerts open (the demo reads both from the tables, apart from the report).
+      const agree = /the report's score ([\d.]+) = the latest company score ([\d.]+); its open alerts (\d+) = the alerts open (\d+)/.exec(out);
+      expect(agree, out).not.toBeNull();
+      expect(agree![1]).toBe(agree![2]);
+      expect(agree![3]).toBe(agree![4]);
+      // The repository with the higher AI share and more unreviewed AI merges scores higher.
+      const score = (name: string) => Number(new RegExp(`${name}\\s+AI-debt score ([\\d.]+)`).exec(out)?.[1]);
+      expect(score("github/github-mcp-server"), out).toBeGreaterThan(score("terryyin/lizard"));
     }
     expect(out, out).not.toMatch(/✗|still running/);
     expect(code, out).toBe(0);

@@ -2,10 +2,12 @@
 import { ScanQueue } from "../../../supabase/functions/_shared/queue/mod.ts";
 import { action, companyOption, runOnboardingCommand, UsageError } from "../../onboarding/cli.ts";
 
-export const summary = "repo add owner/name [--branch B] [--no-scan]: watch a repository and start its first full scan";
+export const summary = "repo add owner/name [--branch B] [--window-days N] [--no-scan]: watch a repository and start its first full scan";
 
-const USAGE = `usage: codeguard repo add owner/name [--company ID|NAME] [--branch main] [--no-scan] [--db-url URL]
-  --company defaults to $CODEGUARD_COMPANY; the first full scan is enqueued unless --no-scan`;
+const USAGE = `usage: codeguard repo add owner/name [--company ID|NAME] [--branch main] [--window-days N] [--no-scan] [--db-url URL]
+  --company defaults to $CODEGUARD_COMPANY; the first full scan is enqueued unless --no-scan
+  --window-days sets the company's scan window (settings.scan_window_days, default 90): how far back
+  a full scan reads commits, and the window its scores and reports read`;
 
 export async function run(args: string[]): Promise<number> {
   const [verb, rest] = action(args);
@@ -13,12 +15,19 @@ export async function run(args: string[]): Promise<number> {
     console.error(verb && !verb.startsWith("-") ? `codeguard repo: unknown action ${verb}\n${USAGE}` : USAGE);
     return verb === "-h" || verb === "--help" ? 0 : 2;
   }
-  return await runOnboardingCommand({ name: "repo add", usage: USAGE, valued: ["company", "branch"], flags: ["no-scan"] }, rest, async (parsed, api, db) => {
+  return await runOnboardingCommand({ name: "repo add", usage: USAGE, valued: ["company", "branch", "window-days"], flags: ["no-scan"] }, rest, async (parsed, api, db) => {
     if (parsed.positional.length !== 1) throw new UsageError("give one repository, as owner/name");
     const companyId = await api.resolveCompany(companyOption(parsed));
     const branch = parsed.options.get("branch") as string | undefined;
+    const windowDays = parsed.options.get("window-days") as string | undefined;
+    if (windowDays !== undefined && !/^\d+$/.test(windowDays)) throw new UsageError(`--window-days must be a whole number of days, got ${JSON.stringify(windowDays)}`);
     const repo = await api.addRepository(companyId, parsed.positional[0], branch);
     console.log(`${repo.created ? "added" : "already watched (active)"}: ${parsed.positional[0]} (${repo.repository_id})`);
+    if (windowDays !== undefined) {
+      // The window is the company's: its scans, scores and reports read the same days.
+      const before = await api.setScanWindow(companyId, Number(windowDays));
+      console.log(`the company's scan window: ${before ?? "90 (the default)"} → ${Number(windowDays)} days`);
+    }
     if (parsed.options.has("no-scan")) return;
     // The product's onboarding scan: a full scan at high priority; a scan of it already queued or
     // running is that job (enqueue_scan's dedupe), so running the command twice queues one.

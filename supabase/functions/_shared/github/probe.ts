@@ -15,6 +15,8 @@ export interface RepositoryState {
   newestPullRequestUpdatedAt: string | null;
   /** The branch head's sha, or null for an empty repository. */
   headSha: string | null;
+  /** The branch head's committer date (ISO), or null for an empty repository. */
+  headCommittedAt: string | null;
   /** Both answers were 304s: GitHub charged nothing for this probe. */
   notModified: boolean;
   /** The default branch the head was read from: `branch`, or GitHub's when `branch` is not there. */
@@ -34,12 +36,17 @@ export async function probeRepository(
       return list.length === 0 ? null : r.str(r.obj(list[0], "[0]").updated_at, "[0].updated_at");
     },
   });
+  // The head's sha and committer date (what a scan window is compared with). A new shape name:
+  // cached answers of the sha-only shape are not read as this one.
   const headOf = (branch: string) => http.get(`${repo}/commits?sha=${encodeURIComponent(branch)}&per_page=1`, {
-    shape: "head-sha@1",
+    shape: "head-sha-date@2",
     read: (body, url) => {
       const r = new ShapeReader(url);
       const list = r.arr(body, "");
-      return list.length === 0 ? null : r.str(r.obj(list[0], "[0]").sha, "[0].sha");
+      if (list.length === 0) return null;
+      const head = r.obj(list[0], "[0]");
+      const commit = r.obj(head.commit, "[0].commit");
+      return { sha: r.str(head.sha, "[0].sha"), committedAt: r.str(r.obj(commit.committer, "[0].commit.committer").date, "[0].commit.committer.date") };
     },
   });
   let branch = options.branch;
@@ -61,5 +68,8 @@ export async function probeRepository(
     branch = repository.data;
     head = await headOf(branch);
   }
-  return { newestPullRequestUpdatedAt: pulls.data, headSha: head.data, notModified: pulls.fromCache && head.fromCache, branch };
+  return {
+    newestPullRequestUpdatedAt: pulls.data, headSha: head.data?.sha ?? null, headCommittedAt: head.data?.committedAt ?? null,
+    notModified: pulls.fromCache && head.fromCache, branch,
+  };
 }

@@ -42,6 +42,8 @@ export interface ScanOptions {
   previous?: ScanWatermark | null;
   /** Where a full scan's default-branch commits start (now minus the company's scan_window_days). */
   commitsSince?: string | null;
+  /** The company's scan window in days, named in the warning when it leaves out all the branch's history. */
+  scanWindowDays?: number;
   /** A checkpoint from an interrupted invocation of this same scan. */
   resume?: ScanCheckpoint | null;
   pageSize?: number;
@@ -68,6 +70,20 @@ export interface ScanResult {
 }
 
 /** Runs (or resumes) a scan until it completes or `onPage` asks to stop. */
+/**
+ * The warning of a full scan whose window starts after the branch's newest commit: it reads no
+ * commit at all, and an "AI LOC 0 % of 0 lines" would otherwise say nothing of why. Names the
+ * head's date, the window and the setting that widens it. Null when the window reaches the head.
+ */
+export function windowLeftOut(state: RepositoryState, since: string | null, options: Pick<ScanOptions, "owner" | "name" | "scanWindowDays">): string | null {
+  if (!since || !state.headCommittedAt || Date.parse(state.headCommittedAt) >= Date.parse(since)) return null;
+  const days = options.scanWindowDays;
+  const needed = Math.ceil((Date.parse(since) - Date.parse(state.headCommittedAt)) / 86_400_000) + (days ?? 0) + 1;
+  return `the scan window${days ? ` of ${days} days` : ""} starts ${since.slice(0, 10)}, after the newest commit of ${state.branch} ` +
+    `(${state.headCommittedAt.slice(0, 10)}): no commit of its history was read. Widen the company's scan_window_days to ${needed} or more ` +
+    `(codeguard repo add ${options.owner}/${options.name} --window-days ${needed}) and scan again.`;
+}
+
 export async function scanRepository(http: GitHubHttp, options: ScanOptions): Promise<ScanResult> {
   if (options.pullRequest !== undefined) {
     // One PR says nothing of the others, nor of the branch: the repository's watermark stays.
@@ -77,6 +93,8 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
   }
   const previous = options.previous ?? { pullRequestsUpdatedAt: null, headSha: null };
   let checkpoint: ScanCheckpoint | null = options.resume ?? null;
+  // Warnings of the scan as a whole, handed out with its next page.
+  const pending: string[] = [];
   if (!checkpoint) {
     const state: RepositoryState = await probeRepository(http, options);
     if (state.branch !== options.branch) await options.onDefaultBranch?.(state.branch);
@@ -91,6 +109,8 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
     if (!prsChanged && !headChanged) {
       return { pullRequests: [], commits: [], checkpoint: null, watermark: checkpoint.target, unchanged: true };
     }
+    const outside = windowLeftOut(state, checkpoint.commits?.since ?? null, options);
+    if (outside) pending.push(outside);
   }
   const pullRequests: PullRequest[] = [];
   const commits: Commit[] = [];
@@ -115,6 +135,7 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
     }
     const done = !checkpoint.pullRequests && !checkpoint.commits;
     if (done) page.checkpoint = null;
+    if (pending.length) page.warnings = [...pending.splice(0), ...page.warnings];
     pullRequests.push(...page.pullRequests);
     commits.push(...page.commits);
     const goOn = await options.onPage?.(page);

@@ -2127,6 +2127,10 @@ export type Database = {
         Args: { p_attempt: number; p_job_id: string }
         Returns: boolean
       }
+      set_company_scan_window: {
+        Args: { p_company_id: string; p_days: number }
+        Returns: number
+      }
       set_dispatch_secret: {
         Args: { p_name: string; p_value: string }
         Returns: string

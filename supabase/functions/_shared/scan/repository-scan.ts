@@ -137,6 +137,7 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
         branch: target.defaultBranch,
         previous: job.scanType === "full_scan" ? null : target.watermark,
         commitsSince: new Date(now() - windowDays * 86_400_000).toISOString(),
+        scanWindowDays: windowDays,
         pullRequest: prNumber,
         resume: scan.checkpoint?.github ?? null,
         onDefaultBranch: (branch) => store.setDefaultBranch(job.id, attempt, branch),
