@@ -89,8 +89,11 @@ async function firstDayCompany(sql: import("postgres").Sql): Promise<string> {
         mergedAt: k % 5 === 0 ? null : new Date(now.getTime() - k * day) });
     }
   }
-  await sql`update public.scan_results set agents = case when ascii(commit_sha) % 2 = 0 then '{claude-code}'::text[] else '{copilot}'::text[] end
-            where company_id = ${companyId} and verdict = 'attested'`;
+  // The AI commits alternate between two agents, in time order, so every week has both.
+  await sql`update public.scan_results x set agents = case when o.n % 2 = 0 then '{claude-code}'::text[] else '{copilot}'::text[] end
+            from (select repository_id, commit_sha, row_number() over (partition by repository_id order by authored_at) as n
+                  from public.scan_results where company_id = ${companyId} and verdict = 'attested' and path = '') o
+            where x.repository_id = o.repository_id and x.commit_sha = o.commit_sha`;
   await sql`select public.calculate_ai_debt_score(${companyId}, r.id) from public.repositories r where r.company_id = ${companyId}`;
   await sql`select public.calculate_ai_debt_score(${companyId})`;
   await sql`select public.backfill_ai_debt_trend(${companyId})`;
