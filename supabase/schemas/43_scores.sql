@@ -314,6 +314,9 @@ declare
   v_window interval;
   v_points integer := 0;
   v_first_company timestamptz;
+  -- The earliest week end the backfill may reach.
+  v_first_week timestamptz := pg_catalog.date_trunc('week', public.scan_queue_now() at time zone 'UTC') at time zone 'UTC'
+                              - pg_catalog.make_interval(weeks => greatest(0, p_weeks - 1));
   v_row record;
 begin
   select pg_catalog.make_interval(days => greatest(1, public.company_setting_number(c.settings, 'scan_window_days', 90))::integer)
@@ -322,21 +325,30 @@ begin
     raise exception 'backfill_ai_debt_trend: no company %', p_company_id using errcode = '23503';
   end if;
   for v_row in
+    -- Every calculate_scores job calls this, so what has nothing to backfill is cheap: a repository
+    -- whose first score is older than the earliest week end reachable is left at the index's
+    -- first row (ai_debt_scores_latest), and its commits are not read.
     with repos as (
       select r.id,
-             (select min(s.calculated_at) from public.ai_debt_scores s where s.repository_id = r.id and not s.backfilled) as first_score,
-             (select min(x.authored_at) from public.scan_results x where x.repository_id = r.id and x.path = '' and not x.is_merge) as oldest
+             (select min(s.calculated_at) from public.ai_debt_scores s
+              where s.company_id = p_company_id and s.repository_id = r.id and not s.backfilled) as first_score
       from public.repositories r
       where r.company_id = p_company_id and r.is_active
+    ), due as (
+      select r.id, r.first_score,
+             (select min(x.authored_at) from public.scan_results x where x.repository_id = r.id and x.path = '' and not x.is_merge) as oldest
+      from repos r
+      where r.first_score > v_first_week
     )
     select r.id as repository_id, w.week_end
-    from repos r,
-         lateral pg_catalog.generate_series(pg_catalog.date_trunc('week', v_now at time zone 'UTC') at time zone 'UTC' - pg_catalog.make_interval(weeks => greatest(0, p_weeks - 1)),
-                                            pg_catalog.date_trunc('week', v_now at time zone 'UTC') at time zone 'UTC', interval '7 days') w (week_end)
-    where r.first_score is not null and r.oldest is not null
+    from due r,
+         lateral pg_catalog.generate_series(v_first_week, pg_catalog.date_trunc('week', v_now at time zone 'UTC') at time zone 'UTC',
+                                            interval '7 days') w (week_end)
+    where r.oldest is not null
       and w.week_end < r.first_score and w.week_end > r.oldest
       and not exists (select 1 from public.ai_debt_scores s
-                      where s.repository_id = r.id and s.calculated_at = w.week_end - interval '1 microsecond')
+                      where s.company_id = p_company_id and s.repository_id = r.id
+                        and s.calculated_at = w.week_end - interval '1 microsecond')
     order by r.id, w.week_end
   loop
     perform public.store_ai_debt_score(p_company_id, v_row.repository_id,
