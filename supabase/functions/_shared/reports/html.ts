@@ -110,7 +110,10 @@ export function reportHtml(c: WeeklyReportContent): string {
   const ch = c.change_since_previous;
   const change = (v: number | null | undefined, suffix = "") =>
     v === null || v === undefined ? "" : ` <span class="delta">(${v > 0 ? "+" : v < 0 ? "−" : "±"}${Math.abs(v)}${suffix} over the week)</span>`;
-  const repoRows = c.repositories.map((x) => `<tr><td>${esc(x.full_name)}</td><td class="n">${num(x.score)}</td>` +
+  // The sample behind a repository's score, so "1 merged AI PR" is read beside it.
+  const sample = (x: WeeklyReportContent["repositories"][number]) =>
+    x.score_samples ? `<small>${esc([x.score_samples.unreviewed_ai_merge_ratio, x.score_samples.ai_loc_ratio].filter(Boolean).join(", "))}</small>` : "";
+  const repoRows = c.repositories.map((x) => `<tr><td>${esc(x.full_name)}${sample(x)}</td><td class="n">${num(x.score)}</td>` +
     `<td><span class="zone" style="background:${ZONE_COLOURS[x.risk_zone] ?? ZONE_COLOURS.unknown}">${esc(x.risk_zone)}</span></td>` +
     `<td class="n">${x.ai_loc_percentage}%</td><td class="n">${x.total_loc}</td><td class="n">${x.ai_prs}</td><td class="n">${x.unreviewed_ai_merges}</td></tr>`);
   const prRows = c.unreviewed_ai_prs.map((p) => `<tr><td>${prLink(p)}</td><td>${esc(p.title)}</td>` +

@@ -122,7 +122,8 @@ export function reportMarkdown(c: WeeklyReportContent): string {
   else {
     lines.push("| Repository | Score now | Zone | AI lines (week) | Lines (week) | AI PRs (week) | Unreviewed AI merges (week) |", "|---|---|---|---|---|---|---|");
     for (const x of c.repositories) {
-      lines.push(`| ${cell(x.full_name)} | ${num(x.score)} | ${x.risk_zone} | ${x.ai_loc_percentage}% | ${x.total_loc} | ${x.ai_prs} | ${x.unreviewed_ai_merges} |`);
+      const sample = x.score_samples ? ` (score over ${[x.score_samples.unreviewed_ai_merge_ratio, x.score_samples.ai_loc_ratio].filter(Boolean).join(", ")})` : "";
+      lines.push(`| ${cell(x.full_name + sample)} | ${num(x.score)} | ${x.risk_zone} | ${x.ai_loc_percentage}% | ${x.total_loc} | ${x.ai_prs} | ${x.unreviewed_ai_merges} |`);
     }
   }
   lines.push("");
