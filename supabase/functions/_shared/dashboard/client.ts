@@ -255,7 +255,7 @@ export function dashboardClient(config) {
   }
 
   function trendChart(trend, threshold, label) {
-    const w = 640, hgt = 200, left = 34, right = 10, top = 10, bottom = 28;
+    const w = 640, hgt = 200, left = 34, right = 22, top = 10, bottom = 28;
     const pw = w - left - right, ph = hgt - top - bottom;
     const x = (i) => left + (trend.length <= 1 ? pw / 2 : (i * pw) / (trend.length - 1));
     const y = (v) => top + ph - (Math.max(0, Math.min(100, v)) * ph) / 100;

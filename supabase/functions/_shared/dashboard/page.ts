@@ -21,7 +21,7 @@ header h1 { font-size: 17px; margin: 0; font-weight: 600; }
 header .tools { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; font-size: 13px; }
 header input { font: inherit; padding: 3px 6px; border-radius: 4px; border: 1px solid #8aa; }
 header button, header a { color: #fff; }
-main { max-width: 1200px; margin: 0 auto; padding: 16px 20px 40px; }
+main { max-width: 1320px; margin: 0 auto; padding: 16px 20px 40px; }
 #banner:empty { display: none; }
 .notice { padding: 10px 14px; border-radius: 6px; margin: 0 0 12px; border: 1px solid; }
 .notice.error { background: #fdecea; border-color: #f5c2bd; color: #7f1d1d; }
@@ -61,7 +61,8 @@ header button { background: transparent; border-color: #6d89a8; }
 .signin input { font: inherit; padding: 7px 9px; border: 1px solid #9fb3c8; border-radius: 5px; }
 .signin button { padding: 7px; }
 code { background: #eef1f5; padding: 1px 4px; border-radius: 3px; font-size: 12.5px; }
-.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px; }
+.grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px; margin-bottom: 16px; }
+.grid2 > section { margin-bottom: 0; }
 @media (max-width: 600px) { main { padding: 12px 10px 30px; } header { padding: 10px 12px; } .big { font-size: 26px; } .grid2 { grid-template-columns: 1fr; } }
 `;
 

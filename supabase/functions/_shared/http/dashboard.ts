@@ -20,7 +20,7 @@ import type { Db } from "../platform/db.ts";
 import { SqlFunctions } from "../platform/sql-call.ts";
 import { reportContent, type WeeklyReportContent, type WeeklyReportData } from "../reports/content.ts";
 import { dashboardPage } from "../dashboard/page.ts";
-import { callerOr, type VerifyCaller } from "./callers.ts";
+import { type Caller, CallerRejected, type VerifyCaller } from "./callers.ts";
 
 export interface DashboardDeps {
   db: Db;
@@ -97,14 +97,20 @@ function periodEndOf(url: URL, now: Date): string | Response {
 
 /** The member's company from the verified session, or the answer that refuses the caller. */
 async function memberCompany(req: Request, deps: DashboardDeps, sql: SqlFunctions): Promise<{ userId: string; companyId: string } | Response> {
-  const caller = await callerOr(req, deps.verifyCaller, (c) => c.kind === "member",
-    "the dashboard's figures are for a signed-in member of a company: sign in (Authorization: Bearer <access token>)");
-  if (caller instanceof Response) {
-    const body = (await caller.json()) as { error: string };
-    // The page tells an expired or refused session (sign in again) from a refusal of who you are.
-    return refuse(caller.status, caller.status === 401 ? "session_refused" : "not_signed_in", body.error);
+  // The member API's check (callers.ts), with one difference in the answer: no session at all
+  // (nothing, or only the public key) is 401 here, as a session that did not verify (expired,
+  // forged) is — the page answers both by asking to sign in; the service gets 403.
+  let caller: Caller;
+  try {
+    caller = await deps.verifyCaller(req);
+  } catch (e) {
+    if (!(e instanceof CallerRejected)) throw e;
+    return refuse(401, "session_refused", `your session was refused: ${e.message}`);
   }
-  if (caller.kind !== "member") return refuse(403, "not_signed_in", "the dashboard is for signed-in members");
+  if (caller.kind === "anon") {
+    return refuse(401, "not_signed_in", "the dashboard's figures are for a signed-in member of a company: sign in (Authorization: Bearer <access token>)");
+  }
+  if (caller.kind !== "member") return refuse(403, "not_a_member_session", "the dashboard is for signed-in members, not the service (which has the SQL functions)");
   const companyId = await sql.value<string | null>("member_company_id", [["p_user_id", caller.userId, "uuid"]]);
   if (!companyId) {
     return refuse(403, "not_member", "you are not a member of any company (or were removed from it): ask an owner of your company to add you (codeguard member add)");
