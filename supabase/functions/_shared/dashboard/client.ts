@@ -60,10 +60,12 @@ export function dashboardClient(config) {
   const show = (x, suffix = "") => (x === null || x === undefined ? "—" : String(x) + suffix);
   const when = (iso) => (iso ? new Date(iso).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "—");
   const zone = (z) => h("span", { class: "zone " + (z || "unknown") }, z || "unknown");
-  function notice(kind, text, extra) {
-    banner.replaceChildren(h("div", { class: "notice " + kind }, text, extra || null));
+  function notice(kind, text, extra, cls) {
+    banner.replaceChildren(h("div", { class: "notice " + kind + (cls ? " " + cls : "") }, text, extra || null));
   }
   const clearNotice = () => banner.replaceChildren();
+  /** A read that succeeded clears what a failed read said (an action's message stays until the next). */
+  const clearLoadError = () => banner.querySelectorAll(".load-error").forEach((n) => n.remove());
 
   // ---- the session -------------------------------------------------------------------------
   function sessionFromFragment() {
@@ -175,17 +177,17 @@ export function dashboardClient(config) {
   function failed(e) {
     if (e instanceof SignedOut) return signIn(e.message);
     if (e instanceof Unreachable) {
-      return notice("error", e.message + " ", h("button", { onclick: () => route(), id: "retry" }, "Try again"));
+      return notice("error", e.message + " ", h("button", { onclick: () => route(), id: "retry" }, "Try again"), "load-error");
     }
     if (e instanceof ApiError) {
       if (e.code === "not_member") {
         forget();
         view.replaceChildren();
-        return notice("error", "You are not a member of a company on this project (or you were removed): " + e.message);
+        return notice("error", "You are not a member of a company on this project (or you were removed): " + e.message, null, "load-error");
       }
-      return notice("error", e.message);
+      return notice("error", e.message, null, "load-error");
     }
-    notice("error", "Something went wrong on the page: " + (e && e.message ? e.message : String(e)));
+    notice("error", "Something went wrong on the page: " + (e && e.message ? e.message : String(e)), null, "load-error");
   }
 
   async function route() {
@@ -203,7 +205,7 @@ export function dashboardClient(config) {
     const data = await call(root + "/api/overview" + (periodEnd ? "?period_end=" + encodeURIComponent(periodEnd) : ""));
     state.overview = data;
     state.repository = null;
-    if (!banner.querySelector(".notice.ok, .notice.info")) clearNotice();
+    clearLoadError();
     renderTools(data);
     renderOverview(data);
     watchActive(data.company.recent_scans);
@@ -222,14 +224,14 @@ export function dashboardClient(config) {
       data = await call(root + "/api/repository" + q);
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.status === 403)) {
-        notice("error", e.message + " ", h("a", { href: queryWith({ repo: null }), onclick: nav(queryWith({ repo: null })) }, "Back to the company"));
+        notice("error", e.message + " ", h("a", { href: queryWith({ repo: null }), onclick: nav(queryWith({ repo: null })) }, "Back to the company"), "load-error");
         view.replaceChildren();
         return;
       }
       throw e;
     }
     state.repository = data.repository;
-    if (!banner.querySelector(".notice.ok, .notice.info")) clearNotice();
+    clearLoadError();
     renderTools(overview);
     renderRepository(overview, data.repository);
     watchActive(data.repository.scans);
