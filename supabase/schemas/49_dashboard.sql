@@ -8,16 +8,33 @@
 -- repository's view. The function verifies the member's session and passes the member's company
 -- (member_company_id); only the service executes these.
 
--- The scan status a member sees (member_scan_status' words): queued, running, completed, failed or
--- cancelled, from the job's status and whether its scans row exists yet.
-create function public.dashboard_scan_status(p_job_status text, p_scan_status text) returns text
-language sql immutable set search_path = ''
+-- The scans of the given job ids, of the company only, as the page shows them (scan-status' fields):
+-- a job's queue state with its scans row, or the scans row alone once the job was pruned.
+create function public.dashboard_scan_entries(p_company_id uuid, p_job_ids uuid[])
+returns table (repository_id uuid, at timestamptz, entry jsonb)
+language sql stable security definer set search_path = ''
 as $$
-  select case
-    when p_job_status is null then p_scan_status
-    when p_job_status = 'pending' then case when p_scan_status is not null then 'running' else 'queued' end
-    when p_job_status = 'dead' then 'failed'
-    else p_job_status end
+  select r.id, coalesce(q.created_at, s.started_at), pg_catalog.jsonb_build_object(
+           'scanId', ids.id,
+           'repositoryId', r.id,
+           'repository', r.full_name,
+           'scanType', coalesce(q.scan_type, s.scan_type),
+           'status', st.status,
+           'progress', case when st.status = 'completed' then 100 else greatest(coalesce(s.progress, 0), coalesce(q.progress, 0)) end,
+           'progressMessage', coalesce(q.progress_message, s.progress_message),
+           'createdAt', coalesce(q.created_at, s.started_at),
+           'startedAt', coalesce(s.started_at, q.started_at),
+           'completedAt', coalesce(q.completed_at, s.completed_at),
+           'error', case when st.status in ('failed', 'cancelled') then coalesce(q.error, s.error_message) end)
+  from pg_catalog.unnest(p_job_ids) ids (id)
+  left join public.scan_queue q on q.id = ids.id and q.company_id = p_company_id
+  left join public.scans s on s.job_id = ids.id and s.company_id = p_company_id
+  join public.repositories r on r.id = coalesce(q.repository_id, s.repository_id)
+  -- The status in member_scan_status' words (queued until its scans row exists, dead is failed).
+  cross join lateral (select case when q.id is null then s.status::text
+                                  when q.status = 'pending' then case when s.id is not null then 'running' else 'queued' end
+                                  when q.status = 'dead' then 'failed'
+                                  else q.status end as status) st
 $$;
 
 -- A company's scans (full, incremental, pr_analysis), newest first: the queue's jobs with their
@@ -25,35 +42,17 @@ $$;
 create function public.dashboard_scans(p_company_id uuid, p_repository_id uuid, p_limit integer) returns jsonb
 language sql stable security definer set search_path = ''
 as $$
-  with ids as (
-    (select q.id from public.scan_queue q
-     where q.company_id = p_company_id and q.scan_type in ('full_scan', 'incremental_scan', 'pr_analysis')
-       and (p_repository_id is null or q.repository_id = p_repository_id)
-     order by q.created_at desc limit p_limit)
-    union
-    (select s.job_id from public.scans s
-     where s.company_id = p_company_id and (p_repository_id is null or s.repository_id = p_repository_id)
-     order by s.started_at desc limit p_limit)
-  ), x as (
-    select coalesce(q.created_at, s.started_at) as at, public.dashboard_scan_status(q.status, s.status::text) as status, q, s
-    from ids left join public.scan_queue q on q.id = ids.id left join public.scans s on s.job_id = ids.id
-    order by coalesce(q.created_at, s.started_at) desc
-    limit p_limit
-  )
-  select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-           'scanId', coalesce((x.q).id, (x.s).job_id),
-           'repositoryId', r.id,
-           'repository', r.full_name,
-           'scanType', coalesce((x.q).scan_type, (x.s).scan_type),
-           'status', x.status,
-           'progress', case when x.status = 'completed' then 100 else greatest(coalesce((x.s).progress, 0), coalesce((x.q).progress, 0)) end,
-           'progressMessage', coalesce((x.q).progress_message, (x.s).progress_message),
-           'createdAt', x.at,
-           'startedAt', coalesce((x.s).started_at, (x.q).started_at),
-           'completedAt', coalesce((x.q).completed_at, (x.s).completed_at),
-           'error', case when x.status in ('failed', 'cancelled') then coalesce((x.q).error, (x.s).error_message) end)
-         order by x.at desc), '[]')
-  from x join public.repositories r on r.id = coalesce((x.q).repository_id, (x.s).repository_id)
+  select coalesce(pg_catalog.jsonb_agg(e.entry order by e.at desc), '[]')
+  from (select * from public.dashboard_scan_entries(p_company_id, array(
+          (select q.id from public.scan_queue q
+           where q.company_id = p_company_id and q.scan_type in ('full_scan', 'incremental_scan', 'pr_analysis')
+             and (p_repository_id is null or q.repository_id = p_repository_id)
+           order by q.created_at desc limit p_limit)
+          union
+          (select s.job_id from public.scans s
+           where s.company_id = p_company_id and (p_repository_id is null or s.repository_id = p_repository_id)
+           order by s.started_at desc limit p_limit))) x
+        order by x.at desc limit p_limit) e
 $$;
 
 -- What the dashboard shows of a company beside its report (weekly_report_data) for the 7 days
@@ -74,6 +73,18 @@ as $$
     from public.scan_results x, period p
     where x.company_id = p_company_id and x.path = '' and not x.is_merge and x.authored_at >= p.start_at and x.authored_at < p.end_at
       and x.repository_id in (select id from repos)
+  ), last_scan as (
+    -- Each repository's latest scan: its newest job, or its newest scans row when that is newer
+    -- (the job pruned); one index lookup each, then their entries in one call.
+    select r.id as repository_id, case when ls.job_id is null or lq.created_at >= ls.started_at then lq.id else ls.job_id end as job_id
+    from repos r
+    left join lateral (select q.id, q.created_at from public.scan_queue q
+                       where q.repository_id = r.id and q.company_id = p_company_id and q.scan_type in ('full_scan', 'incremental_scan', 'pr_analysis')
+                       order by q.created_at desc limit 1) lq on true
+    left join lateral (select s.job_id, s.started_at from public.scans s
+                       where s.repository_id = r.id and s.company_id = p_company_id order by s.started_at desc limit 1) ls on true
+  ), last_entry as (
+    select e.repository_id, e.entry from public.dashboard_scan_entries(p_company_id, array(select l.job_id from last_scan l where l.job_id is not null)) e
   ), merged as (
     select pr.repository_id, count(*) as merged, count(*) filter (where pr.human_reviewed) as reviewed
     from public.pull_requests pr, period p
@@ -84,8 +95,8 @@ as $$
     'repositories', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
           'id', r.id, 'full_name', r.full_name, 'default_branch', r.default_branch,
           'merged_ai_prs', coalesce(m.merged, 0), 'reviewed_ai_prs', coalesce(m.reviewed, 0),
-          'last_scan', public.dashboard_scans(p_company_id, r.id, 1) -> 0) order by r.full_name), '[]')
-      from repos r left join merged m on m.repository_id = r.id),
+          'last_scan', le.entry) order by r.full_name), '[]')
+      from repos r left join merged m on m.repository_id = r.id left join last_entry le on le.repository_id = r.id),
     'counted_lines', (select coalesce(sum(c.counted), 0) from commits c),
     'agents', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
           'agent', a.agent, 'commits', a.commits, 'ai_lines', a.ai_lines) order by a.ai_lines desc, a.agent), '[]')

@@ -121,10 +121,12 @@ async function memberCompany(req: Request, deps: DashboardDeps, sql: SqlFunction
 export async function dashboardOverview(db: Db, companyId: string, periodEnd: string): Promise<DashboardOverview | null> {
   const sql = new SqlFunctions(db);
   const args = [["p_company_id", companyId, "uuid"], ["p_period_end", periodEnd, "date"]] as const;
-  // Two reads, one after the other: the functions' connection pool is small, and each is one query.
-  const data = await sql.value<WeeklyReportData | null>("weekly_report_data", [...args]);
+  // The two reads at once, on the function's two connections: the answer takes the longer of them.
+  const [data, company] = await Promise.all([
+    sql.value<WeeklyReportData | null>("weekly_report_data", [...args]),
+    sql.value<DashboardCompanyExtras>("dashboard_company", [...args]),
+  ]);
   if (!data) return null;
-  const company = await sql.value<DashboardCompanyExtras>("dashboard_company", [...args]);
   return { periodEnd, generatedAt: new Date().toISOString(), report: reportContent(data), company };
 }
 

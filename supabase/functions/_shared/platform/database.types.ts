@@ -1601,9 +1601,13 @@ export type Database = {
         }
         Returns: Json
       }
-      dashboard_scan_status: {
-        Args: { p_job_status: string; p_scan_status: string }
-        Returns: string
+      dashboard_scan_entries: {
+        Args: { p_company_id: string; p_job_ids: string[] }
+        Returns: {
+          at: string
+          entry: Json
+          repository_id: string
+        }[]
       }
       dashboard_scans: {
         Args: { p_company_id: string; p_limit: number; p_repository_id: string }
