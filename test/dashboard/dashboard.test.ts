@@ -4,7 +4,7 @@
 // is checked against the weekly report generated for the same day (one source), its caller checks
 // against every kind of caller, and the page against the report's figures, a scan run and
 // cancelled from it, and every failure it must say in words. Screenshots: .codeguard/dashboard-*.png.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
@@ -221,6 +221,28 @@ describe("the page in Chromium", () => {
     await page.reload();
     await page.waitForSelector("#company-score");
     expect(requests.every((u) => u.startsWith(stack.current.functionsUrl))).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("works as a standalone file calling the project (the download for hosting elsewhere), through CORS", { timeout: 60_000 }, async () => {
+    const res = await api("/standalone.html");
+    expect(res.headers.get("content-disposition")).toMatch(/attachment; filename="codeguard-dashboard.html"/);
+    const file = join(SHOTS, "dashboard-standalone.html");
+    writeFileSync(file, await res.text());
+    // The preflight a browser sends before a call with Authorization from another origin.
+    const preflight = await fetch(`${stack.current.functionsUrl}/enqueue-scan`, {
+      method: "OPTIONS", headers: { origin: "https://intranet.example", "access-control-request-method": "POST", "access-control-request-headers": "authorization, apikey, content-type" } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-headers")).toMatch(/authorization/);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+    page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+    await page.goto(`file://${file}#access_token=${tokenOf(ids.alice)}&token_type=bearer&expires_in=3600`);
+    await page.waitForSelector("#company-score");
+    expect(await text(page, "#company-score")).toBe(String(todays.content.risk_summary.debt_score));
+    expect(await page.locator("#repositories tbody tr").count()).toBe(todays.content.repositories.length);
     expect(problems).toEqual([]);
     await page.close();
   });

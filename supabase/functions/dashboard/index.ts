@@ -6,9 +6,13 @@ import { readConfig } from "../_shared/platform/config.ts";
 import { dbFromPostgresJs } from "../_shared/platform/db.ts";
 import { handleDashboard, publishableKeyOf } from "../_shared/http/dashboard.ts";
 import { supabaseCallers } from "../_shared/http/supabase-callers.ts";
+import { withCors } from "../_shared/http/cors.ts";
 
 const env = Deno.env.toObject();
 const config = readConfig(env);
 const sql = connectPostgres(config.dbUrl, { prepare: false, max: 2, idle_timeout: 20, connect_timeout: 5 });
 
-Deno.serve(handleDashboard({ db: dbFromPostgresJs(sql), verifyCaller: supabaseCallers(env), publishableKey: publishableKeyOf(env) }));
+// CORS: the standalone page (…/dashboard/standalone.html, hosted elsewhere) reads the JSON from its own origin.
+Deno.serve(withCors(handleDashboard({
+  db: dbFromPostgresJs(sql), verifyCaller: supabaseCallers(env), publishableKey: publishableKeyOf(env), projectUrl: config.supabaseUrl,
+})));

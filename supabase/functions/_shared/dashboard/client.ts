@@ -17,9 +17,12 @@
 export function dashboardClient(config) {
   "use strict";
   const SESSION_KEY = "codeguard.dashboard.session";
-  const root = location.pathname.replace(/\/+$/, "").replace(/\/index\.html$/, "");
-  const functionsBase = root.replace(/\/dashboard$/, "");
-  const authBase = location.origin + "/auth/v1";
+  // The function's own page calls its own origin; the standalone file (config.projectUrl) the project's.
+  const functionsBase = config.projectUrl
+    ? config.projectUrl + "/functions/v1"
+    : location.pathname.replace(/\/+$/, "").replace(/\/index\.html$/, "").replace(/\/dashboard$/, "");
+  const root = functionsBase + "/dashboard";
+  const authBase = (config.projectUrl || location.origin) + "/auth/v1";
   const view = document.getElementById("view");
   const banner = document.getElementById("banner");
   const tools = document.getElementById("tools");
@@ -141,7 +144,7 @@ export function dashboardClient(config) {
     try {
       res = await fetch(path, Object.assign({}, init || {}, { headers: authHeaders({ authorization: "Bearer " + session.access_token }) }));
     } catch {
-      throw new Unreachable("The CodeGuard functions cannot be reached (" + location.origin + functionsBase + "): check your connection, or whether the project is up.");
+      throw new Unreachable("The CodeGuard functions cannot be reached (" + (config.projectUrl ? functionsBase : location.origin + functionsBase) + "): check your connection, or whether the project is up.");
     }
     const body = await res.json().catch(() => null);
     const message = body && (body.error || body.message || body.msg);

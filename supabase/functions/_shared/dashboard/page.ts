@@ -9,6 +9,11 @@ import { dashboardClient } from "./client.ts";
 export interface PageConfig {
   /** The project's publishable key (public), sent to Auth for a sign-in or a refresh. */
   publishableKey: string | null;
+  /**
+   * The project's URL for a page served from elsewhere (the standalone file): its functions and
+   * Auth are there. Null for the page the function serves, which calls its own origin.
+   */
+  projectUrl: string | null;
 }
 
 const STYLES = `
@@ -66,6 +71,7 @@ code { background: #eef1f5; padding: 1px 4px; border-radius: 3px; font-size: 12.
 @media (max-width: 600px) { main { padding: 12px 10px 30px; } header { padding: 10px 12px; } .big { font-size: 26px; } .grid2 { grid-template-columns: 1fr; } }
 `;
 
+const attr = (s: string) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 const escapeScript = (s: string) => s.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
 
 export function dashboardPage(config: PageConfig): string {
@@ -76,7 +82,7 @@ export function dashboardPage(config: PageConfig): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="no-referrer">${config.projectUrl ? `\n<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src ${attr(config.projectUrl)}; base-uri 'none'; form-action 'none'">` : ""}
 <title>CodeGuard dashboard</title>
 <style>${STYLES}</style>
 </head>

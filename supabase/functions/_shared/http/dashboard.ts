@@ -4,7 +4,10 @@
  *                                           styles inline; no data in it, so anyone may load it;
  *   GET  …/dashboard/api/overview           the company as of a day: ?period_end=YYYY-MM-DD (today, UTC,
  *                                           by default), ?company=<id> optional (another company's: 403);
- *   GET  …/dashboard/api/repository?id=…    one repository's view (?period_end= as above).
+ *   GET  …/dashboard/api/repository?id=…    one repository's view (?period_end= as above);
+ *   GET  …/dashboard/standalone.html        the page as a file to host elsewhere, calling this project
+ *                                           (Supabase serves a function's text/html of a GET as text/plain
+ *                                           on the project's default domain, so there the page is a download).
  * The JSON is for a signed-in member only, checked as the member API checks (scan-api.ts): the
  * user's session verified against the project's JWKS (401 when it does not verify: expired,
  * forged), a member of a company (403 otherwise), and only that company's rows — the member's
@@ -27,6 +30,8 @@ export interface DashboardDeps {
   verifyCaller: VerifyCaller;
   /** The project's publishable (or legacy anon) key, which the page sends to Auth; public by design. */
   publishableKey: string | null;
+  /** The project's URL (SUPABASE_URL), which the standalone page calls. */
+  projectUrl: string;
   /** Today, for the default period; a parameter for tests. */
   now?: () => Date;
 }
@@ -158,7 +163,8 @@ async function serveJson(req: Request, url: URL, route: string, deps: DashboardD
 
 export function handleDashboard(deps: DashboardDeps): (req: Request) => Promise<Response> {
   // The page is the same for everyone: built once.
-  const page = dashboardPage({ publishableKey: deps.publishableKey });
+  const page = dashboardPage({ publishableKey: deps.publishableKey, projectUrl: null });
+  const standalone = dashboardPage({ publishableKey: deps.publishableKey, projectUrl: deps.projectUrl.replace(/\/+$/, "") });
   return async (req: Request) => {
     const url = new URL(req.url);
     const route = dashboardRoute(url);
@@ -174,6 +180,16 @@ export function handleDashboard(deps: DashboardDeps): (req: Request) => Promise<
           // Nothing but itself and the project's own API; the session's token never goes in a Referer.
           "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
           "referrer-policy": "no-referrer",
+          "x-content-type-options": "nosniff",
+        },
+      });
+    }
+    if (route === "/standalone.html") {
+      return new Response(standalone, {
+        headers: {
+          "content-type": "text/html; charset=utf-8",
+          "content-disposition": 'attachment; filename="codeguard-dashboard.html"',
+          "cache-control": "no-store",
           "x-content-type-options": "nosniff",
         },
       });
