@@ -60,7 +60,8 @@ $$;
 -- of them a human reviewed (the report's company review coverage, per repository: summed over the
 -- repositories they are the report's merged_ai_prs and reviewed_ai_prs) and its latest scan; the
 -- AI lines per agent (attested commits, a commit of two agents counted for each) and the suspected
--- lines, of the report's counted lines; and the company's last 15 scans.
+-- lines, of the report's counted lines; the history of the alerts the report lists; and the
+-- company's last 15 scans.
 create function public.dashboard_company(p_company_id uuid, p_period_end date) returns jsonb
 language sql stable security definer set search_path = ''
 as $$
@@ -104,6 +105,13 @@ as $$
             from commits c, pg_catalog.unnest(c.agents) g(agent) where c.verdict = 'attested' group by g.agent) a),
     'suspected', (select pg_catalog.jsonb_build_object('commits', count(*), 'lines', coalesce(sum(c.counted), 0))
       from commits c where c.verdict = 'suspected'),
+    -- The history of the alerts the report lists as open at the period's end (its filter), by
+    -- category, repository and title, as the report names them.
+    'alert_history', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+          'category', a.category, 'repository', r.full_name, 'title', a.title, 'created_at', a.created_at,
+          'reopened', a.reopened, 'history', a.history) order by a.created_at), '[]')
+      from public.alerts a left join public.repositories r on r.id = a.repository_id, period p
+      where a.company_id = p_company_id and a.created_at < p.end_at and (a.status = 'open' or a.resolved_at >= p.end_at)),
     'recent_scans', public.dashboard_scans(p_company_id, null, 15))
 $$;
 

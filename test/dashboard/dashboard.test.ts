@@ -4,7 +4,10 @@
 // is checked against the weekly report generated for the same day (one source), its caller checks
 // against every kind of caller, and the page against the report's figures, a scan run and
 // cancelled from it, and every failure it must say in words. Screenshots: .codeguard/dashboard-*.png.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { promisify } from "node:util";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
@@ -211,6 +214,9 @@ describe("the page in Chromium", () => {
     expect(await text(page, "#reviewed")).toBe(`${c.ai_usage_summary.reviewed_percentage}%`);
     expect(await text(page, "#open-alerts")).toBe(String(c.risk_summary.open_alerts.length));
     expect(await page.locator("#alerts li.alert").count()).toBe(c.risk_summary.open_alerts.length);
+    // Each with its history (opened, then what changed).
+    expect(await page.locator("#alerts li.alert details.history").count()).toBe(c.risk_summary.open_alerts.length);
+    if (c.risk_summary.open_alerts.length) expect(await page.locator("#alerts li.alert details.history li").first().textContent()).toMatch(/opened/);
     for (const r of c.repositories) {
       expect(await rowText(page, r.full_name, "score")).toBe(r.score === null ? "—" : String(r.score));
       expect(await rowText(page, r.full_name, "ai-share")).toBe(`${r.ai_loc_percentage}%`);
@@ -223,6 +229,32 @@ describe("the page in Chromium", () => {
     expect(requests.every((u) => u.startsWith(stack.current.functionsUrl))).toBe(true);
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it("opens signed in from the address codeguard dashboard prints for a member named by email; refuses a member the stack lacks", { timeout: 60_000 }, async () => {
+    // The stack's keys where the command reads them (CODEGUARD_DATA_DIR), as npm start keeps them.
+    const dir = mkdtempSync(join(tmpdir(), "cg-dashboard-cli-"));
+    const k = stack.current.keys;
+    writeFileSync(join(dir, "jwt-secret"), `${k.jwtSecret}\n`);
+    writeFileSync(join(dir, "keys.json"), JSON.stringify({ publishableKey: k.publishableKey, secretKey: k.secretKey, signingKey: k.signingKey }));
+    const env = { ...process.env, CODEGUARD_URL: stack.current.apiUrl, SUPABASE_DB_URL: stack.current.dbUrl, CODEGUARD_DATA_DIR: dir, DISPLAY: "" };
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "dashboard", ...args], { cwd: REPO_ROOT, env });
+    try {
+      const { stdout, stderr } = await cli("--user", "ALICE@demo.example", "--no-open");
+      expect(stderr).toMatch(/signed in as alice@demo.example for 12 h/);
+      const url = stdout.trim();
+      expect(url).toMatch(new RegExp(`^${stack.current.apiUrl}/functions/v1/dashboard#access_token=ey[^&]+&token_type=bearer&expires_in=43200&expires_at=\\d+`));
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(url);
+      await page.waitForSelector("#company-score");
+      expect(await text(page, "#title")).toBe("CodeGuard — Demo Inc");
+      await page.close();
+      const refused = await cli("--user", "nobody@demo.example").then(() => null, (e: { code: number; stderr: string }) => e);
+      expect(refused?.code).toBe(2);
+      expect(refused?.stderr).toMatch(/no member nobody@demo.example on this stack/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("works as a standalone file calling the project (the download for hosting elsewhere), through CORS", { timeout: 60_000 }, async () => {

@@ -407,8 +407,13 @@ export function dashboardClient(config) {
 
     const alerts = h("section", { id: "alerts" }, h("h2", {}, "Open alerts"),
       risk.open_alerts.length === 0 ? h("p", { class: "sub" }, "None open.") :
-      h("ul", {}, risk.open_alerts.map((a) => h("li", { class: "alert" }, h("span", { class: "sev " + a.severity }, a.severity), " ", a.title,
-        a.repository ? h("span", { class: "sub" }, " — " + a.repository) : null))));
+      h("ul", {}, risk.open_alerts.map((a) => {
+        const life = (c.alert_history || []).find((x) => x.category === a.category && x.title === a.title && (x.repository || null) === (a.repository || null));
+        return h("li", { class: "alert" }, h("span", { class: "sev " + a.severity }, a.severity), " ", a.title,
+          a.repository ? h("span", { class: "sub" }, " — " + a.repository) : null,
+          life ? h("details", { class: "history" }, h("summary", { class: "sub" }, "since " + when(life.created_at) + (life.reopened ? ", reopened " + life.reopened + "×" : "")),
+            h("ul", { class: "sub" }, life.history.map((e) => h("li", {}, when(e.at) + ": " + e.event + " (" + e.severity + ") " + e.title)))) : null);
+      })));
 
     const scans = scansSection(c.recent_scans, "Recent scans");
     const trend = h("section", { class: "trend", id: "trend" }, h("h2", {}, "AI-debt score, 12 weeks"), trendChart(r.score_trend, r.company.risk_threshold, "The company's AI-debt score, 12 weeks"));
