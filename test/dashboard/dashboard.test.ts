@@ -350,6 +350,47 @@ describe("the page in Chromium", () => {
     }
   });
 
+  it("refreshes a session about to expire at Auth's token endpoint, asks again when Auth refuses, and signs in by password", { timeout: 60_000 }, async () => {
+    // Supabase Auth's token endpoint, answered in the browser (the local stack has no Auth server):
+    // what it receives is checked, and it hands out a session signed with the project's key.
+    const asked: { grant: string | null; body: Record<string, string> }[] = [];
+    const apikeys = new Set<string | undefined>();
+    let refuse = false;
+    const auth = async (page: Page) => page.route("**/auth/v1/token?**", async (route) => {
+      const req = route.request();
+      asked.push({ grant: new URL(req.url()).searchParams.get("grant_type"), body: JSON.parse(req.postData() ?? "{}") });
+      apikeys.add(req.headers()["apikey"]);
+      if (refuse) return route.fulfill({ status: 400, contentType: "application/json", body: JSON.stringify({ error: "invalid_grant", error_description: "Invalid Refresh Token: Already Used" }) });
+      return route.fulfill({ status: 200, contentType: "application/json",
+        body: JSON.stringify({ access_token: tokenOf(ids.alice), token_type: "bearer", expires_in: 3600, refresh_token: "refresh-2" }) });
+    });
+    // A session that expires within the minute: refreshed before the first call.
+    const soon = Math.floor(Date.now() / 1000) + 20;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await auth(page);
+    await page.goto(`${stack.current.functionsUrl}/dashboard#access_token=${tokenOf(ids.alice, 20)}&refresh_token=refresh-1&expires_at=${soon}&token_type=bearer`);
+    await page.waitForSelector("#company-score");
+    expect(asked).toEqual([{ grant: "refresh_token", body: { refresh_token: "refresh-1" } }]);
+    expect(await page.evaluate(() => JSON.parse(sessionStorage.getItem("codeguard.dashboard.session")!).refresh_token)).toBe("refresh-2");
+    // Auth refuses the next refresh: the page asks to sign in, then signs in by password.
+    refuse = true;
+    await page.evaluate(() => {
+      const s = JSON.parse(sessionStorage.getItem("codeguard.dashboard.session")!);
+      sessionStorage.setItem("codeguard.dashboard.session", JSON.stringify({ ...s, expires_at: Math.floor(Date.now() / 1000) + 5 }));
+    });
+    await page.click("#today");
+    await page.waitForSelector("#signin-reason");
+    expect(await text(page, "#signin-reason")).toMatch(/session has expired/);
+    refuse = false;
+    await page.fill('#signin input[name="email"]', "alice@demo.example");
+    await page.fill('#signin input[name="password"]', "correct horse");
+    await page.click('#signin button[type="submit"]');
+    await page.waitForSelector("#company-score");
+    expect(asked.at(-1)).toEqual({ grant: "password", body: { email: "alice@demo.example", password: "correct horse" } });
+    expect([...apikeys]).toEqual([stack.current.keys.publishableKey]);
+    await page.close();
+  });
+
   it("asks to sign in again for an expired or foreign session, and shows another company's member none of this company", { timeout: 60_000 }, async () => {
     for (const token of [tokenOf(ids.alice, -60), signUserJwt(makeLocalKeys(), { sub: ids.alice })]) {
       const { page, problems } = await openSignedIn(ids.alice, 1280, "", token);
