@@ -439,7 +439,8 @@ export function dashboardClient(config) {
     const extra = overview.company.repositories.find((x) => x.id === repo.id) || { id: repo.id, full_name: repo.full_name, last_scan: repo.scans[0] || null };
     const back = h("p", {}, h("a", { href: queryWith({ repo: null }), onclick: nav(queryWith({ repo: null })), id: "back" }, "← " + overview.report.company.name));
     const head = h("div", { class: "cards" },
-      h("div", { class: "card", id: "repo-score" }, h("h2", {}, h("a", { href: repo.github_url, target: "_blank", rel: "noopener noreferrer" }, repo.full_name)),
+      h("div", { class: "card", id: "repo-score" }, h("h2", {}, "Repository"),
+        h("div", { class: "repo-name" }, h("a", { href: repo.github_url, target: "_blank", rel: "noopener noreferrer" }, repo.full_name)),
         h("div", { class: "big" }, h("b", {}, show(row.score)), " ", zone(row.risk_zone)),
         h("div", { class: "sub" }, repo.is_active ? "AI share " + show(row.ai_loc_percentage, "%") + " of " + show(row.total_loc) + " counted lines in the 7 days ending " + overview.periodEnd : "deactivated"),
         h("div", { class: "sub" }, "last scanned " + when(repo.last_scanned_at))),
@@ -463,7 +464,7 @@ export function dashboardClient(config) {
           h("td", {}, a.name || a.email || "unknown"), h("td", { class: "num" }, a.commits), h("td", { class: "num" }, a.ai_commits), h("td", { class: "num" }, a.suspected_commits),
           h("td", { class: "num" }, a.counted_lines), h("td", { class: "num" }, a.ai_loc_percentage + "%")))))));
     const trend = h("section", { class: "trend", id: "trend" }, h("h2", {}, "AI-debt score, 12 weeks"), trendChart(repo.score_trend, overview.report.company.risk_threshold, repo.full_name + "'s AI-debt score, 12 weeks"));
-    view.replaceChildren(back, head, trend, prs, h("div", { class: "grid2" }, authors, scansSection(repo.scans, "Scans")));
+    view.replaceChildren(back, head, trend, prs, authors, scansSection(repo.scans, "Scans"));
   }
 
   // ---- Run scan, progress, cancel --------------------------------------------------------------

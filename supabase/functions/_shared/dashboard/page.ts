@@ -36,6 +36,7 @@ main { max-width: 1320px; margin: 0 auto; padding: 16px 20px 40px; }
 .card, section { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; min-width: 0; }
 section { margin-bottom: 16px; }
 section h2, .card h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin: 0 0 8px; font-weight: 600; }
+.repo-name { font-size: 16px; font-weight: 600; margin-bottom: 4px; overflow-wrap: anywhere; }
 .big { font-size: 30px; font-weight: 700; line-height: 1.1; }
 .sub { color: var(--muted); font-size: 12.5px; }
 .zone { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; font-weight: 600; vertical-align: middle; }
