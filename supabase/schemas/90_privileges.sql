@@ -93,6 +93,13 @@ grant execute on function
   public.member_scan_status(uuid, uuid),
   public.member_cancel_scan(uuid, uuid)
 to service_role;
+-- The members' dashboard (49_dashboard.sql): the dashboard function finds the member's company and
+-- reads the figures beside the report's (weekly_report_data, granted below).
+grant execute on function
+  public.member_company_id(uuid),
+  public.dashboard_company(uuid, date),
+  public.dashboard_repository(uuid, uuid, date)
+to service_role;
 -- Scores, alerts, reports, the Slack digest and the dashboards (43–48): members read their
 -- company's rows (the dashboards through the views that filter them); the jobs' functions are the
 -- service's (the helpers they call run as their owner and need no grant). The materialized views

@@ -1602,6 +1602,30 @@ export type Database = {
         Returns: string
       }
       current_company_id: { Args: Record<PropertyKey, never>; Returns: string }
+      dashboard_company: {
+        Args: { p_company_id: string; p_period_end: string }
+        Returns: Json
+      }
+      dashboard_repository: {
+        Args: {
+          p_company_id: string
+          p_period_end: string
+          p_repository_id: string
+        }
+        Returns: Json
+      }
+      dashboard_scan_entries: {
+        Args: { p_company_id: string; p_job_ids: string[] }
+        Returns: {
+          at: string
+          entry: Json
+          repository_id: string
+        }[]
+      }
+      dashboard_scans: {
+        Args: { p_company_id: string; p_limit: number; p_repository_id: string }
+        Returns: Json
+      }
       dispatch_scan_workers: {
         Args: { p_max_workers?: number; p_reason?: string }
         Returns: number
