@@ -1,6 +1,7 @@
 /**
  * classifyCommit and classifyPullRequest: attested, assisted, suspected or human, with the
- * evidence. Pure functions over the records of ../records.ts; no I/O, no clock.
+ * evidence. Pure functions over the records of ../records.ts; no I/O, no clock. The top tier,
+ * recorded (a git-ai note's line-level record), is laid over these by recorded.ts's withRecorded.
  *
  * Verdict rules:
  *  - attested: at least one authorship mark (catalog kind "authorship"). Agents = the authoring
@@ -24,8 +25,13 @@ import { FEATURE_COUNT, styleGated, suspectFeatures } from "./suspected.ts";
 import { decideRepositorySuspects, type EvidenceCommit, EvidenceLog, type EvidenceState, type RepositoryRuleReport, styleOf, type SuspectDecision } from "./repository-evidence.ts";
 import { stripMarks } from "./strip.ts";
 import { Hits, lineMarks } from "./marks.ts";
+import type { MarksOnly, RecordedLines } from "./recorded.ts";
 
-export type Verdict = "attested" | "assisted" | "suspected" | "human";
+/**
+ * The tiers, strongest first: recorded (a git-ai note states the commit's AI lines: recorded.ts),
+ * attested, assisted, suspected, human. Every figure keeps them apart.
+ */
+export type Verdict = "recorded" | "attested" | "assisted" | "suspected" | "human";
 
 export interface Evidence {
   /** where the mark was found: author_email, co_author, trailer, footer, branch, … */
@@ -43,10 +49,19 @@ export interface Classification {
 }
 
 export interface CommitClassification extends Classification {
-  /** added lines that count as AI LOC (attested authorship only, filtered, 0 for merges) */
+  /**
+   * added lines that count as AI LOC (filtered, 0 for merges): a record's AI lines where the
+   * commit has one (recorded.ts), else an attested commit's counted lines
+   */
   ai_added_lines: number;
   /** filtered added lines of the commit (0 for merges): the AI-LOC denominator */
   counted_added_lines: number;
+  /** what the commit's git-ai note (or its squash-merged PR's notes) records: withRecorded */
+  recorded?: RecordedLines;
+  /** with a record: the verdict, agents and AI lines the marks alone gave */
+  marks_only?: MarksOnly;
+  /** with a record: where the record and the marks disagree, in words; null when they agree */
+  conflict?: string | null;
 }
 
 export interface ClassifyOptions {
@@ -338,7 +353,8 @@ export function suspectedVerdict(decision: SuspectDecision): { verdict: "suspect
 
 /** decideSuspected on the classification itself (one the caller made and owns). */
 function applyDecision(result: CommitClassification, decision: SuspectDecision): void {
-  if (result.verdict !== "human") return;
+  // a commit with a record is never suspected: its record says what is known
+  if (result.verdict !== "human" || result.recorded) return;
   const decided = suspectedVerdict(decision);
   if (decided.verdict === "suspected") {
     result.verdict = "suspected";
