@@ -74,8 +74,8 @@ export interface ParsedNote {
 export type NoteParse = ParsedNote | NoteFailure;
 
 /** The text a scan's warnings carry for a note it could not use. */
-export function noteWarning(sha: string, failure: Pick<NoteFailure, "reason" | "detail">): string {
-  return `commit ${sha.slice(0, 12)}: its git-ai note is not used (${failure.reason.replaceAll("_", " ")}: ${failure.detail}); classified by its marks`;
+export function noteWarning(sha: string, failure: Pick<NoteFailure, "reason" | "detail">, instead = "classified by its marks"): string {
+  return `commit ${sha.slice(0, 12)}: its git-ai note is not used (${failure.reason.replaceAll("_", " ")}: ${failure.detail}); ${instead}`;
 }
 
 /**

@@ -17,7 +17,7 @@
  */
 import type { Commit, FileChange } from "./records.ts";
 import { countedAddedLines, isCountedFile } from "./loc.ts";
-import { type NoteParse, noteWarning } from "./notes.ts";
+import { type NoteFailure, type NoteParse, noteWarning } from "./notes.ts";
 import type { CommitClassification, Verdict } from "./classify.ts";
 
 /** AI lines of one agent and model in a record. */
@@ -48,6 +48,8 @@ export interface RecordedLines {
   capped_lines: number;
   /** AI lines per agent and model, most lines first (they sum to ai_lines) */
   by_agent: RecordedAgentLines[];
+  /** per counted file the record covers: its AI and human lines (they sum to ai_lines and human_lines) */
+  files: { path: string; ai_lines: number; human_lines: number }[];
 }
 
 /** The verdict and AI lines the marks alone gave a commit that has a record. */
@@ -61,6 +63,8 @@ export interface MarksOnly {
 export interface Attribution {
   recorded: RecordedLines | null;
   warning: string | null;
+  /** why the note is not used (what `warning` says), null when it is */
+  failure: NoteFailure | null;
 }
 
 /**
@@ -71,15 +75,16 @@ export interface Attribution {
  * merged commits (AI LOC counts none of a merge's), so its note is not read.
  */
 export function attributeNote(commit: Commit, note: NoteParse): Attribution {
-  if (!note.ok) return { recorded: null, warning: noteWarning(commit.sha, note) };
-  if (commit.parents.length > 1) return { recorded: null, warning: null };
+  if (!note.ok) return unused(commit, note);
+  if (commit.parents.length > 1) return { recorded: null, warning: null, failure: null };
   if (commit.files.some((f) => f.lines_unknown)) {
-    return { recorded: null, warning: noteWarning(commit.sha, { reason: "unparseable", detail: "cannot be checked: the commit's per-file added lines are unknown" }) };
+    return unused(commit, { ok: false, reason: "unparseable", detail: "cannot be checked: the commit's per-file added lines are unknown" });
   }
   const byPath = filesByPath(commit.files);
   let ai = 0;
   let human = 0;
   const agents = new Map<number, number>();
+  const files: RecordedLines["files"] = [];
   for (const nf of note.files) {
     const f = byPath.get(nf.path);
     // A binary file or a blob the source lacked has no line count to check against, and AI LOC
@@ -91,11 +96,12 @@ export function attributeNote(commit: Commit, note: NoteParse): Attribution {
       const detail = f
         ? `records ${claimed} lines in "${nf.path}", where the commit added ${added}`
         : `records ${claimed} lines in "${nf.path}", a file the commit does not change`;
-      return { recorded: null, warning: noteWarning(commit.sha, { reason: "ranges_past_added_lines", detail }) };
+      return unused(commit, { ok: false, reason: "ranges_past_added_lines", detail });
     }
     if (!f || !isCountedFile(f)) continue;
     ai += nf.ai_lines;
     human += nf.human_lines;
+    files.push({ path: nf.path, ai_lines: nf.ai_lines, human_lines: nf.human_lines });
     for (const [a, n] of nf.by_agent) agents.set(a, (agents.get(a) ?? 0) + n);
   }
   const by_agent: RecordedAgentLines[] = [];
@@ -108,9 +114,15 @@ export function attributeNote(commit: Commit, note: NoteParse): Attribution {
       untracked_lines: Math.max(0, countedAddedLines(commit.files) - ai - human),
       capped_lines: 0,
       by_agent: sortAgents(by_agent),
+      files,
     },
     warning: null,
+    failure: null,
   };
+}
+
+function unused(commit: Commit, failure: NoteFailure): Attribution {
+  return { recorded: null, warning: noteWarning(commit.sha, failure), failure };
 }
 
 /**
@@ -156,6 +168,7 @@ export function attributeSquashMerge(
   let human = 0;
   let capped = 0;
   const total = new Map<string, RecordedAgentLines>();
+  const perFile: RecordedLines["files"] = [];
   for (const [path, acc] of files) {
     const added = byPath.get(path)!.added!;
     const rows = [...acc.agents.values()];
@@ -169,8 +182,10 @@ export function attributeSquashMerge(
       if (t) t.lines += lines;
       else total.set(key, { ...r, lines });
     }
+    const h = Math.min(acc.human, added - fit);
     ai += fit;
-    human += Math.min(acc.human, added - fit);
+    human += h;
+    if (fit > 0 || h > 0) perFile.push({ path, ai_lines: fit, human_lines: h });
   }
   if (ai === 0) return { recorded: null, warnings };
   return {
@@ -181,6 +196,7 @@ export function attributeSquashMerge(
       untracked_lines: Math.max(0, countedAddedLines(commit.files) - ai - human),
       capped_lines: capped,
       by_agent: sortAgents([...total.values()]),
+      files: perFile,
     },
     warnings,
   };
@@ -199,18 +215,21 @@ export function attributeCommit(
   note: NoteParse | undefined,
   squash: { number: number; notes: readonly { sha: string; note: NoteParse }[] } | null = null,
 ): { recorded: RecordedLines | null; warnings: string[] } {
-  const warnings: string[] = [];
+  let failed: NoteFailure | null = null;
   if (note !== undefined) {
     const own = attributeNote(commit, note);
-    if (own.warning) warnings.push(own.warning);
-    if (own.recorded) return { recorded: own.recorded, warnings };
+    if (own.recorded) return { recorded: own.recorded, warnings: [] };
+    failed = own.failure;
   }
+  let recorded: RecordedLines | null = null;
+  const warnings: string[] = [];
   if (squash && squash.notes.length > 0) {
     const pr = attributeSquashMerge(commit, squash.number, squash.notes);
+    recorded = pr.recorded;
     warnings.push(...pr.warnings);
-    return { recorded: pr.recorded, warnings };
   }
-  return { recorded: null, warnings };
+  if (failed) warnings.unshift(noteWarning(commit.sha, failed, recorded ? `recorded from PR #${squash!.number}'s notes instead` : undefined));
+  return { recorded, warnings };
 }
 
 /** What squashMergedPullRequest needs to know of a pull request. */
