@@ -171,6 +171,8 @@ export function parseNote(text: string): NoteParse {
   let humanTotal = 0;
   let pos = 0;
   let lineNo = 0;
+  let lastKey = "";
+  let lastAgent = -1;
   while (pos < attEnd) {
     lineNo++;
     let end = text.indexOf("\n", pos);
@@ -195,21 +197,25 @@ export function parseNote(text: string): NoteParse {
         file.human_lines += lines;
         humanTotal += lines;
       } else {
-        let recordKey: string;
-        let record: unknown;
+        let a: number;
+        // The key's record part: s_<14 hex> of `s_<14 hex>::t_<14 hex>`, or the whole legacy key.
+        let keyEnd = sp;
         if (c1 === 95 && c0 === 115 /* s */) {
-          // s_<14 hex>::t_<14 hex>: the session part names the metadata record.
           const sep = text.indexOf("::", k);
-          recordKey = text.slice(k, sep > 0 && sep < sp ? sep : sp);
-          record = sessions[recordKey];
-        } else if ((sp - k === 16 || sp - k === 7) && isHex(text, k, sp)) {
-          recordKey = text.slice(k, sp);
-          record = prompts[recordKey];
-        } else {
+          if (sep > 0 && sep < sp) keyEnd = sep;
+        } else if (!((sp - k === 16 || sp - k === 7) && isHex(text, k, sp))) {
           return fail("unknown_key", `line ${lineNo}: key "${text.slice(k, sp).slice(0, 40)}" is none of s_…::t_…, h_…, 16 or 7 hex`);
         }
-        // A key without a record is still an AI key (its prefix says so): its tool is unknown.
-        const a = agentOf(recordKey, record);
+        // Entries of one session follow each other (one per file it touched): the last key's
+        // agent is compared in place, without cutting the key out and hashing it again.
+        if (keyEnd - k === lastKey.length && text.startsWith(lastKey, k)) a = lastAgent;
+        else {
+          const recordKey = text.slice(k, keyEnd);
+          // A key without a record is still an AI key (its prefix says so): its tool is unknown.
+          a = agentOf(recordKey, c0 === 115 && c1 === 95 ? sessions[recordKey] : prompts[recordKey]);
+          lastKey = recordKey;
+          lastAgent = a;
+        }
         file.ai_lines += lines;
         aiTotal += lines;
         file.by_agent.set(a, (file.by_agent.get(a) ?? 0) + lines);
