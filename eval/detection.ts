@@ -651,6 +651,8 @@ function maskedSection(): { repo: Repo; recall: number; flagged: number }[] {
 
 interface RecordedEval {
   repo: string;
+  /** why the suspected tier's repository rule decided nothing, null when it decided */
+  rule: string | null;
   /** non-merge commits with a usable record (the universe: their truth is known) */
   judged: number;
   /** of them, commits whose record has AI lines */
@@ -676,8 +678,8 @@ function recordedEval(repo: "git-ai-project__self-hosted" | "pymc-labs__pathmc")
   for (const p of pulls.values()) for (const c of p.commits) if (!seen.has(c.sha)) (seen.add(c.sha), all.push(c));
   // newest first, as the data sets are: the repository rule reads each author's commits in time
   all.sort((a, b) => Date.parse(b.committed_at) - Date.parse(a.committed_at));
-  const { classifications } = classifyCommits(all);
-  const out: RecordedEval = { repo, judged: 0, positives: 0, tiers: { attested: { flagged: 0, tp: 0 }, suspected: { flagged: 0, tp: 0 }, either: { flagged: 0, tp: 0 } }, share: { records: 0, attested: 0, attested_plus_suspected: 0 } };
+  const { classifications, suspected: rule } = classifyCommits(all);
+  const out: RecordedEval = { repo, rule: rule?.abstained ?? null, judged: 0, positives: 0, tiers: { attested: { flagged: 0, tp: 0 }, suspected: { flagged: 0, tp: 0 }, either: { flagged: 0, tp: 0 } }, share: { records: 0, attested: 0, attested_plus_suspected: 0 } };
   let counted = 0;
   all.forEach((c, i) => {
     if (c.parents.length > 1) return;
@@ -714,7 +716,7 @@ function recordedSection(): RecordedEval[] {
   for (const repo of ["git-ai-project__self-hosted", "pymc-labs__pathmc"] as const) {
     const e = recordedEval(repo);
     results.push(e);
-    console.log(`\n${repo}: ${e.judged} judged commits, ${e.positives} with recorded AI lines`);
+    console.log(`\n${repo}: ${e.judged} judged commits, ${e.positives} with recorded AI lines; the repository rule ${e.rule ? `abstained: ${e.rule}` : "decided"}`);
     for (const [tier, t] of Object.entries(e.tiers)) {
       const recall = e.positives ? (100 * t.tp) / e.positives : NaN;
       const precision = t.flagged ? (100 * t.tp) / t.flagged : NaN;
