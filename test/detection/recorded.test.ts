@@ -74,15 +74,26 @@ describe("attributeNote", () => {
     expect(a.recorded!.files).toEqual([{ path: "src/a.ts", ai_lines: 10, human_lines: 2 }, { path: "b.py", ai_lines: 3, human_lines: 0 }]);
   });
 
-  it("does not use a note that records more lines in a file than the commit added, or lines in a file it does not change", () => {
-    const c = commitOf([["src/a.ts", 5]]);
-    const over = attributeNote(c, note("src/a.ts", `  ${S1}::t_0000000000000a 1-4`, "  h_abcdefabcdef01 5-6"));
-    expect(over.recorded).toBeNull();
-    expect(over.warning).toBe(`commit c0ffee000000: its git-ai note is not used (ranges past added lines: records 6 lines in "src/a.ts", where the commit added 5); classified by its marks`);
-    const elsewhere = attributeNote(c, note("src/b.ts", `  ${S1}::t_0000000000000a 1`));
-    expect(elsewhere.warning).toMatch(/records 1 lines in "src\/b.ts", a file the commit does not change/);
+  it("counts a file's lines up to what the commit added there, with a warning, and does not use a note of lines in a file the commit does not change", () => {
+    const c = commitOf([["src/a.ts", 5], ["src/b.ts", 3]]);
+    const over = attributeNote(c, note("src/a.ts", `  ${S1}::t_0000000000000a 1-4`, `  ${S2}::t_0000000000000b 5-6`, "  h_abcdefabcdef01 7", "src/b.ts", `  ${S1}::t_0000000000000a 1`));
+    expect(over.recorded).toMatchObject({ ai_lines: 6, human_lines: 0, untracked_lines: 2, capped_lines: 1 });
+    // claude 4 and codex 2 lines fitted into 5: 3.33 and 1.67 → 3 and 2 (largest remainder)
+    expect(over.recorded!.by_agent.map((a) => [a.agent, a.lines])).toEqual([["claude-code", 4], ["codex", 2]]);
+    expect(over.recorded!.files).toEqual([{ path: "src/a.ts", ai_lines: 5, human_lines: 0 }, { path: "src/b.ts", ai_lines: 1, human_lines: 0 }]);
+    expect(over.warning).toBe(`commit c0ffee000000: its git-ai note records more lines than the commit added ("src/a.ts": 7 of 5); counted up to what it added`);
+    const elsewhere = attributeNote(c, note("src/a.ts", `  ${S1}::t_0000000000000a 1`, "src/gone.ts", `  ${S1}::t_0000000000000a 1`));
+    expect(elsewhere.recorded).toBeNull();
+    expect(elsewhere.warning).toBe(`commit c0ffee000000: its git-ai note is not used (ranges past added lines: records 1 lines in "src/gone.ts", a file the commit does not change); classified by its marks`);
     // a binary file (no line count) is left out, not held against the note
     expect(attributeNote(commitOf([["src/a.ts", 5], ["img.png", null]]), note("img.png", `  ${S1}::t_0000000000000a 1-50`)).recorded?.ai_lines).toBe(0);
+  });
+
+  it("finds a renamed file under git's rename notation in the numstat", () => {
+    const c = commitOf([["docs/{old => new}/a.md", 4], ["x => y.py", 2]]);
+    const a = attributeNote(c, note("docs/new/a.md", `  ${S1}::t_0000000000000a 1-4`, "y.py", `  ${S1}::t_0000000000000a 1`));
+    expect(a.warning).toBeNull();
+    expect(a.recorded!.ai_lines).toBe(5);
   });
 
   it("sends each bad note back to the marks, with a warning naming the commit and what was wrong", () => {
@@ -92,7 +103,7 @@ describe("attributeNote", () => {
       ['---\n{"schema_version":"authorship/9.0.0","prompts":{}}', /unknown schema version: schema_version "authorship\/9\.0\.0"/],
       [`src/a.ts\n  zz 1\n---\n${META}`, /unknown key: line 2: key "zz"/],
       [`src/a.ts\n  ${S1}::t_0000000000000a 3-1\n---\n${META}`, /bad range: line 2/],
-      [`src/a.ts\n  ${S1}::t_0000000000000a 1-9\n---\n${META}`, /ranges past added lines: records 9 lines in "src\/a.ts", where the commit added 5/],
+      [`src/b.ts\n  ${S1}::t_0000000000000a 1-9\n---\n${META}`, /ranges past added lines: records 9 lines in "src\/b.ts", a file the commit does not change/],
     ];
     for (const [text, why] of bad) {
       const { recorded, warnings } = attributeCommit(c, parseNote(text));

@@ -16,8 +16,8 @@
  *  - A commit with a record is never suspected: its record says what is known.
  */
 import type { Commit, FileChange } from "./records.ts";
-import { countedAddedLines, isCountedFile } from "./loc.ts";
-import { type NoteFailure, type NoteParse, noteWarning } from "./notes.ts";
+import { countedAddedLines, countedAddedLinesOf, excludedReason, isCountedFile } from "./loc.ts";
+import { type NoteFailure, type NoteFile, type NoteParse, noteWarning, type ParsedNote } from "./notes.ts";
 import type { CommitClassification, Verdict } from "./classify.ts";
 
 /** AI lines of one agent and model in a record. */
@@ -59,7 +59,11 @@ export interface MarksOnly {
   ai_added_lines: number;
 }
 
-/** A commit's record, or why its note is not used (then `warning`, for the scan's warnings). */
+/**
+ * A commit's record, or why its note is not used. `warning` (for the scan's warnings) says what
+ * was wrong: with recorded null, why the note is not used (`failure`); with a record, the lines it
+ * claimed beyond what the commit added, left out (capped_lines).
+ */
 export interface Attribution {
   recorded: RecordedLines | null;
   warning: string | null;
@@ -68,57 +72,116 @@ export interface Attribution {
 }
 
 /**
- * A commit's record from its own note. A note that did not parse, and one that records more lines
- * in a file than the commit added to it (it does not describe this commit: rewritten history, a
- * note copied to the wrong commit), is not used: recorded null and a warning naming the commit and
- * what was wrong, and the commit is classified by its marks. A merge commit's lines belong to the
- * merged commits (AI LOC counts none of a merge's), so its note is not read.
+ * A commit's record from its own note.
+ *  - A note that did not parse is not used (recorded null, a warning naming the commit and what
+ *    was wrong; the commit keeps its marks).
+ *  - Lines in a file the commit does not change: the note does not describe this commit (a note
+ *    copied or rewritten onto the wrong commit: pathmc's #444 squash) — not used either.
+ *  - More lines in a file than the commit added there: counted up to what it added (AI first,
+ *    each agent's share scaled by largest remainders), the rest `capped_lines`, with a warning.
+ *    Real notes do this by a line (pathmc's a425d902: 64 lines recorded where numstat has 63 —
+ *    git-ai and git diff can tell a changed last line apart differently), so it is a cap, not a
+ *    rejection.
+ * A file with no line count (binary, a blob the source lacked) is left out, as AI LOC leaves it
+ * out. A merge commit's lines belong to the merged commits (AI LOC counts none of a merge's), so
+ * its note is not read.
  */
 export function attributeNote(commit: Commit, note: NoteParse): Attribution {
   if (!note.ok) return unused(commit, note);
   if (commit.parents.length > 1) return { recorded: null, warning: null, failure: null };
-  if (commit.files.some((f) => f.lines_unknown)) {
-    return unused(commit, { ok: false, reason: "unparseable", detail: "cannot be checked: the commit's per-file added lines are unknown" });
-  }
+  if (commit.files.length === 0 || commit.files.some((f) => f.lines_unknown)) return attributeByTotals(commit, note);
   const byPath = filesByPath(commit.files);
-  let ai = 0;
-  let human = 0;
-  const agents = new Map<number, number>();
-  const files: RecordedLines["files"] = [];
   for (const nf of note.files) {
-    const f = byPath.get(nf.path);
-    // A binary file or a blob the source lacked has no line count to check against, and AI LOC
-    // does not count it: its entries are left out.
-    if (f && f.added === null) continue;
-    const added = f?.added ?? 0;
-    const claimed = nf.ai_lines + nf.human_lines;
-    if (claimed > added) {
-      const detail = f
-        ? `records ${claimed} lines in "${nf.path}", where the commit added ${added}`
-        : `records ${claimed} lines in "${nf.path}", a file the commit does not change`;
-      return unused(commit, { ok: false, reason: "ranges_past_added_lines", detail });
+    if (!byPath.has(nf.path) && nf.ai_lines + nf.human_lines > 0) {
+      return unused(commit, { ok: false, reason: "ranges_past_added_lines", detail: `records ${nf.ai_lines + nf.human_lines} lines in "${nf.path}", a file the commit does not change` });
     }
-    if (!f || !isCountedFile(f)) continue;
-    ai += nf.ai_lines;
-    human += nf.human_lines;
-    files.push({ path: nf.path, ai_lines: nf.ai_lines, human_lines: nf.human_lines });
-    for (const [a, n] of nf.by_agent) agents.set(a, (agents.get(a) ?? 0) + n);
   }
-  const by_agent: RecordedAgentLines[] = [];
-  for (const [a, lines] of agents) by_agent.push({ ...note.agents[a], lines });
-  return {
-    recorded: {
+  const acc = new Accumulator(note);
+  for (const nf of note.files) {
+    const f = byPath.get(nf.path)!;
+    if (f.added === null || !isCountedFile(f)) continue;
+    acc.add(nf, f.added);
+  }
+  return acc.result(commit, countedAddedLines(commit.files));
+}
+
+/**
+ * A note on a commit whose per-file lines the source did not read (GitHub's PR commits: totals
+ * only; see records.ts): the AI-LOC filter still applies by path (a file whose lines are known is
+ * checked as attributeNote does), and the cap is the commit's total `additions`. Without totals
+ * either, nothing can be checked and the note is not used.
+ */
+function attributeByTotals(commit: Commit, note: ParsedNote): Attribution {
+  const claimed = note.ai_lines + note.human_lines;
+  // an empty record needs no check (a note of only `---` and metadata on an empty commit)
+  const total = commit.additions ?? (claimed === 0 ? 0 : undefined);
+  if (total === undefined) {
+    return unused(commit, { ok: false, reason: "ranges_past_added_lines", detail: "cannot be checked: the commit's added lines are unknown" });
+  }
+  const known = new Map(commit.files.filter((f) => !f.lines_unknown).map((f) => [f.path, f]));
+  const acc = new Accumulator(note);
+  for (const nf of note.files) {
+    const f = known.get(nf.path);
+    if (f ? f.added === null || !isCountedFile(f) : excludedReason(nf.path) !== null) continue;
+    acc.add(nf, f ? f.added! : Infinity);
+  }
+  const counted = countedAddedLinesOf(commit) ?? total;
+  return acc.result(commit, counted, total);
+}
+
+/** Sums a note's counted files, each capped at what the commit added to it. */
+class Accumulator {
+  ai = 0;
+  human = 0;
+  capped = 0;
+  agents = new Map<number, number>();
+  files: RecordedLines["files"] = [];
+  over: string[] = [];
+  constructor(private readonly note: ParsedNote) {}
+
+  add(nf: NoteFile, added: number): void {
+    const keys = [...nf.by_agent.keys()];
+    let ai = nf.ai_lines;
+    let lines = keys.map((k) => nf.by_agent.get(k)!);
+    if (ai > added) {
+      lines = apportion(lines, added);
+      this.capped += ai - added;
+      ai = added;
+    }
+    const human = Math.min(nf.human_lines, added - ai);
+    if (nf.ai_lines + nf.human_lines > added) this.over.push(`"${nf.path}": ${nf.ai_lines + nf.human_lines} of ${added}`);
+    this.ai += ai;
+    this.human += human;
+    keys.forEach((k, i) => lines[i] > 0 && this.agents.set(k, (this.agents.get(k) ?? 0) + lines[i]));
+    this.files.push({ path: nf.path, ai_lines: ai, human_lines: human });
+  }
+
+  result(commit: Commit, counted: number, total?: number): Attribution {
+    if (total !== undefined && this.ai > total) {
+      // totals only: the commit's whole additions are the cap
+      const keys = [...this.agents.keys()];
+      const fit = apportion(keys.map((k) => this.agents.get(k)!), total);
+      keys.forEach((k, i) => this.agents.set(k, fit[i]));
+      this.capped += this.ai - total;
+      this.over.push(`in all: ${this.ai + this.human} of ${total}`);
+      this.ai = total;
+      this.human = 0;
+    }
+    const by_agent: RecordedAgentLines[] = [];
+    for (const [a, lines] of this.agents) if (lines > 0) by_agent.push({ ...this.note.agents[a], lines });
+    const recorded: RecordedLines = {
       source: "note",
-      ai_lines: ai,
-      human_lines: human,
-      untracked_lines: Math.max(0, countedAddedLines(commit.files) - ai - human),
-      capped_lines: 0,
+      ai_lines: this.ai,
+      human_lines: this.human,
+      untracked_lines: Math.max(0, counted - this.ai - this.human),
+      capped_lines: this.capped,
       by_agent: sortAgents(by_agent),
-      files,
-    },
-    warning: null,
-    failure: null,
-  };
+      files: this.files,
+    };
+    const warning = this.over.length === 0 ? null
+      : `commit ${commit.sha.slice(0, 12)}: its git-ai note records more lines than the commit added (${this.over.slice(0, 3).join(", ")}${this.over.length > 3 ? `, and ${this.over.length - 3} more files` : ""}); counted up to what it added`;
+    return { recorded, warning, failure: null };
+  }
 }
 
 function unused(commit: Commit, failure: NoteFailure): Attribution {
@@ -218,7 +281,7 @@ export function attributeCommit(
   let failed: NoteFailure | null = null;
   if (note !== undefined) {
     const own = attributeNote(commit, note);
-    if (own.recorded) return { recorded: own.recorded, warnings: [] };
+    if (own.recorded) return { recorded: own.recorded, warnings: own.warning ? [own.warning] : [] };
     failed = own.failure;
   }
   let recorded: RecordedLines | null = null;
@@ -348,11 +411,26 @@ function sourceName(r: RecordedLines): string {
 function filesByPath(files: readonly FileChange[]): Map<string, FileChange> {
   const m = new Map<string, FileChange>();
   for (const f of files) {
-    const seen = m.get(f.path);
+    const path = renamedTo(f.path);
+    const seen = m.get(path);
     // a path twice in one numstat (never in git's, but a source could): their lines add up
-    m.set(f.path, seen ? { ...seen, added: seen.added === null || f.added === null ? null : seen.added + f.added } : f);
+    m.set(path, seen ? { ...seen, added: seen.added === null || f.added === null ? null : seen.added + f.added } : f);
   }
   return m;
+}
+
+/**
+ * The new path of a numstat path in git's rename notation — `dir/{old => new}/file`, or
+ * `old => new` — as a note names the file (the data sets keep git's notation: pathmc's af5c25ba);
+ * any other path as it is.
+ */
+export function renamedTo(path: string): string {
+  const arrow = path.indexOf(" => ");
+  if (arrow < 0) return path;
+  const open = path.lastIndexOf("{", arrow);
+  const close = path.indexOf("}", arrow);
+  if (open < 0 || close < 0) return path.slice(arrow + 4);
+  return (path.slice(0, open) + path.slice(arrow + 4, close) + path.slice(close + 1)).replace("//", "/");
 }
 
 function sortAgents(rows: RecordedAgentLines[]): RecordedAgentLines[] {
