@@ -42,11 +42,14 @@ export interface ScanCheckpoint {
   notesChanged?: boolean;
 }
 
-/** The git-ai notes of one scanned commit: its own, or its PR's commits' for a squash merge. */
+/**
+ * The git-ai notes of one scanned commit: its own, and for a squash merge its PR's commits' notes
+ * (both when it has both: git-ai's CI rewrites a note onto the squash commit, which may not fit it,
+ * and the PR's notes are the fallback: detection/recorded.ts attributeCommit).
+ */
 export interface CommitNotes {
-  source: "note" | { pull_request: number };
-  /** Each note read (its blob and text) or what went wrong reading it. */
-  notes: NoteRead[];
+  own: NoteRead | null;
+  pullRequest: { number: number; notes: { sha: string; read: NoteRead }[] } | null;
 }
 
 export interface ScanPage {
@@ -178,14 +181,14 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
     } else {
       const noted = await notesTree();
       const prNotes = checkpoint.pullRequestNotes ?? {};
-      // A commit's own note, else (a squash merge) its PR's commits' notes.
-      const sources = new Map<string, { source: CommitNotes["source"]; shas: string[] }>();
+      // A commit's own note, and (a squash merge) its PR's commits' notes.
+      const sources = new Map<string, { own: boolean; pr: number | null; shas: string[] }>();
       const exact = (c: HistoryCommit) => {
         if (c.commit.parents.length > 1) return false;
-        if (noted.has(c.commit.sha)) sources.set(c.commit.sha, { source: "note", shas: [c.commit.sha] });
-        else if (c.pullRequestNumber !== null && prNotes[String(c.pullRequestNumber)]) {
-          sources.set(c.commit.sha, { source: { pull_request: c.pullRequestNumber }, shas: prNotes[String(c.pullRequestNumber)] });
-        } else return false;
+        const own = noted.has(c.commit.sha);
+        const pr = c.pullRequestNumber !== null && prNotes[String(c.pullRequestNumber)] ? c.pullRequestNumber : null;
+        if (!own && pr === null) return false;
+        sources.set(c.commit.sha, { own, pr, shas: [...(own ? [c.commit.sha] : []), ...(pr !== null ? prNotes[String(pr)] : [])] });
         return true;
       };
       const got = await commitReader.page(checkpoint.commits!, exact);
@@ -194,7 +197,12 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
       for (const { shas } of sources.values()) for (const sha of shas) wanted.set(sha, noted.get(sha)!);
       const read = wanted.size > 0 ? await readNotes(http, repo, checkpoint.notes!, wanted) : new Map<string, NoteRead>();
       const notes: Record<string, CommitNotes> = {};
-      for (const [sha, { source, shas }] of sources) notes[sha] = { source, notes: shas.map((n) => read.get(n)!) };
+      for (const [sha, { own, pr }] of sources) {
+        notes[sha] = {
+          own: own ? read.get(sha)! : null,
+          pullRequest: pr === null ? null : { number: pr, notes: prNotes[String(pr)].map((n) => ({ sha: n, read: read.get(n)! })) },
+        };
+      }
       page = { pullRequests: [], commits: got.commits, notes, warnings: [], checkpoint };
     }
     if (firstWarnings.length > 0) page.warnings = [...firstWarnings.splice(0), ...page.warnings];

@@ -823,7 +823,13 @@ export type Database = {
           is_merge: boolean
           lines_added: number | null
           lines_deleted: number | null
+          marks_only: Json | null
+          note_blobs: string[] | null
+          note_conflict: string | null
           path: string
+          recorded: Json | null
+          recorded_ai_lines: number | null
+          recorded_human_lines: number | null
           repository_id: string
           scan_id: string
           suspect_inputs: Json | null
@@ -845,7 +851,13 @@ export type Database = {
           is_merge?: boolean
           lines_added?: number | null
           lines_deleted?: number | null
+          marks_only?: Json | null
+          note_blobs?: string[] | null
+          note_conflict?: string | null
           path?: string
+          recorded?: Json | null
+          recorded_ai_lines?: number | null
+          recorded_human_lines?: number | null
           repository_id: string
           scan_id: string
           suspect_inputs?: Json | null
@@ -867,7 +879,13 @@ export type Database = {
           is_merge?: boolean
           lines_added?: number | null
           lines_deleted?: number | null
+          marks_only?: Json | null
+          note_blobs?: string[] | null
+          note_conflict?: string | null
           path?: string
+          recorded?: Json | null
+          recorded_ai_lines?: number | null
+          recorded_human_lines?: number | null
           repository_id?: string
           scan_id?: string
           suspect_inputs?: Json | null
@@ -2108,6 +2126,10 @@ export type Database = {
       }
       scan_rows: {
         Args: { p_attempt: number; p_job_id: string }
+        Returns: Json
+      }
+      scan_rows_with_new_notes: {
+        Args: { p_attempt: number; p_job_id: string; p_notes: Json }
         Returns: Json
       }
       scan_source_answered: {
