@@ -89,6 +89,13 @@ describe("attributeNote", () => {
     expect(attributeNote(commitOf([["src/a.ts", 5], ["img.png", null]]), note("img.png", `  ${S1}::t_0000000000000a 1-50`)).recorded?.ai_lines).toBe(0);
   });
 
+  it("caps a path the note lists twice once, at what the commit added there", () => {
+    const c = commitOf([["src/a.ts", 5]]);
+    const a = attributeNote(c, note("src/a.ts", `  ${S1}::t_0000000000000a 1-4`, "src/a.ts", `  ${S2}::t_0000000000000b 6-8`));
+    expect(a.recorded).toMatchObject({ ai_lines: 5, capped_lines: 2, untracked_lines: 0 });
+    expect(a.warning).toMatch(/records more lines than the commit added \("src\/a.ts": 3 of 1\)/);
+  });
+
   it("finds a renamed file under git's rename notation in the numstat", () => {
     const c = commitOf([["docs/{old => new}/a.md", 4], ["x => y.py", 2]]);
     const a = attributeNote(c, note("docs/new/a.md", `  ${S1}::t_0000000000000a 1-4`, "y.py", `  ${S1}::t_0000000000000a 1`));

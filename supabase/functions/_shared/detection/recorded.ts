@@ -137,9 +137,13 @@ class Accumulator {
   agents = new Map<number, number>();
   files: RecordedLines["files"] = [];
   over: string[] = [];
+  /** lines already counted per path: a path the note lists twice shares one cap */
+  private used = new Map<string, number>();
   constructor(private readonly note: ParsedNote) {}
 
-  add(nf: NoteFile, added: number): void {
+  add(nf: NoteFile, fileAdded: number): void {
+    const before = this.used.get(nf.path) ?? 0;
+    const added = Math.max(0, fileAdded - before);
     const keys = [...nf.by_agent.keys()];
     let ai = nf.ai_lines;
     let lines = keys.map((k) => nf.by_agent.get(k)!);
@@ -150,6 +154,7 @@ class Accumulator {
     }
     const human = Math.min(nf.human_lines, added - ai);
     if (nf.ai_lines + nf.human_lines > added) this.over.push(`"${nf.path}": ${nf.ai_lines + nf.human_lines} of ${added}`);
+    this.used.set(nf.path, before + ai + human);
     this.ai += ai;
     this.human += human;
     keys.forEach((k, i) => lines[i] > 0 && this.agents.set(k, (this.agents.get(k) ?? 0) + lines[i]));
