@@ -151,13 +151,36 @@ async function readTree(http: GitHubHttp, path: string): Promise<TreeAnswer> {
  * is not text) gets its problem instead of a text. Rate limits and GitHub outages are not caught:
  * the scan waits for GitHub as for any page.
  */
-export async function readNotes(http: GitHubHttp, repo: { owner: string; name: string }, notes: NotesRef, wanted: ReadonlyMap<string, NoteEntry>): Promise<Map<string, NoteRead>> {
+export async function readNotes(
+  http: GitHubHttp,
+  repo: { owner: string; name: string },
+  notes: NotesRef,
+  wanted: ReadonlyMap<string, NoteEntry>,
+  spare: Iterable<[string, NoteEntry]> = [],
+): Promise<Map<string, NoteRead>> {
   const out = new Map<string, NoteRead>();
   const missing: [string, NoteEntry][] = [];
   for (const [sha, entry] of wanted) {
     const text = await http.recall<string>(blobKey(entry.blob), "note-text@1");
     if (text !== null) out.set(sha, { blob: entry.blob, text });
     else missing.push([sha, entry]);
+  }
+  // The last batch's free slots carry notes the scan may need on a later page (`spare`: a squash
+  // merge's PR notes first, then the tree's other notes), kept in the cache: a scan whose noted
+  // commits span pages pays one request per 50 notes overall, not per page. A slot costs bytes,
+  // never a request.
+  if (missing.length % NOTES_BATCH !== 0) {
+    const room = NOTES_BATCH - (missing.length % NOTES_BATCH);
+    const taken = new Set(missing.map(([sha]) => sha));
+    let added = 0;
+    for (const [sha, entry] of spare) {
+      if (added >= room) break;
+      if (taken.has(sha) || wanted.has(sha)) continue;
+      taken.add(sha);
+      if ((await http.recall<string>(blobKey(entry.blob), "note-text@1")) !== null) continue;
+      missing.push([sha, entry]);
+      added++;
+    }
   }
   for (let i = 0; i < missing.length; i += NOTES_BATCH) {
     const batch = missing.slice(i, i + NOTES_BATCH);

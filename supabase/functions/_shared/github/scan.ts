@@ -195,7 +195,12 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
       checkpoint = { ...checkpoint, commits: got.next };
       const wanted = new Map<string, NoteEntry>();
       for (const { shas } of sources.values()) for (const sha of shas) wanted.set(sha, noted.get(sha)!);
-      const read = wanted.size > 0 ? await readNotes(http, repo, checkpoint.notes!, wanted) : new Map<string, NoteRead>();
+      // Spare slots of the last batch: the noted PRs' commits' notes, then the tree's (a later page's).
+      const spare = function* () {
+        for (const shas of Object.values(prNotes)) for (const sha of shas) yield [sha, noted.get(sha)!] as [string, NoteEntry];
+        yield* noted;
+      };
+      const read = wanted.size > 0 ? await readNotes(http, repo, checkpoint.notes!, wanted, spare()) : new Map<string, NoteRead>();
       const notes: Record<string, CommitNotes> = {};
       for (const [sha, { own, pr }] of sources) {
         notes[sha] = {
