@@ -152,18 +152,8 @@ export function parseNote(text: string): NoteParse {
   if (prompts === undefined) return fail("unparseable", "metadata's prompts is not an object");
 
   const agents: NoteAgent[] = [];
-  const agentIndex = new Map<string, number>(); // metadata key → index into agents
-  const agentOf = (recordKey: string, record: unknown): number => {
-    const known = agentIndex.get(recordKey);
-    if (known !== undefined) return known;
-    const id = (record && typeof record === "object" ? (record as Record<string, unknown>).agent_id : undefined) as Record<string, unknown> | undefined;
-    const tool = typeof id?.tool === "string" ? id.tool : "unknown";
-    const model = typeof id?.model === "string" && id.model.length > 0 ? id.model : null;
-    let i = agents.findIndex((a) => a.tool === tool && a.model === model);
-    if (i < 0) i = agents.push({ agent: toCatalogAgent(tool), tool, model }) - 1;
-    agentIndex.set(recordKey, i);
-    return i;
-  };
+  // metadata key → index into agents (a plain object: a note has a handful of keys)
+  const agentIndex: Record<string, number> = {};
 
   const files: NoteFile[] = [];
   let file: NoteFile | null = null;
@@ -212,7 +202,7 @@ export function parseNote(text: string): NoteParse {
         else {
           const recordKey = text.slice(k, keyEnd);
           // A key without a record is still an AI key (its prefix says so): its tool is unknown.
-          a = agentOf(recordKey, c0 === 115 && c1 === 95 ? sessions[recordKey] : prompts[recordKey]);
+          a = agentIndex[recordKey] ?? (agentIndex[recordKey] = agentOf(agents, c0 === 115 && c1 === 95 ? sessions[recordKey] : prompts[recordKey]));
           lastKey = recordKey;
           lastAgent = a;
         }
@@ -239,6 +229,18 @@ export function parseNote(text: string): NoteParse {
     ai_lines: aiTotal,
     human_lines: humanTotal,
   };
+}
+
+/**
+ * The index in `agents` of a session's or prompt's (tool, model), added when new. Module level,
+ * not a closure per note: a closure would be made for every note parsed.
+ */
+function agentOf(agents: NoteAgent[], record: unknown): number {
+  const id = (record && typeof record === "object" ? (record as Record<string, unknown>).agent_id : undefined) as Record<string, unknown> | undefined;
+  const tool = typeof id?.tool === "string" ? id.tool : "unknown";
+  const model = typeof id?.model === "string" && id.model.length > 0 ? id.model : null;
+  for (let i = 0; i < agents.length; i++) if (agents[i].tool === tool && agents[i].model === model) return i;
+  return agents.push({ agent: toCatalogAgent(tool), tool, model }) - 1;
 }
 
 function fail(reason: NoteFailureReason, detail: string): NoteFailure {
