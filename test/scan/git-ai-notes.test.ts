@@ -15,6 +15,8 @@ import { attributeCommit, squashMergedPullRequest, withRecorded } from "../../su
 import type { Commit } from "../../supabase/functions/_shared/detection/records.ts";
 import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
+import { generateWeeklyReport } from "../../supabase/functions/_shared/reports/weekly-report.ts";
+import { slackDigest } from "../../supabase/functions/_shared/slack/digest.ts";
 import { useTestDatabase } from "../harness/db.ts";
 
 const t = useTestDatabase();
@@ -119,6 +121,35 @@ describe("git-ai notes through the pipeline", () => {
       .reduce((k, route) => k + (gh.stats.byRoute[route] ?? 0), 0) + (gh.stats.graphqlByOperation.NotesBatch ?? 0);
     expect(notesRequests).toBeLessThan(10);
     expect(notesRequests).toBeLessThanOrEqual(3 + Math.ceil(79 / 50)); // the 79 notes the scan needs (73 of its own, 6 of a squash merge's PR)
+
+    // The weekly report of the week with the most recorded AI lines: its band, coverage and models,
+    // in the three formats and the Slack digest, from the same rows.
+    const [wk] = await t.current.sql`
+      select (date_trunc('week', authored_at at time zone 'UTC'))::date + 6 as period_end, sum(ai_lines)::int as ai
+      from scan_results where repository_id = ${repositoryId} and path = '' and verdict = 'recorded'
+      group by 1 order by 2 desc limit 1`;
+    const periodEnd = new Date(wk.period_end).toISOString().slice(0, 10);
+    const report = await generateWeeklyReport(t.current.db, { companyId, periodEnd });
+    const o = report.content.ai_origins!;
+    const [week] = await t.current.sql`
+      select sum(counted_lines)::int as counted, (sum(ai_lines) filter (where verdict in ('recorded', 'attested')))::int as floor,
+             (sum(recorded_ai_lines) filter (where recorded is not null))::int as recorded
+      from scan_results where repository_id = ${repositoryId} and path = '' and not is_merge
+        and authored_at >= ${periodEnd}::date - 6 and authored_at < ${periodEnd}::date + 1`;
+    expect(o.total_loc).toBe(week.counted);
+    expect(o.floor_loc).toBe(week.floor);
+    expect(o.floor_percentage).toBeCloseTo((100 * week.floor) / week.counted, 1);
+    expect(o.recorded_percentage).toBeCloseTo((100 * week.recorded) / week.counted, 1);
+    expect(report.content.ai_usage_summary.ai_loc_percentage).toBe(o.floor_percentage);
+    expect(o.coverage.recorded_pct + o.coverage.attested_pct + o.coverage.suspected_pct + o.coverage.unknown_pct).toBeCloseTo(100, 0);
+    expect(o.by_agent.some((a) => a.model !== null)).toBe(true);
+    expect(o.by_agent.reduce((k, a) => k + a.lines, 0)).toBeCloseTo(o.floor_loc, -1);
+    expect(report.markdown).toContain(`AI-written lines: **${o.floor_percentage}%** to ${o.ceiling_percentage}% with suspected — recorded by git-ai notes ${o.recorded_percentage}%`);
+    expect(report.markdown).toMatch(/\| Agent \| Model \| AI lines \| Share \|/);
+    expect(report.html).toContain('id="coverage"');
+    const digest = JSON.stringify(slackDigest(report.content));
+    expect(digest).toContain(`Origin known`);
+    expect(digest).toContain(`recorded ${o.coverage.recorded_pct}%`);
 
     // An unchanged rescan: nothing counted, notes included.
     const again = await scan(companyId, repositoryId, "incremental_scan");

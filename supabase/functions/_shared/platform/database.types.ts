@@ -2176,6 +2176,10 @@ export type Database = {
         Args: { p_company_id: string; p_period_end: string }
         Returns: Json
       }
+      weekly_report_origins: {
+        Args: { p_company_id: string; p_period_end: string }
+        Returns: Json
+      }
     }
     Enums: {
       [_ in never]: never

@@ -53,6 +53,24 @@ export function trendSvg(trend: WeeklyReportContent["score_trend"], threshold: n
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="AI-debt score, last ${trend.length} weeks">${parts.join("")}</svg>`;
 }
 
+/**
+ * Where the AI lines come from and how much of their origin is known: the band, a coverage bar
+ * (recorded, attested, suspected, unknown) and the lines per agent and model. Empty for a report
+ * stored before the recorded tier.
+ */
+export function originsHtml(c: WeeklyReportContent): string {
+  const o = c.ai_origins;
+  if (!o) return "";
+  const v = o.coverage;
+  const part = (pct: number, colour: string, label: string) => pct > 0 ? `<span title="${label} ${pct}%" style="display:inline-block;height:14px;width:${pct}%;background:${colour}"></span>` : "";
+  const rows = o.by_agent.map((a) => `<tr><td>${esc(a.agent)}</td><td>${esc(a.model ?? "— (marks)")}</td><td class="n">${a.lines}</td><td class="n">${a.share_pct}%</td></tr>`).join("");
+  return `<h2>Where the AI lines come from</h2>
+<p id="origins">AI-written lines <b>${o.floor_percentage}%</b> to ${o.ceiling_percentage}% with suspected: recorded by git-ai notes ${o.recorded_percentage}%, attested by agents' marks ${o.attested_percentage}%.</p>
+<div id="coverage" style="display:flex;width:100%;border:1px solid #e0e0e0">${part(v.recorded_pct, "#2e7d32", "recorded")}${part(v.attested_pct, "#1565c0", "attested")}${part(v.suspected_pct, "#f9a825", "suspected")}${part(v.unknown_pct, "#bdbdbd", "unknown")}</div>
+<p class="delta">Origin known: recorded ${v.recorded_pct}%, attested ${v.attested_pct}%, suspected ${v.suspected_pct}%, unknown ${v.unknown_pct}% of ${o.total_loc} counted lines (${o.noted_commits} commits with a git-ai note).</p>
+${rows ? `<table id="agents"><thead><tr><th>Agent</th><th>Model</th><th>AI lines</th><th>Share</th></tr></thead><tbody>${rows}</tbody></table>` : ""}`;
+}
+
 export function reportHtml(c: WeeklyReportContent): string {
   const u = c.ai_usage_summary;
   const r = c.risk_summary;
@@ -88,6 +106,7 @@ th{background:#fafafa}td.n{text-align:right;font-variant-numeric:tabular-nums}ul
 <div class="card">Unreviewed AI merges<b>${s.unreviewed_ai_merges}</b>${s.large_unreviewed_ai_prs} of 400+ lines</div>
 <div class="card">Alerts<b>${r.new_alerts}</b>new; ${r.high_severity_alerts} high-severity open</div>
 </div>
+${originsHtml(c)}
 <h2>Score, last ${c.score_trend.length} weeks</h2>
 <figure id="trend" style="margin:0">${trendSvg(c.score_trend, c.company.risk_threshold)}</figure>
 <h2>Recommendations</h2>

@@ -10,6 +10,24 @@ function delta(c: Change, suffix = ""): string {
   return `${num(c.after, suffix)} (${sign}${Math.abs(c.change)}${suffix} from ${num(c.before, suffix)})`;
 }
 
+/**
+ * Where the AI lines come from (git-ai records, marks) and how much of the lines' origin is known:
+ * the band, the coverage, the lines per agent and model. Nothing for a report stored before.
+ */
+export function originsMarkdown(c: WeeklyReportContent): string[] {
+  const o = c.ai_origins;
+  if (!o) return [];
+  const lines = ["## Where the AI lines come from", ""];
+  lines.push(`- AI-written lines: **${o.floor_percentage}%** to ${o.ceiling_percentage}% with suspected — recorded by git-ai notes ${o.recorded_percentage}%, attested by agents' marks ${o.attested_percentage}%`);
+  lines.push(`- Origin known for: recorded ${o.coverage.recorded_pct}%, attested ${o.coverage.attested_pct}%, suspected ${o.coverage.suspected_pct}%, unknown ${o.coverage.unknown_pct}% of the ${o.total_loc} counted lines (${o.noted_commits} commits with a git-ai note)`);
+  if (o.by_agent.length > 0) {
+    lines.push("", "| Agent | Model | AI lines | Share |", "|---|---|---|---|");
+    for (const a of o.by_agent) lines.push(`| ${cell(a.agent)} | ${cell(a.model ?? "— (marks)")} | ${a.lines} | ${a.share_pct}% |`);
+  }
+  lines.push("");
+  return lines;
+}
+
 export function reportMarkdown(c: WeeklyReportContent): string {
   const u = c.ai_usage_summary;
   const r = c.risk_summary;
@@ -31,6 +49,7 @@ export function reportMarkdown(c: WeeklyReportContent): string {
   lines.push(`- Also likely AI, unmarked (suspected): ${u.suspected_loc_percentage}%; AI-assisted: ${u.assisted_loc_percentage}%`);
   lines.push(`- AI pull requests: ${u.ai_prs_total}; merged ${u.merged_ai_prs}, of them reviewed by a human: ${u.reviewed_percentage}%`);
   lines.push("");
+  lines.push(...originsMarkdown(c));
 
   lines.push("## Technical debt signals", "");
   lines.push(`- AI PRs merged without a human review: ${s.unreviewed_ai_merges} (of 400+ lines: ${s.large_unreviewed_ai_prs})`);

@@ -21,6 +21,20 @@ function list(items: string[], max: number, what: string): string {
   return cut(shown.join("\n"), 3000);
 }
 
+/**
+ * The AI-LOC band with its git-ai and marks parts, and how much of the lines' origin is known (two
+ * fields: Slack allows 10 in a section); none for a report stored before the recorded tier.
+ */
+export function originFields(c: WeeklyReportContent): string[] {
+  const o = c.ai_origins;
+  if (!o) return [];
+  const top = o.by_agent.slice(0, 3).map((a) => `${a.agent}${a.model ? ` ${a.model}` : ""} ${a.share_pct}%`).join(", ");
+  return [
+    `*AI lines, recorded + attested*\n${o.floor_percentage}% to ${o.ceiling_percentage}% (git-ai ${o.recorded_percentage}%, marks ${o.attested_percentage}%)${top ? `\n${top}` : ""}`,
+    `*Origin known*\nrecorded ${o.coverage.recorded_pct}%, attested ${o.coverage.attested_pct}%, suspected ${o.coverage.suspected_pct}%, unknown ${o.coverage.unknown_pct}%`,
+  ];
+}
+
 export function slackDigest(c: WeeklyReportContent): SlackMessage {
   const r = c.risk_summary;
   const u = c.ai_usage_summary;
@@ -38,6 +52,7 @@ export function slackDigest(c: WeeklyReportContent): SlackMessage {
         `*Unreviewed AI merges*\n${s.unreviewed_ai_merges} (${s.large_unreviewed_ai_prs} of 400+ lines)`,
         `*Alerts*\n${r.new_alerts} new, ${r.high_severity_alerts} high-severity open`,
         `*Suspected AI lines*\n${u.suspected_loc_percentage}% (not in the AI share)`,
+        ...originFields(c),
       ].map((text) => ({ type: "mrkdwn", text: esc(text) })),
     },
   ];
