@@ -166,7 +166,7 @@ export async function readNotes(
     else missing.push([sha, entry]);
   }
   // The last batch's free slots carry notes the scan may need on a later page (`spare`: a squash
-  // merge's PR notes first, then the tree's other notes), kept in the cache: a scan whose noted
+  // merge's PR notes first, then the tree's other notes not read yet), kept in the cache: a scan whose noted
   // commits span pages pays one request per 50 notes overall, not per page. A slot costs bytes,
   // never a request.
   if (missing.length % NOTES_BATCH !== 0) {
@@ -177,7 +177,6 @@ export async function readNotes(
       if (added >= room) break;
       if (taken.has(sha) || wanted.has(sha)) continue;
       taken.add(sha);
-      if ((await http.recall<string>(blobKey(entry.blob), "note-text@1")) !== null) continue;
       missing.push([sha, entry]);
       added++;
     }
@@ -207,7 +206,10 @@ export async function readNotes(
       const b = blobs[j];
       if (b === null) out.set(sha, { blob: e.blob, problem: `is not in the notes tree at ${e.path}` });
       else if (b.text === null) out.set(sha, { blob: e.blob, problem: "is not text (GitHub reads its blob as binary)" });
-      else if (b.truncated) out.set(sha, await readBlob(http, repo, e.blob));
+      else if (b.truncated) {
+        // A spare slot's oversized note is left for the page that needs it: no request on a guess.
+        if (wanted.has(sha)) out.set(sha, await readBlob(http, repo, e.blob));
+      }
       else {
         out.set(sha, { blob: e.blob, text: b.text });
         await http.keep(blobKey(e.blob), "note-text@1", b.text);

@@ -141,6 +141,8 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
       return { pullRequests: [], commits: [], checkpoint: null, watermark: checkpoint.target, unchanged: true, notes, notesChanged: false };
     }
   }
+  // The notes this run has read (its own pages', and the spare slots' of its batches).
+  const notesRead = new Set<string>();
   // The notes tree, read once (immutable by sha: a resumed run gets it from the cache).
   let tree: Map<string, NoteEntry> | null = null;
   const notesTree = async (): Promise<Map<string, NoteEntry>> => {
@@ -197,10 +199,11 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
       for (const { shas } of sources.values()) for (const sha of shas) wanted.set(sha, noted.get(sha)!);
       // Spare slots of the last batch: the noted PRs' commits' notes, then the tree's (a later page's).
       const spare = function* () {
-        for (const shas of Object.values(prNotes)) for (const sha of shas) yield [sha, noted.get(sha)!] as [string, NoteEntry];
-        yield* noted;
+        for (const shas of Object.values(prNotes)) for (const sha of shas) if (!notesRead.has(sha)) yield [sha, noted.get(sha)!] as [string, NoteEntry];
+        for (const [sha, entry] of noted) if (!notesRead.has(sha)) yield [sha, entry] as [string, NoteEntry];
       };
       const read = wanted.size > 0 ? await readNotes(http, repo, checkpoint.notes!, wanted, spare()) : new Map<string, NoteRead>();
+      for (const sha of read.keys()) notesRead.add(sha);
       const notes: Record<string, CommitNotes> = {};
       for (const [sha, { own, pr }] of sources) {
         notes[sha] = {
