@@ -206,4 +206,26 @@ describe("git-ai notes through the pipeline", () => {
     // No other squash merge gains AI lines: every recorded row is one detection records too.
     for (const r of rows) expect(want.get(r.commit_sha), r.commit_sha).toBeTruthy();
   }, 180_000);
+
+  it("bad notes never fail the scan: an unparseable note and a notes ref that is not a commit leave the commits to their marks, and the warnings say so", async () => {
+    const want = recordedOf(loadCommits("git-ai-project__self-hosted.jsonl"), SELF_HOSTED_NOTES);
+    const [badSha] = [...want].find(([, w]) => w && w.ai_added_lines > 0)!;
+    selfHosted.notes = buildNotes(SELF_HOSTED_NOTES.map((x) => (x.sha === badSha ? { sha: x.sha, note: "src/a.ts\n  not-a-key 1-x\n---\n{ broken json" } : x)));
+    const { companyId, repositoryId } = await tenant("git-ai-project/self-hosted");
+    const row = await scan(companyId, repositoryId, "full_scan");
+    const [bad] = await t.current.sql`select verdict, recorded, note_blobs from scan_results where repository_id = ${repositoryId} and commit_sha = ${badSha} and path = ''`;
+    expect(bad.recorded).toBeNull();
+    expect(bad.verdict).not.toBe("recorded");
+    expect(bad.note_blobs).toEqual([selfHosted.notes.byCommit.get(badSha)!.blobSha]);
+    const warnings = row.warnings.map((w: { message: string }) => w.message);
+    expect(warnings.filter((w: string) => w.includes(badSha.slice(0, 12)))).toHaveLength(1);
+    expect(row.summary.recorded.commits).toBe(18);
+
+    selfHosted.notes = { ...buildNotes(SELF_HOSTED_NOTES), refTarget: { type: "tree", sha: "b".repeat(40) } };
+    const other = await tenant("git-ai-project/self-hosted");
+    const refScan = await scan(other.companyId, other.repositoryId, "full_scan");
+    expect(refScan.warnings.map((w: { message: string }) => w.message)).toEqual([expect.stringMatching(/^refs\/notes\/ai points at a tree .*not a commit/)]);
+    expect(refScan.summary.recorded.commits_with_record).toBe(0);
+    expect(refScan.summary.ai_loc_percentage).toBe(refScan.summary.attested_loc_percentage);
+  }, 180_000);
 });
