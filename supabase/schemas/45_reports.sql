@@ -156,8 +156,9 @@ $$;
 -- 'attested' rows: a row's ai_lines is its record's AI lines where it has one), ceiling = floor +
 -- the suspected commits' lines —; the coverage (recorded: a record's AI and human lines; attested:
 -- marked commits without a record; suspected; unknown: the rest, a record's untracked lines
--- included), and the floor's lines per agent and model (a record names the model; a mark's lines
--- are split evenly between its agents, with no model).
+-- included), the floor's lines per agent and model (a record names the model; a mark's lines
+-- are split evenly between its agents, with no model), and per repository its band, its recorded
+-- share and the share of its lines whose origin a record or a mark states (known).
 create function public.weekly_report_origins(p_company_id uuid, p_period_end date) returns jsonb
 language sql stable security definer set search_path = ''
 as $$
@@ -190,6 +191,14 @@ as $$
     group by 1
   ), agent_lines as (
     select a.agent, a.model, sum(a.lines) as lines from agents a group by a.agent, a.model
+  ), per_repository as (
+    select x.repository_id, coalesce(sum(x.counted_lines), 0) as counted,
+           coalesce(sum(x.ai_lines) filter (where x.verdict in ('recorded', 'attested')), 0) as floor,
+           coalesce(sum(x.recorded_ai_lines) filter (where x.recorded is not null), 0) as recorded_ai,
+           coalesce(sum(x.counted_lines) filter (where x.verdict = 'suspected' and x.recorded is null), 0) as suspected,
+           coalesce(sum(least(x.counted_lines, coalesce(x.recorded_ai_lines, 0) + coalesce(x.recorded_human_lines, 0))) filter (where x.recorded is not null), 0)
+             + coalesce(sum(x.counted_lines) filter (where x.verdict = 'attested' and x.recorded is null), 0) as known
+    from rows x group by x.repository_id
   ), pct as (
     select t.*, case when t.counted > 0 then 100.0 / t.counted else 0 end as k from totals t
   )
@@ -210,7 +219,16 @@ as $$
     'by_agent', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                    'agent', a.agent, 'model', a.model, 'lines', round(a.lines), 'share_pct', round(a.lines * p.k, 1))
                    order by a.lines desc, a.agent, a.model nulls last), '[]')
-                 from agent_lines a))
+                 from agent_lines a),
+    'repositories', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                       'full_name', r.full_name,
+                       'total_loc', x.counted,
+                       'floor_percentage', case when x.counted > 0 then round(100.0 * x.floor / x.counted, 1) else 0 end,
+                       'ceiling_percentage', case when x.counted > 0 then round(100.0 * (x.floor + x.suspected) / x.counted, 1) else 0 end,
+                       'recorded_percentage', case when x.counted > 0 then round(100.0 * x.recorded_ai / x.counted, 1) else 0 end,
+                       'known_percentage', case when x.counted > 0 then round(100.0 * x.known / x.counted, 1) else 0 end)
+                       order by x.counted desc, r.full_name), '[]')
+                     from per_repository x join public.repositories r on r.id = x.repository_id))
   from pct p
 $$;
 

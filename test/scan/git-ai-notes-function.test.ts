@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repositoryFromDataSet } from "../../src/local/github/dataset.ts";
 import { useLocalStack } from "../harness/stack.ts";
 import { finishedJob } from "./finished-job.ts";
+import type { ScanSummary } from "../../supabase/functions/_shared/scan/summary.ts";
 
 const stack = useLocalStack({ localGitHub: () => [repositoryFromDataSet("git-ai-project__self-hosted.jsonl")] });
 let sql: postgres.Sql;
@@ -23,7 +24,7 @@ describe("the scan-repository function with git-ai notes", () => {
     const row = await finishedJob(sql, job.id);
     expect(row.status, row.error ?? "").toBe("completed");
     expect(row.worker_id).toMatch(/^edge-/);
-    const s = row.result.summary;
+    const s = row.result.summary as unknown as ScanSummary;
     expect(Math.abs(s.noted.recorded_ai_pct - 31.5)).toBeLessThanOrEqual(1);
     expect(s.recorded.commits).toBe(19);
     expect(Object.keys(s.per_agent["claude-code"].models).length).toBeGreaterThan(0);

@@ -147,6 +147,9 @@ describe("git-ai notes through the pipeline", () => {
     expect(report.markdown).toContain(`AI-written lines: **${o.floor_percentage}%** to ${o.ceiling_percentage}% with suspected — recorded by git-ai notes ${o.recorded_percentage}%`);
     expect(report.markdown).toMatch(/\| Agent \| Model \| AI lines \| Share \|/);
     expect(report.html).toContain('id="coverage"');
+    expect(o.repositories).toEqual([expect.objectContaining({ full_name: "git-ai-project/self-hosted", total_loc: week.counted, floor_percentage: o.floor_percentage, recorded_percentage: o.recorded_percentage })]);
+    expect(o.repositories[0].known_percentage).toBeCloseTo(o.coverage.recorded_pct + o.coverage.attested_pct, 0);
+    expect(report.markdown).toContain(`| git-ai-project/self-hosted | ${o.floor_percentage}% to ${o.ceiling_percentage}% | ${o.recorded_percentage}% |`);
     const digest = JSON.stringify(slackDigest(report.content));
     expect(digest).toContain(`Origin known`);
     expect(digest).toContain(`recorded ${o.coverage.recorded_pct}%`);

@@ -78,6 +78,8 @@ export interface AiOrigins {
   recorded_commits: number;
   coverage: { recorded_pct: number; attested_pct: number; suspected_pct: number; unknown_pct: number };
   by_agent: { agent: string; model: string | null; lines: number; share_pct: number }[];
+  /** Per repository: its band, its recorded share, and the share of its lines whose origin a record or a mark states. */
+  repositories: { full_name: string; total_loc: number; floor_percentage: number; ceiling_percentage: number; recorded_percentage: number; known_percentage: number }[];
 }
 
 /** What weekly_report_data answers. */

@@ -64,11 +64,14 @@ export function originsHtml(c: WeeklyReportContent): string {
   const v = o.coverage;
   const part = (pct: number, colour: string, label: string) => pct > 0 ? `<span title="${label} ${pct}%" style="display:inline-block;height:14px;width:${pct}%;background:${colour}"></span>` : "";
   const rows = o.by_agent.map((a) => `<tr><td>${esc(a.agent)}</td><td>${esc(a.model ?? "— (marks)")}</td><td class="n">${a.lines}</td><td class="n">${a.share_pct}%</td></tr>`).join("");
+  const repos = (o.repositories ?? []).map((x) => `<tr><td>${esc(x.full_name)}</td><td class="n">${x.floor_percentage}% to ${x.ceiling_percentage}%</td>` +
+    `<td class="n">${x.recorded_percentage}%</td><td class="n">${x.known_percentage}%</td><td class="n">${x.total_loc}</td></tr>`).join("");
   return `<h2>Where the AI lines come from</h2>
 <p id="origins">AI-written lines <b>${o.floor_percentage}%</b> to ${o.ceiling_percentage}% with suspected: recorded by git-ai notes ${o.recorded_percentage}%, attested by agents' marks ${o.attested_percentage}%.</p>
 <div id="coverage" style="display:flex;width:100%;border:1px solid #e0e0e0">${part(v.recorded_pct, "#2e7d32", "recorded")}${part(v.attested_pct, "#1565c0", "attested")}${part(v.suspected_pct, "#f9a825", "suspected")}${part(v.unknown_pct, "#bdbdbd", "unknown")}</div>
 <p class="delta">Origin known: recorded ${v.recorded_pct}%, attested ${v.attested_pct}%, suspected ${v.suspected_pct}%, unknown ${v.unknown_pct}% of ${o.total_loc} counted lines (${o.noted_commits} commits with a git-ai note).</p>
-${rows ? `<table id="agents"><thead><tr><th>Agent</th><th>Model</th><th>AI lines</th><th>Share</th></tr></thead><tbody>${rows}</tbody></table>` : ""}`;
+${rows ? `<table id="agents"><thead><tr><th>Agent</th><th>Model</th><th>AI lines</th><th>Share</th></tr></thead><tbody>${rows}</tbody></table>` : ""}
+${repos ? `<table id="origins-by-repository"><thead><tr><th>Repository</th><th>AI lines (floor to ceiling)</th><th>Recorded by git-ai</th><th>Origin known</th><th>Lines</th></tr></thead><tbody>${repos}</tbody></table>` : ""}`;
 }
 
 export function reportHtml(c: WeeklyReportContent): string {

@@ -24,6 +24,10 @@ export function originsMarkdown(c: WeeklyReportContent): string[] {
     lines.push("", "| Agent | Model | AI lines | Share |", "|---|---|---|---|");
     for (const a of o.by_agent) lines.push(`| ${cell(a.agent)} | ${cell(a.model ?? "— (marks)")} | ${a.lines} | ${a.share_pct}% |`);
   }
+  if ((o.repositories ?? []).length > 0) {
+    lines.push("", "| Repository | AI lines (floor to ceiling) | Recorded by git-ai | Origin known | Lines |", "|---|---|---|---|---|");
+    for (const x of o.repositories) lines.push(`| ${cell(x.full_name)} | ${x.floor_percentage}% to ${x.ceiling_percentage}% | ${x.recorded_percentage}% | ${x.known_percentage}% | ${x.total_loc} |`);
+  }
   lines.push("");
   return lines;
 }
