@@ -208,6 +208,11 @@ describe("git-ai notes through the pipeline", () => {
     }
     // No other squash merge gains AI lines: every recorded row is one detection records too.
     for (const r of rows) expect(want.get(r.commit_sha), r.commit_sha).toBeTruthy();
+    // Their pull requests are AI pull requests by their commits' records.
+    const numbers = fromPrs.map((r) => r.recorded.source.pull_request as number);
+    const prs = await t.current.sql`select github_pr_id, verdict, ai_generated from pull_requests where repository_id = ${repositoryId} and github_pr_id = any(${numbers})`;
+    expect(prs).toHaveLength(14);
+    for (const pr of prs) expect({ n: pr.github_pr_id, verdict: pr.verdict, ai: pr.ai_generated }).toEqual({ n: pr.github_pr_id, verdict: "recorded", ai: true });
   }, 180_000);
 
   it("bad notes never fail the scan: an unparseable note and a notes ref that is not a commit leave the commits to their marks, and the warnings say so", async () => {

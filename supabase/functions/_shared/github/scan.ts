@@ -57,6 +57,8 @@ export interface ScanPage {
   commits: Commit[];
   /** The notes of this page's commits that have any, by commit sha. */
   notes: Record<string, CommitNotes>;
+  /** The notes of this page's pull requests' own commits, by PR number (a PR's record: its commits'). */
+  pullRequestNotes?: Record<string, { sha: string; read: NoteRead }[]>;
   /** What the page had to leave out, and why (a PR GitHub could not serve). */
   warnings: string[];
   /** Resume from here; null when this page was the last. */
@@ -143,6 +145,12 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
   }
   // The notes this run has read (its own pages', and the spare slots' of its batches).
   const notesRead = new Set<string>();
+  // Spare slots of a notes batch: the noted PRs' commits' notes, then the tree's (a later page's),
+  // those this run has not read yet.
+  const spare = function* (noted: Map<string, NoteEntry>, prNotes: Record<string, string[]>) {
+    for (const shas of Object.values(prNotes)) for (const sha of shas) if (!notesRead.has(sha)) yield [sha, noted.get(sha)!] as [string, NoteEntry];
+    for (const [sha, entry] of noted) if (!notesRead.has(sha)) yield [sha, entry] as [string, NoteEntry];
+  };
   // The notes tree, read once (immutable by sha: a resumed run gets it from the cache).
   let tree: Map<string, NoteEntry> | null = null;
   const notesTree = async (): Promise<Map<string, NoteEntry>> => {
@@ -177,9 +185,20 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
         const shas = pr.commits.map((c) => c.sha).filter((sha) => noted.has(sha));
         if (shas.length > 0) pullRequestNotes[String(pr.number)] = shas;
       }
-      checkpoint = { ...checkpoint, pullRequests: got.next, pullRequestNotes };
+      checkpoint = { ...checkpoint, pullRequestNotes };
+      // Their notes, read now (the PRs' records) and kept in the cache for their squash merges' pages.
+      const wanted = new Map<string, NoteEntry>();
+      for (const pr of got.pullRequests) for (const sha of pullRequestNotes[String(pr.number)] ?? []) wanted.set(sha, noted.get(sha)!);
+      const read = wanted.size > 0 ? await readNotes(http, repo, checkpoint.notes!, wanted, spare(noted, pullRequestNotes)) : new Map<string, NoteRead>();
+      for (const sha of read.keys()) notesRead.add(sha);
+      const prNotesRead: Record<string, { sha: string; read: NoteRead }[]> = {};
+      for (const pr of got.pullRequests) {
+        const shas = pullRequestNotes[String(pr.number)];
+        if (shas) prNotesRead[String(pr.number)] = shas.map((sha) => ({ sha, read: read.get(sha)! }));
+      }
+      checkpoint = { ...checkpoint, pullRequests: got.next };
       for (const pr of got.pullRequests) commitReader.learnPaths(pr.files);
-      page = { pullRequests: got.pullRequests, commits: [], notes: {}, warnings: got.warnings, checkpoint };
+      page = { pullRequests: got.pullRequests, commits: [], notes: {}, pullRequestNotes: prNotesRead, warnings: got.warnings, checkpoint };
     } else {
       const noted = await notesTree();
       const prNotes = checkpoint.pullRequestNotes ?? {};
@@ -197,12 +216,7 @@ export async function scanRepository(http: GitHubHttp, options: ScanOptions): Pr
       checkpoint = { ...checkpoint, commits: got.next };
       const wanted = new Map<string, NoteEntry>();
       for (const { shas } of sources.values()) for (const sha of shas) wanted.set(sha, noted.get(sha)!);
-      // Spare slots of the last batch: the noted PRs' commits' notes, then the tree's (a later page's).
-      const spare = function* () {
-        for (const shas of Object.values(prNotes)) for (const sha of shas) if (!notesRead.has(sha)) yield [sha, noted.get(sha)!] as [string, NoteEntry];
-        for (const [sha, entry] of noted) if (!notesRead.has(sha)) yield [sha, entry] as [string, NoteEntry];
-      };
-      const read = wanted.size > 0 ? await readNotes(http, repo, checkpoint.notes!, wanted, spare()) : new Map<string, NoteRead>();
+      const read = wanted.size > 0 ? await readNotes(http, repo, checkpoint.notes!, wanted, spare(noted, prNotes)) : new Map<string, NoteRead>();
       for (const sha of read.keys()) notesRead.add(sha);
       const notes: Record<string, CommitNotes> = {};
       for (const [sha, { own, pr }] of sources) {

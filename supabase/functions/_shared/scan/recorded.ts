@@ -8,8 +8,8 @@
  */
 import type { CommitClassification, ScoredCommit } from "../detection/classify.ts";
 import { type NoteParse, parseNote } from "../detection/notes.ts";
-import { attributeCommit, withRecorded } from "../detection/recorded.ts";
-import type { Commit, FileChange } from "../detection/records.ts";
+import { attributeCommit, attributeNote, type RecordedLines, withRecorded } from "../detection/recorded.ts";
+import type { Commit, FileChange, PullRequest } from "../detection/records.ts";
 import type { NoteRead } from "../github/notes.ts";
 import type { CommitNotes } from "../github/scan.ts";
 import type { CommitRow } from "./results.ts";
@@ -98,4 +98,22 @@ export function rowWithNewNote(row: CommitRow, files: FileChange[], own: NoteRea
     },
     warnings: out.warnings,
   };
+}
+
+/**
+ * A pull request's commits' records (its commits' own notes: detection/recorded.ts attributeNote),
+ * by commit sha, for classifyPullRequest: a PR whose commits' notes record AI lines is `recorded`.
+ * A PR commit's note that cannot be used is left out (its squash merge's page says why).
+ */
+export function pullRequestRecords(pr: PullRequest, notes: { sha: string; read: NoteRead }[] | undefined): Map<string, RecordedLines> {
+  const records = new Map<string, RecordedLines>();
+  if (!notes) return records;
+  const bySha = new Map(pr.commits.map((c) => [c.sha, c]));
+  for (const n of notes) {
+    const commit = bySha.get(n.sha);
+    if (!commit || "problem" in n.read) continue;
+    const { recorded } = attributeNote(commit, parseNote(n.read.text));
+    if (recorded) records.set(n.sha, recorded);
+  }
+  return records;
 }

@@ -14,7 +14,7 @@
  * client at once (cancel, time budget, shutdown). Runtime-agnostic: the edge function and the
  * Node worker both register it.
  */
-import { createCommitScorer, decideRepositorySuspects, suspectedVerdict } from "../detection/index.ts";
+import { classifyPullRequest, createCommitScorer, decideRepositorySuspects, suspectedVerdict } from "../detection/index.ts";
 import { vaultToken, type TokenSource } from "../github/auth.ts";
 import { GitHubError, GitHubUnavailable, RateLimited } from "../github/errors.ts";
 import { PostgresEtagCache } from "../github/etag-cache.ts";
@@ -33,7 +33,7 @@ import {
   type ScanProcessor,
 } from "../queue/worker/outcomes.ts";
 import type { JsonValue } from "../queue/types.ts";
-import { rowWithNewNote, withNotes } from "./recorded.ts";
+import { pullRequestRecords, rowWithNewNote, withNotes } from "./recorded.ts";
 import { type CommitRow, commitRow, pullRequestRow } from "./results.ts";
 import { type ScanPageWrite, ScanStore } from "./store.ts";
 import { summarizeRows } from "./summary.ts";
@@ -157,7 +157,8 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
           });
           const write = await store.recordPage(job.id, attempt, {
             commits,
-            pull_requests: page.pullRequests.map((pr) => pullRequestRow(pr)),
+            // A PR whose commits' git-ai notes record AI lines is recorded (its commits' records).
+            pull_requests: page.pullRequests.map((pr) => pullRequestRow(pr, classifyPullRequest(pr, { records: pullRequestRecords(pr, page.pullRequestNotes?.[String(pr.number)]) }))),
             // The scorer's cadence after this page's commits: the next run scores on from here
             // (the rows keep each commit's evidence for the suspected tier).
             checkpoint: page.checkpoint && { github: page.checkpoint, scorer: score.cadence() },

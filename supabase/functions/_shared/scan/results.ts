@@ -147,7 +147,8 @@ export function hasHumanReview(pr: PullRequest): boolean {
 /** A pull request's row, classified (its commits' marks count; the suspected tier is the commits'). */
 export function pullRequestRow(pr: PullRequest, classification: PullRequestClassification = classifyPullRequest(pr)): PullRequestRow {
   const reviewers = humanReviewers(pr);
-  const ai = classification.verdict === "attested";
+  // AI-generated: a mark says so, or its commits' git-ai notes record AI lines.
+  const ai = classification.verdict === "attested" || classification.verdict === "recorded";
   return {
     number: pr.number,
     title: pr.title,

@@ -127,7 +127,7 @@ export function summarizeRows(input: {
   let reviewed = 0;
   const unreviewed: ScanSummary["unreviewed_ai_pull_requests"] = [];
   for (const pr of input.pullRequests) {
-    if (pr.verdict !== "attested") continue;
+    if (pr.verdict !== "attested" && pr.verdict !== "recorded") continue;
     aiPrs++;
     for (const agent of pr.agents) agentEntry(agent).prs++;
     if (!pr.merged_at) continue;
