@@ -15,7 +15,12 @@
 //     point (one for all four); the calibration of the confidence; the AI-LOC bands against the
 //     marks' share before masking; and the operating point chosen on three repositories and
 //     applied to the fourth (the cross-repository split of the one constant read from curves).
-// --only=attested|release|suspected|masked runs one section. --seeds=N (default 5).
+//  5. every tier against line-level truth: the git-ai notes of git-ai-project__self-hosted and
+//     pymc-labs__pathmc (their PR commits included, from pulls.jsonl; squash merges recorded from
+//     their PRs' notes), with the notes withheld from the detector: per-commit recall and
+//     precision of attested and of suspected on the commits whose records have AI lines, and the
+//     AI-LOC share the marks (and marks + suspected) give against the records' share.
+// --only=attested|release|suspected|masked|recorded runs one section. --seeds=N (default 5).
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +32,10 @@ import { estimateSurvivingShare } from "../supabase/functions/_shared/detection/
 import { SUSPECTED_MIN_PROBABILITY } from "../supabase/functions/_shared/detection/repository-evidence.ts";
 import { maskedFigures, maskedRun, type MaskedFigures, type MaskedHistory } from "./masked-marks.ts";
 import type { CommitClassification } from "../supabase/functions/_shared/detection/classify.ts";
+import { type NoteParse, parseNote } from "../supabase/functions/_shared/detection/notes.ts";
+import { attributeCommit, squashMergedPullRequest } from "../supabase/functions/_shared/detection/recorded.ts";
+import { classifyCommits } from "../supabase/functions/_shared/detection/classify.ts";
+import { countedAddedLines } from "../supabase/functions/_shared/detection/loc.ts";
 import { FEATURE_COUNT, FEATURE_NAMES, GATE_FEATURES, suspectFeatures } from "../supabase/functions/_shared/detection/suspected.ts";
 import { ABSTAIN, calibrateSuspected, humanReference, SessionTracker, suspectedConfidence, suspectProbability, type SuspectedModel, TARGET_PRECISION } from "./style-model.ts";
 
@@ -638,11 +647,92 @@ function maskedSection(): { repo: Repo; recall: number; flagged: number }[] {
   return out;
 }
 
+// ── 5. every tier against the notes ──────────────────────────────────────────────────────────
+
+interface RecordedEval {
+  repo: string;
+  /** why the suspected tier's repository rule decided nothing, null when it decided */
+  rule: string | null;
+  /** non-merge commits with a usable record (the universe: their truth is known) */
+  judged: number;
+  /** of them, commits whose record has AI lines */
+  positives: number;
+  tiers: Record<"attested" | "suspected" | "either", { flagged: number; tp: number }>;
+  share: { records: number; attested: number; attested_plus_suspected: number };
+}
+
+/**
+ * One noted data set: its default-branch commits and its PRs' own commits (deduplicated), each
+ * given its truth by attributeCommit (its own note; a squash merge its PR's notes), and the
+ * detector's verdicts from classifyCommits over the same commits with no note in sight (marks
+ * and the suspected tier's repository rule, decided over the whole set).
+ */
+function recordedEval(repo: "git-ai-project__self-hosted" | "pymc-labs__pathmc"): RecordedEval {
+  const lines = (f: string) => readFileSync(join(DATA, f), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const notes = new Map<string, NoteParse>((lines(`${repo}.notes.jsonl`) as { sha: string; note: string }[]).map((n) => [n.sha, parseNote(n.note)]));
+  const pulls = new Map((lines(`${repo}.pulls.jsonl`) as { number: number; commits: Commit[] }[]).map((p) => [p.number, p]));
+  const main = load(repo);
+  const onMain = new Set(main.map((c) => c.sha));
+  const seen = new Set(onMain);
+  const all = [...main];
+  for (const p of pulls.values()) for (const c of p.commits) if (!seen.has(c.sha)) (seen.add(c.sha), all.push(c));
+  // newest first, as the data sets are: the repository rule reads each author's commits in time
+  all.sort((a, b) => Date.parse(b.committed_at) - Date.parse(a.committed_at));
+  const { classifications, suspected: rule } = classifyCommits(all);
+  const out: RecordedEval = { repo, rule: rule?.abstained ?? null, judged: 0, positives: 0, tiers: { attested: { flagged: 0, tp: 0 }, suspected: { flagged: 0, tp: 0 }, either: { flagged: 0, tp: 0 } }, share: { records: 0, attested: 0, attested_plus_suspected: 0 } };
+  let counted = 0;
+  all.forEach((c, i) => {
+    if (c.parents.length > 1) return;
+    // only a default-branch commit can be a squash merge (a PR's own commits are what it squashed)
+    const pr = onMain.has(c.sha) ? squashMergedPullRequest(c, pulls) : null;
+    const squash = pr === null ? null : { number: pr, notes: pulls.get(pr)!.commits.filter((x) => notes.has(x.sha)).map((x) => ({ sha: x.sha, note: notes.get(x.sha)! })) };
+    const { recorded } = attributeCommit(c, notes.get(c.sha), squash);
+    if (!recorded) return;
+    const r = classifications[i];
+    const positive = recorded.ai_lines > 0;
+    out.judged++;
+    if (positive) out.positives++;
+    const lines = countedAddedLines(c.files);
+    counted += lines;
+    out.share.records += recorded.ai_lines;
+    for (const tier of ["attested", "suspected", "either"] as const) {
+      const flagged = tier === "either" ? r.verdict === "attested" || r.verdict === "suspected" : r.verdict === tier;
+      if (!flagged) continue;
+      out.tiers[tier].flagged++;
+      if (positive) out.tiers[tier].tp++;
+    }
+    if (r.verdict === "attested") out.share.attested += lines;
+    if (r.verdict === "attested" || r.verdict === "suspected") out.share.attested_plus_suspected += lines;
+  });
+  for (const k of ["records", "attested", "attested_plus_suspected"] as const) out.share[k] = counted > 0 ? Math.round((10000 * out.share[k]) / counted) / 100 : 0;
+  return out;
+}
+
+function recordedSection(): RecordedEval[] {
+  console.log("\n== 5. Every tier against the git-ai notes (line-level truth), the notes withheld from the detector");
+  console.log("   judged: non-merge commits with a usable record (own note, or a squash merge's PR notes), PR commits included;");
+  console.log("   positive: the record has AI lines in counted files. precision = flagged positives / flagged judged commits");
+  const results: RecordedEval[] = [];
+  for (const repo of ["git-ai-project__self-hosted", "pymc-labs__pathmc"] as const) {
+    const e = recordedEval(repo);
+    results.push(e);
+    console.log(`\n${repo}: ${e.judged} judged commits, ${e.positives} with recorded AI lines; the repository rule ${e.rule ? `abstained: ${e.rule}` : "decided"}`);
+    for (const [tier, t] of Object.entries(e.tiers)) {
+      const recall = e.positives ? (100 * t.tp) / e.positives : NaN;
+      const precision = t.flagged ? (100 * t.tp) / t.flagged : NaN;
+      console.log(`  ${(tier === "either" ? "attested or suspected" : tier).padEnd(22)} flagged ${String(t.flagged).padStart(3)}  recall ${t.tp}/${e.positives} = ${pct(recall / 100)} %  precision ${t.flagged ? `${t.tp}/${t.flagged} = ${pct(precision / 100)} %` : "- (none flagged)"}`);
+    }
+    console.log(`  AI-LOC share of the judged commits' counted lines: records ${e.share.records} %; marks (attested) ${e.share.attested} %; marks + suspected ${e.share.attested_plus_suspected} %`);
+  }
+  return results;
+}
+
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
 const attestedOk = only && only !== "attested" ? true : attestedSection();
 const mae = only && only !== "release" ? NaN : releaseSection();
 const suspected = only && only !== "suspected" ? [] : suspectedSection();
 const masked = only && only !== "masked" ? [] : maskedSection();
+const recordedFigures = only && only !== "recorded" ? [] : recordedSection();
 console.log("\n== Done-when checks");
 if (!only || only === "attested") console.log(`  attested: no unmarked commit flagged and >= 99 % recall in every data set: ${attestedOk ? "PASS" : "FAIL"}`);
 if (!Number.isNaN(mae)) console.log(`  aider release AI-LOC mean abs error <= 3 pp: ${mae.toFixed(2)} ${mae <= 3 ? "PASS" : "FAIL"}`);
@@ -655,4 +745,8 @@ for (const m of masked) {
   const barred = BARRED.includes(m.repo);
   const pass = m.recall >= RECALL_BAR && m.flagged <= FLAGGED_BAR;
   console.log(`  suspected at a 30 % mask, ${m.repo}: recall ${(100 * m.recall).toFixed(1)} % (>= ${100 * RECALL_BAR}), never-marked flagged ${(100 * m.flagged).toFixed(1)} % (<= ${100 * FLAGGED_BAR})${barred ? (pass ? " PASS" : " FAIL") : " (reported: 20 marked commits)"}`);
+}
+for (const e of recordedFigures) {
+  const a = e.tiers.attested, sp = e.tiers.suspected;
+  console.log(`  against ${e.repo}'s notes: attested recall ${a.tp}/${e.positives}, suspected recall ${sp.tp}/${e.positives} (${sp.flagged} flagged); AI LOC records ${e.share.records} % vs marks ${e.share.attested} % (+ suspected ${e.share.attested_plus_suspected} %) (reported)`);
 }

@@ -23,17 +23,26 @@ export function summaryLines(s: ScanStatus): string[] {
   const m = s.summary as Record<string, any> | null;
   if (m) {
     lines.push(`  commits scanned       ${m.commits_scanned ?? 0}, pull requests ${m.prs_scanned ?? 0}`);
-    // The AI-LOC band: attested (marks) up to attested + suspected (the repository rule's), side by side.
+    // The AI-LOC band: its floor (recorded by git-ai notes + attested by marks) up to its ceiling
+    // (+ the repository rule's suspected), side by side, and beside it how much of the counted
+    // lines' origin is known (the coverage). Summaries written before the recorded tier have no
+    // recorded/attested split nor coverage: the line then reads as it did.
     const band = m.ai_loc_with_suspected_percentage ?? m.ai_loc_percentage ?? 0;
-    lines.push(`  AI LOC                ${m.ai_loc_percentage ?? 0}% of ${m.total_loc ?? 0} counted lines attested, ${band}% with suspected (assisted ${m.assisted_loc_percentage ?? 0}% apart)`);
+    const split = m.recorded_loc_percentage === undefined ? "attested" : `(recorded ${m.recorded_loc_percentage}%, attested ${m.attested_loc_percentage ?? 0}%)`;
+    lines.push(`  AI LOC                ${m.ai_loc_percentage ?? 0}% of ${m.total_loc ?? 0} counted lines ${split}, ${band}% with suspected (assisted ${m.assisted_loc_percentage ?? 0}% apart)`);
+    lines.push(...coverageLines(m));
     const suspected = m.suspected as { commits?: number; mean_confidence?: number | null; abstained?: string | null } | undefined;
     if (suspected) {
       lines.push(suspected.abstained
         ? `  suspected             none: ${suspected.abstained}`
         : `  suspected             ${suspected.commits ?? 0} commit(s), ${m.suspected_loc_percentage ?? 0}% of the lines${suspected.mean_confidence == null ? "" : `, mean confidence ${Math.round(100 * suspected.mean_confidence)}%`}`);
     }
-    const agents = Object.entries((m.per_agent ?? {}) as Record<string, { lines: number; share_pct: number }>)
-      .sort((a, b) => b[1].lines - a[1].lines).map(([agent, a]) => `${agent} ${a.share_pct}%`);
+    // Per agent its floor share, and where git-ai notes name them, its models' shares.
+    const agents = Object.entries((m.per_agent ?? {}) as Record<string, { lines: number; share_pct: number; models?: Record<string, { share_pct: number; lines: number }> }>)
+      .sort((a, b) => b[1].lines - a[1].lines).map(([agent, a]) => {
+        const models = Object.entries(a.models ?? {}).sort((x, y) => y[1].lines - x[1].lines).map(([model, v]) => `${model} ${v.share_pct}%`);
+        return `${agent} ${a.share_pct}%${models.length ? ` (${models.join(", ")})` : ""}`;
+      });
     if (agents.length) lines.push(`  by agent              ${agents.join(", ")}`);
     lines.push(`  AI pull requests      ${m.ai_prs_detected ?? 0} (reviewed ${m.reviewed_ai_prs ?? 0}, unreviewed AI merges ${m.unreviewed_ai_merges ?? 0}, review coverage ${m.review_coverage_percentage ?? 100}%)`);
     if (m.api_requests) lines.push(`  GitHub requests       ${m.api_requests.counted ?? 0} (${m.api_requests.not_modified ?? 0} answered 304)`);
@@ -41,6 +50,23 @@ export function summaryLines(s: ScanStatus): string[] {
   for (const w of s.warnings ?? []) lines.push(`  warning: ${w.message}`);
   if (s.error) lines.push(`  error: ${s.error}`);
   return lines;
+}
+
+/**
+ * The coverage of a summary (what is known of the origin of its counted lines) and its git-ai
+ * records, as lines; none for a summary written before the recorded tier.
+ */
+export function coverageLines(m: Record<string, any>): string[] {
+  const out: string[] = [];
+  const c = m.coverage as { recorded_pct: number; attested_pct: number; suspected_pct: number; unknown_pct: number } | undefined;
+  if (c) out.push(`  coverage              recorded ${c.recorded_pct}%, attested ${c.attested_pct}%, suspected ${c.suspected_pct}%, unknown ${c.unknown_pct}% of the counted lines`);
+  const r = m.recorded as { commits: number; commits_with_record: number; from_pull_requests: number; conflicts: number } | undefined;
+  const noted = m.noted as { recorded_ai_pct: number; marks_pct: number } | undefined;
+  if (r && r.commits_with_record > 0) {
+    out.push(`  recorded (git-ai)     ${r.commits_with_record} commit(s) with a note (${r.from_pull_requests} from their PR's notes), ${r.commits} with AI lines: ` +
+      `${noted?.recorded_ai_pct ?? 0}% of their lines AI (marks alone: ${noted?.marks_pct ?? 0}%)${r.conflicts ? `, ${r.conflicts} disagree with their marks` : ""}`);
+  }
+  return out;
 }
 
 export async function runRemoteScan(args: string[]): Promise<number> {

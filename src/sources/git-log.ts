@@ -139,3 +139,41 @@ function unquote(text: string): string {
   }
   return Buffer.from(bytes).toString("utf8");
 }
+
+/**
+ * git-ai's notes of a clone (`git notes --ref=ai`): annotated commit sha → the note's text. Empty
+ * when the clone has no refs/notes/ai (a clone does not fetch notes unless asked:
+ * `git fetch origin refs/notes/ai:refs/notes/ai`). Read with one `git notes list` and one
+ * `git cat-file --batch` for all the blobs.
+ */
+export async function readGitNotes(dir: string, ref = "ai"): Promise<Map<string, string>> {
+  const run = (args: string[], input?: string) => new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve, reject) => {
+    const child = spawn("git", ["-C", dir, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
+    child.stdin.end(input ?? "");
+  });
+  const exists = await run(["rev-parse", "--verify", "--quiet", `refs/notes/${ref}`]);
+  if (exists.code !== 0) return new Map();
+  const list = await run(["notes", `--ref=${ref}`, "list"]);
+  if (list.code !== 0) throw new GitLogError(dir, list.stderr, list.code);
+  const pairs = list.stdout.toString("utf8").split("\n").filter((l) => l.trim()).map((l) => l.split(" ") as [string, string]);
+  const notes = new Map<string, string>();
+  if (pairs.length === 0) return notes;
+  const batch = await run(["cat-file", "--batch"], pairs.map(([blob]) => blob).join("\n") + "\n");
+  if (batch.code !== 0) throw new GitLogError(dir, batch.stderr, batch.code);
+  // Each object: "<sha> <type> <size>\n<bytes>\n".
+  let at = 0;
+  for (const [, commit] of pairs) {
+    const nl = batch.stdout.indexOf(10, at);
+    const [, , size] = batch.stdout.subarray(at, nl).toString("utf8").split(" ");
+    const start = nl + 1;
+    notes.set(commit, batch.stdout.subarray(start, start + Number(size)).toString("utf8"));
+    at = start + Number(size) + 1;
+  }
+  return notes;
+}

@@ -5,7 +5,7 @@
 create domain public.scan_status as text
   constraint scan_status_known check (value in ('running', 'completed', 'failed', 'cancelled'));
 create domain public.scan_verdict as text
-  constraint scan_verdict_known check (value in ('attested', 'assisted', 'suspected', 'human'));
+  constraint scan_verdict_known check (value in ('recorded', 'attested', 'assisted', 'suspected', 'human'));
 
 create table public.scans (
   id uuid primary key default gen_random_uuid(),
@@ -79,6 +79,21 @@ create table public.scan_results (
   -- scan's completion decides over the repository's rows within the scan window, earlier scans'
   -- included. Null for file rows and rows written before the rule kept it.
   suspect_inputs jsonb,
+  -- Commit rows with a git-ai record (verdict 'recorded' when it has AI lines): what the commit's
+  -- note — or a squash merge's PR's commits' notes — records of its counted lines, per file capped
+  -- at what the commit added (RecordedLines: source, ai_lines, human_lines, untracked_lines,
+  -- capped_lines, by_agent [{agent, tool, model, lines}], files). ai_lines is then the record's AI
+  -- lines. recorded_ai_lines / recorded_human_lines repeat its two sums for SQL; marks_only is what
+  -- the marks alone said ({verdict, agents, ai_added_lines}); note_conflict where the two disagree.
+  -- Null without a record.
+  recorded jsonb,
+  recorded_ai_lines integer,
+  recorded_human_lines integer,
+  marks_only jsonb,
+  note_conflict text,
+  -- The blob shas of the notes read for the commit (its own, its PR's commits'): a later scan
+  -- re-reads a commit's notes only when the notes tree has other blobs for them (a late note).
+  note_blobs text[],
   primary key (repository_id, commit_sha, path)
 );
 create index scan_results_scan on public.scan_results (scan_id) where path = '';

@@ -99,31 +99,41 @@ begin
     select c.* from pg_catalog.jsonb_to_recordset(coalesce(p_page -> 'commits', '[]')) as c (
       sha text, verdict text, agents text[], confidence real, suspect_score real, lines_added integer,
       lines_deleted integer, ai_lines integer, counted_lines integer, is_merge boolean, author_name text,
-      author_email text, authored_at timestamptz, committed_at timestamptz, files jsonb, suspect_inputs jsonb)
+      author_email text, authored_at timestamptz, committed_at timestamptz, files jsonb, suspect_inputs jsonb,
+      recorded jsonb, marks_only jsonb, note_conflict text, note_blobs text[])
   ), rows as (
     select c.sha, '' as path, c.verdict, c.agents, c.confidence, c.suspect_score, c.lines_added, c.lines_deleted,
            c.ai_lines, c.counted_lines, null::text as filtered_out, coalesce(c.is_merge, false) as is_merge,
-           c.author_name, c.author_email, c.authored_at, c.committed_at, c.suspect_inputs
+           c.author_name, c.author_email, c.authored_at, c.committed_at, c.suspect_inputs,
+           nullif(c.recorded, 'null'::jsonb) as recorded, nullif(c.marks_only, 'null'::jsonb) as marks_only,
+           c.note_conflict, c.note_blobs
     from commits c
     union all
     select c.sha, f.path, c.verdict, c.agents, c.confidence, null, f.added, f.deleted, null, null, f.filtered_out,
-           coalesce(c.is_merge, false), c.author_name, c.author_email, c.authored_at, c.committed_at, null::jsonb
+           coalesce(c.is_merge, false), c.author_name, c.author_email, c.authored_at, c.committed_at, null::jsonb,
+           null::jsonb, null::jsonb, null::text, null::text[]
     from commits c, pg_catalog.jsonb_to_recordset(coalesce(c.files, '[]')) as f (path text, added integer, deleted integer, filtered_out text)
     where f.path is not null and f.path <> ''
   )
   insert into public.scan_results as r (repository_id, commit_sha, path, company_id, scan_id, verdict, agents, confidence,
     suspect_score, lines_added, lines_deleted, ai_lines, counted_lines, filtered_out, is_merge, author_name, author_email,
-    authored_at, committed_at, suspect_inputs)
+    authored_at, committed_at, suspect_inputs, recorded, recorded_ai_lines, recorded_human_lines, marks_only, note_conflict,
+    note_blobs)
   select v_scan.repository_id, x.sha, x.path, v_scan.company_id, v_scan.id, x.verdict, coalesce(x.agents, '{}'), x.confidence,
          x.suspect_score, x.lines_added, x.lines_deleted, x.ai_lines, x.counted_lines, x.filtered_out, x.is_merge,
-         x.author_name, x.author_email, x.authored_at, x.committed_at, x.suspect_inputs
+         x.author_name, x.author_email, x.authored_at, x.committed_at, x.suspect_inputs, x.recorded,
+         (x.recorded ->> 'ai_lines')::integer, (x.recorded ->> 'human_lines')::integer, x.marks_only, x.note_conflict,
+         x.note_blobs
   from rows x
   on conflict (repository_id, commit_sha, path) do update
     set scan_id = excluded.scan_id, verdict = excluded.verdict, agents = excluded.agents, confidence = excluded.confidence,
         suspect_score = excluded.suspect_score, lines_added = excluded.lines_added, lines_deleted = excluded.lines_deleted,
         ai_lines = excluded.ai_lines, counted_lines = excluded.counted_lines, filtered_out = excluded.filtered_out,
         is_merge = excluded.is_merge, author_name = excluded.author_name, author_email = excluded.author_email,
-        authored_at = excluded.authored_at, committed_at = excluded.committed_at, suspect_inputs = excluded.suspect_inputs;
+        authored_at = excluded.authored_at, committed_at = excluded.committed_at, suspect_inputs = excluded.suspect_inputs,
+        recorded = excluded.recorded, recorded_ai_lines = excluded.recorded_ai_lines,
+        recorded_human_lines = excluded.recorded_human_lines, marks_only = excluded.marks_only,
+        note_conflict = excluded.note_conflict, note_blobs = excluded.note_blobs;
 
   insert into public.pull_requests as p (company_id, repository_id, github_pr_id, title, author_login, author_is_bot, state,
     head_ref, base_ref, ai_generated, verdict, agents, confidence, human_reviewed, reviewers, ai_reviewers, additions,
@@ -161,7 +171,8 @@ begin
 end $$;
 
 -- What the job's scan has written so far: its commits ({sha, verdict, agents, confidence,
--- suspect_score, ai_lines, counted_lines, is_merge}, in commit order of writing) and pull requests.
+-- suspect_score, ai_lines, counted_lines, is_merge, recorded, marks_only, note_conflict}, in commit
+-- order of writing) and pull requests.
 -- Null when the claim is not ours.
 create function public.scan_rows(p_job_id uuid, p_attempt integer) returns jsonb
 language sql stable security definer set search_path = ''
@@ -172,7 +183,8 @@ as $$
     'commits', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                   'sha', r.commit_sha, 'verdict', r.verdict, 'agents', r.agents, 'confidence', r.confidence,
                   'suspect_score', r.suspect_score, 'ai_lines', r.ai_lines, 'counted_lines', r.counted_lines,
-                  'is_merge', r.is_merge) order by r.authored_at desc, r.commit_sha), '[]')
+                  'is_merge', r.is_merge, 'recorded', r.recorded, 'marks_only', r.marks_only,
+                  'note_conflict', r.note_conflict) order by r.authored_at desc, r.commit_sha), '[]')
                 from public.scan_results r where r.scan_id = s.id and r.path = ''),
     'pull_requests', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                         'number', p.github_pr_id, 'title', p.title, 'verdict', p.verdict, 'agents', p.agents,
@@ -196,6 +208,36 @@ as $$
           from public.scan_results r
           where r.repository_id = s.repository_id and r.path = '' and r.suspect_inputs is not null
             and (r.scan_id = s.id or r.authored_at >= p_since))
+  from public.scans s
+  join public.scan_queue q on q.id = s.job_id
+  where s.job_id = p_job_id and q.attempts = p_attempt and q.status = 'running'
+$$;
+
+-- The repository's stored commit rows whose git-ai notes changed since they were written (a note
+-- pushed late, or rewritten — git-ai's CI rewrites notes after squash merges): p_notes is the notes
+-- tree as {commit sha: blob sha}; a row is returned when its commit is in it and its note_blobs do
+-- not hold that blob. Each as a commit row (record_scan_page's shape, its files from its file rows),
+-- so the scan re-attributes it and writes it again with its page. Null when the claim is not ours.
+create function public.scan_rows_with_new_notes(p_job_id uuid, p_attempt integer, p_notes jsonb) returns jsonb
+language sql stable security definer set search_path = ''
+as $$
+  select (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+            'sha', r.commit_sha, 'verdict', r.verdict, 'agents', r.agents, 'confidence', r.confidence,
+            'suspect_score', r.suspect_score, 'lines_added', r.lines_added, 'lines_deleted', r.lines_deleted,
+            'ai_lines', r.ai_lines, 'counted_lines', r.counted_lines, 'is_merge', r.is_merge,
+            'author_name', r.author_name, 'author_email', r.author_email, 'authored_at', r.authored_at,
+            'committed_at', r.committed_at, 'suspect_inputs', r.suspect_inputs, 'recorded', r.recorded,
+            'marks_only', r.marks_only, 'note_conflict', r.note_conflict, 'note_blobs', r.note_blobs,
+            'files', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                        'path', f.path, 'added', f.lines_added, 'deleted', f.lines_deleted, 'filtered_out', f.filtered_out)
+                        order by f.path), '[]')
+                      from public.scan_results f
+                      where f.repository_id = r.repository_id and f.commit_sha = r.commit_sha and f.path <> ''))
+            order by r.commit_sha), '[]')
+          from public.scan_results r
+          join pg_catalog.jsonb_each_text(coalesce(p_notes, '{}')) n (sha, blob) on n.sha = r.commit_sha
+          where r.repository_id = s.repository_id and r.path = '' and not r.is_merge
+            and not (n.blob = any (coalesce(r.note_blobs, '{}'))))
   from public.scans s
   join public.scan_queue q on q.id = s.job_id
   where s.job_id = p_job_id and q.attempts = p_attempt and q.status = 'running'
@@ -236,15 +278,18 @@ begin
   from public.scan_results r
   join pg_catalog.jsonb_to_recordset(coalesce(p_completion -> 'decisions', '[]')) as d (sha text, verdict text) on d.sha = r.commit_sha
   where r.repository_id = v_scan.repository_id and r.path = '' and r.scan_id <> v_scan.id
-    and r.verdict in ('human', 'suspected') and r.verdict is distinct from d.verdict
+    and r.verdict in ('human', 'suspected') and r.recorded is null and r.verdict is distinct from d.verdict
     and r.author_email is not null and r.authored_at is not null;
 
-  -- Only unmarked rows take a decision (a row a mark decided never does); a file row takes its
-  -- commit's verdict and confidence, the commit's row its suspect_score too.
+  -- Only unmarked rows without a git-ai record take a decision (a row a mark or a record decided
+  -- never does); a file row takes its commit's verdict and confidence, the commit's row its
+  -- suspect_score too.
   update public.scan_results r
   set verdict = d.verdict, confidence = d.confidence, suspect_score = case when r.path = '' then d.suspect_score end
   from pg_catalog.jsonb_to_recordset(coalesce(p_completion -> 'decisions', '[]')) as d (sha text, verdict text, confidence real, suspect_score real)
   where r.repository_id = v_scan.repository_id and r.commit_sha = d.sha and r.verdict in ('human', 'suspected')
+    and not exists (select 1 from public.scan_results c
+                    where c.repository_id = r.repository_id and c.commit_sha = r.commit_sha and c.path = '' and c.recorded is not null)
     and (r.verdict is distinct from d.verdict or r.confidence is distinct from d.confidence
          or r.suspect_score is distinct from case when r.path = '' then d.suspect_score end);
 
@@ -277,7 +322,7 @@ begin
   insert into public.team_metrics as m (company_id, author_email, period_start, period_end, author_name, commits, ai_commits,
     assisted_commits, suspected_commits, lines_added, ai_lines, repositories, updated_at)
   select v_scan.company_id, w.email, w.week, w.week + 6, max(w.author_name), count(*)::integer,
-         (count(*) filter (where w.verdict = 'attested'))::integer, (count(*) filter (where w.verdict = 'assisted'))::integer,
+         (count(*) filter (where w.verdict in ('recorded', 'attested')))::integer, (count(*) filter (where w.verdict = 'assisted'))::integer,
          (count(*) filter (where w.verdict = 'suspected'))::integer, coalesce(sum(w.counted_lines), 0)::integer,
          coalesce(sum(w.ai_lines), 0)::integer, count(distinct w.repository_id)::integer, v_now
   from weeks w group by w.email, w.week

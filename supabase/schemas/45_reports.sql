@@ -250,6 +250,89 @@ as $$
   where exists (select 1 from company)
 $$;
 
+-- Where the week's AI-written lines come from and how much of their origin is known (issue 22),
+-- over the same commits weekly_report_data counts (the week's non-merge commit rows of the
+-- company's active repositories, by author date): the AI-LOC band — floor = lines a git-ai record
+-- states AI wrote plus lines of commits an agent's mark attests (sum(ai_lines) of 'recorded' and
+-- 'attested' rows: a row's ai_lines is its record's AI lines where it has one), ceiling = floor +
+-- the suspected commits' lines —; the coverage (recorded: a record's AI and human lines; attested:
+-- marked commits without a record; suspected; unknown: the rest, a record's untracked lines
+-- included), the floor's lines per agent and model (a record names the model; a mark's lines
+-- are split evenly between its agents, with no model), and per repository its band, its recorded
+-- share and the share of its lines whose origin a record or a mark states (known).
+create function public.weekly_report_origins(p_company_id uuid, p_period_end date) returns jsonb
+language sql stable security definer set search_path = ''
+as $$
+  with period as (
+    select ((p_period_end - 6)::timestamp at time zone 'UTC') as start_at, ((p_period_end + 1)::timestamp at time zone 'UTC') as end_at
+  ), rows as (
+    select x.* from public.scan_results x, period p
+    where x.company_id = p_company_id and x.path = '' and not x.is_merge and x.authored_at >= p.start_at and x.authored_at < p.end_at
+      and x.repository_id in (select r.id from public.repositories r where r.company_id = p_company_id and r.is_active)
+  ), totals as (
+    select coalesce(sum(counted_lines), 0) as counted,
+           coalesce(sum(ai_lines) filter (where verdict in ('recorded', 'attested')), 0) as floor,
+           coalesce(sum(recorded_ai_lines) filter (where recorded is not null), 0) as recorded_ai,
+           coalesce(sum(ai_lines) filter (where verdict = 'attested' and recorded is null), 0) as attested_ai,
+           coalesce(sum(counted_lines) filter (where verdict = 'suspected' and recorded is null), 0) as suspected,
+           coalesce(sum(least(counted_lines, coalesce(recorded_ai_lines, 0) + coalesce(recorded_human_lines, 0))) filter (where recorded is not null), 0) as known_recorded,
+           coalesce(sum(counted_lines) filter (where verdict = 'attested' and recorded is null), 0) as known_attested,
+           count(*) filter (where recorded is not null) as noted_commits,
+           count(*) filter (where verdict = 'recorded') as recorded_commits
+    from rows
+  ), agents as (
+    select a ->> 'agent' as agent, a ->> 'model' as model, sum((a ->> 'lines')::numeric) as lines
+    from rows x, pg_catalog.jsonb_array_elements(coalesce(x.recorded -> 'by_agent', '[]')) a
+    where x.recorded is not null
+    group by 1, 2
+    union all
+    select g.agent, null, sum(x.ai_lines::numeric / pg_catalog.cardinality(x.agents))
+    from rows x, pg_catalog.unnest(x.agents) g (agent)
+    where x.verdict = 'attested' and x.recorded is null and pg_catalog.cardinality(x.agents) > 0
+    group by 1
+  ), agent_lines as (
+    select a.agent, a.model, sum(a.lines) as lines from agents a group by a.agent, a.model
+  ), per_repository as (
+    select x.repository_id, coalesce(sum(x.counted_lines), 0) as counted,
+           coalesce(sum(x.ai_lines) filter (where x.verdict in ('recorded', 'attested')), 0) as floor,
+           coalesce(sum(x.recorded_ai_lines) filter (where x.recorded is not null), 0) as recorded_ai,
+           coalesce(sum(x.counted_lines) filter (where x.verdict = 'suspected' and x.recorded is null), 0) as suspected,
+           coalesce(sum(least(x.counted_lines, coalesce(x.recorded_ai_lines, 0) + coalesce(x.recorded_human_lines, 0))) filter (where x.recorded is not null), 0)
+             + coalesce(sum(x.counted_lines) filter (where x.verdict = 'attested' and x.recorded is null), 0) as known
+    from rows x group by x.repository_id
+  ), pct as (
+    select t.*, case when t.counted > 0 then 100.0 / t.counted else 0 end as k from totals t
+  )
+  select pg_catalog.jsonb_build_object(
+    'total_loc', p.counted,
+    'floor_loc', p.floor,
+    'floor_percentage', round(p.floor * p.k, 1),
+    'ceiling_percentage', round((p.floor + p.suspected) * p.k, 1),
+    'recorded_percentage', round(p.recorded_ai * p.k, 1),
+    'attested_percentage', round(p.attested_ai * p.k, 1),
+    'noted_commits', p.noted_commits,
+    'recorded_commits', p.recorded_commits,
+    'coverage', pg_catalog.jsonb_build_object(
+      'recorded_pct', round(p.known_recorded * p.k, 1),
+      'attested_pct', round(p.known_attested * p.k, 1),
+      'suspected_pct', round(p.suspected * p.k, 1),
+      'unknown_pct', case when p.counted > 0 then round(100 - (p.known_recorded + p.known_attested + p.suspected) * p.k, 1) else 0 end),
+    'by_agent', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                   'agent', a.agent, 'model', a.model, 'lines', round(a.lines), 'share_pct', round(a.lines * p.k, 1))
+                   order by a.lines desc, a.agent, a.model nulls last), '[]')
+                 from agent_lines a),
+    'repositories', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                       'full_name', r.full_name,
+                       'total_loc', x.counted,
+                       'floor_percentage', case when x.counted > 0 then round(100.0 * x.floor / x.counted, 1) else 0 end,
+                       'ceiling_percentage', case when x.counted > 0 then round(100.0 * (x.floor + x.suspected) / x.counted, 1) else 0 end,
+                       'recorded_percentage', case when x.counted > 0 then round(100.0 * x.recorded_ai / x.counted, 1) else 0 end,
+                       'known_percentage', case when x.counted > 0 then round(100.0 * x.known / x.counted, 1) else 0 end)
+                       order by x.counted desc, r.full_name), '[]')
+                     from per_repository x join public.repositories r on r.id = x.repository_id))
+  from pct p
+$$;
+
 -- Stores a company's report for a period, replacing the one already there (a re-run never
 -- duplicates). Answers its id.
 create function public.save_governance_report(p_company_id uuid, p_period_start date, p_period_end date, p_content jsonb,

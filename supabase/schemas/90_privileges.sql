@@ -69,6 +69,8 @@ grant execute on function
   public.record_scan_page(uuid, integer, jsonb),
   public.scan_rows(uuid, integer),
   public.scan_repository_evidence(uuid, integer, timestamptz),
+  public.scan_rows_with_new_notes(uuid, integer, jsonb),
+  public.weekly_report_origins(uuid, date),
   public.complete_scan(uuid, integer, jsonb),
   public.enqueue_daily_auto_scans(date),
   public.dispatch_scan_workers(integer, text),

@@ -155,7 +155,8 @@ describe("codeguard scan owner/repo --wait", () => {
     expect(screen).toMatch(/terryyin\/lizard \[█{30}\] 100% \| completed/);
     expect(screen).toMatch(/terryyin\/lizard: full_scan completed in [\d.]+ s \(scan [0-9a-f-]{36}\)/);
     expect(screen).toMatch(/commits scanned\s+\d{3,}/);
-    expect(screen).toMatch(/AI LOC\s+[\d.]+% of \d+ counted lines attested, [\d.]+% with suspected/);
+    expect(screen).toMatch(/AI LOC\s+[\d.]+% of \d+ counted lines \(recorded [\d.]+%, attested [\d.]+%\), [\d.]+% with suspected/);
+    expect(screen).toMatch(/coverage\s+recorded [\d.]+%, attested [\d.]+%, suspected [\d.]+%, unknown [\d.]+% of the counted lines/);
     expect(screen).toMatch(/suspected\s+(\d+ commit\(s\), [\d.]+% of the lines|none: )/);
     expect(screen).toMatch(/by agent\s+cursor/);
     // Its 7300-day window reaches the newest commit: no warning about what it left out.

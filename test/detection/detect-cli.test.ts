@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -80,6 +80,61 @@ describe("codeguard detect", () => {
       const out = cli([strippedFile, "--no-suspected"]);
       expect(out).not.toContain('"verdict":"suspected"');
       expect(cli(["-", "--no-suspected"], readFileSync(strippedFile, "utf8"))).toBe(out);
+    });
+  });
+
+  describe("with git-ai notes (--notes, --pulls)", () => {
+    const run = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli/main.ts"), "detect", ...args], { cwd: repoRoot, encoding: "utf8", maxBuffer: 1 << 28 });
+    const data = (f: string) => join(DATA_DIR, f);
+
+    it("self-hosted --summary: over the noted commits 31.5 % AI by the notes (marks alone 10.5 %), the whole repository's band and coverage beside it", () => {
+      const r = run([data("git-ai-project__self-hosted.jsonl"), "--notes", data("git-ai-project__self-hosted.notes.jsonl"), "--summary"]);
+      expect(r.status).toBe(0);
+      const s = JSON.parse(r.stdout);
+      expect(Math.abs(s.noted.recorded_ai_pct - 31.5)).toBeLessThanOrEqual(1);
+      expect(Math.abs(s.noted.marks_pct - 10.5)).toBeLessThanOrEqual(0.5);
+      expect(s.verdicts.recorded).toBe(19);
+      expect(Object.keys(s.recorded.by_agent).sort()).toEqual(["claude-code", "codex"]);
+      expect(s.ai_loc_bands.floor_pct).toBeGreaterThan(s.ai_loc_bands.attested_pct);
+      const c = s.coverage;
+      expect(c.recorded_pct + c.attested_pct + c.suspected_pct + c.unknown_pct).toBeCloseTo(100, 6);
+    });
+
+    it("gives each noted commit its recorded lines, and each of pathmc's 14 squash merges its PR's with --pulls", () => {
+      const r = run([data("pymc-labs__pathmc.jsonl"), "--notes", data("pymc-labs__pathmc.notes.jsonl"), "--pulls", data("pymc-labs__pathmc.pulls.jsonl")]);
+      expect(r.status).toBe(0);
+      const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      expect(Object.keys(lines[0])).toEqual(["sha", "verdict", "agents", "confidence", "ai_added_lines", "evidence", "recorded", "conflict"]);
+      const fromPr = lines.filter((l) => l.recorded);
+      expect(fromPr).toHaveLength(14);
+      expect(fromPr.every((l) => l.verdict === "recorded" && typeof l.recorded.source.pull_request === "number")).toBe(true);
+      // the one default-branch note does not fit its commit: named on stderr, the PR's notes used instead
+      expect(r.stderr).toMatch(/commit dabde8ff8875: its git-ai note is not used \(ranges past added lines: .*\); recorded from PR #444's notes instead/);
+    });
+
+    it("names a bad note's commit and what was wrong, and classifies the commit by its marks", () => {
+      const dir = mkdtempSync(join(tmpdir(), "codeguard-notes-"));
+      try {
+        const commits = commitsOf("git-ai-project__self-hosted");
+        const notes = readFileSync(data("git-ai-project__self-hosted.notes.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+        const target = notes.find((n) => commits.some((c) => c.sha === n.sha && c.parents.length === 1) && n.note.includes("  s_"));
+        target.note = target.note.replace('"authorship/3.0.0"', '"authorship/9.0.0"');
+        const notesFile = join(dir, "notes.jsonl");
+        writeFileSync(notesFile, notes.map((n) => JSON.stringify(n)).join("\n") + "\n");
+        const r = run([data("git-ai-project__self-hosted.jsonl"), "--notes", notesFile]);
+        expect(r.status).toBe(0);
+        expect(r.stderr).toContain(`commit ${target.sha.slice(0, 12)}: its git-ai note is not used (unknown schema version: schema_version "authorship/9.0.0" (reads authorship/3.x)); classified by its marks`);
+        const line = r.stdout.trim().split("\n").map((l) => JSON.parse(l)).find((l) => l.sha === target.sha);
+        expect(line.recorded).toBeNull();
+        expect(line.verdict).not.toBe("recorded");
+        // a notes file whose line is not a note is an error of the input, not of a record
+        writeFileSync(notesFile, "{\"sha\": 1}\n");
+        const bad = run([data("git-ai-project__self-hosted.jsonl"), "--notes", notesFile]);
+        expect(bad.status).toBe(2);
+        expect(bad.stderr).toContain("notes.jsonl:1: not {\"sha\",\"note\"}");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });

@@ -30,4 +30,18 @@ describe("DetectionSummary", () => {
     const direct = commits.filter((c) => c.parents.length <= 1).reduce((n, c) => n + classifyCommit(c).counted_added_lines, 0);
     expect(r.counted_added_lines).toBe(direct);
   });
+
+  it("without records: no recorded line, the floor is the attested share, and the coverage splits attested from unknown", () => {
+    const r = summarize("github__github-mcp-server");
+    expect(r.verdicts.recorded).toBe(0);
+    expect(r.recorded).toMatchObject({ commits: 0, commits_with_record: 0, ai_lines: 0, share_pct: 0, by_agent: {} });
+    expect(r.noted.commits).toBe(0);
+    expect(r.ai_loc_bands.floor_pct).toBe(r.ai_loc_bands.attested_pct);
+    expect(r.ai_loc_bands.ceiling_pct).toBe(r.ai_loc_bands.attested_plus_suspected_pct);
+    // classifyCommit alone never suspects: every counted line is attested or of unknown origin
+    expect(r.coverage.lines.recorded + r.coverage.lines.suspected).toBe(0);
+    expect(r.coverage.lines.attested + r.coverage.lines.unknown).toBe(r.counted_added_lines);
+    expect(r.coverage.attested_pct + r.coverage.unknown_pct).toBeCloseTo(100, 6);
+    expect(r.coverage.attested_pct).toBeCloseTo(r.attested.share_pct, 1);
+  });
 });

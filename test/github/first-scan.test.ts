@@ -57,13 +57,15 @@ describe("a repository's first full scan", () => {
     expect([got.ai_loc_percentage, got.assisted_loc_percentage, got.suspected_loc_percentage]).toEqual([want.ai_loc_percentage, want.assisted_loc_percentage, want.suspected_loc_percentage]);
   }, 60_000);
 
-  test("github-mcp-server costs 218 counted requests (1,127 with a REST request per commit): where each goes", async () => {
+  test("github-mcp-server costs 219 counted requests (1,127 with a REST request per commit): where each goes", async () => {
     const http = clientFor(gh.current, { etagCache: new MemoryEtagCache() });
     await scanRepository(http, { ...MCP, commitsSince: null });
-    expect(http.counter.counted).toBe(218);
+    // 218 before git-ai notes were read, + 1: the notes ref (none here).
+    expect(http.counter.counted).toBe(219);
     expect(gh.current.stats.byRoute).toEqual({
       "GET /repos/:owner/:repo/pulls": 1, // the probe's newest PR
       "GET /repos/:owner/:repo/commits": 1, // the probe's head
+      "GET /repos/:owner/:repo/git/matching-refs/notes/ai": 1, // refs/notes/ai: none (an empty list)
       "POST /graphql": 39, // 11 PR pages, 4 PR follow-ups, 11 history pages, 13 path-history batches
       // Of 1,099 commits: 8 merges and 8 without added lines a mark decides need no files, 507
       // squash merges bring their PR's files, and the histories of the paths the scan knows prove

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { gitLogCommits, GitLogError, renamedPath } from "../../src/sources/git-log.ts";
+import { gitLogCommits, GitLogError, readGitNotes, renamedPath } from "../../src/sources/git-log.ts";
+import { REPO_ROOT } from "../../src/local/migrate.ts";
 import type { Commit } from "../../supabase/functions/_shared/detection/records.ts";
 
 let dir: string;
@@ -85,4 +86,51 @@ describe("readGitLog", () => {
       rmSync(empty, { recursive: true, force: true });
     }
   });
+});
+
+describe("a clone's git-ai notes (git notes --ref=ai)", () => {
+  const note = (sha: string) => `feature.py
+  s_5125cb916a8195::t_8b5a5546a2299d 1-2
+---
+{
+  "schema_version": "authorship/3.0.0",
+  "git_ai_version": "1.6.7",
+  "base_commit_sha": "${sha}",
+  "prompts": {},
+  "sessions": {
+    "s_5125cb916a8195": {
+      "agent_id": { "tool": "codex", "id": "66511e57-1a0c-4b2e-b37b-5ddaaaeb2c16", "model": "gpt-5.1-codex" },
+      "human_author": "Ada Human <ada@example.com>"
+    }
+  }
+}`;
+
+  test("none without refs/notes/ai; each note's exact text with it", async () => {
+    expect(await readGitNotes(dir)).toEqual(new Map());
+    const feature = bySubject("feature").sha;
+    execFileSync("git", ["-C", dir, "notes", "--ref=ai", "add", "-f", "-m", note(feature), feature]);
+    try {
+      const notes = await readGitNotes(dir);
+      expect([...notes.keys()]).toEqual([feature]);
+      // git notes add ends the message with a newline
+      expect(notes.get(feature)!.trimEnd()).toBe(note(feature));
+    } finally {
+      git("update-ref", "-d", "refs/notes/ai");
+    }
+  });
+
+  test("`codeguard scan ./clone` counts a noted commit's recorded lines, per agent and model, with the coverage", () => {
+    const feature = bySubject("feature").sha;
+    execFileSync("git", ["-C", dir, "notes", "--ref=ai", "add", "-f", "-m", note(feature), feature]);
+    try {
+      const out = execFileSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "src/cli/main.ts"), "scan", dir], { cwd: REPO_ROOT, encoding: "utf8" });
+      const report = JSON.parse(out);
+      expect(report.verdicts.recorded).toBe(1);
+      expect(report.recorded.ai_lines).toBe(2);
+      expect(report.recorded.by_agent.codex.models["gpt-5.1-codex"].lines).toBe(2);
+      expect(report.coverage.lines.recorded).toBe(2);
+    } finally {
+      git("update-ref", "-d", "refs/notes/ai");
+    }
+  }, 60_000);
 });

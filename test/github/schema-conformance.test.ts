@@ -6,9 +6,13 @@ import { describe, expect, test } from "vitest";
 import { githubSchema } from "../../src/local/github/graphql.ts";
 import { ALL_QUERIES, PATH_HISTORY_BATCH } from "../../supabase/functions/_shared/github/queries.ts";
 import { dataSetRepositories, MCP, useLocalGitHub } from "./local-github.ts";
+import { repositoryFromDataSet } from "../../src/local/github/dataset.ts";
 import { queryParameters, responseSchema, validateAgainst } from "./openapi.ts";
 
 const gh = useLocalGitHub();
+// git-ai's notes: a repository that has refs/notes/ai.
+const noted = repositoryFromDataSet("git-ai-project__self-hosted.jsonl");
+const notesGh = useLocalGitHub({ repositories: [noted] });
 const auth = { authorization: "Bearer ghp_localtesttoken0000000000000000000000" };
 
 describe("GraphQL documents against GitHub's schema", () => {
@@ -78,5 +82,26 @@ describe("REST answers against GitHub's OpenAPI description", () => {
 
   test("the validator catches a wrong shape (it can fail)", () => {
     expect(validateAgainst(responseSchema("/repos/{owner}/{repo}/commits/{ref}", "get", "200"), { sha: 1 })).not.toEqual([]);
+  });
+});
+
+describe("refs/notes/ai's REST answers against GitHub's OpenAPI description", () => {
+  const base = "/repos/git-ai-project/self-hosted";
+  const notes = noted.notes!;
+  const blob = [...notes.byCommit.values()][0].blobSha;
+  const cases: [string, string][] = [
+    ["/repos/{owner}/{repo}/git/ref/{ref}", `${base}/git/ref/notes/ai`],
+    ["/repos/{owner}/{repo}/git/matching-refs/{ref}", `${base}/git/matching-refs/notes/ai`],
+    ["/repos/{owner}/{repo}/git/commits/{commit_sha}", `${base}/git/commits/${notes.commitSha}`],
+    ["/repos/{owner}/{repo}/git/trees/{tree_sha}", `${base}/git/trees/${notes.treeSha}?recursive=1`],
+    ["/repos/{owner}/{repo}/git/blobs/{file_sha}", `${base}/git/blobs/${blob}`],
+  ];
+  test.each(cases)("GET %s matches its 200 response schema", async (template, path) => {
+    const res = await fetch(`${notesGh.current.url}${path}`, { headers: auth });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(validateAgainst(responseSchema(template, "get", "200"), body)).toEqual([]);
+    const url = new URL(path, "http://x");
+    expect([...url.searchParams.keys()].filter((k) => !queryParameters(template, "get").includes(k))).toEqual([]);
   });
 });

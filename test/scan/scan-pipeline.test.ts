@@ -176,7 +176,7 @@ describe("a scan job", () => {
     await c.queue.reapExpired();
     const [second] = await c.queue.claim({ workerId: "current", leaseSeconds: 30, scanTypes: TYPES, limit: 1 });
     expect(second.attempts).toBe(2);
-    const page = { commits: [{ sha: "f".repeat(40), verdict: "human" as const, agents: [], confidence: 1, suspect_score: null, lines_added: 1, lines_deleted: 0, ai_lines: 0, counted_lines: 1, is_merge: false, author_name: "x", author_email: "x@example.com", authored_at: t0.toISOString(), committed_at: t0.toISOString(), files: [], suspect_inputs: null }],
+    const page = { commits: [{ sha: "f".repeat(40), verdict: "human" as const, agents: [], confidence: 1, suspect_score: null, lines_added: 1, lines_deleted: 0, ai_lines: 0, counted_lines: 1, is_merge: false, author_name: "x", author_email: "x@example.com", authored_at: t0.toISOString(), committed_at: t0.toISOString(), files: [], suspect_inputs: null, recorded: null, marks_only: null, note_conflict: null, note_blobs: null }],
       pull_requests: [], checkpoint: null, progress: 50, message: "late", api_requests: { requests: 1, counted: 1, not_modified: 0, graphql_points: 0 }, timings: { github_ms: 1 }, warnings: [] };
     expect(await late.recordPage(enqueued.id, first.attempts, page)).toMatchObject({ accepted: false });
     expect(await late.soFar(enqueued.id, first.attempts)).toBeNull();

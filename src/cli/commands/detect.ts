@@ -2,6 +2,12 @@
 // commit per line) and print one JSON object per commit
 //   {"sha","verdict","agents","confidence","ai_added_lines","evidence"}
 // or, with --summary, the per-agent and total AI-LOC shares.
+// With --notes (git-ai notes, `{sha, note}` per line as in ../shared/data/*.notes.jsonl) a commit
+// with a usable note gets its recorded lines (the recorded tier, detection/recorded.ts), and with
+// --pulls (`{number, head_sha, commits}` per line) a squash merge of a PR whose commits carry
+// notes gets them from its PR; a note that cannot be used is named on stderr and the commit keeps
+// its marks' verdict. The notes and pulls files are read whole first (they are small beside the
+// commits: a note per commit at most).
 // The suspected tier decides from the input's own evidence (suspectCommits: the repository rule
 // over every commit, on both sides in time of each), so it reads the whole input before printing
 // anything: a file is read twice (a first pass that keeps only the rule's evidence, ~200 bytes a
@@ -16,16 +22,28 @@ import type { Writable } from "node:stream";
 import type { Commit } from "../../../supabase/functions/_shared/detection/records.ts";
 import { classifyCommits, type CommitClassification, createCommitClassifier, suspectCommits } from "../../../supabase/functions/_shared/detection/classify.ts";
 import { DetectionSummary } from "../../../supabase/functions/_shared/detection/summary.ts";
+import { type NoteParse, parseNote } from "../../../supabase/functions/_shared/detection/notes.ts";
+import { attributeCommit, squashMergedPullRequest, withRecorded } from "../../../supabase/functions/_shared/detection/recorded.ts";
+import { readFileSync } from "node:fs";
 
 export const summary = "classify commits (JSONL, `-` for stdin) as attested/assisted/suspected/human AI; --summary for AI-LOC shares";
 
-const USAGE = `usage: codeguard detect <commits.jsonl | -> [--summary] [--no-suspected]
+const USAGE = `usage: codeguard detect <commits.jsonl | -> [--notes notes.jsonl [--pulls pulls.jsonl]] [--summary] [--no-suspected]
 
   one JSON object per commit: {"sha","verdict","agents","confidence","ai_added_lines","evidence"}
                    (a suspected commit's confidence is its probability of being AI-written, and
-                   its evidence says what in the repository led to it)
-  --summary        print the per-agent and total AI-LOC shares instead (attested, assisted and
-                   suspected reported apart; ai_loc_bands: attested, attested + suspected)
+                   its evidence says what in the repository led to it); with --notes also
+                   "recorded" (the note's AI lines per agent and model, human and untracked
+                   lines; null without a usable record) and "conflict" (record vs marks)
+  --notes FILE     git-ai notes, one {"sha","note"} per line: a commit with a usable note is
+                   classified by it (tier recorded: its AI lines decide AI LOC); a note that
+                   cannot be used is reported on stderr and the commit keeps its marks
+  --pulls FILE     pull requests, one {"number","head_sha","commits"} per line: a squash merge
+                   ("… (#N)") of a PR whose commits carry notes is recorded from them
+  --summary        print the per-agent and total AI-LOC shares instead (recorded, attested,
+                   assisted and suspected reported apart; ai_loc_bands: floor = recorded +
+                   attested, ceiling = + suspected; coverage: the origin of the counted lines;
+                   noted: the commits with a record, by their records and by their marks)
   --no-suspected   marks only: never run the suspected tier
 
   The suspected tier learns from the input's own attested commits, so it reads the whole input
@@ -35,8 +53,19 @@ export async function run(args: string[]): Promise<number> {
   let path: string | undefined;
   let wantSummary = false;
   let suspected = true;
-  for (const a of args) {
-    if (a === "--summary") wantSummary = true;
+  let notesPath: string | undefined;
+  let pullsPath: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--notes" || a === "--pulls") {
+      const v = args[++i];
+      if (v === undefined || v.startsWith("--")) {
+        console.error(`codeguard detect: ${a} needs a file\n${USAGE}`);
+        return 2;
+      }
+      if (a === "--notes") notesPath = v;
+      else pullsPath = v;
+    } else if (a === "--summary") wantSummary = true;
     else if (a === "--no-suspected") suspected = false;
     else if (a === "-h" || a === "--help") {
       console.log(USAGE);
@@ -65,6 +94,19 @@ export async function run(args: string[]): Promise<number> {
       return 2;
     }
   }
+  if (pullsPath !== undefined && notesPath === undefined) {
+    console.error(`codeguard detect: --pulls needs --notes (a PR's commits are read for their notes)\n${USAGE}`);
+    return 2;
+  }
+  let records: Records | null = null;
+  if (notesPath !== undefined) {
+    try {
+      records = readRecords(notesPath, pullsPath);
+    } catch (e) {
+      console.error(`codeguard detect: ${(e as Error).message}`);
+      return 2;
+    }
+  }
   const totals = new DetectionSummary();
   const out = new BufferedWriter(process.stdout);
   let lineNo = 0;
@@ -82,12 +124,27 @@ export async function run(args: string[]): Promise<number> {
       return null;
     }
   };
-  const emit = async (commit: Commit, r: CommitClassification) => {
+  let noteWarnings = 0;
+  const emit = async (commit: Commit, marks: CommitClassification) => {
+    let r = marks;
+    if (records) {
+      const pr = records.pulls.size > 0 ? squashMergedPullRequest(commit, records.pulls) : null;
+      const squash = pr === null ? null : { number: pr, notes: records.pullNotes(pr) };
+      const { recorded, warnings } = attributeCommit(commit, records.notes.get(commit.sha), squash);
+      for (const w of warnings) {
+        noteWarnings++;
+        console.error(`codeguard detect: ${w}`);
+      }
+      if (recorded) r = withRecorded(marks, recorded);
+    }
     if (wantSummary) totals.add(r, commit.parents.length > 1);
     else {
-      await out.write(
-        JSON.stringify({ sha: commit.sha, verdict: r.verdict, agents: r.agents, confidence: r.confidence, ai_added_lines: r.ai_added_lines, evidence: r.evidence }) + "\n",
-      );
+      const line: Record<string, unknown> = { sha: commit.sha, verdict: r.verdict, agents: r.agents, confidence: r.confidence, ai_added_lines: r.ai_added_lines, evidence: r.evidence };
+      if (records) {
+        line.recorded = r.recorded ?? null;
+        line.conflict = r.conflict ?? null;
+      }
+      await out.write(JSON.stringify(line) + "\n");
     }
   };
 
@@ -112,13 +169,91 @@ export async function run(args: string[]): Promise<number> {
       if (commit) await emit(commit, classify(commit));
     }, () => out.closed);
   }
-  if (wantSummary) await out.write(JSON.stringify(totals.report(), null, 2) + "\n");
+  if (wantSummary) {
+    const report = totals.report();
+    await out.write(JSON.stringify(report, null, 2) + "\n");
+    // the two figures a reader asks first, in words (stdout stays one JSON document)
+    if (records) {
+      const { noted, ai_loc_bands: band, coverage: c } = report;
+      console.error(
+        `codeguard detect: the ${noted.commits} commits with a record: ${noted.recorded_ai_pct} % of their ${noted.counted_added_lines} counted lines AI by their records (marks alone: ${noted.marks_pct} %)\n` +
+          `codeguard detect: all ${report.commits} commits: AI LOC ${band.floor_pct} % (recorded + attested) to ${band.ceiling_pct} % (+ suspected) of ${report.counted_added_lines} counted lines; ` +
+          `origin recorded ${c.recorded_pct} %, attested ${c.attested_pct} %, suspected ${c.suspected_pct} %, unknown ${c.unknown_pct} %`,
+      );
+    }
+  }
   await out.flush();
+  if (noteWarnings > 0) console.error(`codeguard detect: ${noteWarnings} note(s) not used (named above); those commits keep their marks' verdicts`);
   if (bad > 0) {
     console.error(`codeguard detect: ${bad} line(s) were not commits`);
     return 1;
   }
   return 0;
+}
+
+/** The notes (parsed) and pull requests of --notes / --pulls. */
+interface Records {
+  notes: Map<string, NoteParse>;
+  pulls: Map<number, { number: number; commits: { sha: string }[] }>;
+  /** the notes of a PR's commits that have one, oldest commit first */
+  pullNotes(pr: number): { sha: string; note: NoteParse }[];
+}
+
+/**
+ * Reads the notes file (and the pulls file): a line that is not `{sha, note}` (or not `{number,
+ * commits}`) is an error naming the file and line — unlike a bad note's text, which is the
+ * record's problem and only sends its commit back to its marks.
+ */
+function readRecords(notesPath: string, pullsPath: string | undefined): Records {
+  const notes = new Map<string, NoteParse>();
+  forEachJsonLine(notesPath, (o, where) => {
+    const { sha, note } = o as { sha?: unknown; note?: unknown };
+    if (typeof sha !== "string" || typeof note !== "string") throw new Error(`${where}: not {"sha","note"} with the note's text`);
+    notes.set(sha, parseNote(note));
+  });
+  const pulls = new Map<number, { number: number; commits: { sha: string }[] }>();
+  if (pullsPath !== undefined) {
+    forEachJsonLine(pullsPath, (o, where) => {
+      const { number, commits } = o as { number?: unknown; commits?: unknown };
+      if (typeof number !== "number" || !Array.isArray(commits) || commits.some((c) => typeof c?.sha !== "string")) {
+        throw new Error(`${where}: not {"number","head_sha","commits"} with each commit's sha`);
+      }
+      pulls.set(number, { number, commits: commits as { sha: string }[] });
+    });
+  }
+  return {
+    notes,
+    pulls,
+    pullNotes: (pr) => {
+      const out: { sha: string; note: NoteParse }[] = [];
+      for (const c of pulls.get(pr)?.commits ?? []) {
+        const note = notes.get(c.sha);
+        if (note) out.push({ sha: c.sha, note });
+      }
+      return out;
+    },
+  };
+}
+
+function forEachJsonLine(path: string, onObject: (o: unknown, where: string) => void): void {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  let lineNo = 0;
+  for (const line of text.split("\n")) {
+    lineNo++;
+    if (line.trim().length === 0) continue;
+    let o: unknown;
+    try {
+      o = JSON.parse(line);
+    } catch {
+      throw new Error(`${path}:${lineNo}: not JSON`);
+    }
+    onObject(o, `${path}:${lineNo}`);
+  }
 }
 
 /** The commit on a non-blank line; throws when the line is not one. */

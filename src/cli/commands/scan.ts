@@ -3,11 +3,16 @@
 // the data sets' schema, ready for `codeguard detect -`.
 // The summary's suspected tier is calibrated on the scanned repository's own commits
 // (classifyCommits), so the summary reads the whole log before classifying; --jsonl streams.
+// Commits with a git-ai note (`git notes --ref=ai`, fetched with `git fetch origin
+// refs/notes/ai:refs/notes/ai`) count its recorded lines; the summary has the recorded tier and
+// the coverage beside the AI-LOC band.
 import { stat } from "node:fs/promises";
 import type { Commit } from "../../../supabase/functions/_shared/detection/records.ts";
 import { classifyCommits } from "../../../supabase/functions/_shared/detection/classify.ts";
 import { DetectionSummary } from "../../../supabase/functions/_shared/detection/summary.ts";
-import { GitLogError, readGitLog } from "../../sources/git-log.ts";
+import { parseNote } from "../../../supabase/functions/_shared/detection/notes.ts";
+import { attributeCommit, withRecorded } from "../../../supabase/functions/_shared/detection/recorded.ts";
+import { GitLogError, readGitLog, readGitNotes } from "../../sources/git-log.ts";
 import { REMOTE_USAGE, REPOSITORY_NAME, runRemoteScan } from "../remote-scan.ts";
 
 export const summary = "scan owner/repo on the pipeline (--wait: progress, then the summary), or a local git clone (git log --numstat)";
@@ -88,9 +93,28 @@ export async function run(args: string[]): Promise<number> {
     throw e;
   }
   if (jsonl) return 0;
+  // git-ai's notes of the clone (refs/notes/ai, when it was fetched): a noted commit's record over
+  // its marks, as a scan on the pipeline does; a note that cannot be used is said on stderr.
+  let notes: Map<string, string>;
+  try {
+    notes = await readGitNotes(path);
+  } catch (e) {
+    if (!(e instanceof GitLogError)) throw e;
+    console.error(`codeguard scan: the clone's git-ai notes could not be read (${e.message}); every commit is classified by its marks`);
+    notes = new Map();
+  }
   const { classifications } = classifyCommits(commits);
   const totals = new DetectionSummary();
-  commits.forEach((commit, i) => totals.add(classifications[i], commit.parents.length > 1));
+  commits.forEach((commit, i) => {
+    let c = classifications[i];
+    const text = notes.get(commit.sha);
+    if (text !== undefined) {
+      const { recorded, warnings } = attributeCommit(commit, parseNote(text), null);
+      for (const w of warnings) console.error(`codeguard scan: ${w}`);
+      if (recorded) c = withRecorded(c, recorded);
+    }
+    totals.add(c, commit.parents.length > 1);
+  });
   console.log(JSON.stringify({ path, ...totals.report() }, null, 2));
   return 0;
 }

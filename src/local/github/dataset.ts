@@ -6,7 +6,7 @@
 // hash of the merge sha decides reviews: a share of agent PRs merge with no human review, or with
 // only a bot's — exactly what review coverage must catch.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Commit, FileChange } from "../../../supabase/functions/_shared/detection/records.ts";
 import { REPO_ROOT } from "../migrate.ts";
@@ -62,6 +62,131 @@ export interface LocalRepository {
   commitsBySha: Map<string, Commit>;
   /** Sorted by number. */
   pullRequests: LocalPullRequest[];
+  /** `refs/notes/ai` (git-ai's authorship notes), or null when the repository has none (GitHub: 404). */
+  notes: LocalNotes | null;
+}
+
+/** One Git tree entry as GitHub's trees API lists it. */
+export interface LocalTreeEntry {
+  path: string;
+  mode: "100644" | "040000";
+  type: "blob" | "tree";
+  sha: string;
+  size?: number;
+}
+
+/**
+ * A notes ref as Git stores it: a commit whose tree holds one blob per noted commit, named by that
+ * commit's sha — flat (`<40 hex>`), or split in fanout directories (`ab/<38 hex>`) as git does in
+ * large notes trees. Object ids are Git's own (sha1 of "blob <n>\0…", of the binary tree, of the
+ * commit text), so a blob's sha is the same as on GitHub for the same note.
+ */
+export interface LocalNotes {
+  ref: "refs/notes/ai";
+  commitSha: string;
+  /** The notes commit before this one (a late note makes a new commit), or null. */
+  parentSha: string | null;
+  treeSha: string;
+  committedAt: string;
+  layout: "flat" | "fanout";
+  /** Trees by sha: the root's entries, and each fanout directory's. */
+  trees: Map<string, LocalTreeEntry[]>;
+  /** Blob sha → its text. */
+  blobs: Map<string, string>;
+  /** Noted commit sha → its blob's path in the tree and sha. */
+  byCommit: Map<string, { path: string; blobSha: string }>;
+  /**
+   * Answer `git/trees/{root}?recursive=1` with `truncated: true` and only part of the entries, as
+   * GitHub does past 100,000 entries or 7 MB (tests of the reader's non-recursive walk).
+   */
+  truncateRecursive: boolean;
+  /** Bytes of a blob's text GraphQL returns before isTruncated (default: graphql.ts's DEFAULT_BLOB_TEXT_LIMIT). */
+  blobTextLimit?: number;
+  /** What the ref points at when not the notes commit (a test of a ref GitHub has as a tree or a blob). */
+  refTarget?: { type: "commit" | "tree" | "blob"; sha: string };
+}
+
+/** What a notes ref holds, one note per commit (the data sets' `*.notes.jsonl` lines). */
+export interface NoteLine {
+  sha: string;
+  note: string;
+}
+
+function gitHash(type: string, body: Buffer): string {
+  return createHash("sha1").update(Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body])).digest("hex");
+}
+
+/** Git's tree object: entries sorted by name (a directory as if its name ended with "/"). */
+function gitTree(entries: { name: string; mode: string; sha: string }[]): string {
+  const key = (e: { name: string; mode: string }) => (e.mode === "040000" ? `${e.name}/` : e.name);
+  const sorted = [...entries].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return gitHash("tree", Buffer.concat(sorted.map((e) => Buffer.concat([Buffer.from(`${e.mode === "040000" ? "40000" : e.mode} ${e.name}\0`), Buffer.from(e.sha, "hex")]))));
+}
+
+/**
+ * The notes ref holding `notes` (the last line for a sha wins, as a rewritten note replaces the
+ * old one). `previous` makes this commit its child: a late note is a new notes commit.
+ */
+export function buildNotes(notes: readonly NoteLine[], options: { layout?: "flat" | "fanout"; previous?: LocalNotes | null; committedAt?: string; truncateRecursive?: boolean } = {}): LocalNotes {
+  const layout = options.layout ?? options.previous?.layout ?? "flat";
+  const blobs = new Map<string, string>();
+  const byCommit = new Map<string, { path: string; blobSha: string }>();
+  const latest = new Map<string, string>();
+  for (const n of notes) latest.set(n.sha, n.note);
+  const root: { name: string; mode: string; sha: string; size: number }[] = [];
+  const dirs = new Map<string, { name: string; mode: string; sha: string; size: number }[]>();
+  for (const [sha, text] of [...latest].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const blobSha = gitHash("blob", Buffer.from(text, "utf8"));
+    blobs.set(blobSha, text);
+    const size = Buffer.byteLength(text, "utf8");
+    if (layout === "flat") {
+      root.push({ name: sha, mode: "100644", sha: blobSha, size });
+      byCommit.set(sha, { path: sha, blobSha });
+    } else {
+      const dir = sha.slice(0, 2);
+      const list = dirs.get(dir) ?? [];
+      list.push({ name: sha.slice(2), mode: "100644", sha: blobSha, size });
+      dirs.set(dir, list);
+      byCommit.set(sha, { path: `${dir}/${sha.slice(2)}`, blobSha });
+    }
+  }
+  const trees = new Map<string, LocalTreeEntry[]>();
+  for (const [dir, entries] of dirs) {
+    const sha = gitTree(entries);
+    trees.set(sha, entries.map((e) => ({ path: e.name, mode: "100644", type: "blob", sha: e.sha, size: e.size })));
+    root.push({ name: dir, mode: "040000", sha, size: 0 });
+  }
+  const treeSha = gitTree(root);
+  trees.set(treeSha, root.map((e) => e.mode === "040000" ? { path: e.name, mode: "040000", type: "tree", sha: e.sha } : { path: e.name, mode: "100644", type: "blob", sha: e.sha, size: e.size }));
+  const committedAt = options.committedAt ?? new Date(Date.UTC(2026, 7, 31)).toISOString();
+  const parentSha = options.previous?.commitSha ?? null;
+  const seconds = Math.floor(Date.parse(committedAt) / 1000);
+  const text = `tree ${treeSha}\n${parentSha ? `parent ${parentSha}\n` : ""}author git-ai <git-ai@localhost> ${seconds} +0000\ncommitter git-ai <git-ai@localhost> ${seconds} +0000\n\nNotes added by 'git notes add'\n`;
+  return {
+    ref: "refs/notes/ai",
+    commitSha: gitHash("commit", Buffer.from(text)),
+    parentSha,
+    treeSha,
+    committedAt,
+    layout,
+    trees,
+    blobs,
+    byCommit,
+    truncateRecursive: options.truncateRecursive ?? false,
+  };
+}
+
+/** The lines of a `*.notes.jsonl` or `*.pulls.jsonl` file, or null when there is none. */
+function readJsonLines<T>(path: string): T[] | null {
+  if (!existsSync(path)) return null;
+  return readFileSync(path, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+}
+
+/** A PR's own commits, as `<data set>.pulls.jsonl` keeps them (refs/pull/N/head, oldest first). */
+export interface PullLine {
+  number: number;
+  head_sha: string;
+  commits: Commit[];
 }
 
 /** Reads one data set (`Aider-AI__aider.jsonl` → owner Aider-AI, name aider). */
@@ -77,13 +202,25 @@ export interface BuildOptions {
   defaultBranch?: string;
   /** Keep only the N most recently merged PRs (the bench's 500-PR repository). */
   maxPullRequests?: number;
+  /** refs/notes/ai's notes (the data set's `.notes.jsonl`); none: the repository has no notes ref. */
+  notes?: readonly NoteLine[] | null;
+  notesLayout?: "flat" | "fanout";
+  /**
+   * Each PR's own commits (the data set's `.pulls.jsonl`): a squash-merged PR lists them as GitHub
+   * does (its branch's commits), instead of the squash commit the default branch shows.
+   */
+  pulls?: readonly PullLine[] | null;
 }
 
 /** A data set as a local repository, e.g. `repositoryFromDataSet("github__github-mcp-server.jsonl")`. */
 export function repositoryFromDataSet(file: string, options: Partial<BuildOptions> = {}): LocalRepository {
   const base = file.replace(/^.*\//, "").replace(/\.jsonl$/, "");
   const [owner, name] = base.split("__");
-  return buildRepository({ owner, name, commits: loadCommits(file), ...options });
+  // The notes and the PRs' own commits beside the data set, when it has them.
+  const stem = (file.includes("/") ? file : resolve(SHARED_DATA_DIR, file)).replace(/\.jsonl$/, "");
+  const notes = readJsonLines<NoteLine>(`${stem}.notes.jsonl`);
+  const pulls = readJsonLines<PullLine>(`${stem}.pulls.jsonl`);
+  return buildRepository({ owner, name, commits: loadCommits(file), notes, pulls, ...options });
 }
 
 /** A stable pseudo-random integer from a string: every derived fact is a function of the data. */
@@ -160,6 +297,8 @@ interface Draft {
   mergeSha: string;
   mergedAt: string;
   mergeAuthor: LocalUser | null;
+  /** The PR's files when they are not its commits' sum (a squash merge listing its branch's commits). */
+  files?: FileChange[];
 }
 
 export function buildRepository(options: BuildOptions): LocalRepository {
@@ -271,6 +410,16 @@ export function buildRepository(options: BuildOptions): LocalRepository {
   const maintainers = [...counts.values()].sort((a, b) => b.n - a.n || a.user.login.localeCompare(b.user.login)).slice(0, 4).map((e) => e.user);
 
   drafts.sort((a, b) => Date.parse(a.mergedAt) - Date.parse(b.mergedAt) || a.number - b.number);
+  // A squash merge's PR lists its branch's commits on GitHub, not the squash commit: those the
+  // data set's pulls file keeps (its files stay the squash commit's, the PR's diff).
+  const pullCommits = new Map((options.pulls ?? []).filter((p) => p.commits.length > 0).map((p) => [p.number, p.commits]));
+  for (const d of drafts) {
+    const own = pullCommits.get(d.number);
+    if (own && d.commits.length === 1 && d.commits[0].sha === d.mergeSha && d.commits[0].parents.length === 1) {
+      d.files = d.commits[0].files;
+      d.commits = own;
+    }
+  }
   const kept = options.maxPullRequests ? drafts.slice(-options.maxPullRequests) : drafts;
   const pullRequests = kept.map((d) => toPullRequest(d, maintainers)).sort((a, b) => a.number - b.number);
   const oldest = commits[commits.length - 1];
@@ -283,6 +432,7 @@ export function buildRepository(options: BuildOptions): LocalRepository {
     commits,
     commitsBySha: bySha,
     pullRequests,
+    notes: options.notes && options.notes.length > 0 ? buildNotes(options.notes, { layout: options.notesLayout }) : null,
   };
 }
 
@@ -336,7 +486,7 @@ function toPullRequest(d: Draft, maintainers: LocalUser[]): LocalPullRequest {
     merged_by: mergedBy,
     merge_commit_sha: d.mergeSha,
     commits: d.commits,
-    files: sumFiles(d.commits),
+    files: d.files ?? sumFiles(d.commits),
     reviews,
   };
 }

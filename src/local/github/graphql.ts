@@ -342,6 +342,37 @@ function pullRequestNode(pr: LocalPullRequest, repo: LocalRepository) {
   };
 }
 
+/**
+ * How much of a blob's text GraphQL returns before it says isTruncated. GitHub does not document
+ * the cap; the local GitHub cuts at 512 KiB by default, and tests lower it (LocalNotes.blobTextLimit)
+ * to see the reader fall back to REST's git/blobs for a note too large for a batch.
+ */
+export const DEFAULT_BLOB_TEXT_LIMIT = 512 * 1024;
+
+function notesBlobNode(repo: LocalRepository, expression: string) {
+  const notes = repo.notes;
+  const m = /^([^:]+):(.+)$/.exec(expression);
+  if (!notes || !m) return null;
+  if (m[1] !== notes.commitSha && m[1] !== notes.ref && m[1] !== "refs/notes/ai") return null;
+  const path = m[2];
+  let blobSha: string | undefined;
+  for (const { path: p, blobSha: b } of notes.byCommit.values()) if (p === path) blobSha = b;
+  const text = blobSha === undefined ? undefined : notes.blobs.get(blobSha);
+  if (blobSha === undefined || text === undefined) return null;
+  const bytes = Buffer.from(text, "utf8");
+  const limit = notes.blobTextLimit ?? DEFAULT_BLOB_TEXT_LIMIT;
+  const truncated = bytes.length > limit;
+  return {
+    __typename: "Blob",
+    oid: blobSha,
+    abbreviatedOid: blobSha.slice(0, 7),
+    byteSize: bytes.length,
+    isBinary: false,
+    isTruncated: truncated,
+    text: truncated ? bytes.subarray(0, limit).toString("utf8") : text,
+  };
+}
+
 function repositoryNode(repo: LocalRepository, _api: string, failing: FailingPullRequests) {
   const servedNode = (pr: LocalPullRequest) => {
     const node = pullRequestNode(pr, repo);
@@ -352,8 +383,10 @@ function repositoryNode(repo: LocalRepository, _api: string, failing: FailingPul
     __typename: "Repository",
     name: repo.name,
     nameWithOwner: `${repo.owner}/${repo.name}`,
-    // A commit by oid; other objects (trees, blobs, tags) and rev-parse expressions are not served.
-    object: ({ oid }: { oid?: string | null }) => {
+    // A commit by oid, or a notes blob by `<notes commit or ref>:<path>` (what the notes reader
+    // batches under aliases); other objects and rev-parse expressions are not served (null).
+    object: ({ oid, expression }: { oid?: string | null; expression?: string | null }) => {
+      if (expression) return notesBlobNode(repo, expression);
       const c = oid ? repo.commitsBySha.get(oid) : undefined;
       return c ? commitNode(c, repo) : null;
     },

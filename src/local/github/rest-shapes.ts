@@ -3,7 +3,7 @@
 // nullability and URL templates, so code written against the local server reads github.com.
 import { createHash } from "node:crypto";
 import type { Commit, FileChange } from "../../../supabase/functions/_shared/detection/records.ts";
-import type { LocalPullRequest, LocalRepository, LocalReview, LocalUser } from "./dataset.ts";
+import type { LocalNotes, LocalPullRequest, LocalRepository, LocalReview, LocalTreeEntry, LocalUser } from "./dataset.ts";
 import { stableInt, utc } from "./dataset.ts";
 
 const WEB = "https://github.com";
@@ -284,4 +284,75 @@ export function reviewJson(api: string, repo: LocalRepository, pr: LocalPullRequ
     submitted_at: r.submitted_at,
     commit_id: r.commit_id,
   };
+}
+
+/** git-ref: GET /repos/{o}/{r}/git/ref/{ref} (and each item of git/matching-refs). */
+export function gitRefJson(api: string, repo: LocalRepository, notes: LocalNotes) {
+  const full = `${repo.owner}/${repo.name}`;
+  const target = notes.refTarget ?? { type: "commit", sha: notes.commitSha };
+  const kind = target.type === "commit" ? "commits" : target.type === "tree" ? "trees" : "blobs";
+  return {
+    ref: notes.ref,
+    node_id: nodeId("REF", `${full}:${notes.ref}`),
+    url: `${api}/repos/${full}/git/${notes.ref}`,
+    object: { type: target.type, sha: target.sha, url: `${api}/repos/${full}/git/${kind}/${target.sha}` },
+  };
+}
+
+/** git-commit: GET /repos/{o}/{r}/git/commits/{sha} of the notes commit. */
+export function gitCommitJson(api: string, repo: LocalRepository, notes: LocalNotes) {
+  const full = `${repo.owner}/${repo.name}`;
+  const who = { name: "git-ai", email: "git-ai@localhost", date: utc(notes.committedAt) };
+  return {
+    sha: notes.commitSha,
+    node_id: nodeId("C", notes.commitSha),
+    url: `${api}/repos/${full}/git/commits/${notes.commitSha}`,
+    html_url: `${WEB}/${full}/commit/${notes.commitSha}`,
+    author: who,
+    committer: who,
+    message: "Notes added by 'git notes add'",
+    tree: { sha: notes.treeSha, url: `${api}/repos/${full}/git/trees/${notes.treeSha}` },
+    parents: notes.parentSha ? [{ sha: notes.parentSha, url: `${api}/repos/${full}/git/commits/${notes.parentSha}`, html_url: `${WEB}/${full}/commit/${notes.parentSha}` }] : [],
+    verification: { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null },
+  };
+}
+
+/**
+ * git-tree: GET /repos/{o}/{r}/git/trees/{sha}[?recursive=1]. Recursive: every entry under the tree,
+ * directories too, with their paths from it; `truncated` when notes.truncateRecursive says to cut
+ * it (GitHub does past 100,000 entries or 7 MB), keeping the directories and half of the blobs.
+ */
+export function gitTreeJson(api: string, repo: LocalRepository, notes: LocalNotes, sha: string, recursive: boolean) {
+  const full = `${repo.owner}/${repo.name}`;
+  const entry = (e: LocalTreeEntry, path: string) => ({
+    path,
+    mode: e.mode,
+    type: e.type,
+    sha: e.sha,
+    ...(e.type === "blob" ? { size: e.size ?? 0, url: `${api}/repos/${full}/git/blobs/${e.sha}` } : { url: `${api}/repos/${full}/git/trees/${e.sha}` }),
+  });
+  const entries = notes.trees.get(sha)!;
+  let tree = entries.map((e) => entry(e, e.path));
+  let truncated = false;
+  if (recursive) {
+    tree = [];
+    for (const e of entries) {
+      tree.push(entry(e, e.path));
+      if (e.type === "tree") for (const sub of notes.trees.get(e.sha) ?? []) tree.push(entry(sub, `${e.path}/${sub.path}`));
+    }
+    if (notes.truncateRecursive) {
+      truncated = true;
+      let keep = true;
+      tree = tree.filter((e) => e.type === "tree" || (keep = !keep));
+    }
+  }
+  return { sha, url: `${api}/repos/${full}/git/trees/${sha}`, tree, truncated };
+}
+
+/** blob: GET /repos/{o}/{r}/git/blobs/{sha}: base64 in lines of 60 characters, as GitHub sends it. */
+export function gitBlobJson(api: string, repo: LocalRepository, sha: string, text: string) {
+  const full = `${repo.owner}/${repo.name}`;
+  const bytes = Buffer.from(text, "utf8");
+  const base64 = bytes.toString("base64").replace(/.{60}/g, "$&\n");
+  return { sha, node_id: nodeId("B", sha), size: bytes.length, url: `${api}/repos/${full}/git/blobs/${sha}`, content: base64.endsWith("\n") ? base64 : `${base64}\n`, encoding: "base64" };
 }

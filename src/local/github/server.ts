@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { LocalRepository } from "./dataset.ts";
 import { prepare } from "./graphql.ts";
-import { commitJson, diffEntry, pullRequestSimple, repositoryJson, reviewJson } from "./rest-shapes.ts";
+import { commitJson, diffEntry, gitBlobJson, gitCommitJson, gitRefJson, gitTreeJson, pullRequestSimple, repositoryJson, reviewJson } from "./rest-shapes.ts";
 
 /** A fault the next matching request(s) meet. */
 export interface Fault {
@@ -253,6 +253,25 @@ export async function startLocalGitHub(options: LocalGitHubOptions): Promise<Loc
       if (r[2] === "reviews") return paginate(url, pr.reviews, (rv) => reviewJson(api, repo, pr, rv));
       return paginate(url, pr.files, (f) => diffEntry(api, repo, pr.merge_commit_sha ?? "", f), 3000);
     }
+    // refs/notes/ai: the ref (404 without notes, as GitHub), matching-refs (an empty list then: an
+    // answer with an ETag, so a repository without notes pays nothing on a rescan), the notes
+    // commit, its trees and their blobs.
+    if (rest === "/git/ref/notes/ai") return repo.notes ? { status: 200, body: gitRefJson(api, repo, repo.notes) } : notFound;
+    if ((r = /^\/git\/matching-refs\/(.+)$/.exec(rest))) {
+      const prefix = `refs/${r[1]}`;
+      return { status: 200, body: repo.notes && repo.notes.ref.startsWith(prefix) ? [gitRefJson(api, repo, repo.notes)] : [] };
+    }
+    if ((r = /^\/git\/commits\/([0-9a-f]{40})$/.exec(rest))) {
+      return repo.notes?.commitSha === r[1] ? { status: 200, body: gitCommitJson(api, repo, repo.notes) } : notFound;
+    }
+    if ((r = /^\/git\/trees\/([0-9a-f]{40})$/.exec(rest))) {
+      const recursive = (q.get("recursive") ?? "") !== "" && q.get("recursive") !== "0" && q.get("recursive") !== "false";
+      return repo.notes?.trees.has(r[1]) ? { status: 200, body: gitTreeJson(api, repo, repo.notes, r[1], recursive) } : notFound;
+    }
+    if ((r = /^\/git\/blobs\/([0-9a-f]{40})$/.exec(rest))) {
+      const text = repo.notes?.blobs.get(r[1]);
+      return text === undefined ? notFound : { status: 200, body: gitBlobJson(api, repo, r[1], text) };
+    }
     if (rest === "/commits") {
       const head = q.get("sha") ?? repo.default_branch;
       let list = repo.commits;
@@ -409,6 +428,7 @@ function routeName(method: string, path: string): string {
   return `${method} ${path
     .replace(/^\/repos\/[^/]+\/[^/]+/, "/repos/:owner/:repo")
     .replace(/\/pulls\/\d+/, "/pulls/:n")
+    .replace(/\/git\/(blobs|trees)\/[0-9a-f]{40}$/, "/git/$1/:sha")
     .replace(/\/commits\/[0-9a-f]{7,40}$/, "/commits/:sha")
     .replace(/\/installations\/[^/]+/, "/installations/:id")}`;
 }

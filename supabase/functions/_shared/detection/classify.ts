@@ -1,6 +1,7 @@
 /**
  * classifyCommit and classifyPullRequest: attested, assisted, suspected or human, with the
- * evidence. Pure functions over the records of ../records.ts; no I/O, no clock.
+ * evidence. Pure functions over the records of ../records.ts; no I/O, no clock. The top tier,
+ * recorded (a git-ai note's line-level record), is laid over these by recorded.ts's withRecorded.
  *
  * Verdict rules:
  *  - attested: at least one authorship mark (catalog kind "authorship"). Agents = the authoring
@@ -24,8 +25,13 @@ import { FEATURE_COUNT, styleGated, suspectFeatures } from "./suspected.ts";
 import { decideRepositorySuspects, type EvidenceCommit, EvidenceLog, type EvidenceState, type RepositoryRuleReport, styleOf, type SuspectDecision } from "./repository-evidence.ts";
 import { stripMarks } from "./strip.ts";
 import { Hits, lineMarks } from "./marks.ts";
+import { type MarksOnly, type RecordedLines, withRecorded } from "./recorded.ts";
 
-export type Verdict = "attested" | "assisted" | "suspected" | "human";
+/**
+ * The tiers, strongest first: recorded (a git-ai note states the commit's AI lines: recorded.ts),
+ * attested, assisted, suspected, human. Every figure keeps them apart.
+ */
+export type Verdict = "recorded" | "attested" | "assisted" | "suspected" | "human";
 
 export interface Evidence {
   /** where the mark was found: author_email, co_author, trailer, footer, branch, … */
@@ -43,10 +49,19 @@ export interface Classification {
 }
 
 export interface CommitClassification extends Classification {
-  /** added lines that count as AI LOC (attested authorship only, filtered, 0 for merges) */
+  /**
+   * added lines that count as AI LOC (filtered, 0 for merges): a record's AI lines where the
+   * commit has one (recorded.ts), else an attested commit's counted lines
+   */
   ai_added_lines: number;
   /** filtered added lines of the commit (0 for merges): the AI-LOC denominator */
   counted_added_lines: number;
+  /** what the commit's git-ai note (or its squash-merged PR's notes) records: withRecorded */
+  recorded?: RecordedLines;
+  /** with a record: the verdict, agents and AI lines the marks alone gave */
+  marks_only?: MarksOnly;
+  /** with a record: where the record and the marks disagree, in words; null when they agree */
+  conflict?: string | null;
 }
 
 export interface ClassifyOptions {
@@ -338,7 +353,8 @@ export function suspectedVerdict(decision: SuspectDecision): { verdict: "suspect
 
 /** decideSuspected on the classification itself (one the caller made and owns). */
 function applyDecision(result: CommitClassification, decision: SuspectDecision): void {
-  if (result.verdict !== "human") return;
+  // a commit with a record is never suspected: its record says what is known
+  if (result.verdict !== "human" || result.recorded) return;
   const decided = suspectedVerdict(decision);
   if (decided.verdict === "suspected") {
     result.verdict = "suspected";
@@ -395,8 +411,11 @@ export interface PullRequestClassification extends Classification {
  * Classify a pull request: its own marks (author bot, head branch, labels, body) and its
  * commits' marks. A PR is attested when the PR itself or any of its commits carries an
  * authorship mark; suspected when no mark and most of its counted lines are in suspected commits.
+ * With `records` (its commits' records by sha: recorded.ts's attributeNote), a PR with a commit
+ * whose record has AI lines is recorded: its AI lines are its noted commits' recorded lines plus
+ * the attested lines of its other commits, and the record's agents come first.
  */
-export function classifyPullRequest(pr: PullRequest, options: ClassifyOptions = {}): PullRequestClassification {
+export function classifyPullRequest(pr: PullRequest, options: ClassifyOptions & { records?: ReadonlyMap<string, RecordedLines> } = {}): PullRequestClassification {
   const c = options.catalog ?? DEFAULT_CATALOG;
   const hits = new Hits();
   if (pr.author) {
@@ -426,15 +445,27 @@ export function classifyPullRequest(pr: PullRequest, options: ClassifyOptions = 
     }
   }
 
-  const classify = createCommitClassifier(options);
+  const { records, ...classifyOptions } = options;
+  const classify = createCommitClassifier(classifyOptions);
   let aiLines = 0;
   let counted = 0;
   let suspectedLines = 0;
   let maxSuspect = 0;
+  let recordedLines = 0;
+  let recordedCommits = 0;
+  let countedUnrecorded = 0;
+  const recordedAgents: string[] = [];
   for (const commit of pr.commits ?? []) {
-    const r = classify(commit);
+    let r = classify(commit);
+    const rec = records?.get(commit.sha);
+    if (rec) r = withRecorded(r, rec);
+    else countedUnrecorded += r.counted_added_lines;
     counted += r.counted_added_lines;
-    if (r.verdict === "attested") {
+    if (r.verdict === "recorded") {
+      recordedLines += r.ai_added_lines;
+      recordedCommits++;
+      for (const agent of r.agents) if (!recordedAgents.includes(agent)) recordedAgents.push(agent);
+    } else if (r.verdict === "attested") {
       aiLines += r.ai_added_lines;
       for (const agent of r.agents) {
         const row: Signature = { agent, name: agent, kind: "authorship", where: "email", match: "", confidence: "obs", source: "commit" };
@@ -462,6 +493,17 @@ export function classifyPullRequest(pr: PullRequest, options: ClassifyOptions = 
   // A PR whose own marks say an agent wrote it counts all its lines, even unmarked commits.
   if (decided.verdict === "attested" && hits.list.some((h) => h.kind === "authorship" && h.signal !== "commit")) {
     result.ai_added_lines = counted > 0 ? counted : countedAddedLines(pr.files ?? []);
+  }
+  if (recordedLines > 0) {
+    // the records decide their commits' lines; the PR's own marks (which would count every line)
+    // and its commits' marks decide the rest
+    const ownMarks = decided.verdict === "attested" && hits.list.some((h) => h.kind === "authorship" && h.signal !== "commit");
+    result.verdict = "recorded";
+    result.agents = [...recordedAgents, ...(decided.verdict === "attested" ? decided.agents.filter((a) => !recordedAgents.includes(a)) : [])];
+    result.confidence = 1;
+    result.ai_added_lines = recordedLines + (ownMarks ? countedUnrecorded : decided.verdict === "attested" ? aiLines : 0);
+    result.evidence.push({ signal: "git_ai_note", detail: `${recordedLines} AI lines recorded in the git-ai notes of ${recordedCommits} of its commits` });
+    return result;
   }
   if (result.verdict === "human" && counted > 0 && suspectedLines * 2 > counted) {
     result.verdict = "suspected";

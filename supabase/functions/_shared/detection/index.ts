@@ -8,3 +8,5 @@ export * from "./summary.ts";
 export * from "./strip.ts";
 export * from "./release-share.ts";
 export * from "./repository-evidence.ts";
+export * from "./notes.ts";
+export * from "./recorded.ts";

@@ -23,6 +23,8 @@ export interface HistoryCommit {
    * one page): the commit's own numstat when the PR was squash-merged, which numstat.ts checks.
    */
   pullRequestFiles: FileChange[] | null;
+  /** The number of the PR whose merge commit this is (a squash merge's PR: its commits' notes), or null. */
+  pullRequestNumber: number | null;
 }
 
 export interface HistoryPage {
@@ -97,7 +99,19 @@ function readHistoryCommit(r: ShapeReader, v: unknown, path: string): HistoryCom
     changedFiles: r.intOrNull(c.changedFilesIfAvailable, `${path}.changedFilesIfAvailable`),
     parentsComplete: r.int(parents.totalCount, `${path}.parents.totalCount`) <= parentOids.length,
     pullRequestFiles: mergedPullRequestFiles(r, c.associatedPullRequests, sha, `${path}.associatedPullRequests`),
+    pullRequestNumber: mergedPullRequestNumber(r, c.associatedPullRequests, sha, `${path}.associatedPullRequests`),
   };
+}
+
+/** The number of the associated PR when this commit is its merge commit. */
+function mergedPullRequestNumber(r: ShapeReader, v: unknown, sha: string, path: string): number | null {
+  if (v === null || v === undefined) return null;
+  for (const [i, n] of r.arr(r.obj(v, path).nodes, `${path}.nodes`).entries()) {
+    const pr = r.obj(n, `${path}.nodes[${i}]`);
+    const merge = pr.mergeCommit === null ? null : r.obj(pr.mergeCommit, `${path}.nodes[${i}].mergeCommit`);
+    if (merge && r.str(merge.oid, `${path}.nodes[${i}].mergeCommit.oid`) === sha) return r.int(pr.number, `${path}.nodes[${i}].number`);
+  }
+  return null;
 }
 
 /** The files of the associated PR when this commit is its merge commit and they came whole. */

@@ -63,23 +63,32 @@ export class CommitReader {
     for (const f of files) this.knownPaths.add(f.path);
   }
 
-  /** One page of the branch's commits, newest first, each with the numstat detection needs of it. */
-  async page(cursor: CommitCursor): Promise<CommitPage> {
+  /**
+   * One page of the branch's commits, newest first, each with the numstat detection needs of it.
+   * `exact` names the commits whose every file's added lines must be known (a commit with a git-ai
+   * note, a squash merge whose PR's commits have notes: the note's lines are capped at what the
+   * commit added to each file): they get REST's numstat where nothing cheaper gives it exactly.
+   */
+  async page(cursor: CommitCursor, exact: (c: HistoryCommit) => boolean = () => false): Promise<CommitPage> {
     const history = await fetchHistoryPage(this.http, { ...this.repo, head: cursor.head, after: cursor.after, since: cursor.since, pageSize: this.pageSize });
     const stop = history.commits.findIndex((c) => c.commit.sha === cursor.stopAt);
     const listed = stop < 0 ? history.commits : history.commits.slice(0, stop);
     const records: Commit[] = new Array(listed.length);
     const wanted: number[] = [];
+    const exacts = listed.map(exact);
     listed.forEach((c, i) => {
       if (c.pullRequestFiles) this.learnPaths(c.pullRequestFiles);
       const files = pullRequestNumstat(c);
       if (files) records[i] = { ...c.commit, files };
-      else if (!needsNumstat(c)) records[i] = withTotals(c);
+      else if (!needsNumstat(c) && !(exacts[i] && (c.changedFiles ?? 1) > 0 && c.commit.parents.length < 2)) records[i] = withTotals(c);
       else wanted.push(i);
     });
     const proven = await this.fromPathHistories(listed, wanted, cursor);
     // REST last: the paths it reads join the known paths, whose histories the next pages read.
-    for (const i of wanted) records[i] = proven.get(i) ?? await this.fromRest(listed[i]);
+    for (const i of wanted) {
+      const p = proven.get(i);
+      records[i] = p && !(exacts[i] && p.files.some((f) => f.lines_unknown)) ? p : await this.fromRest(listed[i]);
+    }
     for (const [i, c] of listed.entries()) {
       // An octopus merge: parents(first: 2) held two of its parents; REST lists them all.
       if (!c.parentsComplete) records[i] = { ...records[i], parents: (await fetchCommit(this.http, this.repoPath, c.commit.sha)).parents };

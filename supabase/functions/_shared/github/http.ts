@@ -169,6 +169,23 @@ export class GitHubHttp {
   }
 
   /**
+   * A value kept in the ETag cache under `key` for a resource that never changes (a Git blob by its
+   * sha, read through GraphQL, which has no conditional requests): null when not kept (or no cache).
+   */
+  async recall<T>(key: string, shape: string): Promise<T | null> {
+    if (!this.cache) return null;
+    const hit = await this.cache.get(key, shape);
+    if (!hit) return null;
+    this.counter.cacheHits++;
+    return hit.value as T;
+  }
+
+  /** Keeps an immutable resource's value for `recall` (plain JSON). */
+  async keep(key: string, shape: string, value: unknown): Promise<void> {
+    if (this.cache) await this.cache.put(key, shape, { etag: "immutable", value, link: null });
+  }
+
+  /**
    * POST a GraphQL document. GraphQL has no conditional requests: every call is charged. GitHub
    * may answer data with errors beside it, each at the path of a field it could not serve; when
    * `partialAt` accepts every error's path, `read` gets the data and those errors (one PR of a

@@ -10,6 +10,8 @@
  * The branch's history is where parents are read (COMMIT_HISTORY_PAGE: one level down, 3 points).
  */
 
+import { NOTES_BATCH, notesBatchQuery } from "./notes.ts";
+
 const ACTOR = `__typename login ... on User { databaseId } ... on Bot { databaseId } ... on Mannequin { databaseId } ... on Organization { databaseId }`;
 
 const COMMIT = `oid message additions deletions authoredDate committedDate
@@ -84,7 +86,7 @@ export const COMMIT_HISTORY_PAGE = `query CommitHistoryPage($owner: String!, $na
             committer { name email date }
             parents(first: 2) { totalCount nodes { oid } }
             associatedPullRequests(first: 1) {
-              nodes { mergeCommit { oid } files(first: $files) { ${PAGE_INFO} nodes { path additions deletions } } }
+              nodes { number mergeCommit { oid } files(first: $files) { ${PAGE_INFO} nodes { path additions deletions } } }
             }
           }
         }
@@ -127,4 +129,5 @@ export const ALL_QUERIES = {
   PULL_REQUEST_CONNECTIONS,
   COMMIT_HISTORY_PAGE,
   PATH_HISTORIES: pathHistoriesQuery(PATH_HISTORY_BATCH),
+  NOTES_BATCH: notesBatchQuery(NOTES_BATCH),
 } as const;

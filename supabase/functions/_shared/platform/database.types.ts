@@ -826,7 +826,13 @@ export type Database = {
           is_merge: boolean
           lines_added: number | null
           lines_deleted: number | null
+          marks_only: Json | null
+          note_blobs: string[] | null
+          note_conflict: string | null
           path: string
+          recorded: Json | null
+          recorded_ai_lines: number | null
+          recorded_human_lines: number | null
           repository_id: string
           scan_id: string
           suspect_inputs: Json | null
@@ -848,7 +854,13 @@ export type Database = {
           is_merge?: boolean
           lines_added?: number | null
           lines_deleted?: number | null
+          marks_only?: Json | null
+          note_blobs?: string[] | null
+          note_conflict?: string | null
           path?: string
+          recorded?: Json | null
+          recorded_ai_lines?: number | null
+          recorded_human_lines?: number | null
           repository_id: string
           scan_id: string
           suspect_inputs?: Json | null
@@ -870,7 +882,13 @@ export type Database = {
           is_merge?: boolean
           lines_added?: number | null
           lines_deleted?: number | null
+          marks_only?: Json | null
+          note_blobs?: string[] | null
+          note_conflict?: string | null
           path?: string
+          recorded?: Json | null
+          recorded_ai_lines?: number | null
+          recorded_human_lines?: number | null
           repository_id?: string
           scan_id?: string
           suspect_inputs?: Json | null
@@ -2147,6 +2165,10 @@ export type Database = {
         Args: { p_attempt: number; p_job_id: string }
         Returns: Json
       }
+      scan_rows_with_new_notes: {
+        Args: { p_attempt: number; p_job_id: string; p_notes: Json }
+        Returns: Json
+      }
       scan_source_answered: {
         Args: { p_attempt: number; p_job_id: string }
         Returns: boolean
@@ -2226,6 +2248,10 @@ export type Database = {
         Returns: Json
       }
       weekly_report_data: {
+        Args: { p_company_id: string; p_period_end: string }
+        Returns: Json
+      }
+      weekly_report_origins: {
         Args: { p_company_id: string; p_period_end: string }
         Returns: Json
       }

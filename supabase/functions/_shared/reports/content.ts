@@ -115,8 +115,32 @@ export interface TechnicalDebtSignals {
   dead_jobs: number;
 }
 
+/**
+ * Where the week's AI-written lines come from and how much of their origin is known
+ * (weekly_report_origins): the AI-LOC band — floor: lines a git-ai record states AI wrote plus
+ * lines of commits an agent's mark attests; ceiling: + suspected —, its recorded and attested
+ * parts, the coverage of the counted lines (shares summing to 100), and the floor's lines per agent
+ * and model (model null where a mark, not a record, names the agent).
+ */
+export interface AiOrigins {
+  total_loc: number;
+  floor_loc: number;
+  floor_percentage: number;
+  ceiling_percentage: number;
+  recorded_percentage: number;
+  attested_percentage: number;
+  noted_commits: number;
+  recorded_commits: number;
+  coverage: { recorded_pct: number; attested_pct: number; suspected_pct: number; unknown_pct: number };
+  by_agent: { agent: string; model: string | null; lines: number; share_pct: number }[];
+  /** Per repository: its band, its recorded share, and the share of its lines whose origin a record or a mark states. */
+  repositories: { full_name: string; total_loc: number; floor_percentage: number; ceiling_percentage: number; recorded_percentage: number; known_percentage: number }[];
+}
+
 /** What weekly_report_data answers. */
 export interface WeeklyReportData {
+  /** weekly_report_origins' figures (absent in reports stored before the recorded tier). */
+  ai_origins?: AiOrigins | null;
   company: { id: string; name: string; risk_threshold: number };
   period: { start: string; end: string };
   /** When the figures were taken: the scores and open alerts are as of then. */

@@ -71,13 +71,6 @@ ${rows.length ? table("open-alerts", ["Severity", "Alert", "Where", "Open since"
 <p class="note">${r.new_alerts} raised during the week (open or resolved since).</p>`;
 }
 
-/** The week's AI lines per agent, as a share of all counted lines. */
-export function agentSharesSection(c: WeeklyReportContent): string {
-  const rows = c.agent_shares.map((a) => `<tr><td>${esc(a.agent)}</td><td class="n">${a.ai_lines}</td><td class="n">${a.share_percentage}%</td></tr>`);
-  return `<h2>AI lines per agent</h2>
-${rows.length ? table("agents", ["Agent", "AI lines", "Share of the week's lines"], rows) : "<p>No AI lines this week.</p>"}`;
-}
-
 /** The riskiest AI pull requests of the week, each linked to GitHub. */
 export function riskiestPrsSection(c: WeeklyReportContent): string {
   const flags = (p: WeeklyReportContent["riskiest_prs"][number]) =>
@@ -100,6 +93,27 @@ ${authors.length ? table("authors", ["Author", "Commits", "Lines", "AI share"], 
 <h3>Who merged AI pull requests</h3>
 ${mergers.length ? table("mergers", ["Merged by", "AI PRs merged", "Reviewed", "Without review"], mergers) : "<p>No AI pull requests merged this week.</p>"}
 <p class="note">Teams are not set for this company, so there is no per-team table.</p>`;
+}
+
+/**
+ * Where the AI lines come from and how much of their origin is known: the band, a coverage bar
+ * (recorded, attested, suspected, unknown) and the lines per agent and model. Empty for a report
+ * stored before the recorded tier.
+ */
+export function originsHtml(c: WeeklyReportContent): string {
+  const o = c.ai_origins;
+  if (!o) return "";
+  const v = o.coverage;
+  const part = (pct: number, colour: string, label: string) => pct > 0 ? `<span title="${label} ${pct}%" style="display:inline-block;height:14px;width:${pct}%;background:${colour}"></span>` : "";
+  const rows = o.by_agent.map((a) => `<tr><td>${esc(a.agent)}</td><td>${esc(a.model ?? "— (marks)")}</td><td class="n">${a.lines}</td><td class="n">${a.share_pct}%</td></tr>`).join("");
+  const repos = (o.repositories ?? []).map((x) => `<tr><td>${esc(x.full_name)}</td><td class="n">${x.floor_percentage}% to ${x.ceiling_percentage}%</td>` +
+    `<td class="n">${x.recorded_percentage}%</td><td class="n">${x.known_percentage}%</td><td class="n">${x.total_loc}</td></tr>`).join("");
+  return `<h2>Where the AI lines come from</h2>
+<p id="origins">AI-written lines <b>${o.floor_percentage}%</b> to ${o.ceiling_percentage}% with suspected: recorded by git-ai notes ${o.recorded_percentage}%, attested by agents' marks ${o.attested_percentage}%.</p>
+<div id="coverage" style="display:flex;width:100%;border:1px solid #e0e0e0">${part(v.recorded_pct, "#2e7d32", "recorded")}${part(v.attested_pct, "#1565c0", "attested")}${part(v.suspected_pct, "#f9a825", "suspected")}${part(v.unknown_pct, "#bdbdbd", "unknown")}</div>
+<p class="delta">Origin known: recorded ${v.recorded_pct}%, attested ${v.attested_pct}%, suspected ${v.suspected_pct}%, unknown ${v.unknown_pct}% of ${o.total_loc} counted lines (${o.noted_commits} commits with a git-ai note).</p>
+${rows ? table("agents", ["Agent", "Model", "AI lines", "Share"], [rows]) : "<p>No AI lines this week.</p>"}
+${repos ? table("origins-by-repository", ["Repository", "AI lines (floor to ceiling)", "Recorded by git-ai", "Origin known", "Lines"], [repos]) : ""}`;
 }
 
 export function reportHtml(c: WeeklyReportContent): string {
@@ -148,12 +162,12 @@ th{background:#fafafa}td.n{text-align:right;font-variant-numeric:tabular-nums;wh
 <div class="card" id="alerts">Open alerts<b>${r.open_alert_count}</b>${r.high_severity_alerts} high or critical; ${r.new_alerts} raised this week</div>
 </div>
 ${samples.length ? `<p class="note" id="samples">The score's samples: ${esc(samples.join(", "))} in the scan window. Small samples count for little (see the README's formula).</p>` : ""}
+${originsHtml(c)}
 <h2>Score at each week's end, last ${c.score_trend.length} weeks</h2>
 <figure id="trend" style="margin:0">${trendSvg(c.score_trend, c.company.risk_threshold)}</figure>
 ${openAlertsSection(c)}
 <h2>Recommendations</h2>
 <ul>${c.recommendations.map((x) => `<li>${esc(x)}</li>`).join("")}</ul>
-${agentSharesSection(c)}
 ${riskiestPrsSection(c)}
 <h2>Technical debt signals</h2>
 <ul><li>AI file changes reworked within 3 weeks (scan window): ${num(s.ai_churn_percentage, "%")}</li>

@@ -21,15 +21,6 @@ export function openAlertsMarkdown(c: WeeklyReportContent): string[] {
   return out;
 }
 
-/** The week's AI lines per agent. */
-export function agentSharesMarkdown(c: WeeklyReportContent): string[] {
-  const out = ["## AI lines per agent", ""];
-  if (c.agent_shares.length === 0) out.push("No AI lines this week.");
-  for (const a of c.agent_shares) out.push(`- ${a.agent}: ${a.ai_lines} lines, ${a.share_percentage}% of the week's counted lines`);
-  out.push("");
-  return out;
-}
-
 /** The riskiest AI pull requests of the week, linked. */
 export function riskiestPrsMarkdown(c: WeeklyReportContent): string[] {
   const out = ["## Riskiest AI pull requests", ""];
@@ -59,6 +50,28 @@ export function peopleMarkdown(c: WeeklyReportContent): string[] {
   return out;
 }
 
+/**
+ * Where the AI lines come from (git-ai records, marks) and how much of the lines' origin is known:
+ * the band, the coverage, the lines per agent and model. Nothing for a report stored before.
+ */
+export function originsMarkdown(c: WeeklyReportContent): string[] {
+  const o = c.ai_origins;
+  if (!o) return [];
+  const lines = ["## Where the AI lines come from", ""];
+  lines.push(`- AI-written lines: **${o.floor_percentage}%** to ${o.ceiling_percentage}% with suspected — recorded by git-ai notes ${o.recorded_percentage}%, attested by agents' marks ${o.attested_percentage}%`);
+  lines.push(`- Origin known for: recorded ${o.coverage.recorded_pct}%, attested ${o.coverage.attested_pct}%, suspected ${o.coverage.suspected_pct}%, unknown ${o.coverage.unknown_pct}% of the ${o.total_loc} counted lines (${o.noted_commits} commits with a git-ai note)`);
+  if (o.by_agent.length > 0) {
+    lines.push("", "| Agent | Model | AI lines | Share |", "|---|---|---|---|");
+    for (const a of o.by_agent) lines.push(`| ${cell(a.agent)} | ${cell(a.model ?? "— (marks)")} | ${a.lines} | ${a.share_pct}% |`);
+  }
+  if ((o.repositories ?? []).length > 0) {
+    lines.push("", "| Repository | AI lines (floor to ceiling) | Recorded by git-ai | Origin known | Lines |", "|---|---|---|---|---|");
+    for (const x of o.repositories) lines.push(`| ${cell(x.full_name)} | ${x.floor_percentage}% to ${x.ceiling_percentage}% | ${x.recorded_percentage}% | ${x.known_percentage}% | ${x.total_loc} |`);
+  }
+  lines.push("");
+  return lines;
+}
+
 export function reportMarkdown(c: WeeklyReportContent): string {
   const u = c.ai_usage_summary;
   const r = c.risk_summary;
@@ -80,6 +93,7 @@ export function reportMarkdown(c: WeeklyReportContent): string {
   lines.push(`- Also likely AI, unmarked (suspected): ${u.suspected_loc_percentage}%; AI-assisted: ${u.assisted_loc_percentage}%`);
   lines.push(`- AI pull requests: ${u.ai_prs_total}; merged ${u.merged_ai_prs}, of them reviewed by a human: ${u.reviewed_percentage}%`);
   lines.push("");
+  lines.push(...originsMarkdown(c));
 
   lines.push("## Technical debt signals", "");
   lines.push(`- AI PRs merged without a human review: ${s.unreviewed_ai_merges} (of 400+ lines: ${s.large_unreviewed_ai_prs})`);
@@ -104,7 +118,7 @@ export function reportMarkdown(c: WeeklyReportContent): string {
   for (const rec of c.recommendations) lines.push(`- ${rec}`);
   lines.push("");
 
-  lines.push(...agentSharesMarkdown(c), ...riskiestPrsMarkdown(c));
+  lines.push(...riskiestPrsMarkdown(c));
 
   lines.push("## AI pull requests merged without review", "");
   if (c.unreviewed_ai_prs.length === 0) lines.push("None this week.");

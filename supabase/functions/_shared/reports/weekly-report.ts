@@ -7,7 +7,7 @@
 import type { Db } from "../platform/db.ts";
 import { SqlFunctions } from "../platform/sql-call.ts";
 import { PermanentJobError, type ScanProcessor } from "../queue/worker/outcomes.ts";
-import { reportContent, type WeeklyReportContent, type WeeklyReportData } from "./content.ts";
+import { type AiOrigins, reportContent, type WeeklyReportContent, type WeeklyReportData } from "./content.ts";
 import { reportHtml } from "./html.ts";
 import { reportMarkdown } from "./markdown.ts";
 
@@ -40,6 +40,9 @@ export async function generateWeeklyReport(db: Db, args: { companyId: string; pe
   const data = await sql.value<WeeklyReportData | null>("weekly_report_data", [
     ["p_company_id", args.companyId, "uuid"], ["p_period_end", args.periodEnd, "date"]]);
   if (!data) throw new PermanentJobError(`no company ${args.companyId}`);
+  // The AI-LOC band with its coverage and per-agent models (git-ai records beside marks).
+  data.ai_origins = await sql.value<AiOrigins>("weekly_report_origins", [
+    ["p_company_id", args.companyId, "uuid"], ["p_period_end", args.periodEnd, "date"]]);
   const content = reportContent(data);
   const markdown = reportMarkdown(content);
   const html = reportHtml(content);

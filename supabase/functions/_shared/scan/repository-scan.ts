@@ -14,11 +14,13 @@
  * client at once (cancel, time budget, shutdown). Runtime-agnostic: the edge function and the
  * Node worker both register it.
  */
-import { createCommitScorer, decideRepositorySuspects, suspectedVerdict } from "../detection/index.ts";
+import { classifyPullRequest, createCommitScorer, decideRepositorySuspects, suspectedVerdict } from "../detection/index.ts";
 import { vaultToken, type TokenSource } from "../github/auth.ts";
 import { GitHubError, GitHubUnavailable, RateLimited } from "../github/errors.ts";
 import { PostgresEtagCache } from "../github/etag-cache.ts";
 import { GitHubHttp, type RequestCounter } from "../github/http.ts";
+import { fetchCommit } from "../github/commits.ts";
+import { readNotes, readNotesTree } from "../github/notes.ts";
 import { scanRepository } from "../github/scan.ts";
 import type { Db } from "../platform/db.ts";
 import {
@@ -31,7 +33,8 @@ import {
   type ScanProcessor,
 } from "../queue/worker/outcomes.ts";
 import type { JsonValue } from "../queue/types.ts";
-import { commitRow, pullRequestRow } from "./results.ts";
+import { pullRequestRecords, rowWithNewNote, withNotes } from "./recorded.ts";
+import { type CommitRow, commitRow, pullRequestRow } from "./results.ts";
 import { type ScanPageWrite, ScanStore } from "./store.ts";
 import { summarizeRows } from "./summary.ts";
 
@@ -146,10 +149,17 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
           pagesThisRun++;
           const pageMs = now() - lastPageAt;
           longestPageMs = Math.max(longestPageMs, pageMs);
-          const commits = page.commits.map((c) => commitRow(c, score(c)));
+          // A commit's git-ai record (its note's, or its squash-merged PR's commits' notes') over its marks.
+          const noteWarnings: string[] = [];
+          const commits = page.commits.map((c) => {
+            const out = withNotes(c, score(c), page.notes[c.sha]);
+            noteWarnings.push(...out.warnings);
+            return commitRow(c, out.scored, out.noteBlobs);
+          });
           const write = await store.recordPage(job.id, attempt, {
             commits,
-            pull_requests: page.pullRequests.map((pr) => pullRequestRow(pr)),
+            // A PR whose commits' git-ai notes record AI lines is recorded (its commits' records).
+            pull_requests: page.pullRequests.map((pr) => pullRequestRow(pr, classifyPullRequest(pr, { records: pullRequestRecords(pr, page.pullRequestNotes?.[String(pr.number)]) }))),
             // The scorer's cadence after this page's commits: the next run scores on from here
             // (the rows keep each commit's evidence for the suspected tier).
             checkpoint: page.checkpoint && { github: page.checkpoint, scorer: score.cadence() },
@@ -157,7 +167,7 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
             message: `read ${pages} page(s) from GitHub`,
             api_requests: spent(http.counter, lastCounter),
             timings: { github_ms: pageMs },
-            warnings: page.warnings,
+            warnings: [...page.warnings, ...noteWarnings],
           });
           lastCounter = { ...http.counter };
           lastPageAt = now();
@@ -170,6 +180,42 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
       });
       if (result.checkpoint) {
         return new SnoozeJob(new Date(now()), `checkpointed after ${pagesThisRun} page(s) of this run (${pages} in all): the next run continues there`);
+      }
+      // Notes that appeared or changed since the rows were written (pushed late; git-ai's CI rewrites
+      // a squash merge's note): those rows are attributed again and written with this scan, so
+      // its completion recomputes their weeks' team metrics and the company's scores.
+      if (result.notesChanged && result.notes) {
+        const repo = { owner, name };
+        const tree = await readNotesTree(http, repo, result.notes);
+        const stale = await store.rowsWithNewNotes(job.id, attempt, Object.fromEntries([...tree].map(([sha, e]) => [sha, e.blob])));
+        if (!stale) throw new JobStopped("lease_lost", `job ${job.id} attempt ${attempt} no longer holds its claim`);
+        if (stale.length > 0) {
+          const reads = await readNotes(http, repo, result.notes, new Map(stale.map((r) => [r.sha, tree.get(r.sha)!])));
+          const warnings: string[] = [];
+          const rows: CommitRow[] = [];
+          for (const row of stale) {
+            // The note's lines are capped at what the commit added to each file: a stored file
+            // whose lines were not read (proven from path histories) is read from REST now.
+            const files = row.files.some((f) => f.added === null && f.filtered_out === null)
+              ? (await fetchCommit(http, `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}`, row.sha)).files
+              : row.files.map((f) => ({ path: f.path, added: f.added, deleted: f.deleted }));
+            const out = rowWithNewNote(row, files, reads.get(row.sha)!);
+            warnings.push(...out.warnings);
+            rows.push(out.row);
+          }
+          const write = await store.recordPage(job.id, attempt, {
+            commits: rows,
+            pull_requests: [],
+            checkpoint: null,
+            progress: progressAfter(pages + 1),
+            message: `${rows.length} earlier commit(s) with new git-ai notes`,
+            api_requests: spent(http.counter, lastCounter),
+            timings: { github_ms: now() - lastPageAt },
+            warnings,
+          });
+          lastCounter = { ...http.counter };
+          if (!write.accepted) throw new JobStopped("lease_lost", write.message ?? "the claim is no longer ours");
+        }
       }
       const soFar = await store.soFar(job.id, attempt);
       if (!soFar) throw new JobStopped("lease_lost", `job ${job.id} attempt ${attempt} no longer holds its claim`);
@@ -186,7 +232,7 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
       const bySha = new Map(decisions.map((d) => [d.sha, d]));
       const commits = soFar.commits.map((c) => {
         const d = bySha.get(c.sha);
-        return d && (c.verdict === "human" || c.verdict === "suspected") ? { ...c, verdict: d.verdict, confidence: d.confidence, suspect_score: d.suspect_score } : c;
+        return d && !c.recorded && (c.verdict === "human" || c.verdict === "suspected") ? { ...c, verdict: d.verdict, confidence: d.confidence, suspect_score: d.suspect_score } : c;
       });
       // The scan's summary lists the suspects among its own commits; the rule's report is the window's.
       const own = new Set(soFar.commits.map((c) => c.sha));

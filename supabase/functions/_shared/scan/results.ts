@@ -5,6 +5,7 @@
 import type { CommitClassification, PullRequestClassification, ScoredCommit, Verdict } from "../detection/classify.ts";
 import { classifyPullRequest } from "../detection/classify.ts";
 import { excludedReason } from "../detection/loc.ts";
+import type { MarksOnly, RecordedLines } from "../detection/recorded.ts";
 import type { Commit, PullRequest, Review } from "../detection/records.ts";
 import { type SuspectInputs, toSuspectInputs } from "../detection/repository-evidence.ts";
 
@@ -45,6 +46,17 @@ export interface CommitRow {
   files: FileRow[];
   /** What the repository rule reads of the commit (repository-evidence.ts), null with the suspected tier off. */
   suspect_inputs: SuspectInputs | null;
+  /**
+   * The commit's git-ai record (its note's, or its squash-merged PR's commits' notes' lines: AI per
+   * agent and model, human, untracked), null without one; with it, `ai_lines` is its AI lines.
+   */
+  recorded: RecordedLines | null;
+  /** With a record: what the marks alone said (verdict, agents, AI lines). */
+  marks_only: MarksOnly | null;
+  /** With a record: where it and the marks disagree, in words; null when they agree. */
+  note_conflict: string | null;
+  /** The blob shas of the notes read for the commit (a later scan reads a note again only when its blob changed). */
+  note_blobs: string[] | null;
 }
 
 /** A pull request's row. */
@@ -85,7 +97,7 @@ const sum = (xs: (number | null)[]) => xs.reduce<number>((n, x) => n + (x ?? 0),
  * scan_results.lines_added already holds where a file's lines are not known (a binary file from
  * a git clone). The commit's row has the totals, exact either way.
  */
-export function commitRow(commit: Commit, scored: ScoredCommit): CommitRow {
+export function commitRow(commit: Commit, scored: ScoredCommit, noteBlobs: string[] | null = null): CommitRow {
   const c = scored.classification;
   const fromFiles = commit.files.length > 0 && !commit.files.some((f) => f.lines_unknown);
   return {
@@ -105,6 +117,10 @@ export function commitRow(commit: Commit, scored: ScoredCommit): CommitRow {
     committed_at: commit.committed_at,
     files: commit.files.map((f) => ({ path: f.path, added: f.lines_unknown ? null : f.added, deleted: f.lines_unknown ? null : f.deleted, filtered_out: excludedReason(f.path) })),
     suspect_inputs: scored.evidence ? toSuspectInputs(scored.evidence) : null,
+    recorded: c.recorded ?? null,
+    marks_only: c.marks_only ?? null,
+    note_conflict: c.conflict ?? null,
+    note_blobs: noteBlobs,
   };
 }
 
@@ -131,7 +147,8 @@ export function hasHumanReview(pr: PullRequest): boolean {
 /** A pull request's row, classified (its commits' marks count; the suspected tier is the commits'). */
 export function pullRequestRow(pr: PullRequest, classification: PullRequestClassification = classifyPullRequest(pr)): PullRequestRow {
   const reviewers = humanReviewers(pr);
-  const ai = classification.verdict === "attested";
+  // AI-generated: a mark says so, or its commits' git-ai notes record AI lines.
+  const ai = classification.verdict === "attested" || classification.verdict === "recorded";
   return {
     number: pr.number,
     title: pr.title,
@@ -158,7 +175,15 @@ export function pullRequestRow(pr: PullRequest, classification: PullRequestClass
   };
 }
 
-/** A commit row as the detection summary reads it. */
-export function asClassification(row: Pick<CommitRow, "verdict" | "agents" | "confidence" | "ai_lines" | "counted_lines">): CommitClassification {
-  return { verdict: row.verdict, agents: row.agents, confidence: row.confidence, evidence: [], ai_added_lines: row.ai_lines, counted_added_lines: row.counted_lines };
+/** A commit row as the detection summary reads it (its record too, where it has one). */
+export function asClassification(
+  row: Pick<CommitRow, "verdict" | "agents" | "confidence" | "ai_lines" | "counted_lines"> & Partial<Pick<CommitRow, "recorded" | "marks_only" | "note_conflict">>,
+): CommitClassification {
+  const c: CommitClassification = { verdict: row.verdict, agents: row.agents, confidence: row.confidence, evidence: [], ai_added_lines: row.ai_lines, counted_added_lines: row.counted_lines };
+  if (row.recorded) {
+    c.recorded = row.recorded;
+    if (row.marks_only) c.marks_only = row.marks_only;
+    c.conflict = row.note_conflict ?? null;
+  }
+  return c;
 }

@@ -54,7 +54,7 @@ export interface ScanPageWrite {
 export interface ScanSoFar {
   scanId: string;
   apiRequests: { requests?: number; counted?: number; not_modified?: number; graphql_points?: number };
-  commits: Pick<CommitRow, "sha" | "verdict" | "agents" | "confidence" | "suspect_score" | "ai_lines" | "counted_lines" | "is_merge">[];
+  commits: Pick<CommitRow, "sha" | "verdict" | "agents" | "confidence" | "suspect_score" | "ai_lines" | "counted_lines" | "is_merge" | "recorded" | "marks_only" | "note_conflict">[];
   pullRequests: Pick<PullRequestRow, "number" | "title" | "verdict" | "agents" | "human_reviewed" | "merged_at" | "unreviewed_ai_merge">[];
 }
 
@@ -127,6 +127,14 @@ export class ScanStore {
     const r = await this.sql.value<[string, SuspectInputs][] | null>(
       "scan_repository_evidence", [...this.fence(jobId, attempt), ["p_since", since, "timestamptz"]]);
     return r ? r.map(([sha, inputs]) => fromSuspectInputs(sha, inputs)) : null;
+  }
+
+  /**
+   * The repository's commit rows whose notes changed since they were written: `notes` is the notes
+   * tree (commit sha → blob sha). Null when the claim is not ours.
+   */
+  async rowsWithNewNotes(jobId: string, attempt: number, notes: Record<string, string>): Promise<CommitRow[] | null> {
+    return await this.sql.value<CommitRow[] | null>("scan_rows_with_new_notes", [...this.fence(jobId, attempt), ["p_notes", notes, "jsonb"]]);
   }
 
   /** The repository's default branch is `branch` (GitHub's answer when the stored one was not there). */

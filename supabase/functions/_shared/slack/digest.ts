@@ -24,7 +24,7 @@ function list(items: string[], max: number, what: string): string {
 /** A link in Slack's mrkdwn: <url|text>, the text escaped. */
 const link = (url: string, text: string) => `<${url.replace(/[<>|]/g, "")}|${esc(text)}>`;
 
-/** The open alerts (with since when), the riskiest AI PRs (linked) and the AI lines per agent. */
+/** The open alerts (with since when) and the riskiest AI PRs (linked); the AI lines per agent and model are originFields'. */
 export function digestSections(c: WeeklyReportContent): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   const r = c.risk_summary;
@@ -36,10 +36,21 @@ export function digestSections(c: WeeklyReportContent): Record<string, unknown>[
     out.push({ type: "section", text: { type: "mrkdwn", text: `*Riskiest AI pull requests*\n${list(c.riskiest_prs.map((p) =>
       `${link(p.url, `${p.repository}#${p.number}`)} ${esc(p.title)} (${p.unreviewed_ai_merge ? "merged unreviewed" : p.human_reviewed ? "reviewed" : "not reviewed yet"}, +${p.additions})`), 5, "PRs")}` } });
   }
-  if (c.agent_shares.length > 0) {
-    out.push({ type: "context", elements: [{ type: "mrkdwn", text: cut(`AI lines per agent: ${c.agent_shares.map((a) => `${esc(a.agent)} ${a.share_percentage}%`).join(", ")}`, 3000) }] });
-  }
   return out;
+}
+
+/**
+ * The AI-LOC band with its git-ai and marks parts, and how much of the lines' origin is known (two
+ * fields: Slack allows 10 in a section); none for a report stored before the recorded tier.
+ */
+export function originFields(c: WeeklyReportContent): string[] {
+  const o = c.ai_origins;
+  if (!o) return [];
+  const top = o.by_agent.slice(0, 3).map((a) => `${a.agent}${a.model ? ` ${a.model}` : ""} ${a.share_pct}%`).join(", ");
+  return [
+    `*AI lines, recorded + attested*\n${o.floor_percentage}% to ${o.ceiling_percentage}% (git-ai ${o.recorded_percentage}%, marks ${o.attested_percentage}%)${top ? `\n${top}` : ""}`,
+    `*Origin known*\nrecorded ${o.coverage.recorded_pct}%, attested ${o.coverage.attested_pct}%, suspected ${o.coverage.suspected_pct}%, unknown ${o.coverage.unknown_pct}%`,
+  ];
 }
 
 export function slackDigest(c: WeeklyReportContent): SlackMessage {
@@ -60,6 +71,7 @@ export function slackDigest(c: WeeklyReportContent): SlackMessage {
         `*Unreviewed AI merges*\n${s.unreviewed_ai_merges} (${s.large_unreviewed_ai_prs} of 400+ lines)`,
         `*Alerts open now*\n${r.open_alert_count} (${r.high_severity_alerts} high or critical); ${r.new_alerts} raised this week`,
         `*Suspected AI lines*\n${u.suspected_loc_percentage}% (not in the AI share)`,
+        ...originFields(c),
       ].map((text) => ({ type: "mrkdwn", text: esc(text) })),
     },
   ];
