@@ -21,7 +21,8 @@
  */
 import type { Db } from "../platform/db.ts";
 import { SqlFunctions } from "../platform/sql-call.ts";
-import { reportContent, type WeeklyReportContent, type WeeklyReportData } from "../reports/content.ts";
+import { reportContent, type WeeklyReportContent } from "../reports/content.ts";
+import { weeklyReportFigures } from "../reports/weekly-report.ts";
 import { dashboardPage } from "../dashboard/page.ts";
 import { type Caller, CallerRejected, type VerifyCaller } from "./callers.ts";
 
@@ -129,9 +130,9 @@ async function memberCompany(req: Request, deps: DashboardDeps, sql: SqlFunction
 export async function dashboardOverview(db: Db, companyId: string, periodEnd: string): Promise<DashboardOverview | null> {
   const sql = new SqlFunctions(db);
   const args = [["p_company_id", companyId, "uuid"], ["p_period_end", periodEnd, "date"]] as const;
-  // The two reads at once, on the function's two connections: the answer takes the longer of them.
+  // The report's figures (the same read the stored report makes) and the dashboard's extras at once.
   const [data, company] = await Promise.all([
-    sql.value<WeeklyReportData | null>("weekly_report_data", [...args]),
+    weeklyReportFigures(sql, companyId, periodEnd),
     sql.value<DashboardCompanyExtras>("dashboard_company", [...args]),
   ]);
   if (!data) return null;

@@ -34,15 +34,27 @@ export function weekBefore(day: Date): { periodStart: string; periodEnd: string 
   return { periodStart: start.toISOString().slice(0, 10), periodEnd: end.toISOString().slice(0, 10) };
 }
 
+/**
+ * The figures of a company's report for the week ending periodEnd, as of now: weekly_report_data
+ * and, beside it, the AI-LOC band with its coverage and per-agent models (weekly_report_origins:
+ * git-ai records beside marks). The one read both the stored report and the members' dashboard
+ * make, so a number they both show is the same number. Null for an unknown company.
+ */
+export async function weeklyReportFigures(sql: SqlFunctions, companyId: string, periodEnd: string): Promise<WeeklyReportData | null> {
+  const args = [["p_company_id", companyId, "uuid"], ["p_period_end", periodEnd, "date"]] as const;
+  const [data, origins] = await Promise.all([
+    sql.value<WeeklyReportData | null>("weekly_report_data", [...args]),
+    sql.value<AiOrigins>("weekly_report_origins", [...args]),
+  ]);
+  if (data) data.ai_origins = origins;
+  return data;
+}
+
 export async function generateWeeklyReport(db: Db, args: { companyId: string; periodEnd: string; jobId?: string }): Promise<WeeklyReport> {
   if (!DAY.test(args.periodEnd)) throw new PermanentJobError(`period_end must be a date (YYYY-MM-DD), got ${JSON.stringify(args.periodEnd)}`);
   const sql = new SqlFunctions(db);
-  const data = await sql.value<WeeklyReportData | null>("weekly_report_data", [
-    ["p_company_id", args.companyId, "uuid"], ["p_period_end", args.periodEnd, "date"]]);
+  const data = await weeklyReportFigures(sql, args.companyId, args.periodEnd);
   if (!data) throw new PermanentJobError(`no company ${args.companyId}`);
-  // The AI-LOC band with its coverage and per-agent models (git-ai records beside marks).
-  data.ai_origins = await sql.value<AiOrigins>("weekly_report_origins", [
-    ["p_company_id", args.companyId, "uuid"], ["p_period_end", args.periodEnd, "date"]]);
   const content = reportContent(data);
   const markdown = reportMarkdown(content);
   const html = reportHtml(content);
