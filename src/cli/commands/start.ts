@@ -46,7 +46,8 @@ function banner(stack: LocalStack): string {
     `  ${pad("service_role key")}${stack.keys.serviceRoleKey}    (legacy)`,
     "",
     ...stack.parts.map((p) => `  ${p.state === "up" || p.state === "applied" ? "✓" : "✗"} ${pad(p.name)}${p.state.padEnd(9)} ${String(p.ms).padStart(5)} ms  ${p.detail ?? ""}`),
-    ...stack.functions.status().map((f) => `      ${f.name.padEnd(16)}${f.state}${f.verifyJwt ? " (JWT required)" : ""}`),
+    // One column wider than the longest name: "calculate-scores" and "send-slack-digest" ran into their state.
+    ...stack.functions.status().map((f, _, all) => `      ${f.name.padEnd(Math.max(...all.map((g) => g.name.length)) + 2)}${f.state}${f.verifyJwt ? " (JWT required)" : ""}`),
     "",
     `  ready in ${(stack.readyMs / 1000).toFixed(2)} s`,
     "",
