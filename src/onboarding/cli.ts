@@ -36,6 +36,9 @@ export function parseArgs(args: string[], valued: readonly string[], flags: read
 
 export class UsageError extends Error {}
 
+/** The command refuses what it was given, for a reason found outside the database (exit 1, no usage). */
+export class Refused extends Error {}
+
 /** A database URL that is no postgres:// URL: one line says so, without the usage. */
 export class DatabaseUrlError extends UsageError {}
 
@@ -104,6 +107,10 @@ export async function runOnboardingCommand(spec: CommandSpec, args: string[], fn
     if (e instanceof UsageError) {
       console.error(`codeguard ${spec.name}: ${err.message}\n${spec.usage}`);
       return 2;
+    }
+    if (e instanceof Refused) {
+      console.error(`codeguard ${spec.name}: ${err.message}`);
+      return 1;
     }
     if (err.severity) {
       // Postgres refused: its message names the problem and its hint the fix (the function's own prefix dropped).
