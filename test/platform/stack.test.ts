@@ -11,6 +11,9 @@ import { startStack } from "../../src/local/stack.ts";
 import { tempStateDir } from "../harness/stack.ts";
 
 import { processesMentioning, REPO_ROOT as repoRoot, alive } from "../harness/processes.ts";
+import { heavyFile } from "../harness/heavy.ts";
+
+heavyFile(); // one heavy file at a time (test/harness/heavy.ts)
 
 /**
  * Until the command's output contains `text`, or it exited (then the test fails with its output).
