@@ -61,7 +61,14 @@ export async function buildCli(outdir = DIST) {
   } catch {
     // no previous build
   }
-  renameSync(tmp, outdir);
+  try {
+    renameSync(tmp, outdir);
+  } catch (e) {
+    // Another build (a second test run starting beside this one) swapped its own in meanwhile: it
+    // is of the same sources; this one goes.
+    if (e.code !== "ENOTEMPTY" && e.code !== "EEXIST") throw e;
+    rmSync(tmp, { recursive: true, force: true });
+  }
   rmSync(old, { recursive: true, force: true });
   return { commands: commands.length, inputs: Object.keys(inputs).length };
 }
