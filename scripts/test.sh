@@ -7,8 +7,31 @@ mkdir -p .codeguard
 report=.codeguard/vitest-report.json
 rm -f "$report"
 
-npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
-vitest_rc=$?
+# A kill of the run (npm forwards SIGTERM, SIGINT and SIGHUP to this script: package.json's "test"
+# execs it, so no sh stands between) is passed on to vitest, which stops its Postgres and workers,
+# and the script then stops. Without it, bash died at once and vitest ran on under init, its local
+# stacks with it. vitest is started directly, not through npx (npm exec does not pass SIGTERM on).
+stopped=""
+vitest_pid=""
+forward() {
+  stopped=$1
+  [ -n "$vitest_pid" ] && kill -"$1" "$vitest_pid" 2>/dev/null
+}
+trap 'forward TERM' TERM
+trap 'forward INT' INT
+trap 'forward HUP' HUP
+./node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" &
+vitest_pid=$!
+# `wait` returns early when a trapped signal arrives: wait again until vitest has really exited.
+while :; do
+  wait "$vitest_pid"
+  vitest_rc=$?
+  kill -0 "$vitest_pid" 2>/dev/null || break
+done
+if [ -n "$stopped" ]; then
+  echo "test run stopped by SIG$stopped"
+  exit $((128 + $(kill -l "$stopped")))
+fi
 
 deno_passed=0; deno_failed=0; deno_rc=0
 mapfile -t deno_tests < <(find supabase/functions -name '*_test.ts' -not -path '*/node_modules/*' | sort)
@@ -35,6 +58,6 @@ if [ "$vitest_rc" -ne 0 ] && [ "$v_failed" -eq 0 ]; then v_failed=1; fi
 
 echo "vitest: $v_passed passed, $v_failed failed; deno: $deno_passed passed, $deno_failed failed"
 echo "$((v_passed + deno_passed)) passed, $((v_failed + deno_failed)) failed"
-# The counts decide, not only the exit codes: vitest's own can be 0 with failures (embedded-postgres
-# installs an exit hook in vitest's main process, through the global setup, that exits with 0).
+# The counts decide, not only the exit codes (vitest's own was 0 with failures until the global setup
+# unhooked embedded-postgres's beforeExit hook: test/harness/global-setup.ts).
 [ "$vitest_rc" -eq 0 ] && [ "$deno_rc" -eq 0 ] && [ "$v_failed" -eq 0 ] && [ "$deno_failed" -eq 0 ]

@@ -1,6 +1,6 @@
 // The codeguard CLI. Each subcommand lives in src/cli/commands/<name>.ts and exports
 // `summary` (one line for the help) and `run(args)` returning the exit code.
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { outliveDroppedTypeFetches } from "./unhandled-rejections.ts";
@@ -13,16 +13,29 @@ interface Command {
 outliveDroppedTypeFetches(); // see unhandled-rejections.ts
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), "commands");
-const names = readdirSync(dir).filter((f) => f.endsWith(".ts")).map((f) => f.slice(0, -3)).sort();
+// The sources (.ts, through tsx) or their build (dist/cli, .mjs: scripts/build-cli.mjs): the same
+// folder layout, each command a module of its own, loaded only when it runs (or for the help).
+const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".mjs";
+const names = readdirSync(dir).filter((f) => f.endsWith(ext)).map((f) => f.slice(0, -ext.length)).sort();
 
 async function load(name: string): Promise<Command> {
-  return (await import(pathToFileURL(join(dir, `${name}.ts`)).href)) as Command;
+  return (await import(pathToFileURL(join(dir, `${name}${ext}`)).href)) as Command;
+}
+
+/**
+ * Each command's one-line summary. The build records them (dist/cli/summaries.json, written by
+ * scripts/build-cli.mjs), so that the help loads no command module; the sources load them all.
+ */
+async function summaries(): Promise<Record<string, string>> {
+  if (ext === ".mjs") return JSON.parse(readFileSync(join(dir, "..", "summaries.json"), "utf8")) as Record<string, string>;
+  return Object.fromEntries(await Promise.all(names.map(async (n) => [n, (await load(n)).summary] as const)));
 }
 
 const [name, ...args] = process.argv.slice(2);
 if (!name || name === "help" || name === "--help" || name === "-h") {
   const lines = ["usage: codeguard <command> [options]", "", "commands:"];
-  for (const n of names) lines.push(`  ${n.padEnd(10)} ${(await load(n)).summary}`);
+  const summary = await summaries();
+  for (const n of names) lines.push(`  ${n.padEnd(10)} ${summary[n]}`);
   console.log(lines.join("\n"));
   process.exit(0);
 }

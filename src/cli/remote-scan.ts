@@ -1,8 +1,9 @@
 // `codeguard scan owner/repo`: a scan on the pipeline, through the API (enqueue-scan, scan-status)
 // with the typed client; --wait shows a progress bar until it ends, then its summary. Exit codes:
 // 0 completed (or queued, without --wait), 1 failed or cancelled, 2 usage or refused.
-import cliProgress from "cli-progress";
-import { clientFromEnv, CodeGuardApiError, type ScanStatus } from "../client/codeguard-client.ts";
+// The client (supabase-js) and the progress bar are imported when a scan runs: `codeguard scan
+// --help` and a scan of a clone on disk do without them, and start faster.
+import type { ScanStatus } from "../client/codeguard-client.ts";
 
 export const REMOTE_USAGE = `usage: codeguard scan <owner/repo> [--wait] [--json] [--type full_scan|incremental_scan] [--interval-ms N]
 
@@ -94,6 +95,8 @@ export async function runRemoteScan(args: string[]): Promise<number> {
     console.error(REMOTE_USAGE);
     return 2;
   }
+  const { clientFromEnv, CodeGuardApiError } = await import("../client/codeguard-client.ts");
+  const { default: cliProgress } = await import("cli-progress");
   try {
     const client = clientFromEnv();
     const queued = await client.enqueueScan({ repository, scanType });

@@ -6,7 +6,7 @@
 // its parent and stops the same way when it is gone.
 
 export interface ShutdownOptions {
-  /** A second signal while stopping: the caller exits at once. */
+  /** A second signal while stopping (a second or more after the first): the caller exits at once. */
   force?: (reason: string) => void;
   /** How often the parent is checked; default 500 ms. */
   parentPollMs?: number;
@@ -15,12 +15,16 @@ export interface ShutdownOptions {
 /** Calls `stop(reason)` once, on the first signal or when the parent exits. Answers a function that removes the hooks. */
 export function onShutdown(stop: (reason: string) => void, options: ShutdownOptions = {}): () => void {
   let stopping = false;
+  let firstAt = 0;
   const trigger = (reason: string) => {
     if (stopping) {
-      options.force?.(reason);
+      // Ctrl-C under `npm start` arrives twice at once: from the terminal (to the whole group) and
+      // forwarded by npm. Only a signal a second later is someone asking again.
+      if (performance.now() - firstAt > 1000) options.force?.(reason);
       return;
     }
     stopping = true;
+    firstAt = performance.now();
     stop(reason);
   };
   const handlers = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((signal) => {

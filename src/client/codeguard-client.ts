@@ -128,7 +128,7 @@ export function clientFromEnv(env: Record<string, string | undefined> = process.
   const missing = [
     !url && "CODEGUARD_URL (the project URL, https://<project-ref>.supabase.co; locally the API URL npm start prints)",
     !publishableKey && "CODEGUARD_PUBLISHABLE_KEY (the project's publishable key; locally npm start prints it)",
-    !accessToken && "CODEGUARD_ACCESS_TOKEN (a signed-in user's session token; locally: codeguard token <email>)",
+    !accessToken && "CODEGUARD_ACCESS_TOKEN (a signed-in user's session token; locally: codeguard session <user id>, the id codeguard member add printed)",
   ].filter(Boolean);
   if (missing.length) throw new CodeGuardApiError(null, `set ${missing.join(", and ")}`);
   return new CodeGuardClient({ url: url!, publishableKey: publishableKey!, accessToken: accessToken! });

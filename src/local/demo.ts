@@ -88,8 +88,10 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
       }
     });
 
-    if (!stack.github) {
-      print("  - repository scans skipped: no local GitHub (the data sets in ../shared/data were not found)");
+    // `codeguard start` always runs a local GitHub (never api.github.com unasked), with no repository
+    // when the data sets are missing.
+    if (!stack.github || stack.github.repositories.length === 0) {
+      print("  - repository scans skipped: the local GitHub serves no repository (the data sets in ../shared/data were not found)");
     } else {
       const repositories = stack.github.repositories.map((r) => ({ fullName: `${r.owner}/${r.name}`, branch: r.default_branch }));
       // The demo company and its repositories are supabase/seed.sql (what `supabase db reset` seeds),

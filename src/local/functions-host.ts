@@ -22,6 +22,16 @@ import { REPO_ROOT } from "./migrate.ts";
 export const FUNCTIONS_DIR = join(REPO_ROOT, "supabase", "functions");
 const DENO = join(REPO_ROOT, "node_modules", ".bin", "deno");
 
+/**
+ * How a function's Deno process is started. In a process group of its own (`detached`), so that
+ * Ctrl-C in the terminal — a SIGINT to the whole foreground group — reaches the command, which stops
+ * the functions in order, and not each Deno process first (which then read as twelve crashes to
+ * restart). And on Linux under `setpriv --pdeathsig SIGTERM` (util-linux), which execs Deno with the
+ * kernel's promise to SIGTERM it when this process dies, however it dies: a SIGKILLed `npm start` or
+ * test worker left the functions running under init.
+ */
+const PDEATHSIG = process.platform === "linux" && existsSync("/usr/bin/setpriv") ? ["/usr/bin/setpriv", "--pdeathsig", "SIGTERM", "--"] : [];
+
 export interface FunctionsHostOptions {
   port?: number;
   /** What the gateway verifies JWTs with. */
@@ -131,8 +141,10 @@ export class FunctionsHost {
     f.output = [];
     const fnDir = join(dir, f.name);
     const config = existsSync(join(fnDir, "deno.json")) ? join(fnDir, "deno.json") : join(dir, "deno.json");
-    const child = spawn(DENO, ["run", "--allow-all", "--no-prompt", "--config", config, join(fnDir, "index.ts")], {
+    const argv = [...PDEATHSIG, DENO, "run", "--allow-all", "--no-prompt", "--config", config, join(fnDir, "index.ts")];
+    const child = spawn(argv[0], argv.slice(1), {
       cwd: fnDir,
+      detached: true,
       env: {
         PATH: process.env.PATH ?? "",
         HOME: process.env.HOME ?? "",
@@ -157,11 +169,12 @@ export class FunctionsHost {
     };
     child.stdout!.on("data", keep);
     child.stderr!.on("data", keep);
-    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    let signal: NodeJS.Signals | null = null;
+    const exited = new Promise<number | null>((r) => child.once("exit", (code, sig) => ((signal = sig), r(code))));
     void exited.then((code) => {
       if (this.stopping || f.child !== child) return;
       f.state = "down";
-      f.lastError = `exited with code ${code}: ${f.output.slice(-5).join(" | ") || "(no output)"}`;
+      f.lastError = `${signal ? `killed by ${signal}` : `exited with code ${code}`}: ${f.output.slice(-5).join(" | ") || "(no output)"}`;
       this.options.onEvent?.(`function ${f.name} ${f.lastError}; restarting`);
       f.restarts++;
       const delay = Math.min(5000, 250 * 2 ** Math.min(f.restarts - 1, 5));

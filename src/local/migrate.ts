@@ -1,7 +1,7 @@
 // Prepares a database the way the Supabase platform has it, then applies our migrations with the
 // real Supabase CLI, so the folder that deploys with `supabase db push` is exactly what runs here.
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -9,8 +9,16 @@ import postgres from "postgres";
 import { LocalStackError } from "./errors.ts";
 
 const run = promisify(execFile);
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const BOOTSTRAP = join(dirname(fileURLToPath(import.meta.url)), "bootstrap");
+/**
+ * The repository: the nearest folder above this module with a package.json. Not a fixed "../..":
+ * this module runs from src/local under tsx and from a chunk of dist/cli once built (npm run build).
+ */
+export const REPO_ROOT = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
+const BOOTSTRAP = join(REPO_ROOT, "src", "local", "bootstrap");
 
 /** Platform pieces: the real extension where the server has it, else our SQL face. */
 const PLATFORM_PIECES = [

@@ -26,7 +26,8 @@ export interface StackOptions {
   functionsEnv?: Record<string, string>;
   /**
    * Serve these repositories from a local GitHub and point the functions at it (GITHUB_API_URL).
-   * Without it the functions talk to api.github.com.
+   * Without it the functions talk to GITHUB_API_URL of functionsEnv, else api.github.com (so
+   * `codeguard start` always passes one of them).
    */
   localGitHub?: () => LocalRepository[];
   onEvent?: (msg: string) => void;
@@ -152,7 +153,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       const repositories = options.localGitHub();
       github = await startLocalGitHub({ repositories });
       cleanups.push(() => github!.stop());
-      mark("github", "up", t, `local GitHub at ${github.url} (${repositories.map((r) => `${r.owner}/${r.name}`).join(", ")})`);
+      mark("github", "up", t, `local GitHub at ${github.url} (${repositories.map((r) => `${r.owner}/${r.name}`).join(", ") || "no repository"})`);
     }
 
     t = performance.now();

@@ -4,7 +4,7 @@
 // with the hint that says what to do.
 import postgres from "postgres";
 import { dbFromPostgresJs, type Db } from "../../supabase/functions/_shared/platform/db.ts";
-import { redactUrl } from "../worker/worker.ts";
+import { dbUrlProblem, reachDatabase, redactUrl } from "../worker/worker.ts";
 import { Onboarding } from "./onboarding.ts";
 
 export interface ParsedArgs {
@@ -36,6 +36,17 @@ export function parseArgs(args: string[], valued: readonly string[], flags: read
 
 export class UsageError extends Error {}
 
+/** The command refuses what it was given, for a reason found outside the database (exit 1, no usage). */
+export class Refused extends Error {}
+
+/** A database URL that is no postgres:// URL: one line says so, without the usage. */
+export class DatabaseUrlError extends UsageError {}
+
+/** How a command shows a UsageError: its message, and the usage unless the URL was the problem. */
+export function usageMessage(command: string, e: Error, usage: string): string {
+  return e instanceof DatabaseUrlError ? `codeguard ${command}: ${e.message}` : `codeguard ${command}: ${e.message}\n${usage}`;
+}
+
 /** The database URL: --db-url, else SUPABASE_DB_URL; a clear error when neither is there. */
 export function databaseUrl(parsed: ParsedArgs): string {
   const url = (parsed.options.get("db-url") as string | undefined) || process.env.SUPABASE_DB_URL;
@@ -43,6 +54,8 @@ export function databaseUrl(parsed: ParsedArgs): string {
     throw new UsageError("missing SUPABASE_DB_URL: set it or pass --db-url postgres://… (`npm start` prints the local one; " +
       "a hosted project's is under Connect → Session pooler, with your database password)");
   }
+  const problem = dbUrlProblem(url, parsed.options.has("db-url") ? "--db-url" : "SUPABASE_DB_URL");
+  if (problem) throw new DatabaseUrlError(problem);
   return url;
 }
 
@@ -78,13 +91,14 @@ export async function runOnboardingCommand(spec: CommandSpec, args: string[], fn
     parsed = parseArgs(args, ["db-url", ...(spec.valued ?? [])], spec.flags);
     url = databaseUrl(parsed);
   } catch (e) {
-    console.error(`codeguard ${spec.name}: ${(e as Error).message}\n${spec.usage}`);
+    console.error(usageMessage(spec.name, e as Error, spec.usage));
     return 2;
   }
   // No prepared statements: a project's transaction pooler (port 6543) refuses them, and a command
   // makes a handful of calls (SqlFunctions then sends each as one simple query).
   const sql = postgres(url, { max: 1, prepare: false, onnotice: () => {}, connect_timeout: 10 });
   try {
+    await reachDatabase(sql, url);
     const db = dbFromPostgresJs(sql);
     await fn(parsed, new Onboarding(db), db);
     return 0;
@@ -93,6 +107,10 @@ export async function runOnboardingCommand(spec: CommandSpec, args: string[], fn
     if (e instanceof UsageError) {
       console.error(`codeguard ${spec.name}: ${err.message}\n${spec.usage}`);
       return 2;
+    }
+    if (e instanceof Refused) {
+      console.error(`codeguard ${spec.name}: ${err.message}`);
+      return 1;
     }
     if (err.severity) {
       // Postgres refused: its message names the problem and its hint the fix (the function's own prefix dropped).

@@ -60,16 +60,50 @@ export function redactUrl(url: string): string {
   }
 }
 
-function checkDbUrl(url: string): void {
+/**
+ * What is wrong with a database URL before anything connects (postgres.js throws a bare
+ * "TypeError: Invalid URL" with its stack otherwise), or null; `source` names where it came from.
+ */
+export function dbUrlProblem(url: string, source = "SUPABASE_DB_URL"): string | null {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new WorkerStartError("SUPABASE_DB_URL is not a URL: set it to postgres://user:password@host:port/database (`npm start` prints the local one)");
+    return `${source} is not a URL: set it to postgres://user:password@host:port/database (\`npm start\` prints the local one)`;
   }
   if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
-    throw new WorkerStartError(`SUPABASE_DB_URL must be a postgres:// URL, got ${u.protocol}// (${redactUrl(url)})`);
+    return `${source} must be a postgres:// URL, got ${u.protocol}// (${redactUrl(url)})`;
   }
+  return null;
+}
+
+/** The seconds a command waits for the database's first answer (CONNECT_TIMEOUT_SECONDS below). */
+export const CONNECT_TIMEOUT_SECONDS = 10;
+
+/**
+ * The database's first answer, within `seconds`, or an error saying what was tried. postgres.js's
+ * connect_timeout ends one attempt but not the query waiting for it: against a host that never
+ * answers (packets dropped) it reconnects without end, and a command hung for minutes saying nothing.
+ * ECONNREFUSED and an unknown host fail at once, with postgres.js's own error.
+ */
+export async function reachDatabase(sql: postgres.Sql, url: string, seconds = CONNECT_TIMEOUT_SECONDS): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const noAnswer = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const u = new URL(url);
+      reject(new Error(`no answer from ${u.hostname}:${u.port || 5432} within ${seconds} s (connect timeout); is the host right, and does a firewall let port ${u.port || 5432} through?`));
+    }, seconds * 1000);
+  });
+  try {
+    await Promise.race([sql`select 1`, noAnswer]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function checkDbUrl(url: string): void {
+  const problem = dbUrlProblem(url);
+  if (problem) throw new WorkerStartError(problem);
 }
 
 /**
@@ -83,7 +117,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   // One connection per job for its write-backs, plus room for the parallel claims.
   const sql = postgres(options.dbUrl, { max: concurrency + 4, onnotice: () => {}, connect_timeout: 10 });
   try {
-    await sql`select 1`;
+    await reachDatabase(sql, options.dbUrl);
   } catch (e) {
     await sql.end({ timeout: 1 }).catch(() => {});
     const err = e as Error & { code?: string };

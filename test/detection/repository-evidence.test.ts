@@ -16,7 +16,12 @@ import { DetectionSummary } from "../../supabase/functions/_shared/detection/sum
 import { maskedFigures, maskedRun, maskMarks } from "../../eval/masked-marks.ts";
 import { commitsOf } from "./data.ts";
 
-describe("the repository rule on masked marks (30 % of the attested commits stripped)", () => {
+// Whole data sets classified, several times over: seconds of one core on an idle machine, past the
+// default 30 s on two cores shared with other test files (the order test failed there). No wait in
+// these tests: the timeout only stops one that never ends.
+const CPU_BOUND = { timeout: 180_000 };
+
+describe("the repository rule on masked marks (30 % of the attested commits stripped)", CPU_BOUND, () => {
   it("gives back most of aider's masked commits and flags few of its never-marked ones, which are human", () => {
     const run = maskedRun(commitsOf("Aider-AI__aider"), 0.3, 1);
     const f = maskedFigures(run.masked, run.classifications);
@@ -72,7 +77,7 @@ describe("the repository rule on masked marks (30 % of the attested commits stri
   });
 });
 
-describe("the repository rule as it is", () => {
+describe("the repository rule as it is", CPU_BOUND, () => {
   it("gives aider, whose tool marks every commit it makes, almost no suspects", () => {
     const { classifications, suspected } = classifyCommits(commitsOf("Aider-AI__aider"));
     expect(suspected!.label_frequency).toBeGreaterThan(0.9);
@@ -109,7 +114,7 @@ describe("the repository rule as it is", () => {
   });
 });
 
-describe("a scan cut into runs", () => {
+describe("a scan cut into runs", CPU_BOUND, () => {
   it("decides, from each run's state as JSON, exactly as one pass does", () => {
     const commits = maskMarks(commitsOf("All-Hands-AI__OpenHands"), 0.3, 5).commits;
     const onePass = createCommitScorer();
@@ -133,7 +138,7 @@ describe("a scan cut into runs", () => {
   });
 });
 
-describe("the evidence the rule reads of a commit's neighbours", () => {
+describe("the evidence the rule reads of a commit's neighbours", CPU_BOUND, () => {
   const style = new Array(20).fill(0);
   const at = (h: number) => Date.UTC(2025, 5, 2, 9) + h * 3600_000;
   const commit = (sha: string, over: Partial<EvidenceCommit> = {}): EvidenceCommit =>

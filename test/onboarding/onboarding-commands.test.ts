@@ -6,6 +6,8 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { CODEGUARD_BIN, REPO_ROOT } from "../harness/processes.ts";
 import { useTestDatabase } from "../harness/db.ts";
+import { MCP, useLocalGitHub } from "../github/local-github.ts";
+import { freePort } from "../../src/local/postgres.ts";
 
 const t = useTestDatabase();
 
@@ -65,7 +67,7 @@ describe("codeguard token set", () => {
   });
 
   it("refuses a token on the command line and one that is not a token, quoting neither", async () => {
-    await codeguard(["company", "create", "Umbrella"]);
+    await codeguard(["company", "create", "Vandelay Industries"]);
     const onArgv = await codeguard(["token", "set", "--company", "Umbrella", TOKEN]);
     expect(onArgv.code).toBe(2);
     expect(onArgv.out).toContain("read from standard input");
@@ -118,6 +120,33 @@ describe("codeguard repo add", () => {
     const none = await codeguard(["repo", "add", "stark/suit"]);
     expect(none.code).toBe(2);
     expect(none.out).toContain("which company?");
+  });
+});
+
+describe("codeguard repo add, the company's GitHub token stored", () => {
+  const gh = useLocalGitHub();
+
+  it("asks GitHub first: refuses a repository it does not have, adding nothing, and adds one it has", async () => {
+    const id = /: ([0-9a-f-]{36})/.exec((await codeguard(["company", "create", "Initrode"])).out)![1];
+    await t.current.sql`select public.set_github_token(${id}::uuid, ${TOKEN})`;
+    const env = { CODEGUARD_COMPANY: id, GITHUB_API_URL: gh.current.url };
+    const missing = await codeguard(["repo", "add", "acme/api"], undefined, env);
+    expect(missing.code, missing.out).toBe(1);
+    expect(missing.out.trim()).toBe(`codeguard repo add: GitHub has no repository acme/api that the company's token can see (404 from ${gh.current.url}/repos/acme/api): ` +
+      "check the owner and the name, or give the token read access to it (a fine-grained token lists its repositories); nothing was added");
+    const there = await codeguard(["repo", "add", `${MCP.owner}/${MCP.name}`, "--no-scan"], undefined, env);
+    expect(there.code, there.out).toBe(0);
+    expect(await t.current.sql`select full_name from repositories where company_id = ${id}`).toEqual([{ full_name: `${MCP.owner}/${MCP.name}` }]);
+  });
+
+  it("adds it anyway when GitHub does not answer, saying it could not check", async () => {
+    const id = /: ([0-9a-f-]{36})/.exec((await codeguard(["company", "create", "Vandelay Industries"])).out)![1];
+    await t.current.sql`select public.set_github_token(${id}::uuid, ${TOKEN})`;
+    const closed = await freePort(); // nothing listens there
+    const r = await codeguard(["repo", "add", "vandelay/latex", "--no-scan"], undefined, { CODEGUARD_COMPANY: id, GITHUB_API_URL: `http://127.0.0.1:${closed}` });
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain(`note: could not check vandelay/latex on GitHub: no answer from http://127.0.0.1:${closed} (ECONNREFUSED); added anyway`);
+    expect(r.out).toMatch(/added: vandelay\/latex/);
   });
 });
 

@@ -11,8 +11,27 @@ import { startStack } from "../../src/local/stack.ts";
 import { tempStateDir } from "../harness/stack.ts";
 
 import { processesMentioning, REPO_ROOT as repoRoot, alive } from "../harness/processes.ts";
+import { heavyFile } from "../harness/heavy.ts";
 
-describe("the local stack", () => {
+heavyFile(); // one heavy file at a time (test/harness/heavy.ts)
+
+/**
+ * Until the command's output contains `text`, or it exited (then the test fails with its output).
+ * No clock of its own: a stack comes up in 10 s on an idle machine and in over a minute on a busy
+ * one (it waited 30 s and failed there); the file's timeout is the backstop.
+ */
+async function outputShows(read: () => string, exited: Promise<unknown>, text: string): Promise<void> {
+  let done = false;
+  void exited.then(() => (done = true));
+  while (!read().includes(text)) {
+    if (done) throw new Error(`exited before printing ${JSON.stringify(text)}:\n${read()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// Each test brings up a stack (Postgres, migrations, twelve Deno functions): they run one after
+// another in this file, with a timeout for a machine busy with other test files.
+describe("the local stack", { timeout: 300_000 }, () => {
   it("routes net.http_post from SQL to an edge function and records its answer, then stops without stray processes", async () => {
     const stack = await startStack({ stateDir: tempStateDir("cg-stack-"), ephemeral: true });
     const pids: number[] = [];
@@ -93,7 +112,7 @@ describe("the local stack", () => {
     const code = await new Promise<number | null>((r) => child.on("exit", r));
     expect(out, out).toMatch(/codeguard start failed:[\s\S]*cannot enter[\s\S]*chmod o\+x/);
     expect(code, out).toBe(1);
-  }, 60_000);
+  });
 
   it("keeps the data across a restart on the same folder", async () => {
     const stateDir = tempStateDir("cg-stack-");
@@ -130,12 +149,7 @@ describe("the local stack", () => {
     let out = "";
     child.stdout.on("data", (c) => (out += c));
     child.stderr.on("data", (c) => (out += c));
-    const watchdog = setTimeout(() => {
-      out += "\n[test] still running after 110 s: sending SIGINT";
-      child.kill("SIGINT");
-    }, 110_000);
     const code = await new Promise<number | null>((r) => child.on("exit", r));
-    clearTimeout(watchdog);
     expect(out, out).toMatch(/ready in \d+\.\d+ s/);
     expect(out, out).toMatch(/✓ health function, called with the secret key/);
     // The scans' scores and alerts, and the weekly report, each through its job and function (when the data sets are there).
@@ -156,40 +170,62 @@ describe("the local stack", () => {
     expect(code, out).toBe(0);
     expect(processesMentioning(stateDir)).toEqual([]);
     expect(processesMentioning(`127.0.0.1:${pgPort}/`)).toEqual([]);
-  }, 120_000);
+  });
 
-  it("npm start stays up until SIGINT, then stops everything and exits 0", async () => {
-    const stateDir = tempStateDir("cg-sigint-");
-    const child = spawn(process.execPath, [join(repoRoot, "bin", "codeguard.mjs"), "start"], {
-      env: { ...process.env, CODEGUARD_DATA_DIR: stateDir },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+  /** `npm start` in a process group of its own, as a terminal runs it. */
+  function npmStart(stateDir: string) {
+    const child = spawn("npm", ["start"], { cwd: repoRoot, env: { ...process.env, CODEGUARD_DATA_DIR: stateDir }, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let out = "";
-    child.stdout.on("data", (c) => (out += c));
-    child.stderr.on("data", (c) => (out += c));
+    child.stdout!.on("data", (c) => (out += c));
+    child.stderr!.on("data", (c) => (out += c));
     const exited = new Promise<number | null>((r) => child.on("exit", r));
-    for (let i = 0; i < 600 && !out.includes("Press Ctrl-C"); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(out, out).toContain("Press Ctrl-C");
-    expect(processesMentioning(stateDir).length).toBeGreaterThan(0);
-    child.kill("SIGINT"); // the bin wrapper passes it on to the CLI
-    const code = await exited;
-    expect(out, out).toMatch(/SIGINT: stopping/);
-    expect(code, out).toBe(0);
-    expect(processesMentioning(stateDir)).toEqual([]);
-  }, 60_000);
+    return { child, exited, out: () => out };
+  }
 
-  it("npm start stops everything when npm itself is sent SIGTERM (npm exits without passing it on)", async () => {
+  async function gone(stateDir: string): Promise<number[]> {
+    // Stopping takes a few seconds (the functions get SIGTERM, Postgres a fast shutdown): wait for
+    // it, then say what is left, if anything.
+    for (let i = 0; i < 600 && processesMentioning(stateDir).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    return processesMentioning(stateDir);
+  }
+
+  it("npm start lists its functions apart from their state, and Ctrl-C (SIGINT to its group) stops everything, exit 0, no function restarted", async () => {
+    const stateDir = tempStateDir("cg-sigint-");
+    const npm = npmStart(stateDir);
+    await outputShows(npm.out, npm.exited, "Press Ctrl-C");
+    // "calculate-scores" and "send-slack-digest", the longest names, ran into their state ("calculate-scoresup").
+    expect(npm.out()).toMatch(/^ {6}calculate-scores {2,}up\b/m);
+    expect(npm.out()).toMatch(/^ {6}send-slack-digest {2,}up\b/m);
+    expect(processesMentioning(stateDir).length).toBeGreaterThan(0);
+    process.kill(-npm.child.pid!, "SIGINT");
+    await npm.exited;
+    // One stop, in order (npm forwards the SIGINT the command already had from the terminal: not a
+    // second Ctrl-C that would exit at once).
+    expect(npm.out()).toMatch(/SIGINT: stopping…\nstopped\./);
+    // The functions run in a group of their own: the terminal's SIGINT reached the command only,
+    // which stopped them; it used to reach each Deno process first ("exited with code null … restarting" ×12).
+    expect(npm.out()).not.toMatch(/restarting|killed by/);
+    expect(await gone(stateDir)).toEqual([]);
+  });
+
+  it("npm start stops everything when npm alone is sent SIGINT (the script execs the command, so npm's forward reaches it)", async () => {
+    const stateDir = tempStateDir("cg-npm-int-");
+    const npm = npmStart(stateDir);
+    await outputShows(npm.out, npm.exited, "Press Ctrl-C");
+    npm.child.kill("SIGINT");
+    await npm.exited;
+    expect(npm.out()).toMatch(/SIGINT: stopping…\nstopped\./);
+    expect(await gone(stateDir)).toEqual([]);
+  });
+
+  it("npm start stops everything when npm itself is sent SIGTERM", async () => {
     const stateDir = tempStateDir("cg-npm-term-");
-    const child = spawn("npm", ["start"], { cwd: repoRoot, env: { ...process.env, CODEGUARD_DATA_DIR: stateDir }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (c) => (out += c));
-    child.stderr.on("data", (c) => (out += c));
-    for (let i = 0; i < 600 && !out.includes("Press Ctrl-C"); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(out, out).toContain("Press Ctrl-C");
-    child.kill("SIGTERM");
-    for (let i = 0; i < 200 && processesMentioning(stateDir).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(processesMentioning(stateDir)).toEqual([]);
-  }, 60_000);
+    const npm = npmStart(stateDir);
+    await outputShows(npm.out, npm.exited, "Press Ctrl-C");
+    npm.child.kill("SIGTERM");
+    await npm.exited;
+    expect(await gone(stateDir)).toEqual([]);
+  });
 
   it("npm start says so and exits 1, leaving nothing behind, when its Postgres is killed", async () => {
     const stateDir = tempStateDir("cg-pg-killed-");
@@ -201,14 +237,13 @@ describe("the local stack", () => {
     child.stdout.on("data", (c) => (out += c));
     child.stderr.on("data", (c) => (out += c));
     const exited = new Promise<number | null>((r) => child.on("exit", r));
-    for (let i = 0; i < 600 && !out.includes("Press Ctrl-C"); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(out, out).toContain("Press Ctrl-C");
+    await outputShows(() => out, exited, "Press Ctrl-C");
     const postmaster = Number(readFileSync(join(stateDir, "pgdata", "postmaster.pid"), "utf8").split("\n")[0]);
     process.kill(postmaster, "SIGKILL");
     expect(await exited, out).toBe(1);
     expect(out).toMatch(/Postgres killed by SIGKILL \(data: .*pgdata\)\. The local stack cannot run without it and stops now/);
     expect(processesMentioning(stateDir)).toEqual([]);
-  }, 60_000);
+  });
 
   it("starts on a data folder from before the schema baseline: the old database is kept aside and a new one built", async () => {
     const stateDir = tempStateDir("cg-pre-baseline-");
@@ -239,7 +274,7 @@ describe("the local stack", () => {
     } finally {
       await second.stop();
     }
-  }, 60_000);
+  });
 
   it("refuses a data folder whose JWT secret went missing, saying how to fix it", async () => {
     const stateDir = tempStateDir("cg-jwt-missing-");
@@ -250,7 +285,7 @@ describe("the local stack", () => {
     expect(err).toBeInstanceOf(LocalStackError);
     expect(err.message).toMatch(/The JWT secret file .*jwt-secret is missing, but .* holds a database made with one/);
     expect(err.fix).toMatch(/Put the file back/);
-  }, 60_000);
+  });
 
   it("refuses an empty or short JWT secret at start, saying how to fix it", async () => {
     for (const secret of ["", "short-secret"]) {
@@ -287,5 +322,5 @@ describe("the local stack", () => {
     } finally {
       await stack.stop();
     }
-  }, 60_000);
+  });
 });

@@ -159,7 +159,13 @@ describe("WorkerLoop", () => {
     });
     const claimedAt = Date.now();
     void loop.start();
-    await eventually(async () => (await row(hung.id)).status === "pending" && (await row(paced.id)).status === "pending", "both jobs handed back", 10_000);
+    // Handed back: pending again after their claim (attempts 1), not pending as enqueued, before the
+    // loop's first claim (a busy machine let the check run first, and the test read no deadline).
+    const handedBack = async (id: string) => {
+      const r = await row(id);
+      return r.status === "pending" && r.attempts === 1;
+    };
+    await eventually(async () => (await handedBack(hung.id)) && (await handedBack(paced.id)), "both jobs handed back", 10_000);
     expect(deadlines[0]! - claimedAt).toBeGreaterThanOrEqual(300);
     expect(deadlines[0]! - claimedAt).toBeLessThan(2_000);
     expect(await row(paced.id)).toMatchObject({ status: "pending", attempts: 1, attempts_waived: 1 });

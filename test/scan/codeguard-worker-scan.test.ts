@@ -25,10 +25,15 @@ describe("codeguard worker", () => {
     child.stdout.on("data", (c) => (log += c));
     child.stderr.on("data", (c) => (log += c));
     const exited = new Promise<number | null>((r) => child.on("exit", r));
+    let exitedEarly = false;
+    void exited.then(() => (exitedEarly = true));
+    let jobId: string;
     try {
-      for (let i = 0; i < 400 && !log.includes("worker started"); i++) await new Promise((r) => setTimeout(r, 25));
+      // Waits on its start line (or its exit), not on a clock: a busy machine takes its time.
+      while (!log.includes("worker started") && !exitedEarly) await new Promise((r) => setTimeout(r, 25));
       expect(log, log).toContain('"scanTypes":["full_scan","incremental_scan","pr_analysis"]');
       const [job] = await sql`select id from public.enqueue_scan(p_company_id => ${company.id}, p_repository_id => ${repo.id}, p_scan_type => 'full_scan')`;
+      jobId = job.id;
       const row = await finishedJob(sql, job.id);
       expect(row.status, `${row.error}\n${log}`).toBe("completed");
       expect(row.result.summary.commits_scanned).toBeGreaterThan(1000);
@@ -37,5 +42,10 @@ describe("codeguard worker", () => {
     }
     expect(await exited, log).toBe(0);
     expect(log).toMatch(/worker stopped/);
-  }, 90_000);
+    // One JSON line per event (README, "Watching it"), the job's with its correlation ids.
+    const lines = log.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = lines.filter((l) => l.jobId === jobId);
+    expect(events.map((e) => e.message)).toEqual(["started", "completed"]);
+    expect(events[1]).toMatchObject({ attempt: 1, companyId: company.id, repositoryId: repo.id, scanType: "full_scan", scanId: expect.any(String) });
+  }, 180_000);
 });

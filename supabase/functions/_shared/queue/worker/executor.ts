@@ -85,6 +85,8 @@ export class Executor {
       await this.record(entry, noProcessorOutcome(job.scanType));
       return;
     }
+    // One log line per job event (README, "Watching it"): started here, its outcome in record().
+    this.d.log("info", "started", this.d.fields(job));
 
     // Heartbeats: a timer re-armed after each answer (no timer object or listener left per job once
     // it ends, which a no-op job would otherwise pay for; bench/queue.ts).
@@ -163,17 +165,25 @@ export class Executor {
         log("warn", `stopped: ${outcome.message}`, fields);
         return;
       case "complete":
-        if ((await write(() => this.d.completer.complete(job, outcome.result)))?.accepted) report.completed++;
+        if ((await write(() => this.d.completer.complete(job, outcome.result)))?.accepted) {
+          report.completed++;
+          log("info", "completed", fields);
+        }
         return;
       case "completed_by_processor":
-        if (outcome.accepted) report.completed++;
-        else {
+        if (outcome.accepted) {
+          report.completed++;
+          log("info", "completed", fields);
+        } else {
           report.refused++;
           log("warn", outcome.message ?? "the completion was refused", fields);
         }
         return;
       case "snooze":
-        if ((await write(() => queue.snooze({ ...fence, until: outcome.until, reason: outcome.reason })))?.accepted) report.snoozed++;
+        if ((await write(() => queue.snooze({ ...fence, until: outcome.until, reason: outcome.reason })))?.accepted) {
+          report.snoozed++;
+          log("info", `snoozed until ${outcome.until.toISOString()}: ${outcome.reason}`, fields);
+        }
         return;
       case "release":
         if ((await write(() => queue.snooze({ ...fence, until: new Date(this.d.clock.now()), reason: outcome.reason })))?.accepted) {

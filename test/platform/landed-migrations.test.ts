@@ -1,0 +1,49 @@
+// A landed migration is never edited: a database that applied it will not apply it again, so an
+// edit reaches fresh databases only and the two drift apart (twice this month the baseline had
+// been edited after it landed, and commits had to restore it). Each landed migration's SHA-256 is
+// pinned here; a change to the schema comes as a new migration (and the schema file beside it).
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../../src/local/migrate.ts";
+
+const MIGRATIONS = join(REPO_ROOT, "supabase", "migrations");
+
+/**
+ * Every migration on main, with the SHA-256 of its file (`sha256sum supabase/migrations/<file>`).
+ * When a migration lands on main, the lead adds its line here in the same merge.
+ */
+const LANDED: [file: string, sha256: string][] = [
+  ["20261201000000_baseline.sql", "acca41c2852c23caa2d3a8a3a006d16b12877752d393ec8a2e6856277afac2f0"],
+  ["20261201120000_pr_by_number_and_dispatch_fan_out.sql", "44ecddeee7d1646a76b69c95199cc57707d1e57383ceeeba302e21c921e8d350"],
+  ["20261201130000_scores_alerts_reports.sql", "d8771eb9c6bc0d65b311158a885af2d1c11b5e7ba221c0f34246e164c49c0cba"],
+  ["20261201140000_github_webhooks.sql", "9329eeb66fdde4db3c3f6b5c68b3376bfe8857bde7b03780785f1d9d9d35f010"],
+  ["20261201160000_queue_metrics.sql", "94937bf87b0c80c6c3eefb0ee29009d27b10756dc01a9b0c3c6ac92d62d8db54"],
+  ["20261201170000_onboarding.sql", "62f7ea1a3d9c572ebe0d2fed0df73dd251e0674b427a7a379bc70afd51398fab"],
+  ["20261201170100_dispatch_secrets.sql", "9155b8e6e066dafaaa3b81593dcdb9c062f09f4842de07ee7d8d13f9e448d3f8"],
+  ["20261201180000_prune_webhook_deliveries.sql", "2dba80afdf66adc392582bd2a3d671c031172413e7ebda309d784caa3580d041"],
+  ["20261201180100_reaper_frees_seats.sql", "f53e590069b5e9bc0f527d8bf9efba8fc581d25492da8a47d61858226bb8b402"],
+  ["20261201180200_scan_default_branch.sql", "40e5615d01f3e587711c537d1f0cf33ce2320cf7147067b32ee110937064619c"],
+  ["20261201190000_repository_suspects.sql", "fd6e6b6f078b4a15bed5ce82dbc937a099132b12eb33bb53eb9cd91ca0640834"],
+  ["20261201200000_edge_worker_cap.sql", "3f7d086bfb5887614d914aa4bf19d1ce5dae2bfea4f05dbd2a628fd9c37c3038"],
+  ["20261201200100_prune_ai_debt_scores.sql", "f43fe1063e9130df0039ff8401f7712125af90583b41c10e0d792cbe88e25ea6"],
+  ["20261201200200_sla_per_job_type.sql", "9348a2aeff216eca0e4f360214f20e62be74fa9b553f0cb48bc17d62821e8fbf"],
+];
+
+const sha256 = (file: string) => createHash("sha256").update(readFileSync(join(MIGRATIONS, file))).digest("hex");
+
+describe("landed migrations", () => {
+  it.each(LANDED)("%s is as it landed", (file, pinned) => {
+    expect(existsSync(join(MIGRATIONS, file)), `${file} landed on main and was removed: a database that applied it keeps it; restore it (git checkout main -- supabase/migrations/${file})`).toBe(true);
+    expect(sha256(file), `${file} landed on main and may not be edited (a database that applied it will not apply it again): ` +
+      `restore it (git checkout main -- supabase/migrations/${file}) and put the change in a new migration, with the schema file (supabase/schemas) beside it`).toBe(pinned);
+  });
+
+  it("the migrations not landed yet come after the last landed one (a database that has it would skip an earlier one)", () => {
+    const landed = new Set(LANDED.map(([f]) => f));
+    const last = LANDED.map(([f]) => f).sort().at(-1)!;
+    const early = readdirSync(MIGRATIONS).filter((f) => f.endsWith(".sql") && !landed.has(f) && f < last);
+    expect(early, `these migrations sort before ${last}, the last landed one: give them a later timestamp`).toEqual([]);
+  });
+});
