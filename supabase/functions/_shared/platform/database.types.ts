@@ -1058,6 +1058,7 @@ export type Database = {
           created_at: string
           dead_at: string | null
           delivered_at: string | null
+          earlier_attempts: number
           id: string
           job_id: string | null
           kind: string
@@ -1074,6 +1075,7 @@ export type Database = {
           created_at?: string
           dead_at?: string | null
           delivered_at?: string | null
+          earlier_attempts?: number
           id?: string
           job_id?: string | null
           kind?: string
@@ -1090,6 +1092,7 @@ export type Database = {
           created_at?: string
           dead_at?: string | null
           delivered_at?: string | null
+          earlier_attempts?: number
           id?: string
           job_id?: string | null
           kind?: string
@@ -1833,6 +1836,7 @@ export type Database = {
           created_at: string
           dead_at: string | null
           delivered_at: string | null
+          earlier_attempts: number
           id: string
           job_id: string | null
           kind: string

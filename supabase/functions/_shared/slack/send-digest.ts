@@ -35,12 +35,12 @@ export function slackDigestProcessor(deps: SlackDigestDeps): ScanProcessor {
     if (!url) return { status: "skipped", reason: "the company has no Slack webhook URL (codeguard slack set --company <id> <url>)" };
     const report = (await storedWeeklyReport(deps.db, job.companyId, periodStart)) ??
       (await generateWeeklyReport(deps.db, { companyId: job.companyId, periodEnd }));
-    const [row] = await sql.rows<{ id: string; attempts: number; status: Delivery["status"]; payload: unknown; last_error: string | null }>(
+    const [row] = await sql.rows<{ id: string; attempts: number; earlier_attempts: number; status: Delivery["status"]; payload: unknown; last_error: string | null }>(
       "prepare_slack_delivery", [["p_company_id", job.companyId, "uuid"], ["p_period_start", report.periodStart, "date"],
         ["p_payload", slackDigest(report.content), "jsonb"], ["p_job_id", job.id, "uuid"]]);
     const result = await deliver({
       db: deps.db, url, signal, fetch: deps.fetch, sleep: deps.sleep, random: deps.random,
-      delivery: { id: row.id, attempts: Number(row.attempts), status: row.status, payload: row.payload, lastError: row.last_error },
+      delivery: { id: row.id, attempts: Number(row.attempts), earlierAttempts: Number(row.earlier_attempts), status: row.status, payload: row.payload, lastError: row.last_error },
       onAttempt: (attempt, outcome) => progress(Math.round((100 * attempt) / MAX_ATTEMPTS), `Slack attempt ${attempt}: ${outcome.outcome}`),
     });
     if (result.status === "dead") throw new PermanentJobError(`Slack digest not delivered: ${result.error}`);
