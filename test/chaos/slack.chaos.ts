@@ -51,7 +51,7 @@ const run = (queue: ScanQueue) => new WorkerLoop({
 }).drain({ budgetMs: 90_000 });
 
 async function delivery(companyId: string) {
-  const [d] = await t.current.sql`select * from public.slack_deliveries where company_id = ${companyId}`;
+  const [d] = await t.current.sql<{ status: string; attempts: number; earlier_attempts: number; delivered_at: Date | null }[]>`select * from public.slack_deliveries where company_id = ${companyId}`;
   const log = await t.current.sql`select a.attempt, a.outcome from public.slack_delivery_attempts a
     join public.slack_deliveries d on d.id = a.delivery_id where d.company_id = ${companyId} order by a.attempt`;
   return { ...d, log: log.map((r) => `${r.attempt}:${r.outcome}`) };
