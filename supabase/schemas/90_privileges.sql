@@ -86,7 +86,7 @@ grant execute on function
   public.set_github_webhook_secret(uuid, text),
   public.github_webhook_secret(uuid),
   public.link_github_installation(uuid, bigint, text),
-  public.record_github_webhook_delivery(uuid, text, text, uuid, bigint, jsonb, integer),
+  public.record_github_webhook_delivery(uuid, text, text, uuid, bigint, jsonb, integer, text),
   public.prune_github_webhook_deliveries(interval),
   public.member_request_scan(uuid, uuid, text, text, jsonb),
   public.member_scan_status(uuid, uuid),

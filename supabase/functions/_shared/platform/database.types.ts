@@ -320,6 +320,7 @@ export type Database = {
       github_webhook_deliveries: {
         Row: {
           action: string | null
+          body_sha256: string | null
           company_id: string | null
           delivery_id: string
           event: string
@@ -332,6 +333,7 @@ export type Database = {
         }
         Insert: {
           action?: string | null
+          body_sha256?: string | null
           company_id?: string | null
           delivery_id: string
           event: string
@@ -344,6 +346,7 @@ export type Database = {
         }
         Update: {
           action?: string | null
+          body_sha256?: string | null
           company_id?: string | null
           delivery_id?: string
           event?: string
@@ -1893,6 +1896,7 @@ export type Database = {
       record_github_webhook_delivery: {
         Args: {
           p_action: string
+          p_body_sha256?: string
           p_company_id: string
           p_delivery_id: string
           p_event: string
