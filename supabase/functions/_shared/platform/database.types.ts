@@ -908,6 +908,24 @@ export type Database = {
           },
         ]
       }
+      scan_source_answers: {
+        Row: {
+          answered_at: string
+          job_id: string
+          source: string
+        }
+        Insert: {
+          answered_at: string
+          job_id: string
+          source: string
+        }
+        Update: {
+          answered_at?: string
+          job_id?: string
+          source?: string
+        }
+        Relationships: []
+      }
       scan_source_outages: {
         Row: {
           blocked_until: string
@@ -1932,6 +1950,16 @@ export type Database = {
         Returns: Json
       }
       report_scan_source_outage: {
+        Args: { p_attempt: number; p_error: string; p_job_id: string }
+        Returns: Database["public"]["CompositeTypes"]["scan_job_write"]
+        SetofOptions: {
+          from: "*"
+          to: "scan_job_write"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      report_scan_source_timeout: {
         Args: { p_attempt: number; p_error: string; p_job_id: string }
         Returns: Database["public"]["CompositeTypes"]["scan_job_write"]
         SetofOptions: {

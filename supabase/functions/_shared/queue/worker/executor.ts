@@ -181,10 +181,17 @@ export class Executor {
         }
         log("warn", outcome.reason, fields);
         return;
-      case "source_outage":
+      case "source_outage": {
+        if (outcome.timedOut) {
+          // An outage only if no other job heard from the source meanwhile; else this job's failed attempt.
+          if ((await write(() => queue.reportSourceTimeout({ ...fence, error: outcome.error })))?.accepted) report.outages++;
+          log("warn", `the job's source did not answer in time (an outage, unless other jobs heard from it meanwhile: then a failed attempt): ${outcome.error}`, fields);
+          return;
+        }
         if ((await write(() => queue.reportSourceOutage({ ...fence, error: outcome.error })))?.accepted) report.outages++;
         log("warn", `the job's source is down, waiting for it without spending an attempt: ${outcome.error}`, fields);
         return;
+      }
       case "fail":
         if ((await write(() => queue.fail({ ...fence, error: outcome.error, retryable: outcome.retryable })))?.accepted) report.failed++;
         log(outcome.retryable ? "warn" : "error", `failed: ${outcome.error}`, fields);

@@ -40,9 +40,16 @@ export class PermanentJobError extends Error {
  * spending an attempt, and claims of the source's jobs pause until a probe finds it up again.
  */
 export class SourceUnavailable extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /**
+   * The source gave no answer at all (timeouts, not refused connections or 5xx): an outage, or only
+   * this job's requests hanging. The queue decides which (report_scan_source_timeout): when other
+   * jobs heard from the source meanwhile, it is the job's failed attempt and the circuit stays shut.
+   */
+  readonly timedOut: boolean;
+  constructor(message: string, options?: { cause?: unknown; timedOut?: boolean }) {
     super(message, options);
     this.name = "SourceUnavailable";
+    this.timedOut = options?.timedOut ?? false;
   }
 }
 
@@ -98,7 +105,7 @@ export type JobOutcome =
   | { kind: "snooze"; until: Date; reason: string }
   /** Back to pending now without spending an attempt: the worker is stopping, or lost the database. */
   | { kind: "release"; reason: string }
-  | { kind: "source_outage"; error: string }
+  | { kind: "source_outage"; error: string; timedOut?: boolean }
   /** The processor completed the job itself (CompletedJob); `accepted` is whether the database took it. */
   | { kind: "completed_by_processor"; accepted: boolean; message: string | null }
   /** The heartbeat that saw the cancel already finished the job. */
@@ -130,7 +137,7 @@ export function outcomeOf(settled: Settled, signalled: JobStopped | null): JobOu
   const error = settled.error;
   // It gave up because we asked it to: hand it back without spending an attempt.
   if (stopped?.reason === "shutdown") return { kind: "release", reason: "released: the worker is shutting down" };
-  if (error instanceof SourceUnavailable) return { kind: "source_outage", error: error.message };
+  if (error instanceof SourceUnavailable) return { kind: "source_outage", error: error.message, timedOut: error.timedOut };
   if (isConnectionError(error)) {
     return { kind: "release", reason: `released: the database connection was lost (${errorMessage(error)})` };
   }
