@@ -59,6 +59,30 @@ export function withoutWebhookUrl(text: string, url: string): string {
   return out.replace(/https?:\/\/[^\s)]+/g, "<webhook URL>");
 }
 
+const LOOPBACK = new Set(["127.0.0.1", "localhost"]);
+
+/**
+ * Why this webhook URL must not be posted to, or null: checked with the URL parser before each
+ * send, whatever set_slack_webhook_url accepted when it was stored (a row written before its
+ * grammar was strict, a Vault secret changed behind its back). The host must be one of `hosts`
+ * (pipeline_settings.slack_webhook_hosts), with no userinfo, no port and https — a port and http
+ * only for a loopback host (the local receiver). Names the host, never the URL.
+ */
+export function slackUrlProblem(url: string, hosts: readonly string[]): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return "the stored Slack webhook URL is not a URL";
+  }
+  const host = u.hostname.toLowerCase();
+  if (u.username !== "" || u.password !== "") return `the stored Slack webhook URL carries a user name before its host ${host}`;
+  if (!hosts.map((h) => h.toLowerCase()).includes(host)) return `the stored Slack webhook URL's host ${host} is not one of pipeline_settings.slack_webhook_hosts`;
+  if (!LOOPBACK.has(host) && (u.protocol !== "https:" || u.port !== "")) return `the stored Slack webhook URL for ${host} must be https without a port`;
+  if (u.protocol !== "https:" && u.protocol !== "http:") return `the stored Slack webhook URL's scheme ${u.protocol} is not https`;
+  return null;
+}
+
 /** A network error without the URL in it. */
 export function networkError(e: unknown, url: string): string {
   const raw = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
