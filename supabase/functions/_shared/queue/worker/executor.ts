@@ -33,6 +33,12 @@ export interface InFlight {
   processing: boolean;
   /** When the lease ends (ms) by the last accepted claim or heartbeat: how long a write-back may retry. */
   leaseEndsAt: number;
+  /**
+   * When the processor last showed the job moving (ms): its claim, a progress report, an answer
+   * from its source. Heartbeats prove only that the worker lives; this is what the loop's stall
+   * bound (WorkerLoopOptions.stallMs) reads.
+   */
+  movedAt: number;
 }
 
 /** What one drain (or one run) did. */
@@ -113,10 +119,12 @@ export class Executor {
       correlate: (ids) => this.d.correlate(job, ids),
       progress: async (percent, message) => {
         const sentAt = this.d.clock.now();
+        entry.movedAt = sentAt;
         const w = await this.d.queue.heartbeat({ jobId: job.id, attempt: job.attempts, progress: Math.round(percent), message });
         this.onHeartbeat(entry, sentAt, w);
       },
       sourceAnswered: () => {
+        entry.movedAt = this.d.clock.now();
         if (answered) return;
         answered = true;
         this.d.queue.sourceAnswered({ jobId: job.id, attempt: job.attempts }).then(

@@ -7,7 +7,17 @@ import { isConnectionError } from "../../platform/db.ts";
 import type { JsonValue, ScanJob, ScanJobWrite } from "../types.ts";
 
 /** Why a job's signal fired. */
-export type JobStopReason = "cancelled" | "lease_lost" | "deadline" | "shutdown";
+export type JobStopReason = "cancelled" | "lease_lost" | "deadline" | "shutdown" | "stalled";
+
+/**
+ * Postgres's lock_not_available: a statement waited longer than its lock_timeout. The work's
+ * writes carry one (supabase/schemas/55_write_lock_timeouts.sql) so that a lock held elsewhere (an
+ * operator's open transaction, a slow ALTER TABLE) never holds the job's own row — and with it the
+ * job's heartbeats — for long; the job is handed back, not failed.
+ */
+export function isLockTimeout(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "55P03";
+}
 
 /** The AbortSignal reason of a job the loop stopped. */
 export class JobStopped extends Error {
@@ -137,7 +147,11 @@ export function outcomeOf(settled: Settled, signalled: JobStopped | null): JobOu
   const error = settled.error;
   // It gave up because we asked it to: hand it back without spending an attempt.
   if (stopped?.reason === "shutdown") return { kind: "release", reason: "released: the worker is shutting down" };
-  if (error instanceof SourceUnavailable) return { kind: "source_outage", error: error.message, timedOut: error.timedOut };
+  if (stopped?.reason === "stalled") return { kind: "release", reason: `released: ${stopped.message}` };
+  if (isLockTimeout(error)) {
+    return { kind: "release", reason: `released: a lock held elsewhere kept the job's write waiting past its lock_timeout (${errorMessage(error)})` };
+  }
+  if (error instanceof SourceUnavailable) return { kind: "source_outage", error: error.message, ...(error.timedOut ? { timedOut: true } : {}) };
   if (isConnectionError(error)) {
     return { kind: "release", reason: `released: the database connection was lost (${errorMessage(error)})` };
   }
