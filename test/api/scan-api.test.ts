@@ -76,6 +76,10 @@ describe("enqueue-scan", () => {
     expect((await fetch(url, { method: "POST", body, headers: { apikey: k.secretKey } })).status).toBe(403);
     const forged = tokenOf(ids.memberA).replace(/\.[^.]+$/, ".c2lnbmVkIGJ5IG5vYm9keQ");
     expect((await fetch(url, { method: "POST", body, headers: { apikey: k.publishableKey, authorization: `Bearer ${forged}` } })).status).toBe(401);
+    // Signed with the project's key, but without exp: a session that would never end.
+    const endless = signUserJwt(k, { sub: ids.memberA, expiresInSeconds: null });
+    expect((await fetch(url, { method: "POST", body, headers: { apikey: k.publishableKey, authorization: `Bearer ${endless}` } })).status).toBe(401);
+    expect((await fetch(`${stack.current.functionsUrl}/scan-status?scan_id=${randomUUID()}`, { headers: { apikey: k.publishableKey, authorization: `Bearer ${endless}` } })).status).toBe(401);
   });
 
   it("answers 400 to a body that does not name one repository properly, saying what it takes", async () => {

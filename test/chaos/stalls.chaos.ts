@@ -72,11 +72,16 @@ describe("chaos: work that stops moving", () => {
     };
     const firstClaim = async (id: string) => (await sql`select attempts_waived from public.scan_queue where id = ${id}`)[0].attempts_waived === 0;
     const claimedAt = await dbNow(sql);
-    workers.push(await startWorker({ dbUrl: stack.current.dbUrl, concurrency: 1, pollIntervalMs: 500, stallMs: STALL_MS, processors: { chaos_stall: processor } }));
-    expect(await settled(sql, [job.id], 90_000), "the job finished").not.toBeNull();
+    let finished: Date | null;
+    try {
+      workers.push(await startWorker({ dbUrl: stack.current.dbUrl, concurrency: 1, pollIntervalMs: 500, stallMs: STALL_MS, processors: { chaos_stall: processor } }));
+      finished = await settled(sql, [job.id], 90_000);
+    } finally {
+      await holder`select pg_advisory_unlock(424242)`;
+      holder.release();
+    }
+    expect(finished, "the job finished").not.toBeNull();
     const [released] = await sql`select min(created_at) as at from public.scan_job_events where job_id = ${job.id} and kind = 'snoozed'`;
-    await holder`select pg_advisory_unlock(424242)`;
-    holder.release();
     const t = await report(sql, "job_without_progress", [job.id], claimedAt, {
       stall_bound_s: STALL_MS / 1000, released_after_s: released.at ? (released.at.getTime() - claimedAt.getTime()) / 1000 : null,
     });

@@ -161,6 +161,8 @@ describe("github-webhook refuses what is not a new genuine delivery, writing not
     ["wrong types", async () => good({ body: JSON.stringify({ ...pr, number: "2" }) }), 400, /number: Invalid input: expected number, received string/],
     ["a repository name GitHub cannot have", async () => good({ body: JSON.stringify({ ...pr, repository: { full_name: "no slash" } }) }), 400, /repository.full_name: expected owner\/name/],
     ["an array for a payload", async () => good({ body: "[1,2]" }), 400, /must be a JSON object/],
+    ["a repository name longer than GitHub allows", async () => good({ body: JSON.stringify({ ...pr, repository: { full_name: `octo/${"x".repeat(20_000)}` } }) }), 400, /a name of at most 100, as GitHub allows/],
+    ["an owner longer than GitHub allows", async () => good({ body: JSON.stringify({ ...pr, repository: { full_name: `${"o".repeat(40)}/repo` } }) }), 400, /an owner of at most 39 characters/],
     ["no signature", async () => good({ secret: null }), 401, /X-Hub-Signature-256 is missing/],
     ["a signature of another body", async () => good({ headers: { "x-hub-signature-256": `sha256=${"ab".repeat(32)}` } }), 401, /signature does not match/],
     ["a signature that is not one", async () => good({ headers: { "x-hub-signature-256": "sha1=deadbeef" } }), 401, /not sha256=/],
