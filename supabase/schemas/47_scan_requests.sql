@@ -9,10 +9,12 @@
 -- A scan's id is its job's id (scans.job_id): the job carries the queue's state, the scans row the
 -- progress, summary and warnings, and outlives the job's pruning.
 
--- The company of a member, or null.
+-- The company of a member, or null. Only while Supabase Auth still has the user: public.users
+-- has no foreign key to auth.users (Auth owns that table), and a deleted user's unexpired session
+-- must not keep working.
 create function public.member_company_id(p_user_id uuid) returns uuid
 language sql stable security definer set search_path = ''
-as $$ select u.company_id from public.users u where u.id = p_user_id $$;
+as $$ select u.company_id from public.users u join auth.users a on a.id = u.id where u.id = p_user_id $$;
 
 -- "Run scan": enqueues a scan of a repository (by id, or by owner/name) of the member's company.
 -- A full scan by default, at high priority (3: someone is waiting for it); a live job of the same

@@ -16,7 +16,7 @@ import { useLocalStack } from "../harness/stack.ts";
 const run = promisify(execFile);
 const stack = useLocalStack({ localGitHub: () => [repositoryFromDataSet("terryyin__lizard.jsonl", { defaultBranch: "master" })] });
 let sql: postgres.Sql;
-const ids = { a: "", b: "", lizard: "", other: "", memberA: randomUUID(), memberB: randomUUID(), stranger: randomUUID() };
+const ids = { a: "", b: "", lizard: "", other: "", memberA: randomUUID(), memberB: randomUUID(), stranger: randomUUID(), gone: randomUUID() };
 
 beforeAll(async () => {
   sql = postgres(stack.current.dbUrl, { max: 2, onnotice: () => {} });
@@ -26,7 +26,9 @@ beforeAll(async () => {
   [{ id: ids.b }] = await sql`insert into companies (name) values ('Others') returning id`;
   [{ id: ids.lizard }] = await sql`insert into repositories (company_id, full_name, default_branch) values (${ids.a}, 'terryyin/lizard', 'master') returning id`;
   [{ id: ids.other }] = await sql`insert into repositories (company_id, full_name) values (${ids.b}, 'others/private-thing') returning id`;
-  await sql`insert into users (id, company_id, email) values (${ids.memberA}, ${ids.a}, 'a@lizard.example'), (${ids.memberB}, ${ids.b}, 'b@others.example')`;
+  // Signed up with Supabase Auth (auth.users), then members of a company (public.users).
+  await sql`insert into auth.users (id, email) values (${ids.memberA}, 'a@lizard.example'), (${ids.memberB}, 'b@others.example'), (${ids.gone}, 'gone@lizard.example')`;
+  await sql`insert into users (id, company_id, email) values (${ids.memberA}, ${ids.a}, 'a@lizard.example'), (${ids.memberB}, ${ids.b}, 'b@others.example'), (${ids.gone}, ${ids.a}, 'gone@lizard.example')`;
   await sql`select public.set_github_token(${ids.a}, 'ghp_test00000000000000000000000000000000')`;
 });
 afterAll(async () => sql?.end());
@@ -80,6 +82,14 @@ describe("enqueue-scan", () => {
     const endless = signUserJwt(k, { sub: ids.memberA, expiresInSeconds: null });
     expect((await fetch(url, { method: "POST", body, headers: { apikey: k.publishableKey, authorization: `Bearer ${endless}` } })).status).toBe(401);
     expect((await fetch(`${stack.current.functionsUrl}/scan-status?scan_id=${randomUUID()}`, { headers: { apikey: k.publishableKey, authorization: `Bearer ${endless}` } })).status).toBe(401);
+  });
+
+  it("answers 403 to a member whose Supabase Auth user was deleted, though their session has not expired", async () => {
+    const session = clientOf(ids.gone);
+    const queued = await session.enqueueScan({ repository: "terryyin/lizard" });
+    await sql`delete from auth.users where id = ${ids.gone}`;
+    expect((await refusal(session.enqueueScan({ repository: "terryyin/lizard" })))[0]).toBe(403);
+    expect((await refusal(session.scanStatus(queued.scanId)))[0]).toBe(403);
   });
 
   it("answers 400 to a body that does not name one repository properly, saying what it takes", async () => {
