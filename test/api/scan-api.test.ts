@@ -84,6 +84,21 @@ describe("enqueue-scan", () => {
     expect((await fetch(`${stack.current.functionsUrl}/scan-status?scan_id=${randomUUID()}`, { headers: { apikey: k.publishableKey, authorization: `Bearer ${endless}` } })).status).toBe(401);
   });
 
+  it("answers 429 once the company has settings.max_pending_jobs scans waiting, and makes no job", async () => {
+    await sql`update companies set settings = settings || '{"max_pending_jobs": 1}' where id = ${ids.b}`;
+    try {
+      const first = await clientOf(ids.memberB).enqueueScan({ repository: "others/private-thing", scanType: "pr_analysis", prNumber: 1 });
+      expect(first.request).toBe("created");
+      const [status, message] = await refusal(clientOf(ids.memberB).enqueueScan({ repository: "others/private-thing", scanType: "pr_analysis", prNumber: 2 }));
+      expect([status, message]).toEqual([429, "enqueue-scan: your company has 1 scans waiting, as many as it may (companies.settings.max_pending_jobs = 1): ask again once they have started"]);
+      const [{ n }] = await sql`select count(*)::int as n from scan_queue where company_id = ${ids.b} and status = 'pending'`;
+      expect(n).toBe(1);
+    } finally {
+      await sql`update companies set settings = settings - 'max_pending_jobs' where id = ${ids.b}`;
+      await sql`update scan_queue set status = 'cancelled', completed_at = now() where company_id = ${ids.b} and status = 'pending'`;
+    }
+  });
+
   it("answers 403 to a member whose Supabase Auth user was deleted, though their session has not expired", async () => {
     const session = clientOf(ids.gone);
     const queued = await session.enqueueScan({ repository: "terryyin/lizard" });
