@@ -146,6 +146,22 @@ describe("send_slack_digest", () => {
   });
 });
 
+describe("record_slack_attempt", () => {
+  it("is idempotent: the same attempt recorded again with its outcome answers true and changes nothing; another outcome is refused", async () => {
+    const sql = tdb.current.sql;
+    const [{ id: companyId }] = await sql`insert into public.companies (name) values ('Twice') returning id`;
+    const [d] = await sql`select id from public.prepare_slack_delivery(${companyId}, '2026-11-23', '{"text": "x"}'::jsonb)`;
+    const record = (outcome: string) => sql`select public.record_slack_attempt(${d.id}, 1, 200, ${outcome}, null, 12) as ok`.then((r) => r[0].ok);
+    expect(await record("delivered")).toBe(true);
+    const before = await sql`select * from public.slack_deliveries where id = ${d.id}`;
+    expect(await record("delivered")).toBe(true);
+    expect(await sql`select * from public.slack_deliveries where id = ${d.id}`).toEqual(before);
+    expect(await record("retry")).toBe(false);
+    const [{ n }] = await sql`select count(*)::int as n from public.slack_delivery_attempts where delivery_id = ${d.id}`;
+    expect(n).toBe(1);
+  });
+});
+
 describe("a Slack webhook URL", () => {
   it("must point at Slack: any other host is refused, naming the host and never the URL", async () => {
     const sql = tdb.current.sql;
