@@ -41,12 +41,14 @@ export function signJwt(payload: Record<string, unknown>, secret: string): strin
 }
 
 /** A user session token as Supabase Auth issues it with a signing key: ES256, with a kid. */
-export function signUserJwt(keys: LocalKeys, claims: { sub: string; email?: string; role?: string; expiresInSeconds?: number }): string {
+export function signUserJwt(keys: LocalKeys, claims: { sub: string; email?: string; role?: string; expiresInSeconds?: number | null }): string {
   const now = Math.floor(Date.now() / 1000);
   const head = b64url(JSON.stringify({ alg: "ES256", typ: "JWT", kid: keys.signingKey.kid }));
   const body = b64url(JSON.stringify({
     iss: "supabase-local", aud: "authenticated", role: claims.role ?? "authenticated", sub: claims.sub, email: claims.email,
-    iat: now, exp: now + (claims.expiresInSeconds ?? 3600),
+    iat: now,
+    // null: no exp at all (a token Supabase Auth never issues; the tests' forgery).
+    ...(claims.expiresInSeconds === null ? {} : { exp: now + (claims.expiresInSeconds ?? 3600) }),
   }));
   const key = createPrivateKey({ key: keys.signingKey, format: "jwk" });
   const sig = sign("sha256", Buffer.from(`${head}.${body}`), { key, dsaEncoding: "ieee-p1363" }).toString("base64url");
@@ -83,7 +85,9 @@ export function verifyJwt(token: string, keys: Pick<LocalKeys, "jwtSecret" | "jw
   } else {
     return { ok: false, reason: `unsupported algorithm ${String(header.alg)}` };
   }
-  if (typeof claims.exp === "number" && claims.exp < nowSeconds) return { ok: false, reason: "token expired" };
+  // Supabase Auth always sets exp: a JWT without one was not made by it, and would never expire.
+  if (typeof claims.exp !== "number") return { ok: false, reason: "token has no exp" };
+  if (claims.exp < nowSeconds) return { ok: false, reason: "token expired" };
   return { ok: true, claims };
 }
 

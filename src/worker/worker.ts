@@ -30,6 +30,8 @@ export interface WorkerOptions {
   pollIntervalMs?: number;
   /** Each job's time limit from its claim (WorkerLoopOptions.jobTimeoutMs); default none. */
   jobTimeoutMs?: number;
+  /** How long a job may run without moving before it is handed back (WorkerLoopOptions.stallMs); default 120 s. */
+  stallMs?: number;
   log?: QueueLog;
 }
 
@@ -137,6 +139,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     heartbeatMs: options.heartbeatMs,
     pollIntervalMs: options.pollIntervalMs,
     jobTimeoutMs: options.jobTimeoutMs,
+    stallMs: options.stallMs,
     log: options.log,
   });
   await sql.listen(WAKE_CHANNEL, () => loop.wake(), () => loop.wake()); // (re)listening: work may have been announced meanwhile

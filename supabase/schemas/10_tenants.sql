@@ -38,9 +38,10 @@ create table public.repositories (
 
 -- The company of the signed-in member. Security definer so that the policies on `users` itself do
 -- not recurse; a fixed search_path so that nobody can shadow the tables it reads.
+-- Only while Supabase Auth still has the user (see member_company_id): a deleted user's session reads nothing.
 create function public.current_company_id() returns uuid
 language sql stable security definer set search_path = ''
-as $$ select u.company_id from public.users u where u.id = auth.uid() $$;
+as $$ select u.company_id from public.users u join auth.users a on a.id = u.id where u.id = auth.uid() $$;
 
 alter table public.companies enable row level security;
 alter table public.users enable row level security;

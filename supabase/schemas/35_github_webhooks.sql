@@ -69,8 +69,15 @@ create table public.github_webhook_deliveries (
   -- [{job_id, scan_type, repository_id, repository, result: created | pending | follow_up | cancelled}]
   jobs jsonb not null default '[]',
   payload_bytes integer not null,
-  received_at timestamptz not null default now()
+  received_at timestamptz not null default now(),
+  -- SHA-256 (hex) of the signed body. The signature covers the body, not X-GitHub-Delivery, so a
+  -- captured delivery resent under a new id verifies: a body already recorded is refused as a
+  -- replay (GitHub's own redelivery keeps the id and is answered as a duplicate). Held as long as
+  -- the row (30 days); null for pings and ignored events (a replay of them does nothing) and on
+  -- rows recorded before it was kept.
+  body_sha256 text check (body_sha256 ~ '^[0-9a-f]{64}$')
 );
+create unique index github_webhook_deliveries_body on public.github_webhook_deliveries (body_sha256);
 create index github_webhook_deliveries_company_received on public.github_webhook_deliveries (company_id, received_at desc);
 create index github_webhook_deliveries_received on public.github_webhook_deliveries (received_at);
 
@@ -184,9 +191,13 @@ $$;
 --   {"kind": "deactivate", "repositories": ["o/r", …], "include_linked"?: bool, "unlink"?: bool, "installation_status"?: s}
 --   {"kind": "ping"} | {"kind": "ignored", "reason": "…"}
 -- The company is p_company_id (a company's hook, verified with its secret) or the one p_installation_id
--- is linked to (the App's hook). Answers {recorded, duplicate, outcome, reason, jobs}; recorded false
--- with outcome 'unknown_installation' when the delivery belongs to no company (nothing is written),
--- and duplicate true for an X-GitHub-Delivery seen before (nothing is written either).
+-- is linked to (the App's hook). A company's hook naming an installation reaches that installation
+-- only when it is linked to the same company: its secret proves the company, not the installation.
+-- Answers {recorded, duplicate, outcome, reason, jobs}; recorded false, nothing written, with outcome
+-- 'unknown_installation' when the delivery belongs to no company or its hook's company does not
+-- hold the installation it names (one answer for both: a company learns nothing of another's
+-- installations), 'replayed' when its body (p_body_sha256) was recorded before under another
+-- delivery id, and duplicate true for an X-GitHub-Delivery seen before.
 create function public.record_github_webhook_delivery(
   p_delivery_id uuid,
   p_event text,
@@ -194,7 +205,8 @@ create function public.record_github_webhook_delivery(
   p_company_id uuid,
   p_installation_id bigint,
   p_route jsonb,
-  p_payload_bytes integer
+  p_payload_bytes integer,
+  p_body_sha256 text default null
 ) returns jsonb
 language plpgsql volatile security definer set search_path = ''
 as $$
@@ -216,6 +228,11 @@ begin
   end if;
   if v_company is null and p_installation_id is not null then
     select i.company_id into v_company from public.github_installations i where i.installation_id = p_installation_id;
+  elsif v_company is not null and p_installation_id is not null
+        and not exists (select 1 from public.github_installations i
+                        where i.installation_id = p_installation_id and i.company_id = v_company) then
+    return pg_catalog.jsonb_build_object('recorded', false, 'duplicate', false, 'outcome', 'unknown_installation',
+      'reason', pg_catalog.format('installation %s is not linked to this company: link it (link_github_installation), then redeliver', p_installation_id));
   end if;
   if v_company is null and not (v_kind = 'ping' and p_installation_id is null) then
     return pg_catalog.jsonb_build_object('recorded', false, 'duplicate', false, 'outcome', 'unknown_installation',
@@ -225,11 +242,18 @@ begin
   end if;
 
   -- Claim the delivery id first: a concurrent copy waits here for this transaction and then finds it.
-  insert into public.github_webhook_deliveries (delivery_id, company_id, installation_id, event, action, outcome, payload_bytes)
-  values (p_delivery_id, v_company, p_installation_id, p_event, p_action, 'ignored', p_payload_bytes)
-  on conflict (delivery_id) do nothing;
+  -- Any unique key: the delivery id (a redelivery) or the body's hash (a replay under a new id).
+  insert into public.github_webhook_deliveries (delivery_id, company_id, installation_id, event, action, outcome, payload_bytes, body_sha256)
+  values (p_delivery_id, v_company, p_installation_id, p_event, p_action, 'ignored', p_payload_bytes,
+          -- Only a delivery that acts is guarded: a ping or an ignored event does nothing when replayed.
+          case when v_kind in ('scan', 'register', 'deactivate') then p_body_sha256 end)
+  on conflict do nothing;
   if not found then
     select * into v_existing from public.github_webhook_deliveries d where d.delivery_id = p_delivery_id;
+    if v_existing.delivery_id is null then
+      return pg_catalog.jsonb_build_object('recorded', false, 'duplicate', false, 'outcome', 'replayed',
+        'reason', 'this body was delivered before under another X-GitHub-Delivery id: a replay, refused (GitHub''s own redelivery keeps the id)');
+    end if;
     -- Another company's delivery id says nothing about that delivery to this one.
     if v_existing.company_id is distinct from v_company then
       return pg_catalog.jsonb_build_object('recorded', false, 'duplicate', true, 'outcome', null, 'reason', 'this delivery id was recorded before', 'jobs', '[]'::jsonb);

@@ -9,15 +9,20 @@
 -- again (incoming webhooks have no idempotency key).
 
 -- Stores (or replaces) a company's Slack webhook URL in Vault; null removes it. Answers nothing
--- that holds the URL. The host must be one of pipeline_settings.slack_webhook_hosts (Slack's; the
+-- that holds the URL. The URL must be exactly scheme://host/path — no userinfo (`user@`), no port,
+-- no query or fragment — and its host one of pipeline_settings.slack_webhook_hosts (Slack's; the
 -- local stack adds its loopback receiver), so the setting cannot make the pipeline post to an
--- internal address; https only, but for loopback hosts.
+-- internal address; https only, and a port only, for loopback hosts. The URL is matched whole
+-- against that grammar rather than having its host picked out of it: `https://hooks.slack.com:1@127.0.0.1/…`
+-- names the host 127.0.0.1 to every URL parser. send-slack-digest checks the URL again with one
+-- before each post (slack/delivery.ts, slackUrlProblem).
 create function public.set_slack_webhook_url(p_company_id uuid, p_url text) returns void
 language plpgsql volatile security definer set search_path = ''
 as $$
 declare
   v_name text := 'slack_webhook_url:' || p_company_id::text;
   v_id uuid;
+  v_parts text[];
   v_host text;
   v_hosts jsonb := coalesce((select s.value from public.pipeline_settings s where s.name = 'slack_webhook_hosts'), '[]');
 begin
@@ -29,11 +34,16 @@ begin
     delete from vault.secrets s where s.id = v_id;
     return;
   end if;
-  v_host := pg_catalog.lower(pg_catalog.substring(p_url, '^https?://([^/:?#]+)'));
-  if v_host is null or not v_hosts ? v_host
-     or (p_url !~ '^https://' and v_host not in ('127.0.0.1', 'localhost')) then
-    -- The message names the host, never the URL: its path is the secret.
-    raise exception 'set_slack_webhook_url: a Slack incoming-webhook URL is https://hooks.slack.com/services/…; host % is not allowed', coalesce(v_host, '(none)')
+  -- scheme, host (letters, digits, dots, hyphens: no userinfo, no IPv6 literal), optional port, path.
+  v_parts := pg_catalog.regexp_match(p_url, '^(https?)://([A-Za-z0-9.-]+)(:[0-9]{1,5})?(/[A-Za-z0-9._~/%-]*)?$');
+  v_host := pg_catalog.lower(v_parts[2]);
+  if v_parts is null or not v_hosts ? v_host
+     or ((v_parts[1] <> 'https' or v_parts[3] is not null) and v_host not in ('127.0.0.1', 'localhost')) then
+    -- The message names the host (when there is one to name), never the URL: its path is the secret.
+    raise exception 'set_slack_webhook_url: a Slack incoming-webhook URL is https://hooks.slack.com/services/…, with no user, port, query or fragment; %',
+      case when v_parts is null then 'this one is not of that form'
+           when not v_hosts ? v_host then pg_catalog.format('host %s is not allowed', v_host)
+           else pg_catalog.format('host %s is not allowed over http or with a port', v_host) end
       using errcode = '22023', hint = 'Create one in Slack: Apps → Incoming Webhooks → Add New Webhook to Workspace.';
   end if;
   if v_id is null then
@@ -68,7 +78,10 @@ create table public.slack_deliveries (
   updated_at timestamptz not null default now(),
   delivered_at timestamptz,
   dead_at timestamptz,
-  unique (company_id, kind, period_start)
+  unique (company_id, kind, period_start),
+  -- Attempts made before the delivery was last retried after being dead: a retry is a new round of
+  -- 5 attempts whose numbers continue after these (attempt numbers are the log's key, never reused).
+  earlier_attempts integer not null default 0
 );
 
 -- Every attempt of every delivery: the delivery log.
@@ -92,8 +105,9 @@ create policy slack_delivery_attempts_member_read on public.slack_delivery_attem
   using (company_id = public.current_company_id());
 
 -- The delivery of a company's digest for a week, made once: a delivered one stays delivered
--- (a re-run sends nothing); a dead one is tried again from its first attempt (someone retried the
--- job, after fixing the webhook); a pending one continues where it stopped. Answers the row.
+-- (a re-run sends nothing); a dead one gets a new round of attempts (someone retried the job, after
+-- fixing the webhook or after Slack recovered), numbered on after the dead round's; a pending one
+-- continues where it stopped. Answers the row.
 create function public.prepare_slack_delivery(p_company_id uuid, p_period_start date, p_payload jsonb, p_job_id uuid default null)
 returns public.slack_deliveries
 language sql volatile security definer set search_path = ''
@@ -103,7 +117,7 @@ as $$
   on conflict (company_id, kind, period_start) do update
     set payload = case when d.status = 'delivered' then d.payload else excluded.payload end,
         job_id = excluded.job_id,
-        attempts = case when d.status = 'dead' then 0 else d.attempts end,
+        earlier_attempts = case when d.status = 'dead' then d.attempts else d.earlier_attempts end,
         status = case when d.status = 'dead' then 'pending' else d.status end,
         dead_at = case when d.status = 'dead' then null else d.dead_at end,
         updated_at = excluded.updated_at
@@ -111,7 +125,10 @@ as $$
 $$;
 
 -- One attempt's outcome ('delivered', 'retry' or 'dead'), logged, and the delivery moved on.
--- Refused (false) when the delivery is no longer pending: another worker finished it.
+-- Idempotent: the same attempt recorded again with the same outcome answers true and changes
+-- nothing (a worker whose first record of a post Slack took was cut off records it again, rather
+-- than post again). Refused (false) when the delivery is no longer pending at that attempt:
+-- another worker finished it.
 create function public.record_slack_attempt(p_delivery_id uuid, p_attempt integer, p_status_code integer, p_outcome text,
   p_error text, p_duration_ms integer) returns boolean
 language plpgsql volatile security definer set search_path = ''
@@ -129,7 +146,8 @@ begin
   where d.id = p_delivery_id and d.status = 'pending' and d.attempts = p_attempt - 1
   returning d.* into v_delivery;
   if not found then
-    return false;
+    return exists (select 1 from public.slack_delivery_attempts a
+                   where a.delivery_id = p_delivery_id and a.attempt = p_attempt and a.outcome = p_outcome);
   end if;
   insert into public.slack_delivery_attempts (delivery_id, attempt, company_id, attempted_at, status_code, outcome, error, duration_ms)
   values (p_delivery_id, p_attempt, v_delivery.company_id, v_now, p_status_code, p_outcome, p_error, p_duration_ms);

@@ -9,16 +9,20 @@
 -- A scan's id is its job's id (scans.job_id): the job carries the queue's state, the scans row the
 -- progress, summary and warnings, and outlives the job's pruning.
 
--- The company of a member, or null.
+-- The company of a member, or null. Only while Supabase Auth still has the user: public.users
+-- has no foreign key to auth.users (Auth owns that table), and a deleted user's unexpired session
+-- must not keep working.
 create function public.member_company_id(p_user_id uuid) returns uuid
 language sql stable security definer set search_path = ''
-as $$ select u.company_id from public.users u where u.id = p_user_id $$;
+as $$ select u.company_id from public.users u join auth.users a on a.id = u.id where u.id = p_user_id $$;
 
 -- "Run scan": enqueues a scan of a repository (by id, or by owner/name) of the member's company.
 -- A full scan by default, at high priority (3: someone is waiting for it); a live job of the same
 -- key answers instead (enqueue_scan: a pending one covers the request, a running one takes it as
 -- its follow-up). Answers {access, job: {id, status, scan_type, repository_id, repository,
--- result: created | pending | follow_up}}.
+-- result: created | pending | follow_up}}; access 'too_many' (429) while the company has
+-- settings.max_pending_jobs (100) jobs waiting: the queue and the company's GitHub budget are its
+-- to protect from one member's loop (300 calls made 300 jobs in 5 s).
 create function public.member_request_scan(
   p_user_id uuid,
   p_repository_id uuid default null,
@@ -32,6 +36,8 @@ declare
   v_company uuid := public.member_company_id(p_user_id);
   v_repo public.repositories;
   v_job public.scan_queue;
+  v_cap integer;
+  v_pending integer;
 begin
   if v_company is null then
     return pg_catalog.jsonb_build_object('access', 'not_member');
@@ -50,6 +56,11 @@ begin
   end if;
   if not v_repo.is_active then
     return pg_catalog.jsonb_build_object('access', 'inactive', 'repository', v_repo.full_name);
+  end if;
+  select coalesce((c.settings ->> 'max_pending_jobs')::integer, 100) into v_cap from public.companies c where c.id = v_company;
+  select count(*)::integer into v_pending from public.scan_queue q where q.company_id = v_company and q.status = 'pending';
+  if v_pending >= v_cap then
+    return pg_catalog.jsonb_build_object('access', 'too_many', 'pending', v_pending, 'max_pending_jobs', v_cap);
   end if;
   v_job := public.enqueue_scan(p_company_id => v_company, p_repository_id => v_repo.id,
                                p_scan_type => coalesce(p_scan_type, 'full_scan'), p_priority => 3, p_payload => coalesce(p_payload, '{}'));

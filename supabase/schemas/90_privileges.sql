@@ -24,8 +24,8 @@ grant execute on function public.current_company_id(), public.member_scan_queue_
 -- The pipeline. It reads every table; it writes the tenants' rows (onboarding), and the queue, the
 -- slots, the outages and the cache only through the functions below, which keep their rules.
 grant select on public.companies, public.users, public.repositories, public.scan_queue, public.scan_job_events,
-  public.scan_job_types, public.scan_queue_company_slots, public.scan_source_outages, public.github_etag_cache,
-  public.scans, public.scan_results, public.pull_requests, public.team_metrics, public.pipeline_settings,
+  public.scan_job_types, public.scan_queue_company_slots, public.scan_source_outages, public.scan_source_answers,
+  public.github_etag_cache, public.scans, public.scan_results, public.pull_requests, public.team_metrics, public.pipeline_settings,
   public.scan_workers
   to service_role;
 grant select on public.github_installations, public.github_installation_repositories, public.github_webhook_deliveries
@@ -46,6 +46,7 @@ grant execute on function
   public.fail_scan_job(uuid, integer, text, boolean),
   public.snooze_scan_job(uuid, integer, timestamptz, text),
   public.report_scan_source_outage(uuid, integer, text),
+  public.report_scan_source_timeout(uuid, integer, text),
   public.scan_source_answered(uuid, integer),
   public.cancel_scan_job(uuid, text),
   public.retry_scan_job(uuid),
@@ -89,7 +90,7 @@ grant execute on function
   public.set_github_webhook_secret(uuid, text),
   public.github_webhook_secret(uuid),
   public.link_github_installation(uuid, bigint, text),
-  public.record_github_webhook_delivery(uuid, text, text, uuid, bigint, jsonb, integer),
+  public.record_github_webhook_delivery(uuid, text, text, uuid, bigint, jsonb, integer, text),
   public.prune_github_webhook_deliveries(interval),
   public.member_request_scan(uuid, uuid, text, text, jsonb),
   public.member_scan_status(uuid, uuid),

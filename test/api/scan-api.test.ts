@@ -16,7 +16,7 @@ import { useLocalStack } from "../harness/stack.ts";
 const run = promisify(execFile);
 const stack = useLocalStack({ localGitHub: () => [repositoryFromDataSet("terryyin__lizard.jsonl", { defaultBranch: "master" })] });
 let sql: postgres.Sql;
-const ids = { a: "", b: "", lizard: "", other: "", memberA: randomUUID(), memberB: randomUUID(), stranger: randomUUID() };
+const ids = { a: "", b: "", lizard: "", other: "", memberA: randomUUID(), memberB: randomUUID(), stranger: randomUUID(), gone: randomUUID() };
 
 beforeAll(async () => {
   sql = postgres(stack.current.dbUrl, { max: 2, onnotice: () => {} });
@@ -26,7 +26,9 @@ beforeAll(async () => {
   [{ id: ids.b }] = await sql`insert into companies (name) values ('Others') returning id`;
   [{ id: ids.lizard }] = await sql`insert into repositories (company_id, full_name, default_branch) values (${ids.a}, 'terryyin/lizard', 'master') returning id`;
   [{ id: ids.other }] = await sql`insert into repositories (company_id, full_name) values (${ids.b}, 'others/private-thing') returning id`;
-  await sql`insert into users (id, company_id, email) values (${ids.memberA}, ${ids.a}, 'a@lizard.example'), (${ids.memberB}, ${ids.b}, 'b@others.example')`;
+  // Signed up with Supabase Auth (auth.users), then members of a company (public.users).
+  await sql`insert into auth.users (id, email) values (${ids.memberA}, 'a@lizard.example'), (${ids.memberB}, 'b@others.example'), (${ids.gone}, 'gone@lizard.example')`;
+  await sql`insert into users (id, company_id, email) values (${ids.memberA}, ${ids.a}, 'a@lizard.example'), (${ids.memberB}, ${ids.b}, 'b@others.example'), (${ids.gone}, ${ids.a}, 'gone@lizard.example')`;
   await sql`select public.set_github_token(${ids.a}, 'ghp_test00000000000000000000000000000000')`;
 });
 afterAll(async () => sql?.end());
@@ -76,6 +78,33 @@ describe("enqueue-scan", () => {
     expect((await fetch(url, { method: "POST", body, headers: { apikey: k.secretKey } })).status).toBe(403);
     const forged = tokenOf(ids.memberA).replace(/\.[^.]+$/, ".c2lnbmVkIGJ5IG5vYm9keQ");
     expect((await fetch(url, { method: "POST", body, headers: { apikey: k.publishableKey, authorization: `Bearer ${forged}` } })).status).toBe(401);
+    // Signed with the project's key, but without exp: a session that would never end.
+    const endless = signUserJwt(k, { sub: ids.memberA, expiresInSeconds: null });
+    expect((await fetch(url, { method: "POST", body, headers: { apikey: k.publishableKey, authorization: `Bearer ${endless}` } })).status).toBe(401);
+    expect((await fetch(`${stack.current.functionsUrl}/scan-status?scan_id=${randomUUID()}`, { headers: { apikey: k.publishableKey, authorization: `Bearer ${endless}` } })).status).toBe(401);
+  });
+
+  it("answers 429 once the company has settings.max_pending_jobs scans waiting, and makes no job", async () => {
+    await sql`update companies set settings = settings || '{"max_pending_jobs": 1}' where id = ${ids.b}`;
+    try {
+      const first = await clientOf(ids.memberB).enqueueScan({ repository: "others/private-thing", scanType: "pr_analysis", prNumber: 1 });
+      expect(first.request).toBe("created");
+      const [status, message] = await refusal(clientOf(ids.memberB).enqueueScan({ repository: "others/private-thing", scanType: "pr_analysis", prNumber: 2 }));
+      expect([status, message]).toEqual([429, "enqueue-scan: your company has 1 scans waiting, as many as it may (companies.settings.max_pending_jobs = 1): ask again once they have started"]);
+      const [{ n }] = await sql`select count(*)::int as n from scan_queue where company_id = ${ids.b} and status = 'pending'`;
+      expect(n).toBe(1);
+    } finally {
+      await sql`update companies set settings = settings - 'max_pending_jobs' where id = ${ids.b}`;
+      await sql`update scan_queue set status = 'cancelled', completed_at = now() where company_id = ${ids.b} and status = 'pending'`;
+    }
+  });
+
+  it("answers 403 to a member whose Supabase Auth user was deleted, though their session has not expired", async () => {
+    const session = clientOf(ids.gone);
+    const queued = await session.enqueueScan({ repository: "terryyin/lizard" });
+    await sql`delete from auth.users where id = ${ids.gone}`;
+    expect((await refusal(session.enqueueScan({ repository: "terryyin/lizard" })))[0]).toBe(403);
+    expect((await refusal(session.scanStatus(queued.scanId)))[0]).toBe(403);
   });
 
   it("answers 400 to a body that does not name one repository properly, saying what it takes", async () => {

@@ -41,6 +41,7 @@ describe("bootstrap and migrations on a fresh database", () => {
     const [a] = await sql`insert into companies (name) values ('Acme') returning id`;
     const [b] = await sql`insert into companies (name) values ('Globex') returning id`;
     const alice = "0b7e2f4c-5f9a-4a84-8d2c-000000000001";
+    await sql`insert into auth.users (id, email) values (${alice}, 'alice@acme.test')`;
     await sql`insert into users (id, company_id, email, role) values (${alice}, ${a.id}, 'alice@acme.test', 'owner')`;
     await sql`insert into repositories (company_id, full_name) values (${a.id}, 'acme/api'), (${b.id}, 'globex/web')`;
     const seen = await sql.begin(async (tx) => {

@@ -87,6 +87,7 @@ beforeAll(async () => {
   const sql = t.current.sql;
   [{ id: companyA }] = await sql`insert into public.companies (name) values ('Company A') returning id`;
   [{ id: companyB }] = await sql`insert into public.companies (name) values ('Company B') returning id`;
+  await sql`insert into auth.users (id, email) values (${USER_A}, 'a@a.example'), (${USER_B}, 'b@b.example')`;
   await sql`insert into public.users (id, company_id, email) values (${USER_A}, ${companyA}, 'a@a.example'), (${USER_B}, ${companyB}, 'b@b.example')`;
   await fillTables(sql, [companyA, companyB]);
   for (const { name } of await sql`select relname as name from pg_class where relnamespace = 'public'::regnamespace and relkind = 'm'`) {

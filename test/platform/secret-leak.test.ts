@@ -131,6 +131,7 @@ describe("secrets", () => {
     await eventually(async () => (await sql`select 1 from public.scan_queue where scan_type = 'send_slack_digest' and status not in ('completed', 'dead')`).length === 0, "the digests", 120_000);
     await eventually(async () => (await sql`select 1 from public.scan_queue where status in ('pending', 'running') and run_after <= now()`).length === 0, "the queue to settle", 60_000);
     // The doors a person and an operator use, on what happened.
+    await sql`insert into auth.users (id, email) values ('5e5e5e5e-0000-4000-8000-00000000b0b0', 'b@leak.example')`;
     await sql`insert into users (id, company_id, email) values ('5e5e5e5e-0000-4000-8000-00000000b0b0', ${companies[1].id}, 'b@leak.example')`;
     const member = signUserJwt(stack.current.keys, { sub: "5e5e5e5e-0000-4000-8000-00000000b0b0", email: "b@leak.example" });
     await call(`${stack.current.functionsUrl}/scan-status`, { method: "POST", body: JSON.stringify({ scanId: jobs[1] }),

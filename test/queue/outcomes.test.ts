@@ -39,4 +39,12 @@ describe("outcomeOf", () => {
     expect(outcomeOf({ ok: true, value: null }, new JobStopped("lease_lost", "stale"))).toEqual({ kind: "lost", message: "stale" });
     expect(outcomeOf({ ok: false, error: new Error("x") }, new JobStopped("shutdown", "bye"))).toEqual({ kind: "release", reason: "released: the worker is shutting down" });
   });
+  it("hands back without an attempt a job stopped for making no progress, and one whose write met a lock past its lock_timeout", () => {
+    expect(outcomeOf({ ok: false, error: new Error("aborted") }, new JobStopped("stalled", "no progress for 120 s")))
+      .toEqual({ kind: "release", reason: "released: no progress for 120 s" });
+    expect(outcomeOf({ ok: false, error: connection("55P03", "canceling statement due to lock timeout") }, null))
+      .toEqual({ kind: "release", reason: "released: a lock held elsewhere kept the job's write waiting past its lock_timeout (canceling statement due to lock timeout)" });
+    expect(outcomeOf({ ok: false, error: new SourceUnavailable("no answer within 15000 ms", { timedOut: true }) }, null))
+      .toEqual({ kind: "source_outage", error: "no answer within 15000 ms", timedOut: true });
+  });
 });

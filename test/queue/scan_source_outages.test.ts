@@ -12,6 +12,7 @@ const tdb = useTestDatabase({ jobTypes: ["local_only"] });
 beforeEach(async () => {
   await tdb.current.sql`delete from public.scan_queue`;
   await tdb.current.sql`delete from public.scan_source_outages`;
+  await tdb.current.sql`delete from public.scan_source_answers`;
 });
 
 async function outage() {
@@ -157,5 +158,34 @@ describe("report_scan_source_outage", () => {
     const [got] = await c.queue.claim({ workerId: "w", scanTypes: ["local_only"], limit: 1 });
     await expect(c.queue.reportSourceOutage({ jobId: j.id, attempt: got.attempts, error: "x" })).rejects.toThrow(/job type local_only reads no source/);
     expect(await c.queue.reportSourceOutage({ jobId: j.id, attempt: got.attempts + 1, error: "x" })).toMatchObject({ accepted: false });
+  });
+});
+
+describe("report_scan_source_timeout", () => {
+  it("fails the attempt, circuit untouched, when another job heard from the source since the attempt began; else is an outage", async () => {
+    const { sql } = tdb.current;
+    const company = await createCompany(sql, { max_concurrent_scans: 10 });
+    const t0 = new Date("2032-02-01T00:00:00Z");
+    const c = await clockedQueue(tdb.current, t0);
+    const jobs = await c.queue.enqueueMany(await Promise.all([1, 2, 3].map(async () => ({ companyId: company, repositoryId: await createRepository(sql, company), scanType: "full_scan" }))));
+    const [h, b] = await c.queue.claim({ workerId: "w", scanTypes: ["full_scan"], limit: 2 });
+    const lone = jobs.find((j) => j.id !== h.id && j.id !== b.id)!;
+    await c.setNow(seconds(t0, 20));
+    await c.queue.sourceAnswered({ jobId: b.id, attempt: b.attempts });
+    await c.setNow(seconds(t0, 48));
+    const w = await c.queue.reportSourceTimeout({ jobId: h.id, attempt: h.attempts, error: "no answer within 15000 ms" });
+    expect(w).toMatchObject({ accepted: true, status: "pending" });
+    expect(await outage()).toBeUndefined();
+    const failed = await job(h.id);
+    expect(failed).toMatchObject({ attempts: 1, attempts_waived: 0, source_outage_since: null });
+    expect(failed.error).toBe("github did not answer this job's requests in time (no answer within 15000 ms) while it answered 1 other job(s) meanwhile: this repository's requests hang, not github; counted as a failed attempt");
+
+    // Alone, with no other job's answer since its attempt began: an outage, no attempt spent.
+    const [l] = await c.queue.claim({ workerId: "w", scanTypes: ["full_scan"], limit: 1 });
+    expect(l.id).toBe(lone.id);
+    await c.setNow(seconds(t0, 100));
+    expect(await c.queue.reportSourceTimeout({ jobId: l.id, attempt: l.attempts, error: "no answer within 15000 ms" })).toMatchObject({ accepted: true, status: "pending" });
+    expect(await outage()).toMatchObject({ source: "github", failures: 1 });
+    expect(await job(l.id)).toMatchObject({ attempts: 1, attempts_waived: 1 });
   });
 });

@@ -151,6 +151,22 @@ describe("send_slack_digest", () => {
   });
 });
 
+describe("record_slack_attempt", () => {
+  it("is idempotent: the same attempt recorded again with its outcome answers true and changes nothing; another outcome is refused", async () => {
+    const sql = tdb.current.sql;
+    const [{ id: companyId }] = await sql`insert into public.companies (name) values ('Twice') returning id`;
+    const [d] = await sql`select id from public.prepare_slack_delivery(${companyId}, '2026-11-23', '{"text": "x"}'::jsonb)`;
+    const record = (outcome: string) => sql`select public.record_slack_attempt(${d.id}, 1, 200, ${outcome}, null, 12) as ok`.then((r) => r[0].ok);
+    expect(await record("delivered")).toBe(true);
+    const before = await sql`select * from public.slack_deliveries where id = ${d.id}`;
+    expect(await record("delivered")).toBe(true);
+    expect(await sql`select * from public.slack_deliveries where id = ${d.id}`).toEqual(before);
+    expect(await record("retry")).toBe(false);
+    const [{ n }] = await sql`select count(*)::int as n from public.slack_delivery_attempts where delivery_id = ${d.id}`;
+    expect(n).toBe(1);
+  });
+});
+
 describe("a Slack webhook URL", () => {
   it("must point at Slack: any other host is refused, naming the host and never the URL", async () => {
     const sql = tdb.current.sql;
@@ -162,6 +178,46 @@ describe("a Slack webhook URL", () => {
     await sql`select public.set_slack_webhook_url(${id}, ${"https://hooks.slack.com/services/T1/B1/x"})`;
     const [{ n }] = await sql`select count(*)::int n from vault.secrets where name = ${"slack_webhook_url:" + id}`;
     expect(n).toBe(1);
+  });
+});
+
+describe("a Slack webhook URL, read whole", () => {
+  it("is refused with a user name before the host, a port, another scheme or an IP literal", async () => {
+    const sql = tdb.current.sql;
+    const [{ id }] = await sql`insert into public.companies (name) values ('Bypass') returning id`;
+    await sql`update public.pipeline_settings set value = '["hooks.slack.com", "127.0.0.1"]' where name = 'slack_webhook_hosts'`;
+    for (const url of [
+      "https://hooks.slack.com:1@127.0.0.1:47123/services/T1/B1/x", // the audit's: userinfo, host 127.0.0.1
+      "https://hooks.slack.com@evil.example/services/T1/B1/x",
+      "https://hooks.slack.com:8443/services/T1/B1/x",
+      "http://hooks.slack.com/services/T1/B1/x",
+      "https://[::1]/services/T1/B1/x",
+      "https://10.0.0.7/services/T1/B1/x",
+      "https://hooks.slack.com/services/T1/B1/x?redirect=https://evil.example",
+    ]) {
+      const err = await sql`select public.set_slack_webhook_url(${id}, ${url})`.catch((e) => e);
+      expect(err, url).toBeInstanceOf(Error);
+      expect(err.message, url).toMatch(/^set_slack_webhook_url: a Slack incoming-webhook URL is https:\/\/hooks\.slack\.com/);
+      expect(err.message).not.toContain("/services/T1");
+    }
+    const [{ n }] = await sql`select count(*)::int n from vault.secrets where name = ${"slack_webhook_url:" + id}`;
+    expect(n).toBe(0);
+  });
+
+  it("is checked again with the URL parser before a post: a URL put in Vault behind set_slack_webhook_url's back is not posted to", async () => {
+    const slack = await slackReceiver([{ status: 200, body: "ok" }]);
+    receivers.push(slack);
+    const { companyId, queue, job } = await digestJob(slack.url);
+    // Someone with Vault writes a URL with a user name (the digest would otherwise go to 127.0.0.1).
+    const bad = slack.url.replace("http://", "http://hooks.slack.com:1@");
+    const [{ id }] = await tdb.current.sql`select id from vault.secrets where name = ${"slack_webhook_url:" + companyId}`;
+    await tdb.current.sql`select vault.update_secret(${id}, ${bad})`;
+    expect((await tdb.current.sql`select public.slack_webhook_url(${companyId}) as u`)[0].u).toBe(bad);
+    await run(queue, []);
+    const s = await state(companyId, job.id);
+    expect(slack.posts).toHaveLength(0);
+    expect(s.job.status).toBe("dead");
+    expect(s.job.error).toBe("Slack digest not sent: the stored Slack webhook URL carries a user name before its host 127.0.0.1; set it again (codeguard slack set --company <id> <url>)");
   });
 });
 

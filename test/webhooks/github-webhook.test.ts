@@ -113,7 +113,8 @@ describe("github-webhook routing", () => {
   });
   const push = (ref: string, extra: Record<string, unknown> = {}) =>
     send({ event: "push", secret: SECRET_A, company: companyA,
-           body: JSON.stringify({ ref, before: "0".repeat(40), after: "1".repeat(40), repository: { full_name: "acme/routing", default_branch: "trunk" }, ...extra }) });
+           // Each push another head, as GitHub's are (the same body again would be a replay).
+           body: JSON.stringify({ ref, before: "0".repeat(40), after: randomUUID().replaceAll("-", "").padEnd(40, "0"), repository: { full_name: "acme/routing", default_branch: "trunk" }, ...extra }) });
 
   it("ignores pushes to other branches and to repositories the company does not track, and says why", async () => {
     const other = await push("refs/heads/feature");
@@ -160,6 +161,8 @@ describe("github-webhook refuses what is not a new genuine delivery, writing not
     ["wrong types", async () => good({ body: JSON.stringify({ ...pr, number: "2" }) }), 400, /number: Invalid input: expected number, received string/],
     ["a repository name GitHub cannot have", async () => good({ body: JSON.stringify({ ...pr, repository: { full_name: "no slash" } }) }), 400, /repository.full_name: expected owner\/name/],
     ["an array for a payload", async () => good({ body: "[1,2]" }), 400, /must be a JSON object/],
+    ["a repository name longer than GitHub allows", async () => good({ body: JSON.stringify({ ...pr, repository: { full_name: `octo/${"x".repeat(20_000)}` } }) }), 400, /a name of at most 100, as GitHub allows/],
+    ["an owner longer than GitHub allows", async () => good({ body: JSON.stringify({ ...pr, repository: { full_name: `${"o".repeat(40)}/repo` } }) }), 400, /an owner of at most 39 characters/],
     ["no signature", async () => good({ secret: null }), 401, /X-Hub-Signature-256 is missing/],
     ["a signature of another body", async () => good({ headers: { "x-hub-signature-256": `sha256=${"ab".repeat(32)}` } }), 401, /signature does not match/],
     ["a signature that is not one", async () => good({ headers: { "x-hub-signature-256": "sha1=deadbeef" } }), 401, /not sha256=/],
@@ -198,6 +201,45 @@ describe("github-webhook refuses what is not a new genuine delivery, writing not
       expect(await rowCounts(sql)).toEqual(before);
     });
   }
+
+  it("refuses a company's hook naming another company's installation (404), and changes nothing of it", async () => {
+    const installationOfB = async () => (await sql`select company_id, status, account_login, updated_at from github_installations where installation_id = 2`)[0];
+    const linksOfB = async () => (await sql`select count(*)::int as n from github_installation_repositories where installation_id = 2`)[0].n;
+    const [b, links] = [await installationOfB(), await linksOfB()];
+    const before = await rowCounts(sql);
+    // Signed with A's own secret on A's own hook: genuine as A's, but installation 2 is B's.
+    for (const payload of [
+      { action: "suspend", installation: { id: 2 } },
+      { action: "deleted", installation: { id: 2, account: { login: "mallory" } } },
+      { action: "created", installation: { id: 2, account: { login: "mallory" } }, repositories: [{ full_name: "codertocat/hello-world" }] },
+    ]) {
+      const res = await send({ event: "installation", body: JSON.stringify(payload), secret: SECRET_A, company: companyA });
+      expect([res.status, res.body.error], payload.action).toEqual([404, "installation 2 is not linked to this company: link it (link_github_installation), then redeliver"]);
+    }
+    expect(await installationOfB()).toEqual(b);
+    expect(await linksOfB()).toBe(links);
+    expect(await rowCounts(sql)).toEqual(before);
+  });
+
+  it("refuses a company's hook naming an installation nobody linked with 404, not 500, writing nothing", async () => {
+    const before = await rowCounts(sql);
+    const res = await send({ event: "installation", secret: SECRET_A, company: companyA,
+      body: JSON.stringify({ action: "created", installation: { id: 9090909, account: { login: "codertocat" } }, repositories: [{ full_name: "codertocat/new-one" }] }) });
+    expect([res.status, res.body.error]).toEqual([404, "installation 9090909 is not linked to this company: link it (link_github_installation), then redeliver"]);
+    expect(await rowCounts(sql)).toEqual(before);
+  });
+
+  it("refuses a signed body resent under a new delivery id (409), making no new job", async () => {
+    const body = JSON.stringify({ ...pr, installation: undefined, number: 41 });
+    const first = await send(good({ body }));
+    expect([first.status, first.body.outcome]).toEqual([202, "enqueued"]);
+    const before = await rowCounts(sql);
+    for (let i = 0; i < 3; i++) {
+      const replay = await send(good({ body, deliveryId: randomUUID() }));
+      expect([replay.status, replay.body.error]).toEqual([409, expect.stringMatching(/delivered before under another X-GitHub-Delivery id: a replay/)]);
+    }
+    expect(await rowCounts(sql)).toEqual(before);
+  });
 
   it("answers a replayed delivery 200 with what the first did, and writes no row", async () => {
     const deliveryId = randomUUID();

@@ -60,6 +60,12 @@ export interface LocalGitHub {
   clearFaults(): void;
   /** From now until clearFaults(), GitHub cannot serve this PR: its files error, the rest of its page is served. */
   failPullRequest(fullName: string, number: number, message?: string): void;
+  /**
+   * From now until clearFaults(), every request about this repository (REST /repos/owner/name/…,
+   * GraphQL with variables owner and name) hangs: the connection stays open, nothing is answered.
+   * The other repositories are served as usual. clearFaults() cuts the held connections.
+   */
+  hangRepository(fullName: string): void;
   /** Sets the remaining primary budget of every token (0 exhausts it until the window resets). */
   setRemaining(remaining: number, resource?: "core" | "graphql"): void;
   /** The reset instant (ms) of the current rate-limit window. */
@@ -97,6 +103,20 @@ export async function startLocalGitHub(options: LocalGitHubOptions): Promise<Loc
   const buckets = new Map<string, Bucket>();
   const faults: Fault[] = [];
   const failingPullRequests = new Map<string, string>();
+  const hangingRepositories = new Set<string>();
+  const hanging = new Set<ServerResponse>();
+  /** Whether the request is about a hanging repository ("owner/name", lower case). */
+  const aboutHanging = (path: string, graphqlBody: string | null): boolean => {
+    if (hangingRepositories.size === 0) return false;
+    const rest = /^\/repos\/([^/]+)\/([^/]+)/.exec(path);
+    if (rest) return hangingRepositories.has(`${rest[1]}/${rest[2]}`.toLowerCase());
+    try {
+      const v = (JSON.parse(graphqlBody ?? "{}") as { variables?: { owner?: unknown; name?: unknown } }).variables;
+      return typeof v?.owner === "string" && typeof v?.name === "string" && hangingRepositories.has(`${v.owner}/${v.name}`.toLowerCase());
+    } catch {
+      return false;
+    }
+  };
   const appKey: KeyObject | null = options.app ? createPublicKey(options.app.publicKeyPem) : null;
   let stats = newStats();
   let api = "";
@@ -171,6 +191,12 @@ export async function startLocalGitHub(options: LocalGitHubOptions): Promise<Loc
       return send(res, 200, rateHeaders(core, "core"), JSON.stringify({ resources: { core: r(core), graphql: r(gql), search: r(bucket(token, "search")) }, rate: r(core) }));
     }
 
+    const graphqlBody = isGraphql && req.method === "POST" ? await readBody(req) : null;
+    if (aboutHanging(path, graphqlBody)) {
+      hanging.add(res);
+      res.on("close", () => hanging.delete(res));
+      return; // no answer, ever: the client's own timeout decides
+    }
     const resource = isGraphql ? "graphql" : "core";
     const b = bucket(token, resource);
     const fault = takeFault(isGraphql, path);
@@ -196,7 +222,7 @@ export async function startLocalGitHub(options: LocalGitHubOptions): Promise<Loc
     let answer: { status: number; body: unknown; link?: string | null };
     if (isGraphql) {
       if (req.method !== "POST") return error(res, 404, "Not Found");
-      const request = JSON.parse((await readBody(req)) || "{}");
+      const request = JSON.parse(graphqlBody || "{}");
       const prepared = prepare(request, options.repositories, api, failingPullRequests);
       stats.graphql++;
       stats.counted++;
@@ -347,6 +373,12 @@ export async function startLocalGitHub(options: LocalGitHubOptions): Promise<Loc
     clearFaults: () => {
       faults.length = 0;
       failingPullRequests.clear();
+      hangingRepositories.clear();
+      for (const r of hanging) r.destroy();
+      hanging.clear();
+    },
+    hangRepository: (fullName) => {
+      hangingRepositories.add(fullName.toLowerCase());
     },
     failPullRequest: (fullName, number, message = GITHUB_INTERNAL_ERROR) => {
       failingPullRequests.set(`${fullName}#${number}`.toLowerCase(), message);

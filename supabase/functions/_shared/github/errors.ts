@@ -39,10 +39,16 @@ export class RateLimited extends GitHubError {
 export class GitHubUnavailable extends GitHubError {
   readonly attempts: number;
   readonly lastStatus: number | null;
-  constructor(message: string, attempts: number, lastStatus: number | null) {
+  /**
+   * Every try ended without any answer (the timeout): GitHub hanging for everyone, or only for this
+   * repository's requests — which the queue tells apart by other jobs' answers.
+   */
+  readonly timedOut: boolean;
+  constructor(message: string, attempts: number, lastStatus: number | null, timedOut = false) {
     super(`${message} (after ${attempts} attempt${attempts === 1 ? "" : "s"})`, true);
     this.attempts = attempts;
     this.lastStatus = lastStatus;
+    this.timedOut = timedOut;
   }
 }
 

@@ -241,6 +241,7 @@ export class GitHubHttp {
     let lastProblem = "no answer";
     let lastStatus: number | null = null;
     let authRetried = false;
+    let everyTryTimedOut = true;
     for (let attempt = 1; ; attempt++) {
       this.signal?.throwIfAborted();
       const token = await this.token.token();
@@ -271,6 +272,7 @@ export class GitHubHttp {
         lastProblem = controller.signal.aborted
           ? `no answer within ${this.timeoutMs} ms`
           : `network error: ${redact((error as Error).message, token)}`;
+        if (!controller.signal.aborted) everyTryTimedOut = false;
         lastStatus = null;
         this.counter.counted++; // a request that reached nobody may still have been charged
       } finally {
@@ -294,9 +296,10 @@ export class GitHubHttp {
         if (res.status < 500) throw await this.clientError(res, url, resource);
         lastProblem = `${res.status} ${res.statusText}`.trim();
         lastStatus = res.status;
+        everyTryTimedOut = false;
       }
       if (attempt >= this.retry.maxAttempts) {
-        throw new GitHubUnavailable(`GitHub did not answer ${url}: ${lastProblem}`, attempt, lastStatus);
+        throw new GitHubUnavailable(`GitHub did not answer ${url}: ${lastProblem}`, attempt, lastStatus, everyTryTimedOut);
       }
       await this.sleep(Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1)));
     }

@@ -12,7 +12,10 @@
  *   5. the payload parsed with its event's schema, else 400 saying what was wrong;
  *   6. one SQL call records the delivery and enqueues its jobs in one transaction:
  *      202 with the jobs (or `ignored` and why), 200 for a ping and for a delivery id seen before
- *      (nothing new is written), 404 for an installation no company has linked (nothing written).
+ *      (nothing new is written), 404 for an installation no company has linked, or that a company's
+ *      hook names while another company (or none) holds it (nothing written), 409 for a body
+ *      recorded before under another delivery id — a replay: the signature does not cover
+ *      X-GitHub-Delivery, and GitHub's own redelivery keeps the id (nothing written).
  *
  * Deno only (an `npm:` import).
  */
@@ -49,6 +52,11 @@ function payloadText(req: Request, body: string): string | null {
   const type = (req.headers.get("content-type") ?? "").toLowerCase();
   if (type.startsWith("application/x-www-form-urlencoded")) return new URLSearchParams(body).get("payload");
   return body;
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export async function handleGitHubWebhook(req: Request, deps: GitHubWebhookDeps): Promise<Response> {
@@ -105,6 +113,7 @@ export async function handleGitHubWebhook(req: Request, deps: GitHubWebhookDeps)
     installationId: parsed.installationId,
     route: parsed.route,
     payloadBytes: bytes.byteLength,
+    bodySha256: await sha256Hex(bytes),
   });
   const summary = { delivery: deliveryId, event, action: parsed.action, outcome: record.outcome, reason: record.reason, jobs: record.jobs };
   // One line per delivery, with the ids that find it again: the delivery's, the company's (of the
@@ -114,6 +123,7 @@ export async function handleGitHubWebhook(req: Request, deps: GitHubWebhookDeps)
     jobIds: (record.jobs ?? []).map((j) => j.job_id), outcome: record.outcome,
   });
   if (record.outcome === "unknown_installation") return answer(404, { error: record.reason ?? "unknown installation", delivery: deliveryId });
+  if (record.outcome === "replayed") return answer(409, { error: record.reason ?? "a replayed delivery", delivery: deliveryId });
   if (record.duplicate) return answer(200, { ...summary, duplicate: true });
   if (record.outcome === "ping") return answer(200, { ...summary, zen: (payload as { zen?: unknown }).zen ?? null });
   return answer(202, summary);

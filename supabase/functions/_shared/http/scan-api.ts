@@ -25,7 +25,8 @@ export interface ScanApiDeps {
 export const MAX_API_BODY_BYTES = 16 * 1024;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const FULL_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+// GitHub's bounds: an owner of at most 39 characters, a repository name of at most 100.
+const FULL_NAME = /^[A-Za-z0-9_.-]{1,39}\/[A-Za-z0-9_.-]{1,100}$/;
 const SCAN_TYPES = ["full_scan", "incremental_scan", "pr_analysis"];
 
 const error = (status: number, message: string, extra: Record<string, unknown> = {}) =>
@@ -85,6 +86,11 @@ export async function handleEnqueueScan(req: Request, deps: ScanApiDeps): Promis
     scanType,
     payload: prNumber !== undefined ? { pr_number: prNumber } : undefined,
   });
+  if (answer.access === "too_many") {
+    return Response.json({
+      error: `your company has ${answer.pending} scans waiting, as many as it may (companies.settings.max_pending_jobs = ${answer.max_pending_jobs}): ask again once they have started`,
+    }, { status: 429, headers: { "retry-after": "60" } });
+  }
   if (answer.access !== "ok" || !answer.job) return refusal(answer.access, "repository");
   const job = answer.job;
   return Response.json({

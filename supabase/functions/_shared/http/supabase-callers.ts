@@ -19,6 +19,18 @@ function bearerOf(req: Request): string | null {
   return m ? m[1] : null;
 }
 
+/** The `exp` claim of a JWT (already verified), or undefined. */
+function expOf(jwt: string | null): unknown {
+  try {
+    const body = jwt?.split(".")[1];
+    if (!body) return undefined;
+    const text = new TextDecoder().decode(Uint8Array.from(atob(body.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0)));
+    return (JSON.parse(text) as { exp?: unknown }).exp;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A JSON object of the environment, or null when absent or malformed. */
 function jsonOf(text: string | undefined): Record<string, unknown> | null {
   if (!text) return null;
@@ -67,6 +79,9 @@ export function supabaseCallers(env: Record<string, string | undefined>): Verify
     if (error) throw new CallerRejected(error.message);
     if (data.authMode === "secret") return { kind: "service", via: "secret_key" };
     if (data.authMode === "user" && data.userClaims?.id && data.userClaims.role === "authenticated") {
+      // A session that never expires is a key nobody can take back: Supabase Auth always sets exp,
+      // so a signed token without one was not made by it (verifyAuth lets it through).
+      if (typeof expOf(bearer) !== "number") throw new CallerRejected("the session token has no exp (expiry): sign in again");
       return { kind: "member", userId: data.userClaims.id, via: "user_jwt" };
     }
     return { kind: "anon", via: data.authMode === "publishable" ? "publishable_key" : "no_credentials" };

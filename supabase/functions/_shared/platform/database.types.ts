@@ -323,6 +323,7 @@ export type Database = {
       github_webhook_deliveries: {
         Row: {
           action: string | null
+          body_sha256: string | null
           company_id: string | null
           delivery_id: string
           event: string
@@ -335,6 +336,7 @@ export type Database = {
         }
         Insert: {
           action?: string | null
+          body_sha256?: string | null
           company_id?: string | null
           delivery_id: string
           event: string
@@ -347,6 +349,7 @@ export type Database = {
         }
         Update: {
           action?: string | null
+          body_sha256?: string | null
           company_id?: string | null
           delivery_id?: string
           event?: string
@@ -926,6 +929,24 @@ export type Database = {
           },
         ]
       }
+      scan_source_answers: {
+        Row: {
+          answered_at: string
+          job_id: string
+          source: string
+        }
+        Insert: {
+          answered_at: string
+          job_id: string
+          source: string
+        }
+        Update: {
+          answered_at?: string
+          job_id?: string
+          source?: string
+        }
+        Relationships: []
+      }
       scan_source_outages: {
         Row: {
           blocked_until: string
@@ -1079,6 +1100,7 @@ export type Database = {
           created_at: string
           dead_at: string | null
           delivered_at: string | null
+          earlier_attempts: number
           id: string
           job_id: string | null
           kind: string
@@ -1095,6 +1117,7 @@ export type Database = {
           created_at?: string
           dead_at?: string | null
           delivered_at?: string | null
+          earlier_attempts?: number
           id?: string
           job_id?: string | null
           kind?: string
@@ -1111,6 +1134,7 @@ export type Database = {
           created_at?: string
           dead_at?: string | null
           delivered_at?: string | null
+          earlier_attempts?: number
           id?: string
           job_id?: string | null
           kind?: string
@@ -1888,6 +1912,7 @@ export type Database = {
           created_at: string
           dead_at: string | null
           delivered_at: string | null
+          earlier_attempts: number
           id: string
           job_id: string | null
           kind: string
@@ -1944,6 +1969,7 @@ export type Database = {
       record_github_webhook_delivery: {
         Args: {
           p_action: string
+          p_body_sha256?: string
           p_company_id: string
           p_delivery_id: string
           p_event: string
@@ -1979,6 +2005,16 @@ export type Database = {
         Returns: Json
       }
       report_scan_source_outage: {
+        Args: { p_attempt: number; p_error: string; p_job_id: string }
+        Returns: Database["public"]["CompositeTypes"]["scan_job_write"]
+        SetofOptions: {
+          from: "*"
+          to: "scan_job_write"
+          isOneToOne: true
+          isSetofReturn: false
+        }
+      }
+      report_scan_source_timeout: {
         Args: { p_attempt: number; p_error: string; p_job_id: string }
         Returns: Database["public"]["CompositeTypes"]["scan_job_write"]
         SetofOptions: {

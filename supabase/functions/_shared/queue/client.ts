@@ -298,6 +298,16 @@ export class ScanQueue {
     return toScanJobWrite(rows[0]);
   }
 
+  /**
+   * `report_scan_source_timeout`: every request to the job's source timed out. A failed attempt when
+   * other jobs heard from the source since this attempt began (one repository hangs); otherwise an
+   * outage, as reportSourceOutage.
+   */
+  async reportSourceTimeout(args: { jobId: string; attempt: number; error: string }): Promise<ScanJobWrite> {
+    const rows = await this.sql.rows("report_scan_source_timeout", [...fenced(args.jobId, args.attempt), ["p_error", args.error, "text"]]);
+    return toScanJobWrite(rows[0]);
+  }
+
   /** `scan_source_answered`: the job's source answered; closes its circuit if it was open. */
   async sourceAnswered(args: { jobId: string; attempt: number }): Promise<boolean> {
     return await this.sql.value<boolean>("scan_source_answered", fenced(args.jobId, args.attempt));

@@ -7,7 +7,7 @@ import type { Db } from "../platform/db.ts";
 import { SqlFunctions } from "../platform/sql-call.ts";
 
 /** ok, or why not: no users row (not_member), no such thing (not_found), another company's (forbidden), a deactivated repository (inactive). */
-export type Access = "ok" | "not_member" | "not_found" | "forbidden" | "inactive";
+export type Access = "ok" | "not_member" | "not_found" | "forbidden" | "inactive" | "too_many";
 
 export interface RequestedJob {
   job_id: string;
@@ -58,7 +58,7 @@ export class MemberRequests {
   }
 
   async requestScan(args: { userId: string; repositoryId?: string; fullName?: string; scanType?: string; payload?: Record<string, unknown> }):
-    Promise<{ access: Access; job?: RequestedJob; repository?: string }> {
+    Promise<{ access: Access; job?: RequestedJob; repository?: string; pending?: number; max_pending_jobs?: number }> {
     return await this.fns.value("member_request_scan", [
       ["p_user_id", args.userId, "uuid"],
       ["p_repository_id", args.repositoryId, "uuid"],

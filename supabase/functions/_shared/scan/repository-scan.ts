@@ -66,7 +66,7 @@ export interface RepositoryScanDeps {
  */
 export function jobErrorFor(error: unknown): unknown {
   if (error instanceof RateLimited) return new SnoozeJob(error.resetAt, error.message);
-  if (error instanceof GitHubUnavailable) return new SourceUnavailable(error.message, { cause: error });
+  if (error instanceof GitHubUnavailable) return new SourceUnavailable(error.message, { cause: error, timedOut: error.timedOut });
   if (error instanceof GitHubError && !error.retryable) return new PermanentJobError(error.message, { cause: error });
   return error;
 }

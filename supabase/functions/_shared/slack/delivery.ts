@@ -59,6 +59,30 @@ export function withoutWebhookUrl(text: string, url: string): string {
   return out.replace(/https?:\/\/[^\s)]+/g, "<webhook URL>");
 }
 
+const LOOPBACK = new Set(["127.0.0.1", "localhost"]);
+
+/**
+ * Why this webhook URL must not be posted to, or null: checked with the URL parser before each
+ * send, whatever set_slack_webhook_url accepted when it was stored (a row written before its
+ * grammar was strict, a Vault secret changed behind its back). The host must be one of `hosts`
+ * (pipeline_settings.slack_webhook_hosts), with no userinfo, no port and https — a port and http
+ * only for a loopback host (the local receiver). Names the host, never the URL.
+ */
+export function slackUrlProblem(url: string, hosts: readonly string[]): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return "the stored Slack webhook URL is not a URL";
+  }
+  const host = u.hostname.toLowerCase();
+  if (u.username !== "" || u.password !== "") return `the stored Slack webhook URL carries a user name before its host ${host}`;
+  if (!hosts.map((h) => h.toLowerCase()).includes(host)) return `the stored Slack webhook URL's host ${host} is not one of pipeline_settings.slack_webhook_hosts`;
+  if (!LOOPBACK.has(host) && (u.protocol !== "https:" || u.port !== "")) return `the stored Slack webhook URL for ${host} must be https without a port`;
+  if (u.protocol !== "https:" && u.protocol !== "http:") return `the stored Slack webhook URL's scheme ${u.protocol} is not https`;
+  return null;
+}
+
 /** A network error without the URL in it. */
 export function networkError(e: unknown, url: string): string {
   const raw = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
@@ -68,6 +92,8 @@ export function networkError(e: unknown, url: string): string {
 export interface Delivery {
   id: string;
   attempts: number;
+  /** Attempts of earlier rounds (the delivery was dead and its job retried): this round's are numbered after them. */
+  earlierAttempts: number;
   status: "pending" | "delivered" | "dead";
   payload: unknown;
   lastError: string | null;
@@ -106,7 +132,9 @@ export async function deliver(o: DeliverOptions): Promise<DeliveryResult> {
   let attempt = o.delivery.attempts;
   if (o.delivery.status === "delivered") return { status: "delivered", attempts: attempt };
   const body = JSON.stringify(o.delivery.payload);
-  while (attempt < MAX_ATTEMPTS) {
+  // A round is 5 attempts; a retried dead delivery's round numbers its attempts after the dead ones.
+  const lastOfRound = o.delivery.earlierAttempts + MAX_ATTEMPTS;
+  while (attempt < lastOfRound) {
     attempt++;
     const started = Date.now();
     let outcome: SlackOutcome;
@@ -126,18 +154,42 @@ export async function deliver(o: DeliverOptions): Promise<DeliveryResult> {
       outcome = { outcome: "retry", error: networkError(e, o.url) };
     }
     // The fifth failure is the last.
-    if (outcome.outcome === "retry" && attempt >= MAX_ATTEMPTS) {
+    if (outcome.outcome === "retry" && attempt >= lastOfRound) {
       outcome = { outcome: "dead", error: `${outcome.error} (after ${MAX_ATTEMPTS} attempts)` };
     }
-    const recorded = await sql.value<boolean>("record_slack_attempt", [
+    const record = () => sql.value<boolean>("record_slack_attempt", [
       ["p_delivery_id", o.delivery.id, "uuid"], ["p_attempt", attempt, "integer"], ["p_status_code", status, "integer"],
       ["p_outcome", outcome.outcome, "text"], ["p_error", outcome.outcome === "delivered" ? null : outcome.error, "text"],
       ["p_duration_ms", Date.now() - started, "integer"]]);
+    const recorded = await recordedAfterRetries(record, sleep, o.signal);
     if (!recorded) return { status: "taken", attempts: attempt };
-    await o.onAttempt?.(attempt, outcome);
+    await o.onAttempt?.(attempt - o.delivery.earlierAttempts, outcome);
     if (outcome.outcome === "delivered") return { status: "delivered", attempts: attempt };
     if (outcome.outcome === "dead") return { status: "dead", attempts: attempt, error: outcome.error };
     await sleep(Math.min(MAX_DELAY_MS, outcome.retryAfterMs ?? backoffMs(attempt, o.random)), o.signal);
   }
   return { status: "dead", attempts: attempt, error: o.delivery.lastError ?? `no delivery after ${MAX_ATTEMPTS} attempts` };
+}
+
+/** Waits between tries of recording an attempt whose write failed: 1 s, 2 s, 4 s, 8 s. */
+const RECORD_RETRY_MS = [1_000, 2_000, 4_000, 8_000];
+
+/**
+ * An attempt's record, tried again when the write fails (a connection cut, a restart): the post
+ * already went out, and a record given up on fails the job, whose retry would post again — Slack's
+ * incoming webhooks have no idempotency key, so the record is the only thing standing between a
+ * retry and a second message. record_slack_attempt is idempotent, so a record that did commit
+ * before its answer was lost answers true the second time. After the last try the error stands
+ * (the job fails and the digest may be posted twice: at least once, as the README says).
+ */
+async function recordedAfterRetries(record: () => Promise<boolean>, sleep: (ms: number, signal: AbortSignal) => Promise<void>,
+  signal: AbortSignal): Promise<boolean> {
+  for (let i = 0; ; i++) {
+    try {
+      return await record();
+    } catch (e) {
+      if (i >= RECORD_RETRY_MS.length || signal.aborted) throw e;
+      await sleep(RECORD_RETRY_MS[i], signal);
+    }
+  }
 }

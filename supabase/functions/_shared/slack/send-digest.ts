@@ -10,7 +10,7 @@ import { SqlFunctions } from "../platform/sql-call.ts";
 import type { JsonValue } from "../queue/types.ts";
 import { PermanentJobError, type ScanProcessor } from "../queue/worker/outcomes.ts";
 import { generateWeeklyReport, storedWeeklyReport } from "../reports/weekly-report.ts";
-import { type Delivery, deliver, type DeliverOptions, MAX_ATTEMPTS } from "./delivery.ts";
+import { type Delivery, deliver, type DeliverOptions, MAX_ATTEMPTS, slackUrlProblem } from "./delivery.ts";
 import { slackDigest } from "./digest.ts";
 
 /** The edge function that runs send_slack_digest jobs (public.scan_job_types.worker). */
@@ -33,14 +33,19 @@ export function slackDigestProcessor(deps: SlackDigestDeps): ScanProcessor {
     }
     const url = await sql.value<string | null>("slack_webhook_url", [["p_company_id", job.companyId, "uuid"]]);
     if (!url) return { status: "skipped", reason: "the company has no Slack webhook URL (codeguard slack set --company <id> <url>)" };
+    // Checked again at send time, with the URL parser: nothing is posted to a host that is not Slack's.
+    const [setting] = await deps.db.query<{ value: unknown }>("select value from public.pipeline_settings where name = 'slack_webhook_hosts'");
+    const hosts = Array.isArray(setting?.value) ? setting.value.filter((h): h is string => typeof h === "string") : [];
+    const problem = slackUrlProblem(url, hosts);
+    if (problem) throw new PermanentJobError(`Slack digest not sent: ${problem}; set it again (codeguard slack set --company <id> <url>)`);
     const report = (await storedWeeklyReport(deps.db, job.companyId, periodStart)) ??
       (await generateWeeklyReport(deps.db, { companyId: job.companyId, periodEnd }));
-    const [row] = await sql.rows<{ id: string; attempts: number; status: Delivery["status"]; payload: unknown; last_error: string | null }>(
+    const [row] = await sql.rows<{ id: string; attempts: number; earlier_attempts: number; status: Delivery["status"]; payload: unknown; last_error: string | null }>(
       "prepare_slack_delivery", [["p_company_id", job.companyId, "uuid"], ["p_period_start", report.periodStart, "date"],
         ["p_payload", slackDigest(report.content), "jsonb"], ["p_job_id", job.id, "uuid"]]);
     const result = await deliver({
       db: deps.db, url, signal, fetch: deps.fetch, sleep: deps.sleep, random: deps.random,
-      delivery: { id: row.id, attempts: Number(row.attempts), status: row.status, payload: row.payload, lastError: row.last_error },
+      delivery: { id: row.id, attempts: Number(row.attempts), earlierAttempts: Number(row.earlier_attempts), status: row.status, payload: row.payload, lastError: row.last_error },
       onAttempt: (attempt, outcome) => progress(Math.round((100 * attempt) / MAX_ATTEMPTS), `Slack attempt ${attempt}: ${outcome.outcome}`),
     });
     if (result.status === "dead") throw new PermanentJobError(`Slack digest not delivered: ${result.error}`);

@@ -40,7 +40,10 @@ export interface PayloadError {
 
 // The repositories table's own rule for a name (10_tenants.sql), so that a name it would refuse is
 // a 400 here, not a failed transaction.
-const fullName = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "expected owner/name");
+// GitHub's own bounds: an account name has at most 39 characters, a repository's at most 100 — a
+// longer "name" is no repository of GitHub's, and would only be stored and scanned for nothing.
+const fullName = z.string().regex(/^[A-Za-z0-9_.-]{1,39}\/[A-Za-z0-9_.-]{1,100}$/,
+  "expected owner/name (an owner of at most 39 characters, a name of at most 100, as GitHub allows)");
 const installation = z.object({ id: z.number().int().positive() }).nullish();
 const repositoryRef = z.object({ full_name: fullName });
 

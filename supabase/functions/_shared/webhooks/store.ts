@@ -18,10 +18,10 @@ export interface DeliveryJob {
 
 /** What record_github_webhook_delivery answers. */
 export interface DeliveryRecord {
-  /** False for a duplicate or an unknown installation: nothing was written. */
+  /** False for a duplicate, a replay or an unknown installation: nothing was written. */
   recorded: boolean;
   duplicate: boolean;
-  outcome: "enqueued" | "coalesced" | "registered" | "deactivated" | "ignored" | "ping" | "unknown_installation" | null;
+  outcome: "enqueued" | "coalesced" | "registered" | "deactivated" | "ignored" | "ping" | "unknown_installation" | "replayed" | null;
   reason: string | null;
   jobs: DeliveryJob[];
 }
@@ -45,6 +45,8 @@ export class WebhookStore {
     installationId: number | null;
     route: unknown;
     payloadBytes: number;
+    /** SHA-256 of the signed body, hex: a body recorded before under another delivery id is a replay. */
+    bodySha256: string;
   }): Promise<DeliveryRecord> {
     return await this.fns.value<DeliveryRecord>("record_github_webhook_delivery", [
       ["p_delivery_id", args.deliveryId, "uuid"],
@@ -54,6 +56,7 @@ export class WebhookStore {
       ["p_installation_id", args.installationId, "bigint"],
       ["p_route", args.route, "jsonb"],
       ["p_payload_bytes", args.payloadBytes, "integer"],
+      ["p_body_sha256", args.bodySha256, "text"],
     ]);
   }
 }

@@ -33,6 +33,12 @@ export interface InFlight {
   processing: boolean;
   /** When the lease ends (ms) by the last accepted claim or heartbeat: how long a write-back may retry. */
   leaseEndsAt: number;
+  /**
+   * When the processor last showed the job moving (ms): its claim, a progress report, an answer
+   * from its source. Heartbeats prove only that the worker lives; this is what the loop's stall
+   * bound (WorkerLoopOptions.stallMs) reads.
+   */
+  movedAt: number;
 }
 
 /** What one drain (or one run) did. */
@@ -115,10 +121,12 @@ export class Executor {
       correlate: (ids) => this.d.correlate(job, ids),
       progress: async (percent, message) => {
         const sentAt = this.d.clock.now();
+        entry.movedAt = sentAt;
         const w = await this.d.queue.heartbeat({ jobId: job.id, attempt: job.attempts, progress: Math.round(percent), message });
         this.onHeartbeat(entry, sentAt, w);
       },
       sourceAnswered: () => {
+        entry.movedAt = this.d.clock.now();
         if (answered) return;
         answered = true;
         this.d.queue.sourceAnswered({ jobId: job.id, attempt: job.attempts }).then(
@@ -191,10 +199,17 @@ export class Executor {
         }
         log("warn", outcome.reason, fields);
         return;
-      case "source_outage":
+      case "source_outage": {
+        if (outcome.timedOut) {
+          // An outage only if no other job heard from the source meanwhile; else this job's failed attempt.
+          if ((await write(() => queue.reportSourceTimeout({ ...fence, error: outcome.error })))?.accepted) report.outages++;
+          log("warn", `the job's source did not answer in time (an outage, unless other jobs heard from it meanwhile: then a failed attempt): ${outcome.error}`, fields);
+          return;
+        }
         if ((await write(() => queue.reportSourceOutage({ ...fence, error: outcome.error })))?.accepted) report.outages++;
         log("warn", `the job's source is down, waiting for it without spending an attempt: ${outcome.error}`, fields);
         return;
+      }
       case "fail":
         if ((await write(() => queue.fail({ ...fence, error: outcome.error, retryable: outcome.retryable })))?.accepted) report.failed++;
         log(outcome.retryable ? "warn" : "error", `failed: ${outcome.error}`, fields);

@@ -7,7 +7,17 @@ import { isConnectionError } from "../../platform/db.ts";
 import type { JsonValue, ScanJob, ScanJobWrite } from "../types.ts";
 
 /** Why a job's signal fired. */
-export type JobStopReason = "cancelled" | "lease_lost" | "deadline" | "shutdown";
+export type JobStopReason = "cancelled" | "lease_lost" | "deadline" | "shutdown" | "stalled";
+
+/**
+ * Postgres's lock_not_available: a statement waited longer than its lock_timeout. The work's
+ * writes carry one (supabase/schemas/55_write_lock_timeouts.sql) so that a lock held elsewhere (an
+ * operator's open transaction, a slow ALTER TABLE) never holds the job's own row — and with it the
+ * job's heartbeats — for long; the job is handed back, not failed.
+ */
+export function isLockTimeout(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "55P03";
+}
 
 /** The AbortSignal reason of a job the loop stopped. */
 export class JobStopped extends Error {
@@ -40,9 +50,16 @@ export class PermanentJobError extends Error {
  * spending an attempt, and claims of the source's jobs pause until a probe finds it up again.
  */
 export class SourceUnavailable extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /**
+   * The source gave no answer at all (timeouts, not refused connections or 5xx): an outage, or only
+   * this job's requests hanging. The queue decides which (report_scan_source_timeout): when other
+   * jobs heard from the source meanwhile, it is the job's failed attempt and the circuit stays shut.
+   */
+  readonly timedOut: boolean;
+  constructor(message: string, options?: { cause?: unknown; timedOut?: boolean }) {
     super(message, options);
     this.name = "SourceUnavailable";
+    this.timedOut = options?.timedOut ?? false;
   }
 }
 
@@ -98,7 +115,7 @@ export type JobOutcome =
   | { kind: "snooze"; until: Date; reason: string }
   /** Back to pending now without spending an attempt: the worker is stopping, or lost the database. */
   | { kind: "release"; reason: string }
-  | { kind: "source_outage"; error: string }
+  | { kind: "source_outage"; error: string; timedOut?: boolean }
   /** The processor completed the job itself (CompletedJob); `accepted` is whether the database took it. */
   | { kind: "completed_by_processor"; accepted: boolean; message: string | null }
   /** The heartbeat that saw the cancel already finished the job. */
@@ -130,7 +147,11 @@ export function outcomeOf(settled: Settled, signalled: JobStopped | null): JobOu
   const error = settled.error;
   // It gave up because we asked it to: hand it back without spending an attempt.
   if (stopped?.reason === "shutdown") return { kind: "release", reason: "released: the worker is shutting down" };
-  if (error instanceof SourceUnavailable) return { kind: "source_outage", error: error.message };
+  if (stopped?.reason === "stalled") return { kind: "release", reason: `released: ${stopped.message}` };
+  if (isLockTimeout(error)) {
+    return { kind: "release", reason: `released: a lock held elsewhere kept the job's write waiting past its lock_timeout (${errorMessage(error)})` };
+  }
+  if (error instanceof SourceUnavailable) return { kind: "source_outage", error: error.message, ...(error.timedOut ? { timedOut: true } : {}) };
   if (isConnectionError(error)) {
     return { kind: "release", reason: `released: the database connection was lost (${errorMessage(error)})` };
   }

@@ -54,6 +54,15 @@ export interface WorkerLoopOptions {
    */
   jobTimeoutMs?: number;
   jobTimeoutGraceMs?: number;
+  /**
+   * How long a job may run without moving — no progress report, no answer from its source — before
+   * it is stopped (reason "stalled") and, 10 s later if its processor still has not returned,
+   * handed back without spending an attempt. Heartbeats prove the worker lives, not that the job
+   * moves: a processor waiting on a connection a Postgres restart left dead kept its lease with
+   * them for 150 s until a kill freed it. Default 120 s: a scan reports a page every few seconds,
+   * and one GitHub request gives up within 48 s (three tries of 15 s).
+   */
+  stallMs?: number;
   clock?: Clock;
   log?: QueueLog;
 }
@@ -67,6 +76,9 @@ const noLog: QueueLog = () => {};
  */
 const timerDone = Object.freeze({ reason: "timer no longer needed" });
 
+/** A stalled job's processor gets this long to return after its signal fired, before it is let go. */
+const STALL_RELEASE_GRACE_MS = 10_000;
+
 /** The loop. See the module comment. */
 export class WorkerLoop {
   readonly workerId: string;
@@ -76,6 +88,7 @@ export class WorkerLoop {
   private readonly leaseSeconds: number;
   private readonly jobTimeoutMs: number | null;
   private readonly jobTimeoutGraceMs: number;
+  private readonly stallMs: number;
   private readonly claimer: Claimer;
   private readonly executor: Executor;
 
@@ -94,6 +107,8 @@ export class WorkerLoop {
     this.leaseSeconds = options.leaseSeconds ?? 30;
     this.jobTimeoutMs = options.jobTimeoutMs ?? null;
     this.jobTimeoutGraceMs = options.jobTimeoutGraceMs ?? 30_000;
+    this.stallMs = options.stallMs ?? 120_000;
+    if (!(this.stallMs > 0)) throw new RangeError(`WorkerLoop: stallMs must be positive, got ${this.stallMs}`);
     if (this.jobTimeoutMs !== null && !(this.jobTimeoutMs > 0)) throw new RangeError(`WorkerLoop: jobTimeoutMs must be positive, got ${this.jobTimeoutMs}`);
     if (!this.workerId) throw new TypeError("WorkerLoop: workerId is required");
     if (!(this.leaseSeconds >= 1 && this.leaseSeconds <= 3600)) {
@@ -207,14 +222,20 @@ export class WorkerLoop {
       processing: true,
       done: Promise.resolve(),
       leaseEndsAt: this.clock.now() + this.leaseSeconds * 1000,
+      movedAt: this.clock.now(),
     };
     this.processing++;
     this.inFlight.set(job.id, entry);
-    let disarm = () => {};
+    let disarmLimit = () => {};
     if (deadline === null && this.jobTimeoutMs !== null) {
       deadline = this.clock.now() + this.jobTimeoutMs;
-      disarm = this.timeLimit(entry, this.jobTimeoutMs);
+      disarmLimit = this.timeLimit(entry, this.jobTimeoutMs);
     }
+    const disarmStall = this.stallBound(entry);
+    const disarm = () => {
+      disarmLimit();
+      disarmStall();
+    };
     entry.done = this.executor.run(entry, deadline).finally(() => {
       disarm();
       this.processed(entry);
@@ -240,6 +261,28 @@ export class WorkerLoop {
       disarm();
       disarmGrace();
     };
+  }
+
+  /** The job's bound on running without moving (see stallMs); answers its disarm. */
+  private stallBound(entry: InFlight): () => void {
+    let disarm = () => {};
+    const check = () => {
+      if (!entry.processing || entry.abandoned) return;
+      const still = this.clock.now() - entry.movedAt;
+      if (still < this.stallMs) {
+        disarm = this.clock.timer(this.stallMs - still, check);
+        return;
+      }
+      const why = `no progress for ${Math.round(still / 1000)} s (its bound is ${this.stallMs / 1000} s): the job is not moving although its worker lives`;
+      entry.controller.abort(new JobStopped("stalled", why));
+      disarm = this.clock.timer(STALL_RELEASE_GRACE_MS, () => {
+        if (!entry.processing || entry.abandoned) return;
+        this.log("warn", `handed back a job that made ${why}`, { jobId: entry.job.id, attempt: entry.job.attempts, scanType: entry.job.scanType, workerId: this.workerId });
+        void this.abandon(entry, { kind: "release", reason: `released: ${why}` });
+      });
+    };
+    disarm = this.clock.timer(this.stallMs, check);
+    return () => disarm();
   }
 
   /** Writes an outcome for a job whose processor still runs, and lets the processor go. */
