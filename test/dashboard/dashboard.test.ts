@@ -115,6 +115,12 @@ async function expectReportFigures(page: Page, c: WeeklyReport["content"]) {
     agent: r.getAttribute("data-agent"), model: r.getAttribute("data-model") || null,
     lines: Number(r.querySelector(".lines")!.textContent), share_pct: Number(r.querySelector(".share")!.textContent!.replace("%", "")) }))))
     .toEqual(o.by_agent.map((a) => ({ agent: a.agent, model: a.model, lines: a.lines, share_pct: a.share_pct })));
+  // Per repository, its AI share to its ceiling: the report's row and its origins' row (whose floor is the same figure).
+  for (const r of c.repositories) {
+    const origin = o.repositories.find((x) => x.full_name === r.full_name);
+    if (origin) expect(origin.floor_percentage).toBe(r.ai_loc_percentage);
+    expect(await rowText(page, r.full_name, "ai-share")).toBe(`${r.ai_loc_percentage}%${origin ? ` to ${origin.ceiling_percentage}%` : ""}`);
+  }
   expect(await text(page, "#open-alerts")).toBe(String(c.risk_summary.open_alert_count));
   expect(await page.locator("#company-riskiest-prs tr[data-pr] a").evaluateAll((links) => links.map((a) => a.getAttribute("href"))))
     .toEqual(c.riskiest_prs.map((p) => p.url));
@@ -260,7 +266,7 @@ describe("the page in Chromium", () => {
     if (c.risk_summary.open_alerts.length) expect(await page.locator("#alerts li.alert details.history li").first().textContent()).toMatch(/opened/);
     for (const r of c.repositories) {
       expect(await rowText(page, r.full_name, "score")).toBe(r.score === null ? "—" : String(r.score));
-      expect(await rowText(page, r.full_name, "ai-share")).toBe(`${r.ai_loc_percentage}%`);
+
       expect(await rowText(page, r.full_name, "unreviewed")).toBe(String(r.unreviewed_ai_merges));
     }
     expect(await page.locator("#trend svg circle.score-point").count()).toBe(c.score_trend.filter((p) => p.score !== null).length);

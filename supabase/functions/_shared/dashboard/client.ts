@@ -413,7 +413,9 @@ export function dashboardClient(config) {
       { key: "unreviewed_ai_merges", label: "Unreviewed AI merges", num: true, get: (x) => x.unreviewed_ai_merges },
       { key: "last_scan", label: "Last scan", get: (x) => (x.last_scan ? x.last_scan.createdAt : "") },
     ];
-    const rows = r.repositories.map((x) => Object.assign({}, x, byName.get(x.full_name) || {}));
+    // Each repository's band from the report's origins (the floor is its AI share, the same figure).
+    const originOf = new Map(((o && o.repositories) || []).map((x) => [x.full_name, x]));
+    const rows = r.repositories.map((x) => Object.assign({ origin: originOf.get(x.full_name) || null }, x, byName.get(x.full_name) || {}));
     const col = columns.find((k) => k.key === state.sort.key) || columns[1];
     rows.sort((a, b) => {
       const va = col.get(a), vb = col.get(b);
@@ -436,12 +438,13 @@ export function dashboardClient(config) {
         h("td", { class: "name" }, x.id ? h("a", { href: queryWith({ repo: x.id }), onclick: nav(queryWith({ repo: x.id })) }, x.full_name) : x.full_name),
         h("td", { class: "num score" }, show(x.score)),
         h("td", { class: "zone-cell" }, zone(x.risk_zone)),
-        h("td", { class: "num ai-share" }, show(x.ai_loc_percentage, "%")),
+        h("td", { class: "num ai-share", title: x.origin ? "origin known for " + x.origin.known_percentage + "% of its lines; recorded by git-ai " + x.origin.recorded_percentage + "%" : null },
+          show(x.ai_loc_percentage, "%"), x.origin ? h("span", { class: "ceiling" }, " to " + x.origin.ceiling_percentage + "%") : null),
         h("td", { class: "num review" }, x.merged_ai_prs ? Math.round((1000 * x.reviewed_ai_prs) / x.merged_ai_prs) / 10 + "% of " + x.merged_ai_prs : "— (none merged)"),
         h("td", { class: "num unreviewed" }, show(x.unreviewed_ai_merges)),
         h("td", { class: "last-scan" }, scanCell(x.last_scan)),
         h("td", {}, x.id ? runButtons(x) : null)))))),
-      h("p", { class: "sub" }, "Score: the latest, now; AI share, review coverage and unreviewed merges: of these 7 days (the weekly report's figures)."));
+      h("p", { class: "sub" }, "Score: the latest, now; AI share (to its ceiling with the suspected lines), review coverage and unreviewed merges: of these 7 days (the weekly report's figures)."));
 
     const alerts = h("section", { id: "alerts" }, h("h2", {}, "Open alerts"),
       risk.open_alerts.length === 0 ? h("p", { class: "sub" }, "None open.") :
