@@ -73,8 +73,10 @@ $$;
 
 -- The riskiest AI pull requests of [p_start, p_end) (opened or merged in it), at most p_limit:
 -- merged without a human review first, then open without one, then reviewed; larger first
--- within each. Each with its link on GitHub.
-create function public.weekly_report_riskiest_prs(p_company_id uuid, p_start timestamptz, p_end timestamptz, p_limit integer default 10)
+-- within each. Each with its link on GitHub. p_repository_id: one repository's only (the members'
+-- dashboard's repository view ranks its PRs by this same rule); null: the company's.
+create function public.weekly_report_riskiest_prs(p_company_id uuid, p_start timestamptz, p_end timestamptz, p_limit integer default 10,
+                                                  p_repository_id uuid default null)
 returns jsonb
 language sql stable security definer set search_path = ''
 as $$
@@ -88,7 +90,7 @@ as $$
                case when p.unreviewed_ai_merge then 0 when not p.human_reviewed then 1 else 2 end as rank,
                p.additions, r.full_name as repository, p.github_pr_id as number
         from public.pull_requests p join public.repositories r on r.id = p.repository_id and r.is_active
-        where p.company_id = p_company_id and p.ai_generated
+        where p.company_id = p_company_id and p.ai_generated and (p_repository_id is null or p.repository_id = p_repository_id)
           and ((p.pr_created_at >= p_start and p.pr_created_at < p_end) or (p.pr_merged_at >= p_start and p.pr_merged_at < p_end))
         order by 2, 3 desc, 4, 5
         limit greatest(0, p_limit)) x

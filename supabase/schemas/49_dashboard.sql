@@ -3,9 +3,10 @@
 -- the 7 days ending the day asked (today by default) and builds the report's content from it with
 -- the report's builder, so the page and a report of the same moment cannot disagree. These functions
 -- add only what a report has no place for, each read with the report's rules (the period's commits
--- by author date, counted lines of non-merge commit rows, active repositories): the repositories'
--- ids, review counts and latest scans, the AI lines per agent, the recent scans, and one
--- repository's view. The function verifies the member's session and passes the member's company
+-- by author date, active repositories): the repositories' ids, review counts and latest scans, the
+-- open alerts' histories, the recent scans, and one repository's view. A figure the report has (the
+-- AI lines per agent and model, the AI-LOC band and its coverage, the open alerts, the riskiest PRs,
+-- the scores) is not computed here again: the page shows the report's. The function verifies the member's session and passes the member's company
 -- (member_company_id); only the service executes these.
 
 -- The scans of the given job ids, of the company only, as the page shows them (scan-status' fields):
@@ -59,9 +60,8 @@ $$;
 -- ending p_period_end: per active repository its id, its merged AI PRs of the period and how many
 -- of them a human reviewed (the report's company review coverage, per repository: summed over the
 -- repositories they are the report's merged_ai_prs and reviewed_ai_prs) and its latest scan; the
--- AI lines per agent (attested commits, a commit of two agents counted for each) and the suspected
--- lines, of the report's counted lines; the history of the alerts the report lists; and the
--- company's last 15 scans.
+-- history of the alerts the report lists as open (its filter: open now, of the company or of an
+-- active repository); and the company's last 15 scans.
 create function public.dashboard_company(p_company_id uuid, p_period_end date) returns jsonb
 language sql stable security definer set search_path = ''
 as $$
@@ -69,11 +69,6 @@ as $$
     select ((p_period_end - 6)::timestamp at time zone 'UTC') as start_at, ((p_period_end + 1)::timestamp at time zone 'UTC') as end_at
   ), repos as (
     select r.id, r.full_name, r.default_branch from public.repositories r where r.company_id = p_company_id and r.is_active
-  ), commits as (
-    select x.verdict, x.agents, coalesce(x.counted_lines, 0) as counted, coalesce(x.ai_lines, 0) as ai
-    from public.scan_results x, period p
-    where x.company_id = p_company_id and x.path = '' and not x.is_merge and x.authored_at >= p.start_at and x.authored_at < p.end_at
-      and x.repository_id in (select id from repos)
   ), last_scan as (
     -- Each repository's latest scan: its newest job, or its newest scans row when that is newer
     -- (the job pruned); one index lookup each, then their entries in one call.
@@ -98,28 +93,24 @@ as $$
           'merged_ai_prs', coalesce(m.merged, 0), 'reviewed_ai_prs', coalesce(m.reviewed, 0),
           'last_scan', le.entry) order by r.full_name), '[]')
       from repos r left join merged m on m.repository_id = r.id left join last_entry le on le.repository_id = r.id),
-    'counted_lines', (select coalesce(sum(c.counted), 0) from commits c),
-    'agents', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-          'agent', a.agent, 'commits', a.commits, 'ai_lines', a.ai_lines) order by a.ai_lines desc, a.agent), '[]')
-      from (select g.agent, count(*) as commits, sum(c.ai) as ai_lines
-            from commits c, pg_catalog.unnest(c.agents) g(agent) where c.verdict = 'attested' group by g.agent) a),
-    'suspected', (select pg_catalog.jsonb_build_object('commits', count(*), 'lines', coalesce(sum(c.counted), 0))
-      from commits c where c.verdict = 'suspected'),
-    -- The history of the alerts the report lists as open at the period's end (its filter), by
-    -- category, repository and title, as the report names them.
+    -- The history of the alerts the report lists as open (weekly_report_data's open_alerts: open at
+    -- generation, the company's or an active repository's), by category, repository and title, as
+    -- the report names them.
     'alert_history', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
           'category', a.category, 'repository', r.full_name, 'title', a.title, 'created_at', a.created_at,
           'reopened', a.reopened, 'history', a.history) order by a.created_at), '[]')
-      from public.alerts a left join public.repositories r on r.id = a.repository_id, period p
-      where a.company_id = p_company_id and a.created_at < p.end_at and (a.status = 'open' or a.resolved_at >= p.end_at)),
+      from public.alerts a left join repos r on r.id = a.repository_id
+      where a.company_id = p_company_id and a.status = 'open' and (a.repository_id is null or r.id is not null)),
     'recent_scans', public.dashboard_scans(p_company_id, null, 15))
 $$;
 
 -- One repository of the company, for its view: {access: ok | not_found | forbidden, repository}.
 -- Over the 12 weeks ending p_period_end (the report's trend's span): its score by week (the last
 -- score calculated before each week ended, as the report's company trend), its riskiest AI pull
--- requests (merged without a human review first, then the largest; with GitHub's address), its
--- authors (commits, attested and suspected commits, counted and attested AI lines), and its latest
+-- requests (the report's rule and fields, weekly_report_riskiest_prs: opened or merged in the span;
+-- merged without a human review first, then open without one, then reviewed; larger first), its
+-- authors (commits, AI commits — recorded or attested, as team_metrics counts them — and suspected
+-- commits, counted and AI lines), and its latest
 -- scans. A repository id of another company is forbidden, an unknown one not found (as the member
 -- API answers).
 create function public.dashboard_repository(p_company_id uuid, p_repository_id uuid, p_period_end date) returns jsonb
@@ -148,26 +139,18 @@ begin
                       and s.calculated_at < ((p_period_end - 7 * k + 1)::timestamp at time zone 'UTC')
                     order by s.calculated_at desc limit 1) as score
             from pg_catalog.generate_series(0, 11) k) w),
-    'riskiest_prs', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-          'number', pr.github_pr_id, 'title', pr.title, 'agents', pr.agents, 'additions', pr.additions, 'deletions', pr.deletions,
-          'human_reviewed', pr.human_reviewed, 'reviewers', pr.reviewers, 'unreviewed_ai_merge', pr.unreviewed_ai_merge,
-          'merged_at', pr.pr_merged_at, 'merged_by', pr.merged_by, 'author', pr.author_login,
-          'url', 'https://github.com/' || v_repo.full_name || '/pull/' || pr.github_pr_id)
-          order by pr.unreviewed_ai_merge desc, pr.additions desc, pr.github_pr_id desc), '[]')
-      from (select * from public.pull_requests pr
-            where pr.repository_id = p_repository_id and pr.company_id = p_company_id and pr.ai_generated
-              and pr.pr_merged_at >= v_start and pr.pr_merged_at < v_end
-            order by pr.unreviewed_ai_merge desc, pr.additions desc, pr.github_pr_id desc limit 10) pr),
-    'merged_ai_prs', (select count(*) from public.pull_requests pr
+    'riskiest_prs', public.weekly_report_riskiest_prs(p_company_id, v_start, v_end, 10, p_repository_id),
+    -- The AI pull requests the ranking is over (opened or merged in the span).
+    'ai_prs', (select count(*) from public.pull_requests pr
       where pr.repository_id = p_repository_id and pr.company_id = p_company_id and pr.ai_generated
-        and pr.pr_merged_at >= v_start and pr.pr_merged_at < v_end),
+        and ((pr.pr_created_at >= v_start and pr.pr_created_at < v_end) or (pr.pr_merged_at >= v_start and pr.pr_merged_at < v_end))),
     'authors', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
           'name', a.name, 'email', a.email, 'commits', a.commits, 'ai_commits', a.ai_commits, 'suspected_commits', a.suspected_commits,
           'counted_lines', a.counted, 'ai_lines', a.ai,
           'ai_loc_percentage', case when a.counted > 0 then round(100.0 * a.ai / a.counted, 1) else 0 end)
           order by a.counted desc, a.email), '[]')
       from (select lower(x.author_email) as email, max(x.author_name) as name, count(*) as commits,
-                   count(*) filter (where x.verdict = 'attested') as ai_commits, count(*) filter (where x.verdict = 'suspected') as suspected_commits,
+                   count(*) filter (where x.verdict in ('recorded', 'attested')) as ai_commits, count(*) filter (where x.verdict = 'suspected') as suspected_commits,
                    coalesce(sum(x.counted_lines), 0) as counted, coalesce(sum(x.ai_lines), 0) as ai
             from public.scan_results x
             where x.repository_id = p_repository_id and x.company_id = p_company_id and x.path = '' and not x.is_merge

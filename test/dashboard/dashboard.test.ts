@@ -96,30 +96,65 @@ const asMember = (sub: string) => ({ authorization: `Bearer ${tokenOf(sub)}`, ap
 const signedInUrl = (token: string, query = "") =>
   `${stack.current.functionsUrl}/dashboard${query}#access_token=${token}&token_type=bearer&expires_in=3600&expires_at=${Math.floor(Date.now() / 1000) + 3600}`;
 
+/**
+ * The figures the page shares with the weekly report, read off the DOM and compared with the stored
+ * report's content: the AI-LOC band and its coverage, the AI lines per agent and model, the open
+ * alerts, the riskiest PRs (links and order).
+ */
+async function expectReportFigures(page: Page, c: WeeklyReport["content"]) {
+  const o = c.ai_origins!;
+  expect(o).toBeTruthy();
+  expect(await text(page, "#ai-loc")).toBe(`${o.floor_percentage}%`);
+  expect(await text(page, "#ai-loc-ceiling")).toBe(`${o.ceiling_percentage}%`);
+  expect(await text(page, "#ai-loc-recorded")).toBe(`${o.recorded_percentage}%`);
+  expect(await text(page, "#ai-loc-attested")).toBe(`${o.attested_percentage}%`);
+  for (const k of ["recorded", "attested", "suspected", "unknown"] as const) {
+    expect(await text(page, `#coverage [data-coverage="${k}"]`)).toBe(`${o.coverage[`${k}_pct`]}%`);
+  }
+  expect(await page.locator("#agents tr[data-agent]").evaluateAll((rows) => rows.map((r) => ({
+    agent: r.getAttribute("data-agent"), model: r.getAttribute("data-model") || null,
+    lines: Number(r.querySelector(".lines")!.textContent), share_pct: Number(r.querySelector(".share")!.textContent!.replace("%", "")) }))))
+    .toEqual(o.by_agent.map((a) => ({ agent: a.agent, model: a.model, lines: a.lines, share_pct: a.share_pct })));
+  // Per repository, its AI share to its ceiling: the report's row and its origins' row (whose floor is the same figure).
+  for (const r of c.repositories) {
+    const origin = o.repositories.find((x) => x.full_name === r.full_name);
+    if (origin) expect(origin.floor_percentage).toBe(r.ai_loc_percentage);
+    expect(await rowText(page, r.full_name, "ai-share")).toBe(`${r.ai_loc_percentage}%${origin ? ` to ${origin.ceiling_percentage}%` : ""}`);
+  }
+  expect(await text(page, "#open-alerts")).toBe(String(c.risk_summary.open_alert_count));
+  expect(await page.locator("#company-riskiest-prs tr[data-pr] a").evaluateAll((links) => links.map((a) => a.getAttribute("href"))))
+    .toEqual(c.riskiest_prs.map((p) => p.url));
+}
+
 describe("the dashboard's JSON", () => {
   it("answers a member the report's own content for the day, whole, and the repositories' ids, scans and review counts beside it", async () => {
     for (const report of [todays, demoWeek]) {
       const res = await api(`/api/overview?period_end=${report.periodEnd}`, asMember(ids.alice));
       expect(res.status).toBe(200);
       const body = (await res.json()) as DashboardOverview;
-      expect(body.report).toEqual(report.content);
+      // The same content, whole, but for the moment it was taken (the report is a snapshot at its
+      // generation: the dashboard's is generated for this answer, after the stored one).
+      const { generated_at: at, ...rest } = body.report;
+      const { generated_at: storedAt, ...stored } = report.content;
+      expect(rest).toEqual(stored);
+      expect(Date.parse(at)).toBeGreaterThanOrEqual(Date.parse(storedAt));
       const repos = body.company.repositories;
       expect(repos.map((r) => r.full_name).sort()).toEqual(report.content.repositories.map((r) => r.full_name).sort());
       // Per repository, the report's company review figures: summed, they are the report's.
       expect(repos.reduce((n, r) => n + r.merged_ai_prs, 0)).toBe(report.content.ai_usage_summary.merged_ai_prs);
       expect(repos.reduce((n, r) => n + r.reviewed_ai_prs, 0)).toBe(report.content.ai_usage_summary.reviewed_ai_prs);
-      expect(body.company.counted_lines).toBe(report.content.ai_usage_summary.total_loc);
-      const counted = report.content.ai_usage_summary.total_loc;
-      const suspectedShare = counted > 0 ? (100 * body.company.suspected.lines) / counted : 0;
-      expect(Math.abs(suspectedShare - report.content.ai_usage_summary.suspected_loc_percentage)).toBeLessThanOrEqual(0.05 + 1e-9);
+      // No second count of what the report has: the AI lines per agent, the band, the suspected lines.
+      expect(Object.keys(body.company).sort()).toEqual(["alert_history", "recent_scans", "repositories"]);
+      // The alerts whose history it gives are exactly those the report lists as open.
+      const key = (a: { category: string; repository: string | null; title: string }) => `${a.category}|${a.repository ?? ""}|${a.title}`;
+      expect(body.company.alert_history.map(key).sort()).toEqual(report.content.risk_summary.open_alerts.map(key).sort());
       expect(repos.find((r) => r.full_name === "github/github-mcp-server")!.last_scan).toMatchObject({ status: "completed", scanType: "full_scan", progress: 100 });
       expect(repos.find((r) => r.full_name === "terryyin/lizard")!.last_scan).toBeNull();
     }
-    // The demo's week has AI work in it: the per-agent lines are the attested lines of the report.
+    // The demo's week has AI work in it: the report's origins name its agents.
     const week = (await (await api(`/api/overview?period_end=${demoWeekEnd}`, asMember(ids.alice))).json()) as DashboardOverview;
     expect(week.report.ai_usage_summary.ai_loc).toBeGreaterThan(0);
-    expect(week.company.agents.length).toBeGreaterThan(0);
-    expect(Math.max(...week.company.agents.map((a) => a.ai_lines))).toBeLessThanOrEqual(week.report.ai_usage_summary.ai_loc);
+    expect(week.report.ai_origins!.by_agent.length).toBeGreaterThan(0);
   });
 
   it("answers today by default, and a repository's view with its trend, riskiest PRs with GitHub's address, and authors", async () => {
@@ -127,10 +162,18 @@ describe("the dashboard's JSON", () => {
     expect(body.periodEnd).toBe(today());
     const res = await api(`/api/repository?id=${ids.mcp}&period_end=${demoWeekEnd}`, asMember(ids.alice));
     expect(res.status).toBe(200);
-    const { repository } = (await res.json()) as { repository: { score_trend: unknown[]; riskiest_prs: { url: string; number: number; unreviewed_ai_merge: boolean }[]; authors: { commits: number }[]; scans: unknown[] } };
+    const { repository } = (await res.json()) as { repository: { score_trend: unknown[]; span: { start: string; end: string }; ai_prs: number;
+      riskiest_prs: { repository: string; url: string; number: number; unreviewed_ai_merge: boolean }[]; authors: { commits: number }[]; scans: unknown[] } };
     expect(repository.score_trend).toHaveLength(12);
     expect(repository.riskiest_prs.length).toBeGreaterThan(0);
     for (const pr of repository.riskiest_prs) expect(pr.url).toBe(`https://github.com/github/github-mcp-server/pull/${pr.number}`);
+    // Ranked as the weekly report ranks them: the company's ranking over the same 12 weeks
+    // (weekly_report_riskiest_prs without a repository), this repository's rows of it, in order.
+    const [{ all }] = await sql`select public.weekly_report_riskiest_prs(${DEMO_COMPANY}::uuid, (${repository.span.start}::date)::timestamp at time zone 'UTC',
+                                  (${repository.span.end}::date + 1)::timestamp at time zone 'UTC', 100000) as all`;
+    const mine = (all as typeof repository.riskiest_prs).filter((p) => p.repository === "github/github-mcp-server");
+    expect(repository.riskiest_prs).toEqual(mine.slice(0, 10));
+    expect(repository.ai_prs).toBe(mine.length);
     // Merged without a review first.
     const flags = repository.riskiest_prs.map((p) => p.unreviewed_ai_merge);
     expect(flags).toEqual([...flags].sort((a, b) => Number(b) - Number(a)));
@@ -210,16 +253,20 @@ describe("the page in Chromium", () => {
     expect(await text(page, "#title")).toBe("CodeGuard — Demo Inc");
     expect(await text(page, "#company-score")).toBe(String(c.risk_summary.debt_score));
     expect(await text(page, "#score .zone")).toBe(c.risk_summary.risk_zone);
-    expect(await text(page, "#ai-loc")).toBe(`${c.ai_usage_summary.ai_loc_percentage}%`);
+    expect(await text(page, "#period-score")).toBe(c.risk_summary.period_score === null ? "—" : String(c.risk_summary.period_score));
+    await expectReportFigures(page, c);
     expect(await text(page, "#reviewed")).toBe(`${c.ai_usage_summary.reviewed_percentage}%`);
-    expect(await text(page, "#open-alerts")).toBe(String(c.risk_summary.open_alerts.length));
+    expect(await text(page, "#open-alerts")).toBe(String(c.risk_summary.open_alert_count));
     expect(await page.locator("#alerts li.alert").count()).toBe(c.risk_summary.open_alerts.length);
+    // Each with the report's "since".
+    expect(await page.locator("#alerts li.alert .since").allTextContents())
+      .toEqual(c.risk_summary.open_alerts.map((a) => ` — since ${new Date(a.since).toISOString().replace("T", " ").slice(0, 16)} UTC`));
     // Each with its history (opened, then what changed).
     expect(await page.locator("#alerts li.alert details.history").count()).toBe(c.risk_summary.open_alerts.length);
     if (c.risk_summary.open_alerts.length) expect(await page.locator("#alerts li.alert details.history li").first().textContent()).toMatch(/opened/);
     for (const r of c.repositories) {
       expect(await rowText(page, r.full_name, "score")).toBe(r.score === null ? "—" : String(r.score));
-      expect(await rowText(page, r.full_name, "ai-share")).toBe(`${r.ai_loc_percentage}%`);
+
       expect(await rowText(page, r.full_name, "unreviewed")).toBe(String(r.unreviewed_ai_merges));
     }
     expect(await page.locator("#trend svg circle.score-point").count()).toBe(c.score_trend.filter((p) => p.score !== null).length);
@@ -284,7 +331,7 @@ describe("the page in Chromium", () => {
       const { page, problems } = await openSignedIn(ids.alice, width, `?period_end=${demoWeekEnd}`);
       await page.waitForSelector("#company-score");
       const c = demoWeek.content;
-      expect(await text(page, "#ai-loc")).toBe(`${c.ai_usage_summary.ai_loc_percentage}%`);
+      await expectReportFigures(page, c);
       expect(await text(page, "#total-loc")).toBe(String(c.ai_usage_summary.total_loc));
       expect(await text(page, "#unreviewed")).toBe(String(c.technical_debt_signals.unreviewed_ai_merges));
       expect(await page.locator("#agents tr[data-agent]").count()).toBeGreaterThan(0);
@@ -300,6 +347,13 @@ describe("the page in Chromium", () => {
       await page.click('#repositories a:text("github/github-mcp-server")');
       await page.waitForSelector("#riskiest-prs tr[data-pr]");
       expect(page.url()).toContain(`repo=${ids.mcp}`);
+      // The repository's band and coverage: the report's row for it.
+      const origin = c.ai_origins!.repositories.find((x) => x.full_name === "github/github-mcp-server")!;
+      expect(await text(page, "#repo-band")).toContain(`${origin.floor_percentage}% to ${origin.ceiling_percentage}%`);
+      // Its riskiest PRs in the JSON's order (the report's rule, checked against the report's SQL above).
+      const { repository } = (await (await api(`/api/repository?id=${ids.mcp}&period_end=${demoWeekEnd}`, asMember(ids.alice))).json()) as { repository: { riskiest_prs: { number: number }[] } };
+      expect(await page.locator("#riskiest-prs tr[data-pr]").evaluateAll((rows) => rows.map((r) => Number(r.getAttribute("data-pr")))))
+        .toEqual(repository.riskiest_prs.map((p) => p.number));
       const link = await page.locator("#riskiest-prs tr[data-pr] a").first().getAttribute("href");
       expect(link).toMatch(/^https:\/\/github\.com\/github\/github-mcp-server\/pull\/\d+$/);
       expect(await page.locator("#authors tbody tr").count()).toBeGreaterThan(0);

@@ -322,6 +322,32 @@ export function dashboardClient(config) {
       scan.error ? h("div", { class: "sub error" }, scan.error) : null);
   }
 
+  /** The coverage of the counted lines (the report's shares, summing to 100): a bar and its words. */
+  function coverageBar(o) {
+    const v = o.coverage;
+    const parts = [["recorded", v.recorded_pct], ["attested", v.attested_pct], ["suspected", v.suspected_pct], ["unknown", v.unknown_pct]];
+    return h("div", { id: "coverage" },
+      h("div", { class: "coverage-bar", role: "img", "aria-label": parts.map(([k, x]) => k + " " + x + "%").join(", ") },
+        parts.filter(([, x]) => x > 0).map(([k, x]) => h("i", { class: k, style: "width:" + x + "%", title: k + " " + x + "%" }))),
+      h("div", { class: "sub" }, "origin of the " + o.total_loc + " counted lines: ",
+        parts.map(([k, x], i) => [i ? ", " : "", k + " ", h("span", { "data-coverage": k }, x + "%")])));
+  }
+
+  /** AI pull requests as the report lists them (weekly_report_riskiest_prs): link, title, risk, agents, lines. */
+  function prTable(list, withRepository, none) {
+    if (!list || list.length === 0) return h("p", { class: "sub" }, none);
+    const risk = (p) => [p.unreviewed_ai_merge ? "merged unreviewed" : p.human_reviewed ? "reviewed" : "not reviewed yet", p.large ? "400+ lines" : ""].filter(Boolean).join(", ");
+    return h("div", { class: "scroll" }, h("table", {},
+      h("thead", {}, h("tr", {}, h("th", {}, "PR"), h("th", { class: "wrap" }, "Title"), h("th", {}, "Risk"), h("th", {}, "Agents"), h("th", { class: "num" }, "Lines"), h("th", {}, "Merged"))),
+      h("tbody", {}, list.map((p) => h("tr", { "data-pr": p.number, "data-repo": p.repository },
+        h("td", {}, h("a", { href: p.url, target: "_blank", rel: "noopener noreferrer" }, (withRepository ? p.repository : "") + "#" + p.number)),
+        h("td", { class: "wrap" }, p.title),
+        h("td", { class: "risk" }, p.unreviewed_ai_merge ? h("span", { class: "sev high" }, risk(p)) : risk(p)),
+        h("td", {}, (p.agents || []).join(", ") || "—"),
+        h("td", { class: "num lines" }, "+" + p.additions),
+        h("td", {}, p.merged_at ? when(p.merged_at) + (p.merged_by ? " by " + p.merged_by : "") : p.state))))));
+  }
+
   function renderOverview(data) {
     const r = data.report;
     const u = r.ai_usage_summary;
@@ -330,20 +356,28 @@ export function dashboardClient(config) {
     const c = data.company;
     const byName = new Map(c.repositories.map((x) => [x.full_name, x]));
     const change = scoreChange(r);
-    const coverageFields = Object.keys(u).filter((k) => /coverage|recorded/.test(k));
+    // The AI-LOC band, its coverage and the lines per agent and model: the report's ai_origins
+    // (weekly_report_origins), never recomputed here — the page and the report show one figure.
+    const o = r.ai_origins || null;
+    const samples = risk.score_samples ? Object.values(risk.score_samples) : [];
 
     const cards = h("div", { class: "cards" },
       h("div", { class: "card", id: "score" },
         h("h2", {}, "AI-debt score"),
         h("div", { class: "big" }, h("b", { id: "company-score" }, show(risk.debt_score)), " ", zone(risk.risk_zone)),
+        h("div", { class: "sub" }, "now (calculated " + when(risk.score_calculated_at) + "); as the 7 days ended ",
+          h("span", { id: "period-score" }, show(risk.period_score)), " (" + (risk.period_risk_zone || "unknown") + ")"),
         h("div", { class: "sub", id: "score-change" }, change === null ? "no change to show yet" : (change.change > 0 ? "▲ " : change.change < 0 ? "▼ " : "± ") + Math.abs(change.change) + " " + change.since),
-        h("div", { class: "sub" }, "calculated " + when(risk.score_calculated_at) + "; threshold " + r.company.risk_threshold)),
+        samples.length ? h("div", { class: "sub", id: "score-samples" }, "score's sample: " + samples.join(", ")) : null,
+        h("div", { class: "sub" }, "threshold " + r.company.risk_threshold + "; the company's score is not an average of its repositories'")),
       h("div", { class: "card", id: "ai-share" },
         h("h2", {}, "AI share of new lines"),
-        h("div", { class: "big" }, h("b", { id: "ai-loc" }, show(u.ai_loc_percentage, "%"))),
-        h("div", { class: "sub" }, "attested; ", h("span", { id: "ai-loc-band" }, show(Math.round((u.ai_loc_percentage + u.suspected_loc_percentage) * 10) / 10, "%")), " with the suspected lines; assisted ", show(u.assisted_loc_percentage, "%"), " apart"),
-        h("div", { class: "sub" }, h("span", { id: "total-loc" }, show(u.total_loc)), " counted lines in ", show(u.commits), " commits"),
-        coverageFields.map((k) => h("div", { class: "sub coverage" }, k.replace(/_/g, " ") + ": " + show(u[k])))),
+        o ? h("div", { class: "big" }, h("b", { id: "ai-loc" }, show(o.floor_percentage, "%")), " to ", h("b", { id: "ai-loc-ceiling" }, show(o.ceiling_percentage, "%")))
+          : h("div", { class: "big" }, h("b", { id: "ai-loc" }, show(u.ai_loc_percentage, "%"))),
+        o ? h("div", { class: "sub" }, "recorded by git-ai notes ", h("span", { id: "ai-loc-recorded" }, show(o.recorded_percentage, "%")),
+          ", attested by agents' marks ", h("span", { id: "ai-loc-attested" }, show(o.attested_percentage, "%")), "; up to the ceiling with the suspected lines") : null,
+        o ? coverageBar(o) : null,
+        h("div", { class: "sub" }, h("span", { id: "total-loc" }, show(u.total_loc)), " counted lines in ", show(u.commits), " commits; assisted ", show(u.assisted_loc_percentage, "%"), " apart")),
       h("div", { class: "card", id: "review" },
         h("h2", {}, "Review coverage of merged AI PRs"),
         h("div", { class: "big" }, h("b", { id: "reviewed" }, show(u.reviewed_percentage, "%"))),
@@ -351,20 +385,24 @@ export function dashboardClient(config) {
           h("span", { id: "unreviewed" }, show(sig.unreviewed_ai_merges)), " merged without review")),
       h("div", { class: "card", id: "alerts-card" },
         h("h2", {}, "Open alerts"),
-        h("div", { class: "big" }, h("b", { id: "open-alerts" }, String(risk.open_alerts.length))),
-        h("div", { class: "sub" }, show(risk.high_severity_alerts), " high or critical; ", show(risk.new_alerts), " new in the 7 days")));
+        h("div", { class: "big" }, h("b", { id: "open-alerts" }, show(risk.open_alert_count))),
+        h("div", { class: "sub" }, show(risk.high_severity_alerts), " high or critical, open as the figures were taken; ", show(risk.new_alerts), " raised in the 7 days")));
 
-    const agents = h("section", { id: "agents" }, h("h2", {}, "AI lines per agent, 7 days ending " + data.periodEnd),
-      c.agents.length === 0 && c.suspected.lines === 0
-        ? h("p", { class: "sub" }, "No AI-written lines in these 7 days (" + c.counted_lines + " counted lines).")
+    const byAgent = o ? o.by_agent : [];
+    const agents = h("section", { id: "agents" }, h("h2", {}, "AI lines per agent and model, 7 days ending " + data.periodEnd),
+      byAgent.length === 0
+        ? h("p", { class: "sub" }, "No recorded or attested AI lines in these 7 days (" + u.total_loc + " counted lines" + (o && o.coverage.suspected_pct > 0 ? "; suspected " + o.coverage.suspected_pct + "%" : "") + ").")
         : h("div", { class: "scroll" }, h("table", {},
-          h("thead", {}, h("tr", {}, h("th", {}, "Agent"), h("th", { class: "num" }, "Commits"), h("th", { class: "num" }, "AI lines"), h("th", { class: "num" }, "Share of counted lines"))),
+          h("thead", {}, h("tr", {}, h("th", {}, "Agent"), h("th", {}, "Model"), h("th", { class: "num" }, "AI lines"), h("th", { class: "num", title: "of the counted lines" }, "Share"))),
           h("tbody", {},
-            c.agents.map((a) => h("tr", { "data-agent": a.agent }, h("td", {}, a.agent), h("td", { class: "num" }, a.commits), h("td", { class: "num" }, a.ai_lines),
-              h("td", { class: "num" }, c.counted_lines > 0 ? (Math.round((1000 * a.ai_lines) / c.counted_lines) / 10) + "%" : "—"))),
-            c.suspected.lines > 0 ? h("tr", { class: "suspected" }, h("td", {}, "no mark, suspected"), h("td", { class: "num" }, c.suspected.commits), h("td", { class: "num" }, c.suspected.lines),
-              h("td", { class: "num" }, show(u.suspected_loc_percentage, "%"))) : null))),
-      h("p", { class: "sub" }, "Attested lines carry an agent's mark; suspected ones do not, and are never in the score. A commit of two agents counts for each."));
+            byAgent.map((a) => h("tr", { "data-agent": a.agent, "data-model": a.model || "" }, h("td", {}, a.agent), h("td", {}, a.model || "— (a mark)"),
+              h("td", { class: "num lines" }, a.lines), h("td", { class: "num share" }, a.share_pct + "%"))),
+            o.coverage.suspected_pct > 0 ? h("tr", { class: "suspected" }, h("td", {}, "suspected (no record, no mark)"), h("td", {}, "—"), h("td", { class: "num" }, "—"),
+              h("td", { class: "num share" }, o.coverage.suspected_pct + "%")) : null))),
+      h("p", { class: "sub" }, "The weekly report's figure: recorded lines are a git-ai note's, attested ones a marked commit's; a commit of two agents is split between them. Suspected lines carry neither and are never in the score."));
+
+    const riskiest = h("section", { id: "company-riskiest-prs" }, h("h2", {}, "Riskiest AI pull requests, 7 days ending " + data.periodEnd),
+      prTable(r.riskiest_prs, true, "No AI pull request opened or merged in these 7 days."));
 
     const columns = [
       { key: "full_name", label: "Repository", get: (x) => x.full_name.toLowerCase() },
@@ -375,7 +413,9 @@ export function dashboardClient(config) {
       { key: "unreviewed_ai_merges", label: "Unreviewed AI merges", num: true, get: (x) => x.unreviewed_ai_merges },
       { key: "last_scan", label: "Last scan", get: (x) => (x.last_scan ? x.last_scan.createdAt : "") },
     ];
-    const rows = r.repositories.map((x) => Object.assign({}, x, byName.get(x.full_name) || {}));
+    // Each repository's band from the report's origins (the floor is its AI share, the same figure).
+    const originOf = new Map(((o && o.repositories) || []).map((x) => [x.full_name, x]));
+    const rows = r.repositories.map((x) => Object.assign({ origin: originOf.get(x.full_name) || null }, x, byName.get(x.full_name) || {}));
     const col = columns.find((k) => k.key === state.sort.key) || columns[1];
     rows.sort((a, b) => {
       const va = col.get(a), vb = col.get(b);
@@ -398,12 +438,13 @@ export function dashboardClient(config) {
         h("td", { class: "name" }, x.id ? h("a", { href: queryWith({ repo: x.id }), onclick: nav(queryWith({ repo: x.id })) }, x.full_name) : x.full_name),
         h("td", { class: "num score" }, show(x.score)),
         h("td", { class: "zone-cell" }, zone(x.risk_zone)),
-        h("td", { class: "num ai-share" }, show(x.ai_loc_percentage, "%")),
+        h("td", { class: "num ai-share", title: x.origin ? "origin known for " + x.origin.known_percentage + "% of its lines; recorded by git-ai " + x.origin.recorded_percentage + "%" : null },
+          show(x.ai_loc_percentage, "%"), x.origin ? h("span", { class: "ceiling" }, " to " + x.origin.ceiling_percentage + "%") : null),
         h("td", { class: "num review" }, x.merged_ai_prs ? Math.round((1000 * x.reviewed_ai_prs) / x.merged_ai_prs) / 10 + "% of " + x.merged_ai_prs : "— (none merged)"),
         h("td", { class: "num unreviewed" }, show(x.unreviewed_ai_merges)),
         h("td", { class: "last-scan" }, scanCell(x.last_scan)),
         h("td", {}, x.id ? runButtons(x) : null)))))),
-      h("p", { class: "sub" }, "Score: the latest before the 7 days ended; AI share, review coverage and unreviewed merges: of these 7 days (the weekly report's figures)."));
+      h("p", { class: "sub" }, "Score: the latest, now; AI share (to its ceiling with the suspected lines), review coverage and unreviewed merges: of these 7 days (the weekly report's figures)."));
 
     const alerts = h("section", { id: "alerts" }, h("h2", {}, "Open alerts"),
       risk.open_alerts.length === 0 ? h("p", { class: "sub" }, "None open.") :
@@ -411,13 +452,14 @@ export function dashboardClient(config) {
         const life = (c.alert_history || []).find((x) => x.category === a.category && x.title === a.title && (x.repository || null) === (a.repository || null));
         return h("li", { class: "alert" }, h("span", { class: "sev " + a.severity }, a.severity), " ", a.title,
           a.repository ? h("span", { class: "sub" }, " — " + a.repository) : null,
-          life ? h("details", { class: "history" }, h("summary", { class: "sub" }, "since " + when(life.created_at) + (life.reopened ? ", reopened " + life.reopened + "×" : "")),
+          h("span", { class: "sub since" }, " — since " + when(a.since)),
+          life ? h("details", { class: "history" }, h("summary", { class: "sub" }, "history" + (life.reopened ? ", reopened " + life.reopened + "×" : "")),
             h("ul", { class: "sub" }, life.history.map((e) => h("li", {}, when(e.at) + ": " + e.event + " (" + e.severity + ") " + e.title)))) : null);
       })));
 
     const scans = scansSection(c.recent_scans, "Recent scans");
     const trend = h("section", { class: "trend", id: "trend" }, h("h2", {}, "AI-debt score, 12 weeks"), trendChart(r.score_trend, r.company.risk_threshold, "The company's AI-debt score, 12 weeks"));
-    view.replaceChildren(cards, h("div", { class: "grid2" }, trend, agents), repos, h("div", { class: "grid2" }, alerts, scans));
+    view.replaceChildren(cards, h("div", { class: "grid2" }, trend, agents), repos, riskiest, h("div", { class: "grid2" }, alerts, scans));
     // When the figures were first on the page, for the bench (bench/dashboard.ts).
     if (performance.getEntriesByName("codeguard:figures").length === 0) performance.mark("codeguard:figures");
   }
@@ -436,6 +478,7 @@ export function dashboardClient(config) {
 
   function renderRepository(overview, repo) {
     const row = overview.report.repositories.find((x) => x.full_name === repo.full_name) || {};
+    const origin = ((overview.report.ai_origins && overview.report.ai_origins.repositories) || []).find((x) => x.full_name === repo.full_name) || null;
     const extra = overview.company.repositories.find((x) => x.id === repo.id) || { id: repo.id, full_name: repo.full_name, last_scan: repo.scans[0] || null };
     const back = h("p", {}, h("a", { href: queryWith({ repo: null }), onclick: nav(queryWith({ repo: null })), id: "back" }, "← " + overview.report.company.name));
     const head = h("div", { class: "cards" },
@@ -443,23 +486,16 @@ export function dashboardClient(config) {
         h("div", { class: "repo-name" }, h("a", { href: repo.github_url, target: "_blank", rel: "noopener noreferrer" }, repo.full_name)),
         h("div", { class: "big" }, h("b", {}, show(row.score)), " ", zone(row.risk_zone)),
         h("div", { class: "sub" }, repo.is_active ? "AI share " + show(row.ai_loc_percentage, "%") + " of " + show(row.total_loc) + " counted lines in the 7 days ending " + overview.periodEnd : "deactivated"),
+        origin ? h("div", { class: "sub", id: "repo-band" }, "AI lines " + origin.floor_percentage + "% to " + origin.ceiling_percentage + "% with suspected; recorded by git-ai " + origin.recorded_percentage + "%, origin known for " + origin.known_percentage + "%") : null,
         h("div", { class: "sub" }, "last scanned " + when(repo.last_scanned_at))),
       h("div", { class: "card" }, h("h2", {}, "Run scan"), repo.is_active ? runButtons(extra) : h("p", { class: "sub" }, "Deactivated: not scanned.")));
-    const prs = h("section", { id: "riskiest-prs" }, h("h2", {}, "Riskiest AI pull requests merged, " + repo.span.start + " – " + repo.span.end),
-      repo.riskiest_prs.length === 0 ? h("p", { class: "sub" }, "No AI pull request merged in these 12 weeks.") :
-      h("div", { class: "scroll" }, h("table", {},
-        h("thead", {}, h("tr", {}, h("th", {}, "PR"), h("th", { class: "wrap" }, "Title"), h("th", {}, "Agents"), h("th", { class: "num" }, "+/−"), h("th", {}, "Review"), h("th", {}, "Merged"))),
-        h("tbody", {}, repo.riskiest_prs.map((p) => h("tr", { "data-pr": p.number },
-          h("td", {}, h("a", { href: p.url, target: "_blank", rel: "noopener noreferrer" }, "#" + p.number)),
-          h("td", { class: "wrap" }, p.title), h("td", {}, (p.agents || []).join(", ") || "—"),
-          h("td", { class: "num" }, "+" + p.additions + " −" + p.deletions),
-          h("td", {}, p.unreviewed_ai_merge ? h("span", { class: "sev high" }, "unreviewed") : (p.human_reviewed ? "reviewed by " + (p.reviewers || []).join(", ") : "no human review")),
-          h("td", {}, when(p.merged_at) + (p.merged_by ? " by " + p.merged_by : ""))))))),
-      h("p", { class: "sub" }, repo.merged_ai_prs + " AI pull requests merged in these 12 weeks; the 10 riskiest: merged without a human review first, then the largest."));
+    const prs = h("section", { id: "riskiest-prs" }, h("h2", {}, "Riskiest AI pull requests, " + repo.span.start + " – " + repo.span.end),
+      prTable(repo.riskiest_prs, false, "No AI pull request opened or merged in these 12 weeks."),
+      h("p", { class: "sub" }, repo.ai_prs + " AI pull requests opened or merged in these 12 weeks; the 10 riskiest, ranked as the weekly report ranks them: merged without a human review first, then open without one, then reviewed; larger first."));
     const authors = h("section", { id: "authors" }, h("h2", {}, "Authors, " + repo.span.start + " – " + repo.span.end),
       repo.authors.length === 0 ? h("p", { class: "sub" }, "No commits in these 12 weeks.") :
       h("div", { class: "scroll" }, h("table", {},
-        h("thead", {}, h("tr", {}, h("th", {}, "Author"), h("th", { class: "num" }, "Commits"), h("th", { class: "num" }, "AI (attested)"), h("th", { class: "num" }, "Suspected"), h("th", { class: "num" }, "Counted lines"), h("th", { class: "num" }, "AI share"))),
+        h("thead", {}, h("tr", {}, h("th", {}, "Author"), h("th", { class: "num" }, "Commits"), h("th", { class: "num" }, "AI (recorded or attested)"), h("th", { class: "num" }, "Suspected"), h("th", { class: "num" }, "Counted lines"), h("th", { class: "num" }, "AI share"))),
         h("tbody", {}, repo.authors.map((a) => h("tr", {},
           h("td", {}, a.name || a.email || "unknown"), h("td", { class: "num" }, a.commits), h("td", { class: "num" }, a.ai_commits), h("td", { class: "num" }, a.suspected_commits),
           h("td", { class: "num" }, a.counted_lines), h("td", { class: "num" }, a.ai_loc_percentage + "%")))))));

@@ -59,6 +59,10 @@ button.primary { background: var(--accent); border-color: var(--accent); color: 
 header button { background: transparent; border-color: #6d89a8; }
 .bar { display: inline-block; width: 80px; height: 8px; background: #e3e7ee; border-radius: 4px; overflow: hidden; vertical-align: middle; margin-right: 6px; }
 .bar > i { display: block; height: 100%; background: var(--accent); }
+.coverage-bar { display: flex; width: 100%; height: 10px; margin: 6px 0 2px; background: #e3e7ee; border-radius: 4px; overflow: hidden; }
+.coverage-bar > i { display: block; height: 100%; }
+.coverage-bar > i.recorded { background: #2e7d32; } .coverage-bar > i.attested { background: #1565c0; }
+.coverage-bar > i.suspected { background: #f9a825; } .coverage-bar > i.unknown { background: #bdbdbd; }
 .status { font-weight: 600; } .status.failed { color: var(--critical); } .status.cancelled { color: var(--muted); }
 .status.completed { color: var(--low); } .status.running, .status.queued { color: var(--accent); }
 .trend svg { width: 100%; height: auto; max-height: 240px; display: block; }

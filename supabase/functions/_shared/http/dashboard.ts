@@ -47,9 +47,6 @@ export interface DashboardCompanyExtras {
     reviewed_ai_prs: number;
     last_scan: DashboardScan | null;
   }[];
-  counted_lines: number;
-  agents: { agent: string; commits: number; ai_lines: number }[];
-  suspected: { commits: number; lines: number };
   /** The history of each alert the report lists as open (matched by category, repository and title). */
   alert_history: { category: string; repository: string | null; title: string; created_at: string; reopened: number;
     history: { at: string; event: string; severity: string; title: string }[] }[];

@@ -2300,6 +2300,7 @@ export type Database = {
           p_company_id: string
           p_end: string
           p_limit?: number
+          p_repository_id?: string
           p_start: string
         }
         Returns: Json
