@@ -67,7 +67,7 @@ describe("codeguard token set", () => {
   });
 
   it("refuses a token on the command line and one that is not a token, quoting neither", async () => {
-    await codeguard(["company", "create", "Vandelay Industries"]);
+    await codeguard(["company", "create", "Umbrella"]);
     const onArgv = await codeguard(["token", "set", "--company", "Umbrella", TOKEN]);
     expect(onArgv.code).toBe(2);
     expect(onArgv.out).toContain("read from standard input");
