@@ -39,6 +39,7 @@ try {
   let t = performance.now();
   const [{ id: companyId }] = await sql`insert into companies (name, settings) values ('Bench dashboard', '{"risk_threshold": 60, "auto_scan_enabled": false}') returning id`;
   const userId = crypto.randomUUID();
+  await sql`insert into auth.users (id, email) values (${userId}, 'bench@dashboard.example')`;
   await sql`insert into users (id, company_id, email) values (${userId}, ${companyId}, 'bench@dashboard.example')`;
   await sql`insert into repositories (company_id, full_name) select ${companyId}, 'bench/repo-' || r from generate_series(1, ${REPOS}) r`;
   await sql`insert into scans (company_id, repository_id, job_id, scan_type, status, progress, attempt, started_at, completed_at)

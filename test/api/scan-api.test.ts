@@ -216,6 +216,7 @@ describe("codeguard scan owner/repo --wait", () => {
     const member = randomUUID();
     const [{ id: company }] = await sql`insert into companies (name) values ('Window of 90 days') returning id`;
     await sql`insert into repositories (company_id, full_name, default_branch) values (${company}, 'terryyin/lizard', 'master')`;
+    await sql`insert into auth.users (id, email) values (${member}, 'w@window.example')`;
     await sql`insert into users (id, company_id, email) values (${member}, ${company}, 'w@window.example')`;
     await sql`select public.set_github_token(${company}, 'ghp_test00000000000000000000000000000000')`;
     const { stdout } = await run(process.execPath, ["--import", "tsx", cli, "scan", "terryyin/lizard", "--wait", "--interval-ms", "100"],

@@ -60,6 +60,9 @@ beforeAll(async () => {
   [{ id: ids.lizard }] = await sql`select id from repositories where company_id = ${DEMO_COMPANY} and full_name = 'terryyin/lizard'`;
   [{ id: ids.otherCompany }] = await sql`insert into companies (name) values ('Others Ltd') returning id`;
   [{ id: ids.other }] = await sql`insert into repositories (company_id, full_name) values (${ids.otherCompany}, 'others/private-thing') returning id`;
+  // Signed up with Supabase Auth (auth.users: a deleted auth user's session opens nothing), then members.
+  await sql`insert into auth.users (id, email) values
+    (${ids.alice}, 'alice@demo.example'), (${ids.carol}, 'carol@demo.example'), (${ids.bob}, 'bob@others.example')`;
   await sql`insert into users (id, company_id, email) values
     (${ids.alice}, ${DEMO_COMPANY}, 'alice@demo.example'), (${ids.carol}, ${DEMO_COMPANY}, 'carol@demo.example'),
     (${ids.bob}, ${ids.otherCompany}, 'bob@others.example')`;
