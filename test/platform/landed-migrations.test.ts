@@ -29,6 +29,20 @@ const LANDED: [file: string, sha256: string][] = [
   ["20261201200000_edge_worker_cap.sql", "3f7d086bfb5887614d914aa4bf19d1ce5dae2bfea4f05dbd2a628fd9c37c3038"],
   ["20261201200100_prune_ai_debt_scores.sql", "f43fe1063e9130df0039ff8401f7712125af90583b41c10e0d792cbe88e25ea6"],
   ["20261201200200_sla_per_job_type.sql", "9348a2aeff216eca0e4f360214f20e62be74fa9b553f0cb48bc17d62821e8fbf"],
+  // Submitted 2026-12-07 with issues 22–26 (if that submission did not land, they may still be changed: unpin them then).
+  ["20261206105000_git_ai_notes.sql", "4b9c4495a94604c58682624c702a971e585338958c7e752186e52fe86a00dc81"],
+  ["20261206120000_sample_aware_score.sql", "6d7b11ac4e4cb56232a930df998d4759fef7f03cd29a6035bd97ccb5548730b5"],
+  ["20261206120100_report_snapshot.sql", "022f87dfb4997a6d722586f43896dd8e5817ef1edcf3a1f994307a15038db4a2"],
+  ["20261206120200_scan_window_setting.sql", "09dc97cf11e5039271ff4656bc636a8e89167cf1e97e753ff2ff9d2251080ed5"],
+  ["20261206140000_slack_retry_rounds.sql", "0da0122b1d3317e076e0afd074fc243c84b3486eb2018ebf59307076fe5c533b"],
+  ["20261206140100_webhook_installation_owner_and_replays.sql", "4c5a8f9c7d4d9d4404a9f55276b4b19484a5ec0d748469b79891972ff4b3da5e"],
+  ["20261206140200_source_timeouts.sql", "043f62e609ce8352b450cc928940dc614137dbac043b91e5850286416c7f9ae5"],
+  ["20261206140300_slack_url_grammar.sql", "eb23c5c94d48353a49fd2ad086461dce1f2e008653f6337267dc5aa43ce2e8fd"],
+  ["20261206140400_write_lock_timeouts.sql", "7da3e3f51a44e5073421ec80e2c34bca4ab6b3943d0be0931fa8d44349b4ec37"],
+  ["20261206140500_members_need_auth_user.sql", "791130aff9884c90371210bcf8b9caa3f345ad956929dbede8079fa67f650237"],
+  ["20261206140600_member_pending_cap.sql", "a77f962effb9458c208954203c970337eedb6240303b5a053bb72cef95b71638"],
+  ["20261206180000_dashboard.sql", "8099a54eb4106241f03b8a21b520503abb038dd2f2526b95e8438ac48d641f45"],
+  ["20261206190000_dashboard_report_figures.sql", "15e5633a6fd6c2b090f7e8b15dfebfaaed250221e045c91b3962b78d9fb7a6a3"],
 ];
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(join(MIGRATIONS, file))).digest("hex");
