@@ -148,14 +148,20 @@ function unquote(text: string): string {
  */
 export async function readGitNotes(dir: string, ref = "ai"): Promise<Map<string, string>> {
   const run = (args: string[], input?: string) => new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve, reject) => {
-    const child = spawn("git", ["-C", dir, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    // stdin only where git reads it (cat-file --batch): a git that has already exited (rev-parse
+    // answers at once) would otherwise fail the write with EPIPE, an error nobody handles.
+    const child = spawn("git", ["-C", dir, ...args], { stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stdout!.on("data", (d: Buffer) => out.push(d));
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
-    child.stdin.end(input ?? "");
+    if (input !== undefined) {
+      // A git that exits before reading all of it (a bad object name) answers through its exit code and stderr.
+      child.stdin!.on("error", () => {});
+      child.stdin!.end(input);
+    }
   });
   const exists = await run(["rev-parse", "--verify", "--quiet", `refs/notes/${ref}`]);
   if (exists.code !== 0) return new Map();
