@@ -96,24 +96,6 @@ as $$
         limit greatest(0, p_limit)) x
 $$;
 
--- The AI lines of [p_start, p_end) per agent, as the commits' marks name them, with their share
--- of the counted lines (a commit with two agents counts for each).
-create function public.weekly_report_agent_shares(p_company_id uuid, p_start timestamptz, p_end timestamptz) returns jsonb
-language sql stable security definer set search_path = ''
-as $$
-  with c as (
-    select x.agents, x.ai_lines, x.counted_lines
-    from public.scan_results x join public.repositories r on r.id = x.repository_id and r.is_active
-    where x.company_id = p_company_id and x.path = '' and not x.is_merge and x.authored_at >= p_start and x.authored_at < p_end
-  ), total as (select coalesce(sum(c.counted_lines), 0) as counted from c)
-  select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-           'agent', a.agent, 'ai_lines', a.ai_lines,
-           'share_percentage', case when t.counted > 0 then round(100.0 * a.ai_lines / t.counted, 1) else 0 end)
-         order by a.ai_lines desc, a.agent), '[]')
-  from (select u.agent, sum(c.ai_lines)::bigint as ai_lines from c, pg_catalog.unnest(c.agents) u (agent)
-        where c.ai_lines > 0 group by u.agent) a, total t
-$$;
-
 -- The figures of a company's weekly report for the week ending p_period_end (a Sunday, or any
 -- day: the 7 days ending then), as one snapshot taken at its generation (scan_queue_now()): what
 -- was written in the week (commits by author date, AI pull requests opened or merged), the latest
@@ -229,7 +211,6 @@ as $$
       from prs pr join repos r on r.id = pr.repository_id where pr.merged_in_period and pr.unreviewed_ai_merge),
     'riskiest_prs', (select public.weekly_report_riskiest_prs(p_company_id, p.start_at, p.end_at) from period p),
     'people', (select public.weekly_report_people(p_company_id, p.start_at, p.end_at) from period p),
-    'agent_shares', (select public.weekly_report_agent_shares(p_company_id, p.start_at, p.end_at) from period p),
     'repositories', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
           'full_name', r.full_name, 'score', s.score, 'risk_zone', coalesce(s.risk_zone::text, 'unknown'),
           'score_samples', s.breakdown -> 'samples',

@@ -43,6 +43,7 @@ const LANDED: [file: string, sha256: string][] = [
   ["20261206140600_member_pending_cap.sql", "a77f962effb9458c208954203c970337eedb6240303b5a053bb72cef95b71638"],
   ["20261206180000_dashboard.sql", "8099a54eb4106241f03b8a21b520503abb038dd2f2526b95e8438ac48d641f45"],
   ["20261206190000_dashboard_report_figures.sql", "15e5633a6fd6c2b090f7e8b15dfebfaaed250221e045c91b3962b78d9fb7a6a3"],
+  ["20261206200000_one_per_agent_figure.sql", "10f16e54bd6059e07bd37cbf59ad04f4e3f72b05faa53d37897135959184f43e"],
 ];
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(join(MIGRATIONS, file))).digest("hex");

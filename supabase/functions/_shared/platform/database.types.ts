@@ -2279,10 +2279,6 @@ export type Database = {
           isSetofReturn: false
         }
       }
-      weekly_report_agent_shares: {
-        Args: { p_company_id: string; p_end: string; p_start: string }
-        Returns: Json
-      }
       weekly_report_data: {
         Args: { p_company_id: string; p_period_end: string }
         Returns: Json

@@ -54,13 +54,6 @@ export interface ReportPeople {
   mergers: { merged_by: string; merged_ai_prs: number; reviewed_ai_prs: number; reviewed_percentage: number; unreviewed_ai_merges: number }[];
 }
 
-/** The AI lines of the week per agent, as a share of the week's counted lines. */
-export interface AgentShare {
-  agent: string;
-  ai_lines: number;
-  share_percentage: number;
-}
-
 export interface OpenAlert {
   severity: string;
   category: string;
@@ -151,7 +144,6 @@ export interface WeeklyReportData {
   unreviewed_ai_prs: UnreviewedAiPr[];
   riskiest_prs: RiskyPr[];
   people: ReportPeople;
-  agent_shares: AgentShare[];
   repositories: ReportRepository[];
   score_trend: { week_start: string; score: number | null }[];
   /** The previous week's report content, when there is one. */
