@@ -350,6 +350,10 @@ export async function startLocalGitHub(options: LocalGitHubOptions): Promise<Loc
       else res.destroy();
     });
   });
+  // Idle connections stay open longer than clients keep them (undici's fetch: 4 s): the client
+  // then closes an idle connection first. At Node's default of 5 s the server's close raced a
+  // request sent on a reused connection, which came back as ECONNRESET (seen in CI runs).
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   api = `http://127.0.0.1:${port}`;
