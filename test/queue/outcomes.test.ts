@@ -1,12 +1,14 @@
 // How a job's run ending maps onto the write that records it (queue/worker/outcomes.ts): pure.
 import { describe, expect, it } from "vitest";
 import {
+  CompletedJob,
   JobStopped,
   outcomeOf,
   PermanentJobError,
   SnoozeJob,
   SourceUnavailable,
 } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
+import type { ScanJobWrite } from "../../supabase/functions/_shared/queue/types.ts";
 
 const until = new Date("2031-01-01T00:00:00Z");
 const connection = (code: string, message = "connection lost") => Object.assign(new Error(message), { code });
@@ -39,6 +41,16 @@ describe("outcomeOf", () => {
     expect(outcomeOf({ ok: true, value: null }, new JobStopped("lease_lost", "stale"))).toEqual({ kind: "lost", message: "stale" });
     expect(outcomeOf({ ok: false, error: new Error("x") }, new JobStopped("shutdown", "bye"))).toEqual({ kind: "release", reason: "released: the worker is shutting down" });
   });
+  it("counts a job the processor completed itself as completed, even when a heartbeat refused after that completion stopped it", () => {
+    // The heartbeat waited on the completion's row lock, then found the job completed: refused.
+    const write = (accepted: boolean): ScanJobWrite => ({ accepted, jobId: "j", attempt: 1, status: accepted ? "completed" : "running", runAfter: null, leaseExpiresAt: null, cancelRequested: false, message: accepted ? null : "stale attempt" });
+    const done = new CompletedJob(write(true));
+    expect(outcomeOf({ ok: true, value: done }, new JobStopped("lease_lost", "job is completed"))).toEqual({ kind: "completed_by_processor", accepted: true, message: null });
+    expect(outcomeOf({ ok: true, value: done }, new JobStopped("cancelled", "a cancel was requested"))).toEqual({ kind: "completed_by_processor", accepted: true, message: null });
+    // A completion the database refused (the job was reaped and handed on) stays lost.
+    expect(outcomeOf({ ok: true, value: new CompletedJob(write(false)) }, new JobStopped("lease_lost", "stale"))).toEqual({ kind: "lost", message: "stale" });
+  });
+
   it("hands back without an attempt a job stopped for making no progress, and one whose write met a lock past its lock_timeout", () => {
     expect(outcomeOf({ ok: false, error: new Error("aborted") }, new JobStopped("stalled", "no progress for 120 s")))
       .toEqual({ kind: "release", reason: "released: no progress for 120 s" });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
 import { eventually } from "../harness/processes.ts";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
-import { JobStopped, PermanentJobError, SnoozeJob, SourceUnavailable, type ScanJobContext } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
+import { ScanQueue, toScanJobWrite } from "../../supabase/functions/_shared/queue/client.ts";
+import { CompletedJob, JobStopped, PermanentJobError, SnoozeJob, SourceUnavailable, type ScanJobContext } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
 import { WorkerLoop } from "../../supabase/functions/_shared/queue/worker/worker-loop.ts";
 import { createCompany, eventsOf } from "./fixtures.ts";
 
@@ -190,6 +190,33 @@ describe("WorkerLoop", () => {
     finish();
     expect(await stopping).toMatchObject({ completed: 1, released: 0 });
     expect(await row(job.id)).toMatchObject({ status: "completed" });
+  });
+
+  it("counts a job its processor completed as completed when a heartbeat, held by the completion's lock, is refused after it", async () => {
+    // The processor completes the job itself in a transaction that holds the job's row for 600 ms;
+    // the heartbeats meanwhile (every 50 ms) wait on that lock and, once it commits, find the job
+    // completed and are refused. That refusal is the completion seen late, not a lost lease.
+    const { sql } = tdb.current;
+    const queue = new ScanQueue(tdb.current.db);
+    const job = await queue.enqueue({ companyId: await createCompany(sql), scanType: "finishing_scan", dedupeKey: "self" });
+    const loop = new WorkerLoop({
+      queue, workerId: "w", scanTypes: ["finishing_scan"], heartbeatMs: 50,
+      processors: {
+        finishing_scan: async ({ job: j, attempt }) => {
+          const write = await sql.begin(async (tx) => {
+            const [w] = await tx`select (public.complete_scan_job(${j.id}, ${attempt}, '{"self":true}'::jsonb)).*`;
+            await tx`select pg_sleep(0.6)`;
+            return w;
+          });
+          return new CompletedJob(toScanJobWrite(write));
+        },
+      },
+    });
+    const report = await loop.drain({ budgetMs: 10_000 });
+    expect(report).toMatchObject({ claimed: 1, completed: 1, lost: 0 });
+    expect(await row(job.id)).toMatchObject({ status: "completed", result: { self: true } });
+    const refused = await sql`select message from public.scan_job_events where job_id = ${job.id} and kind = 'refused'`;
+    expect(refused.length, "a heartbeat waited on the completion and was refused").toBeGreaterThan(0);
   });
 
   it("puts back a job whose source is down without spending its attempt, and its source answering ends the outage", async () => {

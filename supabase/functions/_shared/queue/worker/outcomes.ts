@@ -135,6 +135,13 @@ export function errorMessage(e: unknown): string {
 export function outcomeOf(settled: Settled, signalled: JobStopped | null): JobOutcome {
   // A processor may learn that it must stop from a write of its own (a scan page's heartbeat).
   const stopped = signalled ?? (!settled.ok && settled.error instanceof JobStopped ? settled.error : null);
+  // A processor's own completion that the database accepted is the job's end, whatever a heartbeat
+  // said after it: a heartbeat sent while that completion's transaction held the job's row waits for
+  // it, then finds the job completed and is refused — a "lost lease" that is only the completion seen
+  // from the other side. (Counting it lost made a completed scan look handed on, once in a CI run.)
+  if (settled.ok && settled.value instanceof CompletedJob && settled.value.write.accepted) {
+    return { kind: "completed_by_processor", accepted: true, message: settled.value.write.message };
+  }
   if (stopped?.reason === "cancelled") return { kind: "cancelled" };
   if (stopped?.reason === "lease_lost") return { kind: "lost", message: stopped.message };
   const snooze = settled.ok ? (settled.value instanceof SnoozeJob ? settled.value : null)
