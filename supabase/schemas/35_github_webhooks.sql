@@ -197,7 +197,9 @@ $$;
 -- 'unknown_installation' when the delivery belongs to no company or its hook's company does not
 -- hold the installation it names (one answer for both: a company learns nothing of another's
 -- installations), 'replayed' when its body (p_body_sha256) was recorded before under another
--- delivery id, and duplicate true for an X-GitHub-Delivery seen before.
+-- delivery id, 'too_many_repositories' when a registration names more repositories than the
+-- company's settings.max_repositories_per_registration (200), and duplicate true for an
+-- X-GitHub-Delivery seen before.
 create function public.record_github_webhook_delivery(
   p_delivery_id uuid,
   p_event text,
@@ -222,6 +224,8 @@ declare
   v_job public.scan_queue;
   v_payload jsonb;
   v_ids uuid[];
+  v_cap integer;
+  v_count integer;
 begin
   if v_kind is null or v_kind not in ('scan', 'register', 'deactivate', 'ping', 'ignored') then
     raise exception 'record_github_webhook_delivery: unknown route %', coalesce(v_kind, 'null') using errcode = '22023';
@@ -288,6 +292,29 @@ begin
       v_outcome := case when v_jobs -> 0 ->> 'result' = 'created' then 'enqueued' else 'coalesced' end;
     end if;
   elsif v_kind = 'register' then
+    -- Each repository registered gets a full scan: one delivery may register at most the company's
+    -- settings.max_repositories_per_registration (200). Past it, nothing of it is written — the
+    -- delivery row claimed above goes too — so that GitHub's Redeliver acts once the setting is raised.
+    select coalesce(case when pg_catalog.jsonb_typeof(c.settings -> 'max_repositories_per_registration') = 'number'
+                              and (c.settings ->> 'max_repositories_per_registration')::numeric >= 1
+                         then least(floor((c.settings ->> 'max_repositories_per_registration')::numeric), 1000000)::integer end, 200)
+    into v_cap from public.companies c where c.id = v_company;
+    select count(*)::integer into v_count from (
+      select lower(n) from unnest(v_names) n
+      union
+      select lower(r.full_name) from public.repositories r
+      where r.company_id = v_company and coalesce((p_route ->> 'include_linked')::boolean, false)
+        and r.id in (select l.repository_id from public.github_installation_repositories l where l.installation_id = p_installation_id)
+    ) registered;
+    if v_count > v_cap then
+      delete from public.github_webhook_deliveries d where d.delivery_id = p_delivery_id;
+      return pg_catalog.jsonb_build_object('recorded', false, 'duplicate', false, 'outcome', 'too_many_repositories',
+        'repositories', v_count, 'max_repositories_per_registration', v_cap,
+        'reason', pg_catalog.format('this delivery registers %s repositories (a full scan each), more than the company''s '
+          'settings.max_repositories_per_registration (%s): nothing was registered. To accept it: update public.companies set '
+          'settings = settings || ''{"max_repositories_per_registration": %s}'' where id = ''%s''; then Redeliver it from the '
+          'webhook''s Recent Deliveries', v_count, v_cap, v_count, v_company));
+    end if;
     if p_installation_id is not null then
       update public.github_installations i
       set status = coalesce(p_route ->> 'installation_status', i.status),

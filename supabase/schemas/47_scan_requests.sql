@@ -163,3 +163,95 @@ begin
   return pg_catalog.jsonb_build_object('access', 'ok', 'write',
     pg_catalog.to_jsonb(public.cancel_scan_job(p_job_id, 'cancelled by ' || v_email)));
 end $$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Rates (issue 24 #5): a member's loop made 300 jobs in 5 s. The functions are stateless, so each
+-- call of the member API is counted here first (member_api_admit), per member and per company,
+-- and past either rate answered 429 with Retry-After. Two kinds of call: 'write' (enqueue-scan,
+-- cancel-scan: jobs and GitHub's budget) and 'read' (scan-status, polled by the CLI and the
+-- dashboard). The rates are the company's settings, per minute, with these defaults:
+--   member_api_writes_per_minute 30, company_api_writes_per_minute 120,
+--   member_api_reads_per_minute 600, company_api_reads_per_minute 3000
+-- (a positive number; anything else reads as the default).
+
+-- One row per scope (a member, or the company's own count: the nil uuid), kind and minute. Counted
+-- as a sliding window: the minute so far plus the minute before weighted by the part of it still
+-- within the last 60 s. A scope's rows older than the minute before go when it starts a new minute.
+create table public.member_api_requests (
+  company_id uuid not null references public.companies (id) on delete cascade,
+  -- The member, or 00000000-0000-0000-0000-000000000000 for the company's count.
+  user_id uuid not null,
+  kind text not null check (kind in ('write', 'read')),
+  window_start timestamptz not null,
+  requests integer not null default 0 check (requests >= 0),
+  primary key (company_id, user_id, kind, window_start)
+);
+alter table public.member_api_requests enable row level security; -- the pipeline's alone: no policy
+
+-- Counts one call of the member API by p_user_id, of p_kind ('write' or 'read'), when the member
+-- and their company are both under their rates; a call refused is not counted, so a client that
+-- keeps asking gets through again as its earlier calls age. Answers {access: 'ok'}, 'not_member'
+-- (counted nowhere: the function answers 403), or 'too_many_requests' with the scope that refused
+-- ('member' or 'company'), its limit, the setting that holds it and retry_after (whole seconds
+-- until one more call fits, if none came meanwhile).
+create function public.member_api_admit(p_user_id uuid, p_kind text) returns jsonb
+language plpgsql volatile security definer set search_path = ''
+as $$
+declare
+  v_company uuid := public.member_company_id(p_user_id);
+  v_settings jsonb;
+  v_now timestamptz := pg_catalog.clock_timestamp();
+  v_window timestamptz;
+  v_elapsed double precision;
+  v_scope record;
+  v_limit integer;
+  v_curr integer;
+  v_prev integer;
+  v_wait double precision;
+begin
+  if p_kind is null or p_kind not in ('write', 'read') then
+    raise exception 'member_api_admit: kind must be write or read, not %', coalesce(p_kind, 'null') using errcode = '22023';
+  end if;
+  if v_company is null then
+    return pg_catalog.jsonb_build_object('access', 'not_member');
+  end if;
+  v_window := pg_catalog.date_trunc('minute', v_now);
+  v_elapsed := extract(epoch from v_now - v_window);
+  select c.settings into v_settings from public.companies c where c.id = v_company;
+  -- The member's row before the company's, always: two members of a company lock in one order.
+  for v_scope in
+    select s.n, s.who, s.setting, s.fallback from (values
+      (1, p_user_id, 'member_api_' || p_kind || 's_per_minute', case p_kind when 'write' then 30 else 600 end),
+      (2, '00000000-0000-0000-0000-000000000000'::uuid, 'company_api_' || p_kind || 's_per_minute', case p_kind when 'write' then 120 else 3000 end)
+    ) s(n, who, setting, fallback) order by s.n
+  loop
+    v_limit := case when pg_catalog.jsonb_typeof(v_settings -> v_scope.setting) = 'number' and (v_settings ->> v_scope.setting)::numeric >= 1
+                    then least(floor((v_settings ->> v_scope.setting)::numeric), 1000000)::integer else v_scope.fallback end;
+    insert into public.member_api_requests (company_id, user_id, kind, window_start)
+    values (v_company, v_scope.who, p_kind, v_window)
+    on conflict do nothing;
+    if found then
+      delete from public.member_api_requests r
+      where r.company_id = v_company and r.user_id = v_scope.who and r.kind = p_kind and r.window_start < v_window - interval '1 minute';
+    end if;
+    select r.requests into v_curr from public.member_api_requests r
+    where r.company_id = v_company and r.user_id = v_scope.who and r.kind = p_kind and r.window_start = v_window
+    for update;
+    select coalesce(sum(r.requests), 0)::integer into v_prev from public.member_api_requests r
+    where r.company_id = v_company and r.user_id = v_scope.who and r.kind = p_kind and r.window_start = v_window - interval '1 minute';
+    if v_prev * (1 - v_elapsed / 60) + v_curr + 1 > v_limit then
+      -- When one more call fits: within this minute as the minute before weighs less, or, when this
+      -- minute alone is full, in the next one as this one weighs less.
+      v_wait := case when v_curr <= v_limit - 1 and v_prev > 0
+                     then 60 * (1 - (v_limit - 1 - v_curr)::double precision / v_prev) - v_elapsed
+                     else (60 - v_elapsed) + 60 * (1 - (v_limit - 1)::double precision / greatest(v_curr, 1)) end;
+      return pg_catalog.jsonb_build_object('access', 'too_many_requests',
+        'scope', case v_scope.n when 1 then 'member' else 'company' end,
+        'limit', v_limit, 'setting', v_scope.setting, 'retry_after', greatest(1, ceil(v_wait))::integer);
+    end if;
+  end loop;
+  update public.member_api_requests r set requests = r.requests + 1
+  where r.company_id = v_company and r.user_id in (p_user_id, '00000000-0000-0000-0000-000000000000'::uuid)
+    and r.kind = p_kind and r.window_start = v_window;
+  return pg_catalog.jsonb_build_object('access', 'ok');
+end $$;

@@ -26,7 +26,7 @@ grant execute on function public.current_company_id(), public.member_scan_queue_
 grant select on public.companies, public.users, public.repositories, public.scan_queue, public.scan_job_events,
   public.scan_job_types, public.scan_queue_company_slots, public.scan_source_outages, public.scan_source_answers,
   public.github_etag_cache, public.scans, public.scan_results, public.pull_requests, public.team_metrics, public.pipeline_settings,
-  public.scan_workers
+  public.scan_workers, public.member_api_requests
   to service_role;
 grant select on public.github_installations, public.github_installation_repositories, public.github_webhook_deliveries
   to service_role;
@@ -94,7 +94,8 @@ grant execute on function
   public.prune_github_webhook_deliveries(interval),
   public.member_request_scan(uuid, uuid, text, text, jsonb),
   public.member_scan_status(uuid, uuid),
-  public.member_cancel_scan(uuid, uuid)
+  public.member_cancel_scan(uuid, uuid),
+  public.member_api_admit(uuid, text)
 to service_role;
 -- The members' dashboard (49_dashboard.sql): the dashboard function finds the member's company and
 -- reads the figures beside the report's (weekly_report_data, granted below).

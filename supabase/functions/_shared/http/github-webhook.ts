@@ -15,7 +15,9 @@
  *      (nothing new is written), 404 for an installation no company has linked, or that a company's
  *      hook names while another company (or none) holds it (nothing written), 409 for a body
  *      recorded before under another delivery id — a replay: the signature does not cover
- *      X-GitHub-Delivery, and GitHub's own redelivery keeps the id (nothing written).
+ *      X-GitHub-Delivery, and GitHub's own redelivery keeps the id (nothing written), 429 for a
+ *      registration of more repositories than the company's
+ *      settings.max_repositories_per_registration (200) allows (nothing written: Redeliver once raised).
  *
  * Deno only (an `npm:` import).
  */
@@ -124,6 +126,16 @@ export async function handleGitHubWebhook(req: Request, deps: GitHubWebhookDeps)
   });
   if (record.outcome === "unknown_installation") return answer(404, { error: record.reason ?? "unknown installation", delivery: deliveryId });
   if (record.outcome === "replayed") return answer(409, { error: record.reason ?? "a replayed delivery", delivery: deliveryId });
+  // A registration of more repositories than the company allows (a full scan each): nothing of it
+  // written. 429, the code of a company's limit in this API, and no Retry-After: waiting does not
+  // help, raising the setting does. GitHub treats every non-2xx alike (a failed delivery, not
+  // retried on its own), and its Redeliver keeps the delivery id, which nothing here has claimed.
+  if (record.outcome === "too_many_repositories") {
+    return answer(429, {
+      error: record.reason ?? "too many repositories in one registration", delivery: deliveryId,
+      repositories: record.repositories, maxRepositoriesPerRegistration: record.max_repositories_per_registration,
+    });
+  }
   if (record.duplicate) return answer(200, { ...summary, duplicate: true });
   if (record.outcome === "ping") return answer(200, { ...summary, zen: (payload as { zen?: unknown }).zen ?? null });
   return answer(202, summary);

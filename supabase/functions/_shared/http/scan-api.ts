@@ -9,11 +9,13 @@
  * Each verifies the user's session against the project's JWKS (supabase-callers.ts) and serves only
  * members of the company the repository or scan belongs to: 404 for what does not exist, 403 for
  * another company's (and for a user who is no company's member); the public key and the service
- * get 403 (a service has the SQL functions).
+ * get 403 (a service has the SQL functions). Each member and each company has a rate of calls a
+ * minute (member-rates.ts): 429 with Retry-After past it.
  */
 import type { Db } from "../platform/db.ts";
 import { MemberRequests, type Access } from "../scan/member-requests.ts";
 import { callerOr, type VerifyCaller } from "./callers.ts";
+import { admitMemberCall, type ApiCallKind, tooManyRequests } from "./member-rates.ts";
 import { readJsonObject } from "./request-body.ts";
 
 export interface ScanApiDeps {
@@ -46,17 +48,23 @@ function refusal(access: Access, what: string): Response {
   }
 }
 
-/** The signed-in member calling, or the answer that refuses the caller. */
-async function memberOr(req: Request, deps: ScanApiDeps, fn: string): Promise<string | Response> {
+/**
+ * The signed-in member calling, or the answer that refuses the caller: their credentials (401/403),
+ * or the member's or their company's rate of `kind` calls (429, counted in Postgres: member-rates.ts).
+ */
+async function memberOr(req: Request, deps: ScanApiDeps, fn: string, kind: ApiCallKind): Promise<string | Response> {
   const caller = await callerOr(req, deps.verifyCaller, (c) => c.kind === "member",
     `${fn} is for a signed-in member of a company: send the user's session token (Authorization: Bearer <access token>) with the project's publishable key`);
   if (caller instanceof Response) return caller;
-  return caller.kind === "member" ? caller.userId : error(403, `${fn} is for signed-in members`);
+  if (caller.kind !== "member") return error(403, `${fn} is for signed-in members`);
+  const admission = await admitMemberCall(deps.db, caller.userId, kind);
+  if (admission.access === "too_many_requests") return tooManyRequests(admission);
+  return caller.userId;
 }
 
 export async function handleEnqueueScan(req: Request, deps: ScanApiDeps): Promise<Response> {
   if (req.method !== "POST") return Response.json({ error: "method not allowed: POST a repository" }, { status: 405, headers: { allow: "POST" } });
-  const userId = await memberOr(req, deps, "enqueue-scan");
+  const userId = await memberOr(req, deps, "enqueue-scan", "write");
   if (userId instanceof Response) return userId;
   const body = await readJsonObject(req, { maxBytes: MAX_API_BODY_BYTES, example: `{"repository": "owner/name"}` });
   if (body instanceof Response) return body;
@@ -121,7 +129,7 @@ export async function handleScanStatus(req: Request, deps: ScanApiDeps): Promise
   if (req.method !== "GET" && req.method !== "POST") {
     return Response.json({ error: "method not allowed: GET ?scanId= or POST {scanId}" }, { status: 405, headers: { allow: "GET, POST" } });
   }
-  const userId = await memberOr(req, deps, "scan-status");
+  const userId = await memberOr(req, deps, "scan-status", "read");
   if (userId instanceof Response) return userId;
   const scanId = await scanIdOf(req);
   if (scanId instanceof Response) return scanId;
@@ -132,7 +140,7 @@ export async function handleScanStatus(req: Request, deps: ScanApiDeps): Promise
 
 export async function handleCancelScan(req: Request, deps: ScanApiDeps): Promise<Response> {
   if (req.method !== "POST") return Response.json({ error: "method not allowed: POST {scanId}" }, { status: 405, headers: { allow: "POST" } });
-  const userId = await memberOr(req, deps, "cancel-scan");
+  const userId = await memberOr(req, deps, "cancel-scan", "write");
   if (userId instanceof Response) return userId;
   const scanId = await scanIdOf(req);
   if (scanId instanceof Response) return scanId;

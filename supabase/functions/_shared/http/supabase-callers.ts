@@ -71,6 +71,14 @@ export function supabaseCallers(env: Record<string, string | undefined>): Verify
     }
     if (bearer === null && apikey === null) return { kind: "anon", via: legacyAnonSeen ? "legacy_anon_key" : "no_credentials" };
 
+    // An apikey that is not one of the project's keys is refused whatever comes with it — a user's
+    // session too, which verifyAuth's user mode would take without looking at the key — so that
+    // every function answers a wrong key alike (401, as health does without a session). Supabase's
+    // gateway does not check the apikey of a verify_jwt = false function: this check is the only one.
+    if (apikey !== null && bearer !== null) {
+      const key = await verifyAuth(new Request(req.url, { headers: { apikey } }), { auth: ["secret:*", "publishable:*"], env: keys });
+      if (key.error) throw new CallerRejected(`the apikey header is not one of this project's keys: ${key.error.message}`);
+    }
     const headers = new Headers();
     if (bearer !== null) headers.set("authorization", `Bearer ${bearer}`);
     if (apikey !== null) headers.set("apikey", apikey);

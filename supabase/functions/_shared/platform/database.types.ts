@@ -420,6 +420,38 @@ export type Database = {
           },
         ]
       }
+      member_api_requests: {
+        Row: {
+          company_id: string
+          kind: string
+          requests: number
+          user_id: string
+          window_start: string
+        }
+        Insert: {
+          company_id: string
+          kind: string
+          requests?: number
+          user_id: string
+          window_start: string
+        }
+        Update: {
+          company_id?: string
+          kind?: string
+          requests?: number
+          user_id?: string
+          window_start?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "member_api_requests_company_id_fkey"
+            columns: ["company_id"]
+            isOneToOne: false
+            referencedRelation: "companies"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       pipeline_settings: {
         Row: {
           description: string
@@ -1860,6 +1892,10 @@ export type Database = {
           isOneToOne: true
           isSetofReturn: false
         }
+      }
+      member_api_admit: {
+        Args: { p_kind: string; p_user_id: string }
+        Returns: Json
       }
       member_cancel_scan: {
         Args: { p_job_id: string; p_user_id: string }

@@ -18,12 +18,15 @@ export interface DeliveryJob {
 
 /** What record_github_webhook_delivery answers. */
 export interface DeliveryRecord {
-  /** False for a duplicate, a replay or an unknown installation: nothing was written. */
+  /** False for a duplicate, a replay, an unknown installation or too many repositories: nothing was written. */
   recorded: boolean;
   duplicate: boolean;
-  outcome: "enqueued" | "coalesced" | "registered" | "deactivated" | "ignored" | "ping" | "unknown_installation" | "replayed" | null;
+  outcome: "enqueued" | "coalesced" | "registered" | "deactivated" | "ignored" | "ping" | "unknown_installation" | "replayed" | "too_many_repositories" | null;
   reason: string | null;
   jobs: DeliveryJob[];
+  /** With too_many_repositories: how many the delivery registers, and the company's cap. */
+  repositories?: number;
+  max_repositories_per_registration?: number;
 }
 
 export class WebhookStore {
