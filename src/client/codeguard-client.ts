@@ -95,13 +95,23 @@ export class CodeGuardClient {
 
   /**
    * Polls scan-status until the scan finishes, calling onStatus with each answer. A scan whose
-   * request arrived while it ran is followed to the scan that request became (followedBy).
+   * request arrived while it ran is followed to the scan that request became (followedBy). A 429
+   * (the rate of status requests) waits its Retry-After and polls on.
    */
   async waitForScan(scanId: string, options: { intervalMs?: number; onStatus?: (s: ScanStatus) => void; signal?: AbortSignal; followUps?: boolean } = {}): Promise<ScanStatus> {
     const interval = options.intervalMs ?? 500;
     let id = scanId;
     for (;;) {
-      const status = await this.scanStatus(id);
+      let status: ScanStatus;
+      try {
+        status = await this.scanStatus(id);
+      } catch (e) {
+        // Past the member's or the company's rate of status requests (429): wait as told, then poll on.
+        if (!(e instanceof CodeGuardApiError) || e.status !== 429 || options.signal?.aborted) throw e;
+        const seconds = Number((e.body as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds);
+        await new Promise((r) => setTimeout(r, (Number.isFinite(seconds) && seconds > 0 ? seconds : 5) * 1000));
+        continue;
+      }
       options.onStatus?.(status);
       if (FINISHED.has(status.status)) {
         if (status.followedBy && options.followUps !== false) {

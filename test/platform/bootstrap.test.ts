@@ -60,4 +60,34 @@ describe("bootstrap and migrations on a fresh database", () => {
       }),
     ).rejects.toThrow(/permission denied/);
   });
+
+  // What the README's "Who can do what" says of Vault (issue 24 #7): the service reads every
+  // company's secrets through Vault itself and can rewrite one past the set_* functions' checks;
+  // a member and anon cannot read them.
+  it("gives service_role every company's secrets through vault.decrypted_secrets, and vault.update_secret; members none", async () => {
+    const sql = t.current.sql;
+    const [a] = await sql`insert into companies (name) values ('Vault A') returning id`;
+    const [b] = await sql`insert into companies (name) values ('Vault B') returning id`;
+    await sql`select public.set_github_token(${a.id}, 'ghp_vaultA000000000000000000000000000000')`;
+    await sql`select public.set_github_webhook_secret(${b.id}, 'vault-b-webhook-secret-0123456789')`;
+    const asService = await sql.begin(async (tx) => {
+      await tx`set local role service_role`;
+      const rows = await tx<{ name: string; decrypted_secret: string }[]>`select name, decrypted_secret from vault.decrypted_secrets
+        where name like ${"%" + a.id} or name like ${"%" + b.id} order by name`;
+      const [{ id }] = await tx`select id from vault.decrypted_secrets where name = ${"github_webhook_secret:" + b.id}`;
+      await tx`select vault.update_secret(${id}, 'short')`; // set_github_webhook_secret would refuse it (under 16)
+      const [after] = await tx`select decrypted_secret from vault.decrypted_secrets where id = ${id}`;
+      return { rows, after: after.decrypted_secret as string };
+    });
+    expect(asService.rows.map((r) => r.decrypted_secret).sort()).toEqual(["ghp_vaultA000000000000000000000000000000", "vault-b-webhook-secret-0123456789"]);
+    expect(asService.after).toBe("short");
+    const alice = "0b7e2f4c-5f9a-4a84-8d2c-0000000000a2";
+    await sql`insert into auth.users (id, email) values (${alice}, 'alice@vault.test')`;
+    await sql`insert into users (id, company_id, email) values (${alice}, ${a.id}, 'alice@vault.test')`;
+    await expect(sql.begin(async (tx) => {
+      await tx`select set_config('request.jwt.claims', ${JSON.stringify({ sub: alice, role: "authenticated" })}, true)`;
+      await tx`set local role authenticated`;
+      return tx`select decrypted_secret from vault.decrypted_secrets`;
+    })).rejects.toThrow(/permission denied/);
+  });
 });

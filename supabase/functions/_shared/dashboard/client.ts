@@ -155,7 +155,12 @@ export function dashboardClient(config) {
     if (res.status >= 500 && !message) {
       throw new Unreachable("The CodeGuard functions answered " + res.status + ": the project may be starting or down. Try again in a moment.");
     }
-    if (!res.ok) throw new ApiError(res.status, body && body.code, message || "HTTP " + res.status);
+    if (!res.ok) {
+      const failure = new ApiError(res.status, body && body.code, message || "HTTP " + res.status);
+      // A rate's 429 says when to ask again.
+      failure.retryAfterSeconds = Number(res.headers.get("retry-after")) || null;
+      throw failure;
+    }
     if (!body) throw new Unreachable("The CodeGuard functions answered something that is not JSON (HTTP " + res.status + ").");
     return body;
   }
@@ -562,6 +567,11 @@ export function dashboardClient(config) {
         if (e instanceof ApiError && e.status === 404) {
           state.watched.delete(id);
           continue;
+        }
+        // Past the member's rate of status requests: poll again when it says, not fail.
+        if (e instanceof ApiError && e.status === 429) {
+          state.timer = setTimeout(tick, (e.retryAfterSeconds || 10) * 1000);
+          return;
         }
         return failed(e);
       }
