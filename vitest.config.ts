@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { isDroppedTypeFetch } from "./supabase/functions/_shared/platform/db.ts";
+import { isDroppedTypeFetch, isNullSocketWrite } from "./supabase/functions/_shared/platform/db.ts";
 
 export default defineConfig({
   test: {
@@ -13,7 +13,8 @@ export default defineConfig({
     // a lease running out after a SIGKILL), and the whole suite took 267 s one file per core.
     maxWorkers: 4,
     // The local stack runs in the test process: like the CLI (src/cli/main.ts), it outlives
-    // postgres.js's dropped type-fetch rejection when a restart cuts a connection while it opens.
-    onUnhandledError: (error) => (isDroppedTypeFetch(error) ? false : undefined),
+    // postgres.js's dropped type-fetch rejection when a restart cuts a connection while it opens,
+    // and its write to a connection already closed (isNullSocketWrite).
+    onUnhandledError: (error) => (isDroppedTypeFetch(error) || isNullSocketWrite(error) ? false : undefined),
   },
 });

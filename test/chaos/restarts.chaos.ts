@@ -12,7 +12,7 @@ import { eventually } from "../harness/processes.ts";
 import { useLocalStack } from "../harness/stack.ts";
 import { chaosRepositories, chaosTenant, dbNow, enqueueFullScans, report, settled, WHOLE, wholeTally } from "./harness.ts";
 
-const repos = chaosRepositories("restarts", 16);
+const repos = chaosRepositories("restarts", Number(process.env.CHAOS_RESTART_JOBS ?? 16));
 const stack = useLocalStack({ localGitHub: () => repos });
 const RESTARTS = Number(process.env.CHAOS_RESTARTS ?? 4);
 const BETWEEN_MS = Number(process.env.CHAOS_RESTART_EVERY_MS ?? 8_000);

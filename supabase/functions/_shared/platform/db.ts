@@ -75,3 +75,28 @@ export function isDroppedTypeFetch(reason: unknown): boolean {
 export function droppedTypeFetchWarning(reason: unknown): string {
   return `a new database connection was lost while opening: ${(reason as Error).message}`;
 }
+
+/**
+ * True when `error` is postgres.js 3.4.9's write to a connection that has already closed: a write
+ * of under 1 KiB is sent from a setImmediate, and when the connection closes before it runs —
+ * a Postgres restart, a terminated backend — `nextWrite` reads `socket.write` of null and throws
+ * from the timer, where no caller can catch it, so Node and Deno end the process (seen after
+ * repeated restarts in the chaos suite). By then postgres.js has failed the connection's queries
+ * (CONNECTION_CLOSED), and those are retried as any lost connection is, so the exception carries
+ * nothing to act on. Upstream: porsager/postgres#1066, #1154, #1208; fixes #1168, #1176, #1209
+ * (open). Told apart by its message (V8's, or JavaScriptCore's) and its place in the stack.
+ */
+export function isNullSocketWrite(error: unknown): boolean {
+  const e = error as { name?: unknown; message?: unknown; stack?: unknown } | null;
+  // Duck-typed: a test runner hands it on serialized (name, message, stack), not as a TypeError.
+  if (!(error instanceof TypeError) && e?.name !== "TypeError") return false;
+  if (typeof e?.message !== "string" || !/^(Cannot read properties of null \(reading 'write'\)|null is not an object \(evaluating 'socket\.write'\))$/.test(e.message)) return false;
+  const stack = typeof e.stack === "string" ? e.stack : "";
+  return /\bnextWrite\b/.test(stack) && /postgres[\\/](?:[^\\/\s]+[\\/])?src[\\/]connection\.js/.test(stack);
+}
+
+/** The warning both runtimes log when they outlive it. */
+export function nullSocketWriteWarning(): string {
+  return "a write to a database connection that had closed was dropped (postgres.js: its queries failed as a lost connection and are retried)";
+}
+

@@ -2,10 +2,11 @@
  * The edge functions' one way to open a postgres.js pool (and the one place its version is pinned).
  * It also keeps the isolate alive through postgres.js's dropped type-fetch rejection (see
  * isDroppedTypeFetch): without this, a database restart while a connection is being opened ends the
- * isolate and every request it serves, instead of failing one statement that is retried anyway.
+ * isolate and every request it serves, instead of failing one statement that is retried anyway;
+ * and through its write to a connection that closed meanwhile (isNullSocketWrite).
  */
 import postgres from "npm:postgres@3.4.9";
-import { droppedTypeFetchWarning, isDroppedTypeFetch } from "./db.ts";
+import { droppedTypeFetchWarning, isDroppedTypeFetch, isNullSocketWrite, nullSocketWriteWarning } from "./db.ts";
 
 let guarded = false;
 
@@ -17,6 +18,12 @@ function keepIsolateThroughDroppedTypeFetches(): void {
     if (!isDroppedTypeFetch(event.reason)) return;
     event.preventDefault();
     console.warn(JSON.stringify({ level: "warn", message: droppedTypeFetchWarning(event.reason) }));
+  });
+  // And through its write to a connection already closed (isNullSocketWrite), thrown from a timer.
+  globalThis.addEventListener("error", (event) => {
+    if (!isNullSocketWrite((event as ErrorEvent).error)) return;
+    event.preventDefault();
+    console.warn(JSON.stringify({ level: "warn", message: nullSocketWriteWarning() }));
   });
 }
 
