@@ -39,7 +39,7 @@ async function events(jobs: string[]): Promise<Record<string, number>> {
 afterAll(async () => sql?.end());
 
 describe("chaos: Postgres restarted repeatedly", () => {
-  it("four restarts in a row with scans in flight: no attempt spent by them, every job completes once", async () => {
+  it("restarts in a row (CHAOS_RESTARTS, 4) with scans in flight: no attempt spent by them, every job completes once", async () => {
     const gh = stack.current.github!;
     // Slow answers, so that scans are in flight through every restart.
     gh.inject({ kind: "slow", delayMs: 1_000, times: 3_000 });
