@@ -3,7 +3,10 @@
 // keys SUPABASE_PUBLISHABLE_KEYS, SUPABASE_SECRET_KEYS and SUPABASE_JWKS, the legacy
 // SUPABASE_ANON_KEY and SUPABASE_SERVICE_ROLE_KEY), and the gateway's JWT check — HS256 with the
 // legacy secret, or ES256 against the JWKS — for functions whose config.toml block says verify_jwt
-// (the default). Each function is an unmodified `Deno.serve(handler)` listening where
+// (the default); for a verify_jwt = false function it checks nothing, the `apikey` header included,
+// and passes the request on as it came, as Supabase's gateway does (docs, "Understanding API keys":
+// the platform does not verify the apikey header of such a function; README, threat model). Each
+// function is an unmodified `Deno.serve(handler)` listening where
 // DENO_SERVE_ADDRESS says: a unix socket in a folder only this user can enter, so that nothing
 // reaches a function but through the gateway (a TCP port would answer anyone on the machine).
 // A function that crashes is restarted, and while it is down callers get a 503 naming the failure.
