@@ -12,7 +12,7 @@ import postgres from "postgres";
 import { SqlFunctions } from "../../supabase/functions/_shared/platform/sql-call.ts";
 import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
 import { REPO_ROOT } from "../local/migrate.ts";
-import { redactUrl } from "../worker/worker.ts";
+import { redactUrl } from "../database-url.ts";
 import { configProblems, denoBundle, denoCheck, edgeFunctionNames, foreignImports } from "./edge-functions.ts";
 import { migrationFiles } from "./generated.ts";
 

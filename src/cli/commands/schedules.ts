@@ -4,7 +4,7 @@ import postgres from "postgres";
 import { dbFromPostgresJs } from "../../../supabase/functions/_shared/platform/db.ts";
 import { SqlFunctions } from "../../../supabase/functions/_shared/platform/sql-call.ts";
 import { nextRun } from "../../local/schedule.ts";
-import { dbUrlProblem, reachDatabase, redactUrl } from "../../worker/worker.ts";
+import { dbUrlProblem, reachDatabase, redactUrl } from "../../database-url.ts";
 
 export const summary = "list the pg_cron schedules with their next run and last run's status (SUPABASE_DB_URL)";
 

@@ -208,17 +208,3 @@ export function handleDashboard(deps: DashboardDeps): (req: Request) => Promise<
     }
   };
 }
-
-/** The publishable key the page sends to Auth: the project's default publishable key, or the legacy anon key. */
-export function publishableKeyOf(env: Record<string, string | undefined>): string | null {
-  try {
-    const keys = JSON.parse(env.SUPABASE_PUBLISHABLE_KEYS ?? "null") as Record<string, string> | null;
-    if (keys && typeof keys === "object") {
-      const key = keys.default ?? Object.values(keys)[0];
-      if (typeof key === "string") return key;
-    }
-  } catch {
-    // malformed: fall back below
-  }
-  return env.SUPABASE_PUBLISHABLE_KEY || env.SUPABASE_ANON_KEY || null;
-}
