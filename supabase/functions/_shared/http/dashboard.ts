@@ -20,7 +20,7 @@
  * day show the same figures.
  */
 import type { Db } from "../platform/db.ts";
-import { SqlFunctions } from "../platform/sql-call.ts";
+import type { SqlFunctions } from "../platform/sql-call.ts";
 import { reportContent, type WeeklyReportContent } from "../reports/content.ts";
 import { weeklyReportFigures } from "../reports/weekly-report.ts";
 import { dashboardPage } from "../dashboard/page.ts";
@@ -125,7 +125,7 @@ async function memberCompany(req: Request, deps: DashboardDeps, sql: SqlFunction
 }
 
 export async function dashboardOverview(db: Db, companyId: string, periodEnd: string): Promise<DashboardOverview | null> {
-  const sql = new SqlFunctions(db);
+  const sql = db.functions;
   const args = [["p_company_id", companyId, "uuid"], ["p_period_end", periodEnd, "date"]] as const;
   // The report's figures (the same read the stored report makes) and the dashboard's extras at once.
   const [data, company] = await Promise.all([
@@ -137,7 +137,7 @@ export async function dashboardOverview(db: Db, companyId: string, periodEnd: st
 }
 
 async function serveJson(req: Request, url: URL, route: string, deps: DashboardDeps): Promise<Response> {
-  const sql = new SqlFunctions(deps.db);
+  const sql = deps.db.functions;
   const member = await memberCompany(req, deps, sql);
   if (member instanceof Response) return member;
   const periodEnd = periodEndOf(url, deps.now?.() ?? new Date());
