@@ -43,8 +43,8 @@ export interface ClaimRun {
   stopClaimingAt: number | null;
   /** End once the queue has nothing for us and nothing is in flight (an edge drain). */
   untilIdle: boolean;
-  /** Asked to stop (shutdown). */
-  stopping: () => boolean;
+  /** Aborted when the loop is asked to stop (shutdown). */
+  stop: AbortSignal;
   /** Jobs claimed already (a request named them): handed out first. */
   claimed?: readonly ScanJob[];
 }
@@ -125,7 +125,7 @@ export class Claimer {
     let reserved = 0;
     let idle = false;
     let claimErrors = 0;
-    while (!o.stopping()) {
+    while (!o.stop.aborted) {
       if (o.stopClaimingAt !== null && clock.now() >= o.stopClaimingAt) break;
       const free = concurrency - sink.processing - reserved;
       if (!idle && free > 0 && claims.size < maxClaims) {

@@ -76,6 +76,9 @@ export interface WorkerLoopOptions {
 
 const noLog: QueueLog = () => {};
 
+/** The reason stop() gives (without one, abort() builds a DOMException with its stack). */
+const stopRequested = Object.freeze({ reason: "stop requested" });
+
 /** The loop. See the module comment. */
 export class WorkerLoop {
   readonly workerId: string;
@@ -84,7 +87,8 @@ export class WorkerLoop {
   private readonly executor: Executor;
   private readonly jobs: RunningJobs;
 
-  private stopping = false;
+  /** Aborted by stop(): the claimer's run ends. */
+  private stopping = new AbortController();
   private running: Promise<void> | null = null;
 
   constructor(options: WorkerLoopOptions) {
@@ -165,7 +169,7 @@ export class WorkerLoop {
    * running are handed back (pending now, no attempt spent) so another worker takes them at once.
    */
   async stop(options: { graceMs?: number; releaseMs?: number } = {}): Promise<WorkerReport> {
-    this.stopping = true;
+    this.stopping.abort(stopRequested);
     this.claimer.wake();
     if (this.running) await this.running;
     await this.jobs.settle(options.graceMs ?? 30_000, "shutdown", options.releaseMs ?? 2000);
@@ -181,8 +185,8 @@ export class WorkerLoop {
   private begin(o: { deadline: number | null; stopClaimingAt: number | null; untilIdle: boolean; claimed?: readonly ScanJob[] }): Promise<void> {
     if (this.running) throw new Error("WorkerLoop: already running");
     this.executor.newRun();
-    this.stopping = false;
-    this.running = this.claimer.run({ ...o, stopping: () => this.stopping }, this.jobs).finally(() => {
+    this.stopping = new AbortController();
+    this.running = this.claimer.run({ ...o, stop: this.stopping.signal }, this.jobs).finally(() => {
       this.running = null;
     });
     return this.running;
