@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import postgres from "postgres";
 import { applyBootstrap, REPO_ROOT } from "../src/local/migrate.ts";
+import { redactUrl } from "../src/database-url.ts";
 
 interface Block { kind: "local" | "blank"; lang: string; body: string; line: number }
 
@@ -100,7 +101,7 @@ try {
   }
   const printed = (label: string) => new RegExp(`^  ${label}\\s+(\\S+)`, "m").exec(banner)?.[1] ?? "";
   const dbUrl = printed("DB URL");
-  console.log(`  up: DB URL ${dbUrl.replace(/:[^:@/]+@/, ":***@")}`);
+  console.log(`  up: DB URL ${redactUrl(dbUrl)}`);
   const values: Record<string, string> = {
     "<the DB URL npm start prints>": dbUrl,
     // What the dashboard steps ask for, made up here: a project's ref and a secret key of it.

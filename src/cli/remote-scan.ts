@@ -20,7 +20,7 @@ export const REPOSITORY_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 /** What --wait prints once the scan has ended: its status, then its summary in the product's words. */
 export function summaryLines(s: ScanStatus): string[] {
-  const lines = [`${s.repository ?? s.repositoryId}: ${s.scanType} ${s.status}${s.completedAt && s.startedAt ? ` in ${((Date.parse(s.completedAt) - Date.parse(s.startedAt)) / 1000).toFixed(1)} s` : ""} (scan ${s.scanId})`];
+  const lines = [`${s.repository ?? s.repositoryId}: ${s.scanType} ${s.status}${s.completedAt && s.startedAt ? ` in ${((Date.parse(s.completedAt) - Date.parse(s.startedAt)) / 1000).toFixed(1)} s` : ""} (job ${s.jobId})`];
   const m = s.summary as Record<string, any> | null;
   if (m) {
     lines.push(`  commits scanned       ${m.commits_scanned ?? 0}, pull requests ${m.prs_scanned ?? 0}`);
@@ -102,7 +102,7 @@ export async function runRemoteScan(args: string[]): Promise<number> {
     const queued = await client.enqueueScan({ repository, scanType });
     if (!wait) {
       if (json) console.log(JSON.stringify(queued));
-      else console.log(`queued: ${queued.scanType} of ${queued.repository}, scan ${queued.scanId}${queued.request === "created" ? "" : ` (${queued.request === "pending" ? "a queued scan covers it" : "the running scan goes again after it ends"})`}`);
+      else console.log(`queued: ${queued.scanType} of ${queued.repository}, job ${queued.jobId}${queued.request === "created" ? "" : ` (${queued.request === "pending" ? "a queued scan covers it" : "the running scan goes again after it ends"})`}`);
       return 0;
     }
     // The bar goes to stderr, so that --json's stdout is the answer alone; cli-progress draws only on a terminal.
@@ -116,7 +116,7 @@ export async function runRemoteScan(args: string[]): Promise<number> {
     bar.start(100, 0, { state: "queued", message: "" });
     let final: ScanStatus;
     try {
-      final = await client.waitForScan(queued.scanId, {
+      final = await client.waitForScan(queued.jobId, {
         intervalMs,
         onStatus: (s) => bar.update(s.progress, { state: s.status, message: (s.progressMessage ?? "").slice(0, 60) }),
       });

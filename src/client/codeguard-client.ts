@@ -5,9 +5,14 @@
 import { createClient, FunctionsFetchError, FunctionsHttpError, FunctionsRelayError, type SupabaseClient } from "@supabase/supabase-js";
 import WebSocket from "ws";
 import type { Database } from "../../supabase/functions/_shared/platform/database.types.ts";
-import type { ScanStatus } from "../../supabase/functions/_shared/scan/member-requests.ts";
+import type { ScanStatus as MemberScanStatus } from "../../supabase/functions/_shared/scan/member-requests.ts";
 
-export type { ScanStatus };
+/**
+ * What scan-status answers about a job (the queue job enqueue-scan made; README, Glossary): its
+ * status, progress and events, and its scan's summary. `scanId` is jobId's old name, the same value,
+ * answered for one release.
+ */
+export type ScanStatus = { jobId: string } & MemberScanStatus;
 
 export interface CodeGuardClientOptions {
   /** The project URL: https://<project-ref>.supabase.co, or the local stack's API URL. */
@@ -18,8 +23,10 @@ export interface CodeGuardClientOptions {
   accessToken: string;
 }
 
-/** What enqueue-scan answers: the spec's {scanId, status: 'queued'}, and what the request became. */
+/** What enqueue-scan answers: the job's id, status 'queued', and what the request became. */
 export interface EnqueuedScan {
+  jobId: string;
+  /** @deprecated jobId's old name (the same value), answered for one release. */
   scanId: string;
   status: "queued";
   scanType: string;
@@ -85,12 +92,13 @@ export class CodeGuardClient {
     return await this.invoke<EnqueuedScan>("enqueue-scan", body);
   }
 
-  async scanStatus(scanId: string): Promise<ScanStatus> {
-    return await this.invoke<ScanStatus>("scan-status", { scanId });
+  /** The job's status (jobId: what enqueueScan answered). */
+  async scanStatus(jobId: string): Promise<ScanStatus> {
+    return await this.invoke<ScanStatus>("scan-status", { jobId });
   }
 
-  async cancelScan(scanId: string): Promise<{ scanId: string; status: "cancelled" | "cancelling"; message: string | null }> {
-    return await this.invoke("cancel-scan", { scanId });
+  async cancelScan(jobId: string): Promise<{ jobId: string; /** @deprecated jobId's old name */ scanId: string; status: "cancelled" | "cancelling"; message: string | null }> {
+    return await this.invoke("cancel-scan", { jobId });
   }
 
   /**
@@ -98,9 +106,9 @@ export class CodeGuardClient {
    * request arrived while it ran is followed to the scan that request became (followedBy). A 429
    * (the rate of status requests) waits its Retry-After and polls on.
    */
-  async waitForScan(scanId: string, options: { intervalMs?: number; onStatus?: (s: ScanStatus) => void; signal?: AbortSignal; followUps?: boolean } = {}): Promise<ScanStatus> {
+  async waitForScan(jobId: string, options: { intervalMs?: number; onStatus?: (s: ScanStatus) => void; signal?: AbortSignal; followUps?: boolean } = {}): Promise<ScanStatus> {
     const interval = options.intervalMs ?? 500;
-    let id = scanId;
+    let id = jobId;
     for (;;) {
       let status: ScanStatus;
       try {

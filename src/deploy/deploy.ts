@@ -9,10 +9,9 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import postgres from "postgres";
-import { SqlFunctions } from "../../supabase/functions/_shared/platform/sql-call.ts";
 import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
 import { REPO_ROOT } from "../local/migrate.ts";
-import { redactUrl } from "../worker/worker.ts";
+import { redactUrl } from "../database-url.ts";
 import { configProblems, denoBundle, denoCheck, edgeFunctionNames, foreignImports } from "./edge-functions.ts";
 import { migrationFiles } from "./generated.ts";
 
@@ -157,7 +156,7 @@ export function deployPlan(options: DeployOptions): DeployPlan {
     async run() {
       const sql = postgres(dbUrl!, { max: 1, prepare: false, onnotice: () => {}, connect_timeout: 15 });
       try {
-        const api = new SqlFunctions(dbFromPostgresJs(sql));
+        const api = dbFromPostgresJs(sql).functions;
         await api.value("set_dispatch_secret", [["p_name", "project_url", "text"], ["p_value", projectUrl, "text"]]);
         await api.value("set_dispatch_secret", [["p_name", keyName, "text"], ["p_value", secretKey ?? legacyKey, "text"]]);
       } finally {

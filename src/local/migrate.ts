@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import postgres from "postgres";
 import { LocalStackError } from "./errors.ts";
+import { redactUrlsIn } from "../database-url.ts";
 
 const run = promisify(execFile);
 /**
@@ -68,7 +69,7 @@ export async function applyMigrations(url: string): Promise<string> {
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string; message: string };
     const out = `${err.stdout ?? ""}${err.stderr ?? ""}`.trim() || err.message;
-    throw new LocalStackError(`A migration failed to apply:\n${out.replace(/postgres:\/\/[^@\s]+@/g, "postgres://***@")}`,
+    throw new LocalStackError(`A migration failed to apply:\n${redactUrlsIn(out)}`,
       "Fix the migration named above (migrations that have landed are never edited: add a new one).");
   }
 }

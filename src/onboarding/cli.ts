@@ -4,7 +4,7 @@
 // with the hint that says what to do.
 import postgres from "postgres";
 import { dbFromPostgresJs, type Db } from "../../supabase/functions/_shared/platform/db.ts";
-import { dbUrlProblem, reachDatabase, redactUrl } from "../worker/worker.ts";
+import { dbUrlProblem, reachDatabase, redactUrl } from "../database-url.ts";
 import { Onboarding } from "./onboarding.ts";
 
 export interface ParsedArgs {

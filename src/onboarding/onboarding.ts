@@ -2,7 +2,7 @@
 // what `codeguard company create | repo add | member add | token set` call. Argument and answer
 // types come from the generated database types, so a changed SQL signature fails the type-check.
 import type { Database } from "../../supabase/functions/_shared/platform/database.types.ts";
-import { SqlFunctions } from "../../supabase/functions/_shared/platform/sql-call.ts";
+import type { SqlFunctions } from "../../supabase/functions/_shared/platform/sql-call.ts";
 import type { Db } from "../../supabase/functions/_shared/platform/db.ts";
 
 type Fns = Database["public"]["Functions"];
@@ -16,7 +16,7 @@ export class Onboarding {
   private readonly sql: SqlFunctions;
 
   constructor(db: Db) {
-    this.sql = new SqlFunctions(db);
+    this.sql = db.functions;
   }
 
   /** The id of the company named or identified by `company`; raises naming the companies there are. */

@@ -334,9 +334,13 @@ begin
 
   -- The company's scores follow its scans, in this transaction (never a completed scan that no
   -- score will count): one calculate_scores job per company, due score_debounce_seconds later, so
-  -- that the scans finishing meanwhile join the pending job instead of each making one.
+  -- that the scans finishing meanwhile join the pending job instead of each making one. Its payload
+  -- names the scan (and its job) that made it, so a score traces back to the scan that asked for it;
+  -- a scan joining a pending job is counted by it but not named (a running one's follow-up names the
+  -- last scan that asked).
   perform public.enqueue_scan(v_scan.company_id, null, 'calculate_scores', 2,
     v_now + pg_catalog.make_interval(secs => public.pipeline_setting_int('score_debounce_seconds', 5)),
-    pg_catalog.jsonb_build_object('trigger', 'scan_completed'));
+    pg_catalog.jsonb_build_object('trigger', 'scan_completed', 'scan_id', v_scan.id, 'job_id', p_job_id,
+                                  'repository_id', v_scan.repository_id));
   return v_write;
 end $$;

@@ -4,12 +4,12 @@ import { describe, expect, it } from "vitest";
 import { summaryLines } from "../../src/cli/remote-scan.ts";
 import { loadCommits } from "../../src/local/github/dataset.ts";
 import { stripMarks } from "../../supabase/functions/_shared/detection/strip.ts";
-import type { ScanStatus } from "../../supabase/functions/_shared/scan/member-requests.ts";
+import type { ScanStatus } from "../../src/client/codeguard-client.ts";
 import { summarizeScan } from "../../supabase/functions/_shared/scan/summary.ts";
 
 function status(summary: ScanStatus["summary"]): ScanStatus {
   return {
-    scanId: "00000000-0000-4000-8000-000000000001", status: "completed", scanType: "full_scan", repositoryId: "r", repository: "github/github-mcp-server",
+    jobId: "00000000-0000-4000-8000-000000000001", scanId: "00000000-0000-4000-8000-000000000001", status: "completed", scanType: "full_scan", repositoryId: "r", repository: "github/github-mcp-server",
     progress: 100, progressMessage: null, attempts: 1, maxAttempts: 3, createdAt: null, startedAt: "2026-12-01T10:00:00Z", completedAt: "2026-12-01T10:00:04Z",
     error: null, summary, warnings: [], apiRequests: null, followUp: null, followedBy: null, events: [],
   } as ScanStatus;

@@ -47,14 +47,16 @@ async function refusal(call: Promise<unknown>): Promise<[number | null, string]>
 }
 
 describe("enqueue-scan", () => {
-  it("answers a member 202 {scanId, status: 'queued'} for their company's repository, by name in any case or by id", async () => {
+  it("answers a member 202 {jobId, status: 'queued'} for their company's repository, by name in any case or by id", async () => {
     const first = await clientOf(ids.memberA).enqueueScan({ repository: "TerryYin/Lizard" });
     expect(first).toMatchObject({ status: "queued", scanType: "full_scan", repository: "terryyin/lizard", repositoryId: ids.lizard, request: "created" });
-    const [job] = await sql`select status, priority, company_id from scan_queue where id = ${first.scanId}`;
+    const [job] = await sql`select status, priority, company_id from scan_queue where id = ${first.jobId}`;
     expect(job).toEqual({ status: "pending", priority: 3, company_id: ids.a });
+    // jobId's old name, the same value, for one release.
+    expect(first.scanId).toBe(first.jobId);
     // The same scan asked again while it waits: the queued one covers it.
     const again = await clientOf(ids.memberA).enqueueScan({ repositoryId: ids.lizard });
-    expect([again.scanId, again.request]).toEqual([first.scanId, "pending"]);
+    expect([again.jobId, again.request]).toEqual([first.jobId, "pending"]);
   });
 
   it("answers 404 for a repository the member's company does not track, also when another company tracks it", async () => {
@@ -104,7 +106,7 @@ describe("enqueue-scan", () => {
     const queued = await session.enqueueScan({ repository: "terryyin/lizard" });
     await sql`delete from auth.users where id = ${ids.gone}`;
     expect((await refusal(session.enqueueScan({ repository: "terryyin/lizard" })))[0]).toBe(403);
-    expect((await refusal(session.scanStatus(queued.scanId)))[0]).toBe(403);
+    expect((await refusal(session.scanStatus(queued.jobId)))[0]).toBe(403);
   });
 
   it("answers 400 to a body that does not name one repository properly, saying what it takes", async () => {
@@ -126,35 +128,44 @@ describe("enqueue-scan", () => {
 });
 
 describe("scan-status and cancel-scan", () => {
-  let scanId: string;
+  let jobId: string;
   beforeAll(async () => {
-    ({ scanId } = await clientOf(ids.memberA).enqueueScan({ repository: "terryyin/lizard", scanType: "incremental_scan" }));
+    ({ jobId } = await clientOf(ids.memberA).enqueueScan({ repository: "terryyin/lizard", scanType: "incremental_scan" }));
   });
+  const asMemberA = () => ({ apikey: stack.current.keys.publishableKey, authorization: `Bearer ${tokenOf(ids.memberA)}` });
 
-  it("shows a member of its company the scan: status, progress, events", async () => {
-    const s = await clientOf(ids.memberA).scanStatus(scanId);
-    expect(s).toMatchObject({ scanId, status: "queued", scanType: "incremental_scan", repository: "terryyin/lizard", progress: 0, error: null, summary: null });
+  it("shows a member of its company the job: status, progress, events", async () => {
+    const s = await clientOf(ids.memberA).scanStatus(jobId);
+    expect(s).toMatchObject({ jobId, status: "queued", scanType: "incremental_scan", repository: "terryyin/lizard", progress: 0, error: null, summary: null });
     expect(s.events.map((e) => [e.kind, e.level])).toEqual([["enqueued", "info"]]);
     // GET with the id in the query answers the same.
-    const res = await fetch(`${stack.current.functionsUrl}/scan-status?scanId=${scanId}`, {
-      headers: { apikey: stack.current.keys.publishableKey, authorization: `Bearer ${tokenOf(ids.memberA)}` },
-    });
+    const res = await fetch(`${stack.current.functionsUrl}/scan-status?jobId=${jobId}`, { headers: asMemberA() });
     expect(((await res.json()) as { status: string }).status).toBe("queued");
   });
 
+  it("still takes and answers scanId, jobId's old name, for one release", async () => {
+    const byQuery = await fetch(`${stack.current.functionsUrl}/scan-status?scanId=${jobId}`, { headers: asMemberA() });
+    expect(await byQuery.json()).toMatchObject({ jobId, scanId: jobId, status: "queued" });
+    const byBody = await fetch(`${stack.current.functionsUrl}/scan-status`, { method: "POST", headers: asMemberA(), body: JSON.stringify({ scanId: jobId }) });
+    expect(await byBody.json()).toMatchObject({ jobId, scanId: jobId, status: "queued" });
+    // Both, naming different jobs: which was meant is unknown.
+    const both = await fetch(`${stack.current.functionsUrl}/scan-status?jobId=${jobId}&scanId=${randomUUID()}`, { headers: asMemberA() });
+    expect([both.status, ((await both.json()) as { error: string }).error]).toEqual([400, "jobId and scanId (its old name) name different jobs: send jobId alone"]);
+  });
+
   it("answers 403 to another company's member and 404 for a scan that does not exist", async () => {
-    expect(await refusal(clientOf(ids.memberB).scanStatus(scanId))).toEqual([403, "scan-status: this scan belongs to another company"]);
-    expect(await refusal(clientOf(ids.memberB).cancelScan(scanId))).toEqual([403, "cancel-scan: this scan belongs to another company"]);
+    expect(await refusal(clientOf(ids.memberB).scanStatus(jobId))).toEqual([403, "scan-status: this scan belongs to another company"]);
+    expect(await refusal(clientOf(ids.memberB).cancelScan(jobId))).toEqual([403, "cancel-scan: this scan belongs to another company"]);
     expect((await refusal(clientOf(ids.memberA).scanStatus(randomUUID())))[0]).toBe(404);
-    const [job] = await sql`select status from scan_queue where id = ${scanId}`;
+    const [job] = await sql`select status from scan_queue where id = ${jobId}`;
     expect(job.status).toBe("pending");
   });
 
   it("cancels it for a member of its company, once", async () => {
-    expect(await clientOf(ids.memberA).cancelScan(scanId)).toMatchObject({ scanId, status: "cancelled" });
-    const s = await clientOf(ids.memberA).scanStatus(scanId);
+    expect(await clientOf(ids.memberA).cancelScan(jobId)).toMatchObject({ jobId, scanId: jobId, status: "cancelled" });
+    const s = await clientOf(ids.memberA).scanStatus(jobId);
     expect([s.status, s.error]).toEqual(["cancelled", "cancelled by a@lizard.example"]);
-    expect((await refusal(clientOf(ids.memberA).cancelScan(scanId)))[0]).toBe(409);
+    expect((await refusal(clientOf(ids.memberA).cancelScan(jobId)))[0]).toBe(409);
   });
 });
 
@@ -182,7 +193,7 @@ describe("codeguard scan owner/repo --wait", () => {
     // The bar as cli-progress draws it, at its start and at its end.
     expect(screen).toMatch(/terryyin\/lizard \[[█░]{30}\] \d+% \| (queued|running)/);
     expect(screen).toMatch(/terryyin\/lizard \[█{30}\] 100% \| completed/);
-    expect(screen).toMatch(/terryyin\/lizard: full_scan completed in [\d.]+ s \(scan [0-9a-f-]{36}\)/);
+    expect(screen).toMatch(/terryyin\/lizard: full_scan completed in [\d.]+ s \(job [0-9a-f-]{36}\)/);
     expect(screen).toMatch(/commits scanned\s+\d{3,}/);
     expect(screen).toMatch(/AI LOC\s+[\d.]+% of \d+ counted lines \(recorded [\d.]+%, attested [\d.]+%\), [\d.]+% with suspected/);
     expect(screen).toMatch(/coverage\s+recorded [\d.]+%, attested [\d.]+%, suspected [\d.]+%, unknown [\d.]+% of the counted lines/);

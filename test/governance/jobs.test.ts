@@ -60,6 +60,39 @@ describe("after scans", () => {
   });
 });
 
+describe("a score job's lineage", () => {
+  it("names the scan and the job whose completion made it, and its scores lead back to that scan", async () => {
+    const sql = tdb.current.sql;
+    const { queue, sql: clocked, setNow } = await clockedQueue(tdb.current, NOW);
+    const companyId = await createCompany(sql);
+    const [first, second] = await Promise.all([createRepository(sql, companyId, "acme/one"), createRepository(sql, companyId, "acme/two")]);
+    await queue.enqueueMany([{ companyId, repositoryId: first, scanType: "full_scan" }, { companyId, repositoryId: second, scanType: "full_scan" }]);
+    const claimed = await queue.claim({ workerId: "w", limit: 2, scanTypes: ["full_scan"] });
+    const scanOf = new Map<string, string>();
+    for (const job of [...claimed].sort((a, b) => (a.repositoryId === first ? -1 : b.repositoryId === first ? 1 : 0))) {
+      const [{ scan_id }] = await clocked`select scan_id from public.begin_scan(${job.id}, ${job.attempts})`;
+      scanOf.set(job.id, scan_id);
+      await addCommit(sql, { companyId, repositoryId: job.repositoryId!, scanId: scan_id }, { verdict: "attested", counted: 100, ai: 100, authoredAt: new Date(NOW.getTime() - 86_400_000) });
+      await clocked`select accepted from public.complete_scan(${job.id}, ${job.attempts}, ${clocked.json({ summary: {}, decisions: [], api_requests: {}, result: {} })})`;
+    }
+    const firstJob = claimed.find((j) => j.repositoryId === first)!;
+    const [scoreJob] = await sql`select id, payload from public.scan_queue where scan_type = 'calculate_scores' and company_id = ${companyId}`;
+    // The second scan joined the pending job (one per company): the payload names the one that made it.
+    expect(scoreJob.payload).toEqual({ trigger: "scan_completed", scan_id: scanOf.get(firstJob.id), job_id: firstJob.id, repository_id: first });
+
+    await setNow(new Date(NOW.getTime() + 6000));
+    const loop = new WorkerLoop({ queue, workerId: "g", scanTypes: ["calculate_scores"], processors: { calculate_scores: sqlJobProcessor(dbFromPostgresJs(clocked), "calculate_scores") } });
+    expect(await loop.drain({ budgetMs: 10_000 })).toMatchObject({ completed: 1 });
+    // A company score → the job that wrote it → the scan that asked for it.
+    const [traced] = await sql`
+      select s.id as scan_id, s.repository_id from public.ai_debt_scores d
+      join public.scan_queue q on q.id = d.job_id
+      join public.scans s on s.id = (q.payload ->> 'scan_id')::uuid and s.job_id = (q.payload ->> 'job_id')::uuid
+      where d.company_id = ${companyId} and d.repository_id is null and not d.backfilled`;
+    expect(traced).toEqual({ scan_id: scanOf.get(firstJob.id), repository_id: first });
+  });
+});
+
 describe("the schedules", () => {
   it("enqueue a report per company for last week, once however often they fire, and one refresh for all", async () => {
     const sql = tdb.current.sql;

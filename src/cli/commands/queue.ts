@@ -2,7 +2,7 @@
 // operator, as tables in the terminal, over a database URL — the local stack's (`npm start` prints
 // it) or a hosted project's (Connect → Session pooler) — through the queue's own SQL functions.
 import postgres from "postgres";
-import { reachDatabase, redactUrl } from "../../worker/worker.ts";
+import { reachDatabase, redactUrl } from "../../database-url.ts";
 import { databaseUrl, parseArgs, UsageError, usageMessage } from "../../onboarding/cli.ts";
 import { NotAJobId, QueueOps } from "../../ops/queue-store.ts";
 import { fields, table, when } from "../table.ts";

@@ -2,9 +2,8 @@
 // codeguard-… — with its next run (UTC) and how its last run went.
 import postgres from "postgres";
 import { dbFromPostgresJs } from "../../../supabase/functions/_shared/platform/db.ts";
-import { SqlFunctions } from "../../../supabase/functions/_shared/platform/sql-call.ts";
 import { nextRun } from "../../local/schedule.ts";
-import { dbUrlProblem, reachDatabase, redactUrl } from "../../worker/worker.ts";
+import { dbUrlProblem, reachDatabase, redactUrl } from "../../database-url.ts";
 
 export const summary = "list the pg_cron schedules with their next run and last run's status (SUPABASE_DB_URL)";
 
@@ -47,7 +46,7 @@ export async function run(args: string[]): Promise<number> {
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
   try {
     await reachDatabase(sql, dbUrl);
-    const rows = await new SqlFunctions(dbFromPostgresJs(sql)).rows<ScheduleRow>("pipeline_schedules", []);
+    const rows = await dbFromPostgresJs(sql).functions.rows<ScheduleRow>("pipeline_schedules", []);
     const now = new Date();
     const table = rows.map((r) => [
       r.name, r.schedule, r.active ? when(nextRun(r.schedule, now, r.last_run_at)) : "inactive",

@@ -3,7 +3,7 @@
 // a GitHub App installation, the dispatch's key) where no psql is at hand. As the dashboard's SQL
 // editor does: the text is sent as one query, so several statements run in one transaction.
 import postgres from "postgres";
-import { reachDatabase, redactUrl } from "../../worker/worker.ts";
+import { reachDatabase, redactUrl } from "../../database-url.ts";
 import { databaseUrl, parseArgs, usageMessage } from "../../onboarding/cli.ts";
 
 export const summary = "run SQL on SUPABASE_DB_URL (argument or standard input), print the last answer";

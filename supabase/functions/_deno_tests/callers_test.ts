@@ -1,6 +1,7 @@
 // The functions' caller check (supabase-callers.ts) in the runtime it deploys to: each kind of
 // credential Supabase issues, current and legacy, and what is refused.
 import { supabaseCallers } from "../_shared/http/supabase-callers.ts";
+import { readCallerKeys } from "../_shared/platform/config.ts";
 import { CallerRejected } from "../_shared/http/callers.ts";
 
 function assertEquals(actual: unknown, expected: unknown, msg?: string) {
@@ -34,7 +35,7 @@ const env = {
   SUPABASE_ANON_KEY: "eyJ.legacy-anon.key",
   SUPABASE_SERVICE_ROLE_KEY: "eyJ.legacy-service-role.key",
 };
-const verify = supabaseCallers(env);
+const verify = supabaseCallers(readCallerKeys(env));
 const call = (headers: Record<string, string>) => verify(new Request("http://local/functions/v1/x", { headers }));
 const member = { sub: "0b7e2f4c-5f9a-4a84-8d2c-000000000042", role: "authenticated", aud: "authenticated", iat: now, exp: now + 60 };
 

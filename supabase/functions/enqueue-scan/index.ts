@@ -6,10 +6,9 @@ import { handleEnqueueScan } from "../_shared/http/scan-api.ts";
 import { supabaseCallers } from "../_shared/http/supabase-callers.ts";
 import { withCors } from "../_shared/http/cors.ts";
 
-const env = Deno.env.toObject();
-const config = readConfig(env);
+const config = readConfig(Deno.env.toObject());
 const sql = connectPostgres(config.dbUrl, { prepare: false, max: 2, idle_timeout: 20, connect_timeout: 5 });
-const deps = { db: dbFromPostgresJs(sql), verifyCaller: supabaseCallers(env) };
+const deps = { db: dbFromPostgresJs(sql), verifyCaller: supabaseCallers(config.callerKeys) };
 
 // CORS: the dashboard's standalone page calls it from its own origin (cors.ts).
 Deno.serve(withCors((req) => handleEnqueueScan(req, deps)));

@@ -4,8 +4,7 @@ import { readConfig } from "../_shared/platform/config.ts";
 import { dbFromPostgresJs } from "../_shared/platform/db.ts";
 import { handleGitHubWebhook } from "../_shared/http/github-webhook.ts";
 
-const env = Deno.env.toObject();
-const config = readConfig(env);
+const config = readConfig(Deno.env.toObject());
 // Two statements a delivery (the secret, the record); a burst of deliveries shares a few connections.
 const sql = connectPostgres(config.dbUrl, { prepare: false, max: 8, idle_timeout: 20, connect_timeout: 5 });
 const deps = {

@@ -5,10 +5,9 @@ import { dbFromPostgresJs } from "../_shared/platform/db.ts";
 import { handleQueueMetrics } from "../_shared/http/queue-metrics.ts";
 import { supabaseCallers } from "../_shared/http/supabase-callers.ts";
 
-const env = Deno.env.toObject();
-const config = readConfig(env);
+const config = readConfig(Deno.env.toObject());
 // The transaction pooler does not support prepared statements; one connection per isolate.
 const sql = connectPostgres(config.dbUrl, { prepare: false, max: 1, idle_timeout: 20, connect_timeout: 5 });
-const deps = { db: dbFromPostgresJs(sql), verifyCaller: supabaseCallers(env) };
+const deps = { db: dbFromPostgresJs(sql), verifyCaller: supabaseCallers(config.callerKeys) };
 
 Deno.serve((req) => handleQueueMetrics(req, deps));

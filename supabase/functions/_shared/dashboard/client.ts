@@ -516,7 +516,7 @@ export function dashboardClient(config) {
       const answer = await call(functionsBase + "/enqueue-scan", { method: "POST", body: JSON.stringify({ repository_id: repo.id, scan_type: scanType }) });
       const words = { created: "queued", pending: "already queued: that scan covers it", follow_up: "a scan is running: it goes again when it ends" };
       notice("info", "Scan of " + repo.full_name + " (" + scanType.replace(/_scan$/, "") + "): " + (words[answer.request] || answer.status) + ".");
-      state.watched.set(answer.scanId, { repository: repo.full_name, status: "queued", mine: true });
+      state.watched.set(answer.jobId, { repository: repo.full_name, status: "queued", mine: true });
       await route();
       tick();
     } catch (e) {
@@ -534,7 +534,7 @@ export function dashboardClient(config) {
   async function cancelScan(scan, button) {
     if (button) button.disabled = true;
     try {
-      const answer = await call(functionsBase + "/cancel-scan", { method: "POST", body: JSON.stringify({ scanId: scan.scanId }) });
+      const answer = await call(functionsBase + "/cancel-scan", { method: "POST", body: JSON.stringify({ jobId: scan.scanId }) });
       notice("info", "Scan of " + scan.repository + ": " + (answer.status === "cancelled" ? "cancelled." : "cancelling at its next page…"));
       state.watched.set(scan.scanId, Object.assign({}, state.watched.get(scan.scanId) || { repository: scan.repository }, { mine: true }));
       await route();
@@ -562,7 +562,7 @@ export function dashboardClient(config) {
     for (const [id, w] of [...state.watched]) {
       let st;
       try {
-        st = await call(functionsBase + "/scan-status?scanId=" + encodeURIComponent(id));
+        st = await call(functionsBase + "/scan-status?jobId=" + encodeURIComponent(id));
       } catch (e) {
         if (e instanceof ApiError && e.status === 404) {
           state.watched.delete(id);

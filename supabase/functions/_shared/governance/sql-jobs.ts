@@ -5,7 +5,6 @@
  * one transaction, so the processor's whole part is the call — a retried job never half-writes.
  */
 import type { Db } from "../platform/db.ts";
-import { SqlFunctions } from "../platform/sql-call.ts";
 import { toScanJobWrite } from "../queue/client.ts";
 import { CompletedJob, type ScanProcessor } from "../queue/worker/outcomes.ts";
 
@@ -19,7 +18,7 @@ export const SQL_JOBS = {
 export type SqlJobType = keyof typeof SQL_JOBS;
 
 export function sqlJobProcessor(db: Db, type: SqlJobType): ScanProcessor {
-  const sql = new SqlFunctions(db);
+  const sql = db.functions;
   return async ({ job, attempt }) => {
     const rows = await sql.rows(SQL_JOBS[type].fn, [["p_job_id", job.id, "uuid"], ["p_attempt", attempt, "integer"]]);
     return new CompletedJob(toScanJobWrite(rows[0]));

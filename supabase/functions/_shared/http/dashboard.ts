@@ -20,7 +20,7 @@
  * day show the same figures.
  */
 import type { Db } from "../platform/db.ts";
-import { SqlFunctions } from "../platform/sql-call.ts";
+import type { SqlFunctions } from "../platform/sql-call.ts";
 import { reportContent, type WeeklyReportContent } from "../reports/content.ts";
 import { weeklyReportFigures } from "../reports/weekly-report.ts";
 import { dashboardPage } from "../dashboard/page.ts";
@@ -125,7 +125,7 @@ async function memberCompany(req: Request, deps: DashboardDeps, sql: SqlFunction
 }
 
 export async function dashboardOverview(db: Db, companyId: string, periodEnd: string): Promise<DashboardOverview | null> {
-  const sql = new SqlFunctions(db);
+  const sql = db.functions;
   const args = [["p_company_id", companyId, "uuid"], ["p_period_end", periodEnd, "date"]] as const;
   // The report's figures (the same read the stored report makes) and the dashboard's extras at once.
   const [data, company] = await Promise.all([
@@ -137,7 +137,7 @@ export async function dashboardOverview(db: Db, companyId: string, periodEnd: st
 }
 
 async function serveJson(req: Request, url: URL, route: string, deps: DashboardDeps): Promise<Response> {
-  const sql = new SqlFunctions(deps.db);
+  const sql = deps.db.functions;
   const member = await memberCompany(req, deps, sql);
   if (member instanceof Response) return member;
   const periodEnd = periodEndOf(url, deps.now?.() ?? new Date());
@@ -207,18 +207,4 @@ export function handleDashboard(deps: DashboardDeps): (req: Request) => Promise<
       return refuse(503, "unavailable", "the dashboard could not read its figures just now (the database did not answer): try again in a moment");
     }
   };
-}
-
-/** The publishable key the page sends to Auth: the project's default publishable key, or the legacy anon key. */
-export function publishableKeyOf(env: Record<string, string | undefined>): string | null {
-  try {
-    const keys = JSON.parse(env.SUPABASE_PUBLISHABLE_KEYS ?? "null") as Record<string, string> | null;
-    if (keys && typeof keys === "object") {
-      const key = keys.default ?? Object.values(keys)[0];
-      if (typeof key === "string") return key;
-    }
-  } catch {
-    // malformed: fall back below
-  }
-  return env.SUPABASE_PUBLISHABLE_KEY || env.SUPABASE_ANON_KEY || null;
 }

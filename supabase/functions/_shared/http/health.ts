@@ -4,7 +4,6 @@
  * moving, is GitHub up. 200 when healthy, 503 when degraded or down.
  */
 import type { Db } from "../platform/db.ts";
-import { SqlFunctions } from "../platform/sql-call.ts";
 import { callerOr, type VerifyCaller } from "./callers.ts";
 
 export interface ScheduleHealth {
@@ -81,7 +80,7 @@ export async function checkHealth(db: Db, now: () => Date = () => new Date()): P
   };
   let health: PipelineHealth;
   try {
-    health = await new SqlFunctions(db).value<PipelineHealth>("pipeline_health", []);
+    health = await db.functions.value<PipelineHealth>("pipeline_health", []);
   } catch (e) {
     const message = (e as Error).message;
     if (/function public\.pipeline_health\(\) does not exist/.test(message)) {

@@ -6,7 +6,6 @@
  * setting that holds it. A call refused is not counted.
  */
 import type { Db } from "../platform/db.ts";
-import { SqlFunctions } from "../platform/sql-call.ts";
 
 export type ApiCallKind = "write" | "read";
 
@@ -17,7 +16,7 @@ export type Admission =
 
 /** Counts the call, or says which rate refuses it. */
 export async function admitMemberCall(db: Db, userId: string, kind: ApiCallKind): Promise<Admission> {
-  return await new SqlFunctions(db).value<Admission>("member_api_admit", [["p_user_id", userId, "uuid"], ["p_kind", kind, "text"]]);
+  return await db.functions.value<Admission>("member_api_admit", [["p_user_id", userId, "uuid"], ["p_kind", kind, "text"]]);
 }
 
 /** The 429 of a refused call. */

@@ -4,7 +4,6 @@
  * service may read them: anyone else gets 403 and the database is not asked.
  */
 import type { Db } from "../platform/db.ts";
-import { SqlFunctions } from "../platform/sql-call.ts";
 import { callerOr, type VerifyCaller } from "./callers.ts";
 import type { QueueLag } from "./health.ts";
 
@@ -122,7 +121,7 @@ export async function handleQueueMetrics(req: Request, deps: QueueMetricsDeps): 
   if (caller instanceof Response) return caller;
   let metrics: QueueMetrics;
   try {
-    metrics = await new SqlFunctions(deps.db).value<QueueMetrics>("queue_metrics", []);
+    metrics = await deps.db.functions.value<QueueMetrics>("queue_metrics", []);
   } catch (e) {
     return Response.json({ error: `the queue's figures could not be read: ${(e as Error).message}` }, { status: 503 });
   }

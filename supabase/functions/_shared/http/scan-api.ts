@@ -2,10 +2,13 @@
  * The API a signed-in member calls (the dashboard's "Run scan", `codeguard scan owner/repo`):
  *   enqueue-scan  POST {"repository": "owner/name"} or {"repository_id": "…"}, optionally
  *                 "scan_type" (full_scan, the default; incremental_scan; pr_analysis with "pr_number")
- *                 → 202 {scanId, status: 'queued', …};
- *   scan-status   GET ?scanId=… or POST {"scanId": "…"} → 200 with the scan's status, progress,
- *                 events, summary and error;
- *   cancel-scan   POST {"scanId": "…"} → 202 {scanId, status: 'cancelled' | 'cancelling'}, 409 once finished.
+ *                 → 202 {jobId, status: 'queued', …};
+ *   scan-status   GET ?jobId=… or POST {"jobId": "…"} → 200 with the job's status, progress,
+ *                 events, its scan's summary and error;
+ *   cancel-scan   POST {"jobId": "…"} → 202 {jobId, status: 'cancelled' | 'cancelling'}, 409 once finished.
+ * The id is the queue job's (README, Glossary): one job may make several scans rows over its runs,
+ * and a job exists before its first scan. It was called `scanId`; `scanId` is still read and answered
+ * (the same value) for one release, so clients of the last one keep working.
  * Each verifies the user's session against the project's JWKS (supabase-callers.ts) and serves only
  * members of the company the repository or scan belongs to: 404 for what does not exist, 403 for
  * another company's (and for a user who is no company's member); the public key and the service
@@ -102,7 +105,7 @@ export async function handleEnqueueScan(req: Request, deps: ScanApiDeps): Promis
   if (answer.access !== "ok" || !answer.job) return refusal(answer.access, "repository");
   const job = answer.job;
   return Response.json({
-    scanId: job.job_id,
+    jobId: job.job_id,
     status: "queued",
     scanType: job.scan_type,
     repository: job.repository,
@@ -110,43 +113,59 @@ export async function handleEnqueueScan(req: Request, deps: ScanApiDeps): Promis
     // created: a new scan; pending: the scan already queued covers this request; follow_up: the
     // scan running now is scanned again when it ends (scan-status' followedBy names that one).
     request: job.result,
+    scanId: job.job_id, // the old name, for one release
   }, { status: 202 });
 }
 
-/** The scanId of a GET's query or a POST's body, or the answer that refuses it. */
-async function scanIdOf(req: Request): Promise<string | Response> {
-  let scanId: unknown = new URL(req.url).searchParams.get("scanId") ?? undefined;
-  if (scanId === undefined && req.method === "POST") {
-    const body = await readJsonObject(req, { maxBytes: MAX_API_BODY_BYTES, example: `{"scanId": "<uuid>"}` });
+/** The job's id under its name and its old one (`scanId`, answered for one release), last. */
+function withJobId<T extends object>(jobId: string, answer: T): { jobId: string } & T & { scanId: string } {
+  return { jobId, ...answer, scanId: jobId };
+}
+
+/**
+ * The job id of a GET's query or a POST's body — `jobId`, or the old name `scanId` — or the answer
+ * that refuses it (both given and different: which one was meant is unknown).
+ */
+async function jobIdOf(req: Request): Promise<string | Response> {
+  const query = new URL(req.url).searchParams;
+  let named: Record<string, unknown> = { jobId: query.get("jobId") ?? undefined, scanId: query.get("scanId") ?? undefined };
+  if (named.jobId === undefined && named.scanId === undefined && req.method === "POST") {
+    const body = await readJsonObject(req, { maxBytes: MAX_API_BODY_BYTES, example: `{"jobId": "<uuid>"}` });
     if (body instanceof Response) return body;
-    scanId = body.scanId;
+    named = body;
   }
-  if (typeof scanId !== "string" || !UUID.test(scanId)) return error(400, `name the scan: {"scanId": "<uuid>"} (the scanId enqueue-scan answered)`);
-  return scanId;
+  const { jobId, scanId } = named;
+  if (jobId !== undefined && scanId !== undefined && jobId !== scanId) {
+    return error(400, "jobId and scanId (its old name) name different jobs: send jobId alone");
+  }
+  const id = jobId ?? scanId;
+  if (typeof id !== "string" || !UUID.test(id)) return error(400, `name the job: {"jobId": "<uuid>"} (the jobId enqueue-scan answered)`);
+  return id;
 }
 
 export async function handleScanStatus(req: Request, deps: ScanApiDeps): Promise<Response> {
   if (req.method !== "GET" && req.method !== "POST") {
-    return Response.json({ error: "method not allowed: GET ?scanId= or POST {scanId}" }, { status: 405, headers: { allow: "GET, POST" } });
+    return Response.json({ error: "method not allowed: GET ?jobId= or POST {jobId}" }, { status: 405, headers: { allow: "GET, POST" } });
   }
   const userId = await memberOr(req, deps, "scan-status", "read");
   if (userId instanceof Response) return userId;
-  const scanId = await scanIdOf(req);
-  if (scanId instanceof Response) return scanId;
-  const answer = await new MemberRequests(deps.db).scanStatus({ userId, scanId });
+  const jobId = await jobIdOf(req);
+  if (jobId instanceof Response) return jobId;
+  const answer = await new MemberRequests(deps.db).scanStatus({ userId, scanId: jobId });
   if (answer.access !== "ok" || !answer.scan) return refusal(answer.access, "scan");
-  return Response.json(answer.scan);
+  const { scanId: _sameJobId, ...status } = answer.scan; // member_scan_status still names it scanId
+  return Response.json(withJobId(jobId, status));
 }
 
 export async function handleCancelScan(req: Request, deps: ScanApiDeps): Promise<Response> {
-  if (req.method !== "POST") return Response.json({ error: "method not allowed: POST {scanId}" }, { status: 405, headers: { allow: "POST" } });
+  if (req.method !== "POST") return Response.json({ error: "method not allowed: POST {jobId}" }, { status: 405, headers: { allow: "POST" } });
   const userId = await memberOr(req, deps, "cancel-scan", "write");
   if (userId instanceof Response) return userId;
-  const scanId = await scanIdOf(req);
-  if (scanId instanceof Response) return scanId;
-  const answer = await new MemberRequests(deps.db).cancelScan({ userId, scanId });
+  const jobId = await jobIdOf(req);
+  if (jobId instanceof Response) return jobId;
+  const answer = await new MemberRequests(deps.db).cancelScan({ userId, scanId: jobId });
   if (answer.access !== "ok" || !answer.write) return refusal(answer.access, "scan");
   const write = answer.write;
-  if (!write.accepted) return error(409, `the scan cannot be cancelled: ${write.message ?? "it has finished"}`, { scanId, status: write.status });
-  return Response.json({ scanId, status: write.status === "cancelled" ? "cancelled" : "cancelling", message: write.message }, { status: 202 });
+  if (!write.accepted) return error(409, `the scan cannot be cancelled: ${write.message ?? "it has finished"}`, withJobId(jobId, { status: write.status }));
+  return Response.json(withJobId(jobId, { status: write.status === "cancelled" ? "cancelled" : "cancelling", message: write.message }), { status: 202 });
 }

@@ -6,12 +6,14 @@
  * (constant-time key comparison, JWKS verification). It refuses the legacy anon and service_role
  * keys by design, so those are matched here, in constant time, against the values the platform
  * provisions (SUPABASE_ANON_KEY, SUPABASE_SERVICE_ROLE_KEY): a legacy key is a fixed JWT, so
- * equality with the provisioned one is the proof.
+ * equality with the provisioned one is the proof. The keys come from platform/config.ts, which
+ * reads them from the environment once.
  *
  * Deno only (an `npm:` import): the edge functions build their check with it; the Node side never
  * imports this module, and reaches the functions over HTTP.
  */
 import { verifyAuth } from "npm:@supabase/server@1.8.1/core";
+import type { CallerKeys } from "../platform/config.ts";
 import { type Caller, CallerRejected, sameSecret, type VerifyCaller } from "./callers.ts";
 
 function bearerOf(req: Request): string | null {
@@ -31,27 +33,16 @@ function expOf(jwt: string | null): unknown {
   }
 }
 
-/** A JSON object of the environment, or null when absent or malformed. */
-function jsonOf(text: string | undefined): Record<string, unknown> | null {
-  if (!text) return null;
-  try {
-    const v = JSON.parse(text);
-    return typeof v === "object" && v !== null ? v : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The caller check of a function, from the environment Supabase gives it. */
-export function supabaseCallers(env: Record<string, string | undefined>): VerifyCaller {
-  const legacyService = env.SUPABASE_SERVICE_ROLE_KEY || null;
-  const legacyAnon = env.SUPABASE_ANON_KEY || null;
+/** The caller check of a function, against the project's keys (read by platform/config.ts). */
+export function supabaseCallers(callerKeys: CallerKeys): VerifyCaller {
+  const legacyService = callerKeys.legacyServiceRoleKey;
+  const legacyAnon = callerKeys.legacyAnonKey;
   const keys = {
-    url: env.SUPABASE_URL ?? "",
-    secretKeys: (jsonOf(env.SUPABASE_SECRET_KEYS) ?? (env.SUPABASE_SECRET_KEY ? { default: env.SUPABASE_SECRET_KEY } : {})) as Record<string, string>,
-    publishableKeys: (jsonOf(env.SUPABASE_PUBLISHABLE_KEYS) ?? (env.SUPABASE_PUBLISHABLE_KEY ? { default: env.SUPABASE_PUBLISHABLE_KEY } : {})) as Record<string, string>,
+    url: callerKeys.supabaseUrl,
+    secretKeys: { ...callerKeys.secretKeys },
+    publishableKeys: { ...callerKeys.publishableKeys },
     // deno-lint-ignore no-explicit-any
-    jwks: jsonOf(env.SUPABASE_JWKS) as any,
+    jwks: callerKeys.jwks as any,
   };
   return async (req: Request): Promise<Caller> => {
     let bearer = bearerOf(req);

@@ -1,9 +1,13 @@
 /**
- * The whole database dependency of the core, one method (the pg-boss way): run a statement with
- * positional parameters and get its rows. The edge functions (Deno) and the Node side both back it
- * with postgres.js; the core never imports a driver, so it runs unchanged on either runtime.
+ * The core's handle on one database. Underneath, the whole database dependency is one method (the
+ * pg-boss way): run a statement with positional parameters and get its rows. The edge functions
+ * (Deno) and the Node side both back it with postgres.js; the core never imports a driver, so it
+ * runs unchanged on either runtime.
  */
-export interface Db {
+import { SqlFunctions } from "./sql-call.ts";
+
+/** What the driver gives: one statement at a time. */
+export interface Statements {
   query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
   /**
    * True when a statement with parameters is prepared once per connection and then costs one round
@@ -11,6 +15,15 @@ export interface Db {
    * statement with parameters costs two round trips (Parse/Describe, then Bind/Execute).
    */
   readonly prepares?: boolean;
+}
+
+/**
+ * A database: its statements, and the typed client of its SQL functions — the API every store and
+ * handler calls (conventions: every state change is a SQL function). The client is made once, with
+ * the handle, where the connection is opened (the composition root), so no module builds its own.
+ */
+export interface Db extends Statements {
+  readonly functions: SqlFunctions;
 }
 
 /** The slice of a postgres.js `Sql` instance that `dbFromPostgresJs` needs. */
@@ -27,13 +40,14 @@ export interface PostgresJsLike {
 export function dbFromPostgresJs(sql: PostgresJsLike): Db {
   const prepares = sql.options?.prepare !== false;
   const prepared = { prepare: true };
-  return {
+  const statements: Statements = {
     prepares,
     async query<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
       const rows = await sql.unsafe(text, params as unknown[], prepares && params.length > 0 ? prepared : undefined);
       return rows as T[];
     },
   };
+  return { ...statements, functions: new SqlFunctions(statements) };
 }
 
 /**

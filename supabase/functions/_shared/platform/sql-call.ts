@@ -1,6 +1,6 @@
 /**
  * Calls of the SQL functions that are the database's API, with named arguments, over the core's
- * `Db`: the one way TypeScript reaches SQL (each store — the queue's client, the GitHub store, the
+ * `Db` (as `db.functions`): the one way TypeScript reaches SQL (each store — the queue's client, the GitHub store, the
  * scan store, the health store — is a list of typed methods over this).
  *
  * Arguments are passed by name (`p_x => …::type`), leaving out the ones the caller did not give so
@@ -16,7 +16,7 @@
  * standard_conforming_strings says. A NUL (which Postgres text cannot hold) is refused either way.
  */
 import type { Database } from "./database.types.ts";
-import type { Db } from "./db.ts";
+import type { Statements } from "./db.ts";
 
 /**
  * The name of a SQL function of `public`, from the types generated from the migrations
@@ -90,9 +90,12 @@ function callText(fn: SqlFunctionName, args: readonly SqlArg[], params: string[]
   return `public.${fn}(${parts.join(", ")})`;
 }
 
-/** The SQL functions of one database, called by name. */
+/**
+ * The SQL functions of one database, called by name. One per database handle: reach it as
+ * `db.functions` (platform/db.ts makes it with the handle) rather than constructing another.
+ */
 export class SqlFunctions {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Statements) {}
 
   /** Runs `statement(call)`, where call is `public.fn(…args)`, with parameters when the driver prepares. */
   private async run<T>(statement: (call: string) => string, fn: SqlFunctionName, args: readonly SqlArg[]): Promise<T[]> {

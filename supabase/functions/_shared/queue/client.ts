@@ -4,7 +4,7 @@
  * functions are the API (ARCHITECTURE.md, "Layers").
  */
 import type { Db } from "../platform/db.ts";
-import { SqlCallError, SqlFunctions, type SqlArg, type SqlRow } from "../platform/sql-call.ts";
+import { SqlCallError, type SqlFunctions, type SqlArg, type SqlRow } from "../platform/sql-call.ts";
 import type {
   JsonValue,
   PruneReport,
@@ -173,7 +173,7 @@ export class ScanQueue {
   private readonly sql: SqlFunctions;
 
   constructor(db: Db) {
-    this.sql = new SqlFunctions(db);
+    this.sql = db.functions;
   }
 
   /** The job types (public.scan_job_types); `worker`: only those that edge function runs. */

@@ -5,7 +5,7 @@
  * `codeguard report` both call generateWeeklyReport.
  */
 import type { Db } from "../platform/db.ts";
-import { SqlFunctions } from "../platform/sql-call.ts";
+import type { SqlFunctions } from "../platform/sql-call.ts";
 import { PermanentJobError, type ScanProcessor } from "../queue/worker/outcomes.ts";
 import { type AiOrigins, reportContent, type WeeklyReportContent, type WeeklyReportData } from "./content.ts";
 import { reportHtml } from "./html.ts";
@@ -52,7 +52,7 @@ export async function weeklyReportFigures(sql: SqlFunctions, companyId: string, 
 
 export async function generateWeeklyReport(db: Db, args: { companyId: string; periodEnd: string; jobId?: string }): Promise<WeeklyReport> {
   if (!DAY.test(args.periodEnd)) throw new PermanentJobError(`period_end must be a date (YYYY-MM-DD), got ${JSON.stringify(args.periodEnd)}`);
-  const sql = new SqlFunctions(db);
+  const sql = db.functions;
   const data = await weeklyReportFigures(sql, args.companyId, args.periodEnd);
   if (!data) throw new PermanentJobError(`no company ${args.companyId}`);
   const content = reportContent(data);
@@ -67,7 +67,7 @@ export async function generateWeeklyReport(db: Db, args: { companyId: string; pe
 
 /** A company's stored report of the week starting periodStart, or null. */
 export async function storedWeeklyReport(db: Db, companyId: string, periodStart: string): Promise<WeeklyReport | null> {
-  const r = await new SqlFunctions(db).value<{ id: string; period_start: string; period_end: string; content: WeeklyReportContent; markdown: string; html: string } | null>(
+  const r = await db.functions.value<{ id: string; period_start: string; period_end: string; content: WeeklyReportContent; markdown: string; html: string } | null>(
     "governance_report", [["p_company_id", companyId, "uuid"], ["p_period_start", periodStart, "date"]]);
   return r ? { id: r.id, periodStart: r.period_start, periodEnd: r.period_end, content: r.content, markdown: r.markdown, html: r.html } : null;
 }

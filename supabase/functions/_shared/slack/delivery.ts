@@ -6,7 +6,6 @@
  * name the URL, so they are rewritten).
  */
 import type { Db } from "../platform/db.ts";
-import { SqlFunctions } from "../platform/sql-call.ts";
 
 export const MAX_ATTEMPTS = 5;
 const BASE_DELAY_MS = 1_000;
@@ -126,7 +125,7 @@ const abortableSleep = (ms: number, signal: AbortSignal) =>
   });
 
 export async function deliver(o: DeliverOptions): Promise<DeliveryResult> {
-  const sql = new SqlFunctions(o.db);
+  const sql = o.db.functions;
   const doFetch = o.fetch ?? fetch;
   const sleep = o.sleep ?? abortableSleep;
   let attempt = o.delivery.attempts;

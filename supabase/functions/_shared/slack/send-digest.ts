@@ -6,7 +6,6 @@
  * so it shows in the queue's dead letter (and its alert) as well as in slack_deliveries.
  */
 import type { Db } from "../platform/db.ts";
-import { SqlFunctions } from "../platform/sql-call.ts";
 import type { JsonValue } from "../queue/types.ts";
 import { PermanentJobError, type ScanProcessor } from "../queue/worker/outcomes.ts";
 import { generateWeeklyReport, storedWeeklyReport } from "../reports/weekly-report.ts";
@@ -24,7 +23,7 @@ export interface SlackDigestDeps {
 }
 
 export function slackDigestProcessor(deps: SlackDigestDeps): ScanProcessor {
-  const sql = new SqlFunctions(deps.db);
+  const sql = deps.db.functions;
   return async ({ job, signal, progress }) => {
     const periodStart = job.payload.period_start;
     const periodEnd = job.payload.period_end;

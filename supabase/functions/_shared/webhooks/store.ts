@@ -3,7 +3,7 @@
  * from Vault, and the one call that records a delivery and enqueues its jobs in one transaction.
  */
 import type { Db } from "../platform/db.ts";
-import { SqlFunctions } from "../platform/sql-call.ts";
+import type { SqlFunctions } from "../platform/sql-call.ts";
 
 /** One job a delivery asked for, and what became of the request. */
 export interface DeliveryJob {
@@ -32,7 +32,7 @@ export interface DeliveryRecord {
 export class WebhookStore {
   private readonly fns: SqlFunctions;
   constructor(db: Db) {
-    this.fns = new SqlFunctions(db);
+    this.fns = db.functions;
   }
 
   /** The secret of a company's hook, or (null) of the GitHub App's; null when Vault has none. */

@@ -1,6 +1,6 @@
 /**
- * The claimer (River's producer): claims jobs while there is capacity and hands them to the loop,
- * waits for work between claims, and sends the batched completions beside its claims.
+ * The claimer (River's producer): claims jobs while there is capacity and hands them to its sink
+ * (RunningJobs), waits for work between claims, and sends the batched completions beside its claims.
  *
  * Up to ceil(concurrency / 2) claims (at most 4) run at once, each for the capacity free when it
  * starts: with 4 no-op workers one claimer at a time left the database idle between round trips
@@ -17,25 +17,23 @@ import type { ScanJob } from "../types.ts";
 import type { Completer } from "./completer.ts";
 import { errorMessage, type QueueLog } from "./outcomes.ts";
 
-export interface ClaimerDeps {
-  queue: ScanQueue;
-  completer: Completer;
-  clock: Clock;
-  log: QueueLog;
+export interface ClaimerOptions {
   workerId: string;
   leaseSeconds: number;
   scanTypes: readonly string[] | undefined;
   concurrency: number;
   /** The longest wait between claims without a wake-up. */
   pollIntervalMs: number;
+}
+
+/** Where the claimer hands the jobs it claims (RunningJobs), and what it reads to size its claims. */
+export interface ClaimSink {
   /** Jobs whose processor is running now (what concurrency bounds). */
-  processing: () => number;
+  readonly processing: number;
   /** Jobs not yet written back (what an edge drain waits for before it ends). */
-  inFlight: () => number;
-  /** Runs a claimed job. */
-  start: (job: ScanJob, deadline: number | null) => void;
-  /** Counts claimed jobs. */
-  onClaimed: (n: number) => void;
+  readonly inFlight: number;
+  /** Runs a claimed job; `deadline`: the run's (ClaimRun.deadline). */
+  start(job: ScanJob, deadline: number | null): void;
 }
 
 export interface ClaimRun {
@@ -45,8 +43,10 @@ export interface ClaimRun {
   stopClaimingAt: number | null;
   /** End once the queue has nothing for us and nothing is in flight (an edge drain). */
   untilIdle: boolean;
-  /** Asked to stop (shutdown). */
-  stopping: () => boolean;
+  /** Aborted when the loop is asked to stop (shutdown). */
+  stop: AbortSignal;
+  /** Jobs claimed already (a request named them): handed out first. */
+  claimed?: readonly ScanJob[];
 }
 
 /** Claim errors back off 0.5 s, 1 s, … up to this: the database may be restarting. */
@@ -58,8 +58,21 @@ export class Claimer {
   private workMayBeReady = false;
   /** wake() calls so far: a claim that comes back short only idles if none came meanwhile. */
   private wakes = 0;
+  /** Jobs claimed in the current run (the report's `claimed`). */
+  private claimedJobs = 0;
 
-  constructor(private readonly d: ClaimerDeps) {}
+  constructor(
+    private readonly queue: ScanQueue,
+    private readonly completer: Completer,
+    private readonly clock: Clock,
+    private readonly log: QueueLog,
+    private readonly o: ClaimerOptions,
+  ) {}
+
+  /** Jobs claimed (or handed in) since the current run began. */
+  get claimed(): number {
+    return this.claimedJobs;
+  }
 
   /** New work may be ready (a notification, a slot freed): claim now instead of at the next poll. */
   wake(): void {
@@ -83,7 +96,7 @@ export class Claimer {
       let cancel = () => {};
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
-        cancel = this.d.clock.timer(ms, () => {
+        cancel = this.clock.timer(ms, () => {
           timedOut = true;
           resolve();
         });
@@ -97,34 +110,40 @@ export class Claimer {
     return ready;
   }
 
-  /** Claims until stopped, past stopClaimingAt, or (untilIdle) out of work. */
-  async run(o: ClaimRun): Promise<void> {
-    const { d } = this;
-    const maxClaims = Math.min(4, Math.ceil(d.concurrency / 2));
+  /** Hands `o.claimed` to `sink`, then claims for it until stopped, past stopClaimingAt, or (untilIdle) out of work. */
+  async run(o: ClaimRun, sink: ClaimSink): Promise<void> {
+    const { queue, completer, clock, log } = this;
+    const { workerId, leaseSeconds, scanTypes, concurrency, pollIntervalMs } = this.o;
+    this.claimedJobs = 0;
+    for (const job of o.claimed ?? []) {
+      this.claimedJobs++;
+      sink.start(job, o.deadline);
+    }
+    const maxClaims = Math.min(4, Math.ceil(concurrency / 2));
     const claims = new Set<Promise<void>>();
-    d.completer.claimerSends = true;
+    completer.sendWith(this);
     let reserved = 0;
     let idle = false;
     let claimErrors = 0;
-    while (!o.stopping()) {
-      if (o.stopClaimingAt !== null && d.clock.now() >= o.stopClaimingAt) break;
-      const free = d.concurrency - d.processing() - reserved;
+    while (!o.stop.aborted) {
+      if (o.stopClaimingAt !== null && clock.now() >= o.stopClaimingAt) break;
+      const free = concurrency - sink.processing - reserved;
       if (!idle && free > 0 && claims.size < maxClaims) {
         reserved += free;
         const wakesBefore = this.wakes;
         const claim = (async () => {
           try {
-            const jobs = await d.queue.claim({ workerId: d.workerId, leaseSeconds: d.leaseSeconds, scanTypes: d.scanTypes, limit: free });
+            const jobs = await queue.claim({ workerId, leaseSeconds, scanTypes, limit: free });
             claimErrors = 0;
-            d.onClaimed(jobs.length);
-            for (const job of jobs) d.start(job, o.deadline);
+            this.claimedJobs += jobs.length;
+            for (const job of jobs) sink.start(job, o.deadline);
             // Short: nothing more is ready, unless a slot was freed or work announced while the claim
             // was on its way (that wake was spent already; idling now would wait out the poll).
             if (jobs.length < free && this.wakes === wakesBefore) idle = true;
           } catch (e) {
             claimErrors++;
-            d.log("error", "claim failed", { workerId: d.workerId, error: errorMessage(e) });
-            await d.clock.sleep(Math.min(MAX_CLAIM_BACKOFF_MS, 250 * 2 ** Math.min(claimErrors, 5)));
+            log("error", "claim failed", { workerId, error: errorMessage(e) });
+            await clock.sleep(Math.min(MAX_CLAIM_BACKOFF_MS, 250 * 2 ** Math.min(claimErrors, 5)));
           } finally {
             reserved -= free;
           }
@@ -136,16 +155,15 @@ export class Claimer {
         });
         // The completions go out after the claim, in the same turn of the event loop: the claim's
         // round trip is what the next jobs wait for, the completions' is not.
-        d.completer.send();
+        completer.send();
         continue;
       }
-      d.completer.send();
-      if (o.untilIdle && idle && d.inFlight() === 0 && claims.size === 0) break;
-      const wait = o.stopClaimingAt === null ? d.pollIntervalMs : Math.min(d.pollIntervalMs, Math.max(0, o.stopClaimingAt - d.clock.now()));
+      completer.send();
+      if (o.untilIdle && idle && sink.inFlight === 0 && claims.size === 0) break;
+      const wait = o.stopClaimingAt === null ? pollIntervalMs : Math.min(pollIntervalMs, Math.max(0, o.stopClaimingAt - clock.now()));
       if (await this.waitForNudge(wait)) idle = false;
     }
-    d.completer.claimerSends = false;
-    d.completer.send();
+    completer.sendWith(null);
     await Promise.all(claims);
   }
 }

@@ -23,20 +23,30 @@ interface Pending {
 /** The most completions one statement carries. */
 const BATCH = 500;
 
+/** Who sends the completions while it runs (the claimer): told when one is waiting. */
+export interface CompletionSender {
+  nudge(): void;
+}
+
 export class Completer {
   private readonly pending: Pending[] = [];
   private sending = false;
-  /** True while the claimer sends the completions (see the module comment). */
-  claimerSends = false;
+  /** The claimer while it runs and sends the completions (see the module comment); null: sent at once. */
+  private sender: CompletionSender | null = null;
 
-  /** `onQueued` wakes the claimer when it is the one that sends. */
-  constructor(private readonly queue: ScanQueue, private readonly onQueued: () => void) {}
+  constructor(private readonly queue: ScanQueue) {}
+
+  /** From now on `sender` sends the completions (null: each is sent as it comes); what waits goes now. */
+  sendWith(sender: CompletionSender | null): void {
+    this.sender = sender;
+    this.send();
+  }
 
   /** Completes a job; answers the database's answer for it. */
   complete(job: ScanJob, result: JsonValue | undefined): Promise<ScanJobWrite> {
     return new Promise<ScanJobWrite>((resolve, reject) => {
       this.pending.push({ jobId: job.id, attempt: job.attempts, result, settle: (w) => w.then(resolve, reject) });
-      if (this.claimerSends) this.onQueued();
+      if (this.sender) this.sender.nudge();
       else this.send();
     });
   }

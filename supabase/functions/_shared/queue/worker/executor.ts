@@ -4,6 +4,9 @@
  * when a heartbeat answers that a cancel was requested, or that the claim is no longer ours, the
  * job's AbortSignal fires and nothing more is written for it. Every write-back is fenced by job id
  * + attempt in SQL, so a processor that ignores its signal can still never overwrite newer work.
+ *
+ * Two steps, which RunningJobs calls in order (its slot is freed between them): process() runs the
+ * job to an outcome, record() writes it. The executor decides and counts the outcomes (its tally).
  */
 import type { ScanQueue } from "../client.ts";
 import type { Clock } from "../clock.ts";
@@ -15,35 +18,21 @@ import {
   noProcessorOutcome,
   outcomeOf,
   type JobOutcome,
-  type QueueLog,
   type ScanJobContext,
   type ScanProcessor,
   type Settled,
 } from "./outcomes.ts";
+import type { JobLog } from "./job-log.ts";
+import type { RunningJob } from "./running-jobs.ts";
 import type { WriteBack } from "./write-back.ts";
 
-/** A job being run. */
-export interface InFlight {
-  readonly job: ScanJob;
-  readonly controller: AbortController;
-  done: Promise<void>;
-  /** Set when the loop has written the job's outcome itself (release, time out): ignore the processor. */
-  abandoned: boolean;
-  /** True while the processor runs; false once only the job's write-back is left. */
-  processing: boolean;
-  /** When the lease ends (ms) by the last accepted claim or heartbeat: how long a write-back may retry. */
-  leaseEndsAt: number;
-  /**
-   * When the processor last showed the job moving (ms): its claim, a progress report, an answer
-   * from its source. Heartbeats prove only that the worker lives; this is what the loop's stall
-   * bound (WorkerLoopOptions.stallMs) reads.
-   */
-  movedAt: number;
+/** What one drain (or one run) did: the claimer's count, then the executor's tally of outcomes. */
+export interface WorkerReport extends OutcomeTally {
+  claimed: number;
 }
 
-/** What one drain (or one run) did. */
-export interface WorkerReport {
-  claimed: number;
+/** The outcomes the executor counted in one run. */
+export interface OutcomeTally {
   completed: number;
   failed: number;
   snoozed: number;
@@ -59,8 +48,8 @@ export interface WorkerReport {
   refused: number;
 }
 
-export function emptyReport(): WorkerReport {
-  return { claimed: 0, completed: 0, failed: 0, snoozed: 0, outages: 0, released: 0, cancelled: 0, lost: 0, refused: 0 };
+export function emptyTally(): OutcomeTally {
+  return { completed: 0, failed: 0, snoozed: 0, outages: 0, released: 0, cancelled: 0, lost: 0, refused: 0 };
 }
 
 export interface ExecutorDeps {
@@ -69,30 +58,35 @@ export interface ExecutorDeps {
   completer: Completer;
   writeBack: WriteBack;
   clock: Clock;
-  log: QueueLog;
+  jobLog: JobLog;
   heartbeatMs: number;
   leaseSeconds: number;
-  report: () => WorkerReport;
-  fields: (job: ScanJob) => Record<string, unknown>;
-  /** Adds ids to the job's log fields (ScanJobContext.correlate). */
-  correlate: (job: ScanJob, ids: { scanId?: string; deliveryId?: string }) => void;
-  /** The processor is done: the job's capacity is free while its write-back is still on its way. */
-  onProcessed: (entry: InFlight) => void;
 }
 
 export class Executor {
+  /** The outcomes of the current run (newRun() starts a new one). */
+  private tally: OutcomeTally = emptyTally();
+
   constructor(private readonly d: ExecutorDeps) {}
 
-  /** Runs the job to its outcome and writes it. */
-  async run(entry: InFlight, deadline: number | null): Promise<void> {
+  /** Starts counting a new run's outcomes. */
+  newRun(): void {
+    this.tally = emptyTally();
+  }
+
+  /** The outcomes counted so far in this run. */
+  outcomes(): Readonly<OutcomeTally> {
+    return this.tally;
+  }
+
+  /** Runs the job's processor, heartbeating it, and answers how its run ended (not yet written). */
+  async process(entry: RunningJob, deadline: number | null): Promise<JobOutcome> {
     const { job, controller } = entry;
+    const { jobLog } = this.d;
     const processor = Object.hasOwn(this.d.processors, job.scanType) ? this.d.processors[job.scanType] : undefined;
-    if (!processor) {
-      await this.record(entry, noProcessorOutcome(job.scanType));
-      return;
-    }
+    if (!processor) return noProcessorOutcome(job.scanType);
     // One log line per job event (README, "Watching it"): started here, its outcome in record().
-    this.d.log("info", "started", this.d.fields(job));
+    jobLog.line("info", "started", job);
 
     // Heartbeats: a timer re-armed after each answer (no timer object or listener left per job once
     // it ends, which a no-op job would otherwise pay for; bench/queue.ts).
@@ -104,7 +98,7 @@ export class Executor {
         try {
           this.onHeartbeat(entry, sentAt, await this.d.queue.heartbeat({ jobId: job.id, attempt: job.attempts }));
         } catch (e) {
-          this.d.log("warn", `heartbeat failed: ${errorMessage(e)}`, this.d.fields(job));
+          jobLog.line("warn", `heartbeat failed: ${errorMessage(e)}`, job);
         }
         beat = null;
         if (beating) disarm = arm();
@@ -118,7 +112,7 @@ export class Executor {
       attempt: job.attempts,
       signal: controller.signal,
       deadline,
-      correlate: (ids) => this.d.correlate(job, ids),
+      correlate: (ids) => jobLog.correlate(job, ids),
       progress: async (percent, message) => {
         const sentAt = this.d.clock.now();
         entry.movedAt = sentAt;
@@ -130,10 +124,10 @@ export class Executor {
         if (answered) return;
         answered = true;
         this.d.queue.sourceAnswered({ jobId: job.id, attempt: job.attempts }).then(
-          (closed) => closed && this.d.log("info", "the job's source answered: its outage is over", this.d.fields(job)),
+          (closed) => closed && jobLog.line("info", "the job's source answered: its outage is over", job),
           (e) => {
             answered = false; // say it again with the next answer
-            this.d.log("warn", `could not record that the source answered: ${errorMessage(e)}`, this.d.fields(job));
+            jobLog.line("warn", `could not record that the source answered: ${errorMessage(e)}`, job);
           },
         );
       },
@@ -149,19 +143,22 @@ export class Executor {
       disarm();
       await beat; // a heartbeat on its way lands before the outcome is written
     }
-    if (entry.abandoned) return; // the loop already wrote this job's outcome (release, time out)
-    this.d.onProcessed(entry);
     const stopped = controller.signal.aborted ? (controller.signal.reason as JobStopped) : null;
-    await this.record(entry, outcomeOf(settled, stopped));
+    return outcomeOf(settled, stopped);
   }
 
   /** Writes an outcome (retried while the lease lasts) and counts it. */
-  async record(entry: InFlight, outcome: JobOutcome): Promise<void> {
+  async record(entry: RunningJob, outcome: JobOutcome): Promise<void> {
     const { job } = entry;
-    const { queue, log } = this.d;
-    const report = this.d.report();
-    const fields = this.d.fields(job);
-    const write = (fn: () => Promise<ScanJobWrite>) => this.d.writeBack.write(job, () => entry.leaseEndsAt, fn);
+    const { queue } = this.d;
+    const report = this.tally;
+    const fields = this.d.jobLog.fields(job);
+    const log = this.d.jobLog.log;
+    const write = async (fn: () => Promise<ScanJobWrite>) => {
+      const w = await this.d.writeBack.write(job, () => entry.leaseEndsAt, fn);
+      if (w && !w.accepted) report.refused++;
+      return w;
+    };
     const fence = { jobId: job.id, attempt: job.attempts };
     switch (outcome.kind) {
       case "cancelled":
@@ -218,7 +215,7 @@ export class Executor {
   }
 
   /** Reacts to a heartbeat's answer: a longer lease, or stop the job if it was cancelled or is no longer ours. */
-  private onHeartbeat(entry: InFlight, sentAt: number, w: ScanJobWrite): void {
+  private onHeartbeat(entry: RunningJob, sentAt: number, w: ScanJobWrite): void {
     if (w.accepted && w.status === "running") entry.leaseEndsAt = sentAt + this.d.leaseSeconds * 1000;
     if (entry.controller.signal.aborted) return;
     if (w.cancelRequested || w.status === "cancelled") {

@@ -1,11 +1,16 @@
 /**
  * The worker loop: claim → run → write back, with one processor per scan type. It composes the
- * parts (River's producer / executor / completer, pgflow's worker and lifecycle):
- *   claimer.ts     claims while there is capacity, waits for work between claims;
- *   executor.ts    runs one job — heartbeats, the processor, the write of its outcome (outcomes.ts);
- *   completer.ts   batches completions;
- *   write-back.ts  retries a job's writes while its lease lasts;
- * and owns the lifecycle, here: the jobs in flight, and how a run ends.
+ * parts (River's producer / executor / completer, pgflow's worker and lifecycle), each owning what
+ * it decides on and reached through a small interface:
+ *   claimer.ts       claims while there is capacity, waits for work between claims; counts claims;
+ *   running-jobs.ts  the jobs in flight: starts each, frees its slot, settles the rest at the end
+ *                    (one job's way through the parts is drawn there); bounds.ts: its time limits;
+ *   executor.ts      runs one job — heartbeats, the processor — and writes its outcome (outcomes.ts);
+ *                    counts the outcomes;
+ *   completer.ts     batches completions;
+ *   write-back.ts    retries a job's writes while its lease lasts;
+ *   job-log.ts       the correlation ids of each job's log lines;
+ * and owns the lifecycle, here: when a run begins, and how it ends.
  *
  * Two ways to run it, same code:
  *  - `drain({ budgetMs })` — an edge function's invocation: claim and process until nothing is
@@ -20,8 +25,10 @@ import { type Clock, systemClock } from "../clock.ts";
 import type { ScanJob } from "../types.ts";
 import { Claimer } from "./claimer.ts";
 import { Completer } from "./completer.ts";
-import { emptyReport, Executor, type InFlight, type WorkerReport } from "./executor.ts";
-import { type JobOutcome, JobStopped, type QueueLog, type ScanProcessor } from "./outcomes.ts";
+import { Executor, type WorkerReport } from "./executor.ts";
+import { JobLog } from "./job-log.ts";
+import type { QueueLog, ScanProcessor } from "./outcomes.ts";
+import { RunningJobs } from "./running-jobs.ts";
 import { WriteBack } from "./write-back.ts";
 
 export type { WorkerReport } from "./executor.ts";
@@ -69,97 +76,67 @@ export interface WorkerLoopOptions {
 
 const noLog: QueueLog = () => {};
 
-/**
- * The reason given when the loop aborts its own timers. `abort()` without a reason builds a
- * DOMException with a stack trace each time: ~8 % of the loop's CPU per no-op job in a profile of
- * bench/queue.ts (1 worker), on a 2-core machine where Postgres needs that CPU.
- */
-const timerDone = Object.freeze({ reason: "timer no longer needed" });
-
-/** A stalled job's processor gets this long to return after its signal fired, before it is let go. */
-const STALL_RELEASE_GRACE_MS = 10_000;
+/** The reason stop() gives (without one, abort() builds a DOMException with its stack). */
+const stopRequested = Object.freeze({ reason: "stop requested" });
 
 /** The loop. See the module comment. */
 export class WorkerLoop {
   readonly workerId: string;
-  private readonly queue: ScanQueue;
   private readonly clock: Clock;
-  private readonly log: QueueLog;
-  private readonly leaseSeconds: number;
-  private readonly jobTimeoutMs: number | null;
-  private readonly jobTimeoutGraceMs: number;
-  private readonly stallMs: number;
   private readonly claimer: Claimer;
   private readonly executor: Executor;
+  private readonly jobs: RunningJobs;
 
-  private readonly inFlight = new Map<string, InFlight>();
-  /** In-flight jobs whose processor still runs: what `concurrency` bounds. */
-  private processing = 0;
-  private stopping = false;
+  /** Aborted by stop(): the claimer's run ends. */
+  private stopping = new AbortController();
   private running: Promise<void> | null = null;
-  private report: WorkerReport = emptyReport();
 
   constructor(options: WorkerLoopOptions) {
-    this.queue = options.queue;
+    const { queue } = options;
     this.workerId = options.workerId;
     this.clock = options.clock ?? systemClock;
-    this.log = options.log ?? noLog;
-    this.leaseSeconds = options.leaseSeconds ?? 30;
-    this.jobTimeoutMs = options.jobTimeoutMs ?? null;
-    this.jobTimeoutGraceMs = options.jobTimeoutGraceMs ?? 30_000;
-    this.stallMs = options.stallMs ?? 120_000;
-    if (!(this.stallMs > 0)) throw new RangeError(`WorkerLoop: stallMs must be positive, got ${this.stallMs}`);
-    if (this.jobTimeoutMs !== null && !(this.jobTimeoutMs > 0)) throw new RangeError(`WorkerLoop: jobTimeoutMs must be positive, got ${this.jobTimeoutMs}`);
+    const log = options.log ?? noLog;
+    const leaseSeconds = options.leaseSeconds ?? 30;
+    const jobTimeoutMs = options.jobTimeoutMs ?? null;
+    const stallMs = options.stallMs ?? 120_000;
+    if (!(stallMs > 0)) throw new RangeError(`WorkerLoop: stallMs must be positive, got ${stallMs}`);
+    if (jobTimeoutMs !== null && !(jobTimeoutMs > 0)) throw new RangeError(`WorkerLoop: jobTimeoutMs must be positive, got ${jobTimeoutMs}`);
     if (!this.workerId) throw new TypeError("WorkerLoop: workerId is required");
-    if (!(this.leaseSeconds >= 1 && this.leaseSeconds <= 3600)) {
-      throw new RangeError(`WorkerLoop: leaseSeconds must be between 1 and 3600, got ${this.leaseSeconds}`);
+    if (!(leaseSeconds >= 1 && leaseSeconds <= 3600)) {
+      throw new RangeError(`WorkerLoop: leaseSeconds must be between 1 and 3600, got ${leaseSeconds}`);
     }
-    const concurrency = Math.max(1, Math.floor(options.concurrency ?? 1));
-    // Correlation ids of each job's log lines: the job's own, and what its processor learns (its
-    // scan's id) or its payload carries (the webhook delivery that asked for it).
-    const learned = new WeakMap<ScanJob, { scanId?: string; deliveryId?: string }>();
-    const fields = (job: ScanJob) => ({
-      jobId: job.id, attempt: job.attempts, scanType: job.scanType, companyId: job.companyId, workerId: this.workerId,
-      ...(job.repositoryId ? { repositoryId: job.repositoryId } : {}),
-      ...(typeof job.payload.delivery_id === "string" ? { deliveryId: job.payload.delivery_id } : {}),
-      ...learned.get(job),
+    const jobLog = new JobLog(log, this.workerId);
+    const completer = new Completer(queue);
+    this.claimer = new Claimer(queue, completer, this.clock, log, {
+      workerId: this.workerId,
+      leaseSeconds,
+      scanTypes: options.scanTypes ?? Object.keys(options.processors),
+      concurrency: Math.max(1, Math.floor(options.concurrency ?? 1)),
+      pollIntervalMs: options.pollIntervalMs ?? 2000,
     });
-    const correlate = (job: ScanJob, ids: { scanId?: string; deliveryId?: string }) => learned.set(job, { ...learned.get(job), ...ids });
-    const completer = new Completer(this.queue, () => this.claimer.nudge());
     this.executor = new Executor({
-      queue: this.queue,
+      queue,
       processors: options.processors,
       completer,
-      writeBack: new WriteBack({ clock: this.clock, log: this.log, fields, onRefused: () => this.report.refused++ }),
+      writeBack: new WriteBack(this.clock, jobLog),
       clock: this.clock,
-      log: this.log,
-      heartbeatMs: options.heartbeatMs ?? (this.leaseSeconds * 1000) / 3,
-      leaseSeconds: this.leaseSeconds,
-      report: () => this.report,
-      fields,
-      correlate,
-      onProcessed: (entry) => this.processed(entry),
+      jobLog,
+      heartbeatMs: options.heartbeatMs ?? (leaseSeconds * 1000) / 3,
+      leaseSeconds,
     });
-    this.claimer = new Claimer({
-      queue: this.queue,
-      completer,
+    this.jobs = new RunningJobs(this.executor, this.claimer, this.clock, leaseSeconds, {
       clock: this.clock,
-      log: this.log,
+      log,
       workerId: this.workerId,
-      leaseSeconds: this.leaseSeconds,
-      scanTypes: options.scanTypes ?? Object.keys(options.processors),
-      concurrency,
-      pollIntervalMs: options.pollIntervalMs ?? 2000,
-      processing: () => this.processing,
-      inFlight: () => this.inFlight.size,
-      start: (job, deadline) => this.startJob(job, deadline),
-      onClaimed: (n) => (this.report.claimed += n),
+      jobTimeoutMs,
+      jobTimeoutGraceMs: options.jobTimeoutGraceMs ?? 30_000,
+      stallMs,
     });
   }
 
   /** Jobs being processed or written back right now. */
   get inFlightCount(): number {
-    return this.inFlight.size;
+    return this.jobs.inFlight;
   }
 
   /** New work may be ready (a notification arrived): claim now instead of at the next poll. */
@@ -177,8 +154,8 @@ export class WorkerLoop {
     const deadline = this.clock.now() + options.budgetMs;
     const stopClaimingAt = deadline - (options.stopClaimingMs ?? Math.min(options.budgetMs * 0.2, 30_000));
     await this.begin({ deadline, stopClaimingAt, untilIdle: true, claimed: options.claimed });
-    await this.settle(deadline - this.clock.now(), "deadline", options.graceMs ?? 2000);
-    return { ...this.report };
+    await this.jobs.settle(deadline - this.clock.now(), "deadline", options.graceMs ?? 2000);
+    return this.report();
   }
 
   /** Long-lived mode: runs until stop(). Resolves when the loop has stopped claiming. */
@@ -192,141 +169,26 @@ export class WorkerLoop {
    * running are handed back (pending now, no attempt spent) so another worker takes them at once.
    */
   async stop(options: { graceMs?: number; releaseMs?: number } = {}): Promise<WorkerReport> {
-    this.stopping = true;
+    this.stopping.abort(stopRequested);
     this.claimer.wake();
     if (this.running) await this.running;
-    await this.settle(options.graceMs ?? 30_000, "shutdown", options.releaseMs ?? 2000);
-    return { ...this.report };
+    await this.jobs.settle(options.graceMs ?? 30_000, "shutdown", options.releaseMs ?? 2000);
+    return this.report();
+  }
+
+  /** What this run did: the claimer's count and the executor's tally of outcomes. */
+  private report(): WorkerReport {
+    return { claimed: this.claimer.claimed, ...this.executor.outcomes() };
   }
 
   /** Runs the claimer; `claimed`: jobs claimed already (a request named them) run first. */
   private begin(o: { deadline: number | null; stopClaimingAt: number | null; untilIdle: boolean; claimed?: readonly ScanJob[] }): Promise<void> {
     if (this.running) throw new Error("WorkerLoop: already running");
-    this.report = emptyReport();
-    this.stopping = false;
-    for (const job of o.claimed ?? []) {
-      this.report.claimed++;
-      this.startJob(job, o.deadline);
-    }
-    this.running = this.claimer.run({ ...o, stopping: () => this.stopping }).finally(() => {
+    this.executor.newRun();
+    this.stopping = new AbortController();
+    this.running = this.claimer.run({ ...o, stop: this.stopping.signal }, this.jobs).finally(() => {
       this.running = null;
     });
     return this.running;
-  }
-
-  private startJob(job: ScanJob, deadline: number | null): void {
-    const entry: InFlight = {
-      job,
-      controller: new AbortController(),
-      abandoned: false,
-      processing: true,
-      done: Promise.resolve(),
-      leaseEndsAt: this.clock.now() + this.leaseSeconds * 1000,
-      movedAt: this.clock.now(),
-    };
-    this.processing++;
-    this.inFlight.set(job.id, entry);
-    let disarmLimit = () => {};
-    if (deadline === null && this.jobTimeoutMs !== null) {
-      deadline = this.clock.now() + this.jobTimeoutMs;
-      disarmLimit = this.timeLimit(entry, this.jobTimeoutMs);
-    }
-    const disarmStall = this.stallBound(entry);
-    const disarm = () => {
-      disarmLimit();
-      disarmStall();
-    };
-    entry.done = this.executor.run(entry, deadline).finally(() => {
-      disarm();
-      this.processed(entry);
-      if (this.inFlight.get(job.id) === entry) this.inFlight.delete(job.id);
-      this.claimer.wake(); // the write-back committed: a company of ours may be under its cap again
-    });
-  }
-
-  /** The job's time limit (see jobTimeoutMs); answers its disarm. */
-  private timeLimit(entry: InFlight, ms: number): () => void {
-    const limit = ms >= 60_000 ? `${Math.round(ms / 6_000) / 10} min` : `${ms / 1000} s`;
-    let disarmGrace = () => {};
-    const disarm = this.clock.timer(ms, () => {
-      if (!entry.processing) return;
-      entry.controller.abort(new JobStopped("deadline", `the job ran past its time limit (${limit})`));
-      disarmGrace = this.clock.timer(this.jobTimeoutGraceMs, () => {
-        if (!entry.processing || entry.abandoned) return;
-        this.log("warn", `abandoned a job still running ${limit} after its claim and ${this.jobTimeoutGraceMs / 1000} s after it was told to stop`, { jobId: entry.job.id, attempt: entry.job.attempts, scanType: entry.job.scanType, workerId: this.workerId });
-        void this.abandon(entry, { kind: "fail", error: `did not finish within its time limit (${limit})`, retryable: true });
-      });
-    });
-    return () => {
-      disarm();
-      disarmGrace();
-    };
-  }
-
-  /** The job's bound on running without moving (see stallMs); answers its disarm. */
-  private stallBound(entry: InFlight): () => void {
-    let disarm = () => {};
-    const check = () => {
-      if (!entry.processing || entry.abandoned) return;
-      const still = this.clock.now() - entry.movedAt;
-      if (still < this.stallMs) {
-        disarm = this.clock.timer(this.stallMs - still, check);
-        return;
-      }
-      const why = `no progress for ${Math.round(still / 1000)} s (its bound is ${this.stallMs / 1000} s): the job is not moving although its worker lives`;
-      entry.controller.abort(new JobStopped("stalled", why));
-      disarm = this.clock.timer(STALL_RELEASE_GRACE_MS, () => {
-        if (!entry.processing || entry.abandoned) return;
-        this.log("warn", `handed back a job that made ${why}`, { jobId: entry.job.id, attempt: entry.job.attempts, scanType: entry.job.scanType, workerId: this.workerId });
-        void this.abandon(entry, { kind: "release", reason: `released: ${why}` });
-      });
-    };
-    disarm = this.clock.timer(this.stallMs, check);
-    return () => disarm();
-  }
-
-  /** Writes an outcome for a job whose processor still runs, and lets the processor go. */
-  private async abandon(entry: InFlight, outcome: JobOutcome): Promise<void> {
-    entry.abandoned = true;
-    this.processed(entry);
-    await this.executor.record(entry, outcome);
-    if (this.inFlight.get(entry.job.id) === entry) this.inFlight.delete(entry.job.id);
-  }
-
-  /**
-   * The job's processor is done: its capacity is free while the write-back is still on its way, so
-   * the next claim overlaps the completion instead of waiting a round trip for it. With 1 no-op
-   * worker that took the loop from claim + complete in series to both at once (bench/queue.ts).
-   * stop() and drain() still wait for the write-back (the job stays in `inFlight` until then).
-   */
-  private processed(entry: InFlight): void {
-    if (!entry.processing) return;
-    entry.processing = false;
-    this.processing--;
-    this.claimer.wake();
-  }
-
-  /** Waits up to `ms` for in-flight jobs, then stops the rest with `reason` and hands them back. */
-  private async settle(ms: number, reason: "deadline" | "shutdown", reactMs: number): Promise<void> {
-    const all = () => Promise.all([...this.inFlight.values()].map((f) => f.done));
-    if (this.inFlight.size === 0) return;
-    const timer = new AbortController();
-    await Promise.race([all(), this.clock.sleep(Math.max(0, ms), timer.signal)]);
-    timer.abort(timerDone);
-    if (this.inFlight.size === 0) return;
-    const message = reason === "deadline" ? "the time budget ran out" : "the worker is shutting down";
-    for (const f of this.inFlight.values()) f.controller.abort(new JobStopped(reason, message));
-    const react = new AbortController();
-    await Promise.race([all(), this.clock.sleep(reactMs, react.signal)]);
-    react.abort(timerDone);
-    await Promise.all(
-      [...this.inFlight.values()].map(async (f) => {
-        if (f.abandoned) return; // its time limit's outcome is being written; its processor may never return
-        if (!f.processing) return await f.done; // only its write-back is left: let it land
-        await this.abandon(f, reason === "shutdown"
-          ? { kind: "release", reason: `released: ${message}` }
-          : { kind: "fail", error: "did not finish within the time budget", retryable: true });
-      }),
-    );
   }
 }

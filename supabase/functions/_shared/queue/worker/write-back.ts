@@ -8,45 +8,36 @@
 import { isConnectionError } from "../../platform/db.ts";
 import type { Clock } from "../clock.ts";
 import type { ScanJob, ScanJobWrite } from "../types.ts";
-import { errorMessage, type QueueLog } from "./outcomes.ts";
+import type { JobLog } from "./job-log.ts";
+import { errorMessage } from "./outcomes.ts";
 
 /** Statement errors (not the connection): a few tries, then give up. */
 const STATEMENT_ERROR_TRIES = 4;
 
-export interface WriteBackDeps {
-  clock: Clock;
-  log: QueueLog;
-  fields: (job: ScanJob) => Record<string, unknown>;
-  /** Counts a write the database refused (stale attempt, finished job). */
-  onRefused: () => void;
-}
-
 export class WriteBack {
-  constructor(private readonly deps: WriteBackDeps) {}
+  constructor(private readonly clock: Clock, private readonly jobLog: JobLog) {}
 
   /**
    * Runs `write` until the database answers, retrying lost connections until `leaseEndsAt()`
-   * (ms) and other errors a few times. Answers the database's answer, or null when it gave up
-   * (the reaper hands the job on when its lease runs out).
+   * (ms) and other errors a few times. Answers the database's answer (a refusal is logged here and
+   * counted by the executor), or null when it gave up (the reaper hands the job on when its lease
+   * runs out).
    */
   async write(job: ScanJob, leaseEndsAt: () => number, write: () => Promise<ScanJobWrite>): Promise<ScanJobWrite | null> {
-    const { clock, log, fields } = this.deps;
+    const { clock, jobLog } = this;
     for (let i = 0; ; i++) {
       try {
         const w = await write();
-        if (!w.accepted) {
-          this.deps.onRefused();
-          log("warn", w.message ?? "write refused", fields(job));
-        }
+        if (!w.accepted) jobLog.line("warn", w.message ?? "write refused", job);
         return w;
       } catch (e) {
         const connection = isConnectionError(e);
         const delay = Math.min(2_000, 100 * 2 ** i);
         if (connection ? clock.now() + delay >= leaseEndsAt() : i + 1 >= STATEMENT_ERROR_TRIES) {
-          log("error", `write-back failed, the reaper will hand the job on when its lease runs out: ${errorMessage(e)}`, fields(job));
+          jobLog.line("error", `write-back failed, the reaper will hand the job on when its lease runs out: ${errorMessage(e)}`, job);
           return null;
         }
-        if (i === 0) log("warn", `write-back failed, retrying${connection ? " while the lease lasts" : ""}: ${errorMessage(e)}`, fields(job));
+        if (i === 0) jobLog.line("warn", `write-back failed, retrying${connection ? " while the lease lasts" : ""}: ${errorMessage(e)}`, job);
         await clock.sleep(delay);
       }
     }
