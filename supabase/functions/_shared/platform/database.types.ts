@@ -574,6 +574,7 @@ export type Database = {
           is_active: boolean
           last_scanned_at: string | null
           scan_watermark: Json | null
+          source: string
         }
         Insert: {
           company_id: string
@@ -584,6 +585,7 @@ export type Database = {
           is_active?: boolean
           last_scanned_at?: string | null
           scan_watermark?: Json | null
+          source?: string
         }
         Update: {
           company_id?: string
@@ -594,6 +596,7 @@ export type Database = {
           is_active?: boolean
           last_scanned_at?: string | null
           scan_watermark?: Json | null
+          source?: string
         }
         Relationships: [
           {
@@ -603,7 +606,35 @@ export type Database = {
             referencedRelation: "companies"
             referencedColumns: ["id"]
           },
+          {
+            foreignKeyName: "repositories_source_fkey"
+            columns: ["source"]
+            isOneToOne: false
+            referencedRelation: "repository_sources"
+            referencedColumns: ["name"]
+          },
         ]
+      }
+      repository_sources: {
+        Row: {
+          description: string
+          full_name_form: string
+          full_name_pattern: string
+          name: string
+        }
+        Insert: {
+          description: string
+          full_name_form: string
+          full_name_pattern: string
+          name: string
+        }
+        Update: {
+          description?: string
+          full_name_form?: string
+          full_name_pattern?: string
+          name?: string
+        }
+        Relationships: []
       }
       scan_job_events: {
         Row: {
@@ -2040,6 +2071,7 @@ export type Database = {
           repository_id: string
           scan_watermark: Json
           scan_window_days: number
+          source: string
         }[]
       }
       resolve_company: { Args: { p_company: string }; Returns: string }
@@ -2096,6 +2128,10 @@ export type Database = {
         Returns: string
       }
       scan_add_counts: { Args: { p_more: Json; p_total: Json }; Returns: Json }
+      scan_job_source: {
+        Args: { p_repository_id: string; p_scan_type: unknown }
+        Returns: string
+      }
       scan_queue_accepted: {
         Args: {
           p_message?: string
