@@ -17,8 +17,8 @@ import { JobStopped, PermanentJobError, SnoozeJob, type ScanJobContext, type Sca
 import type { HistoryScope, OpenHistory } from "../source/history.ts";
 import { finishScan } from "./finish.ts";
 import { jobErrorFor } from "./job-errors.ts";
-import { pageRows, progressAfter, spent } from "./page-rows.ts";
 import { renotedRows } from "./renoted.ts";
+import { ScanRun } from "./run.ts";
 import { ScanStore } from "./store.ts";
 
 /** The edge function that runs repository scans (public.scan_job_types.worker). */
@@ -84,12 +84,7 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
     const history = open({ companyId: job.companyId, signal: ctx.signal, now, answered: () => ctx.sourceAnswered() });
     const windowDays = target.scanWindowDays ?? DEFAULT_SCAN_WINDOW_DAYS;
     const windowStart = new Date(now() - windowDays * 86_400_000);
-    const score = createCommitScorer({}, scan.checkpoint?.scorer);
-    let pages = scan.pages;
-    let pagesThisRun = 0;
-    let lastCost = history.cost();
-    let lastPageAt = now();
-    let longestPageMs = 0;
+    const run = new ScanRun(store, { id: job.id, attempt }, history, createCommitScorer({}, scan.checkpoint?.scorer), now, scan.pages);
     try {
       const read = await history.read({
         fullName: target.fullName,
@@ -101,51 +96,18 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
       }, {
         onDefaultBranch: (branch) => store.setDefaultBranch(job.id, attempt, branch),
         onPage: async (page) => {
-          pages++;
-          pagesThisRun++;
-          const pageMs = now() - lastPageAt;
-          longestPageMs = Math.max(longestPageMs, pageMs);
-          const rows = pageRows(page, score);
-          const write = await store.recordPage(job.id, attempt, {
-            commits: rows.commits,
-            pull_requests: rows.pullRequests,
-            // The scorer's cadence after this page's commits: the next run scores on from here
-            // (the rows keep each commit's evidence for the suspected tier).
-            checkpoint: page.checkpoint === null ? null : { source: page.checkpoint, scorer: score.cadence() },
-            progress: progressAfter(pages),
-            message: `read ${pages} page(s) from ${history.label}`,
-            api_requests: spent(history.cost(), lastCost),
-            timings: { github_ms: pageMs },
-            warnings: rows.warnings,
-          });
-          lastCost = history.cost();
-          lastPageAt = now();
-          if (write.cancelRequested || write.status === "cancelled") throw new JobStopped("cancelled", "a cancel was requested");
-          if (!write.accepted) throw new JobStopped("lease_lost", write.message ?? "the claim is no longer ours");
+          await run.writePage(page);
           if (ctx.signal.aborted) throw ctx.signal.reason;
           // Out of time for another page: stop here; the checkpoint just written is where the next run starts.
-          if (ctx.deadline !== null && page.checkpoint !== null && now() > ctx.deadline - Math.max(CHECKPOINT_RESERVE_MS, 2 * longestPageMs)) return false;
+          if (ctx.deadline !== null && page.checkpoint !== null && now() > ctx.deadline - Math.max(CHECKPOINT_RESERVE_MS, 2 * run.longestPageMs)) return false;
         },
       });
       if (read.checkpoint !== null) {
-        return new SnoozeJob(new Date(now()), `checkpointed after ${pagesThisRun} page(s) of this run (${pages} in all): the next run continues there`);
+        return new SnoozeJob(new Date(now()), `checkpointed after ${run.pagesThisRun} page(s) of this run (${run.pages} in all): the next run continues there`);
       }
       if (read.changedNotes) {
         const renoted = await renotedRows(store, job.id, attempt, read.changedNotes);
-        if (renoted.rows.length > 0) {
-          const write = await store.recordPage(job.id, attempt, {
-            commits: renoted.rows,
-            pull_requests: [],
-            checkpoint: null,
-            progress: progressAfter(pages + 1),
-            message: `${renoted.rows.length} earlier commit(s) with new git-ai notes`,
-            api_requests: spent(history.cost(), lastCost),
-            timings: { github_ms: now() - lastPageAt },
-            warnings: renoted.warnings,
-          });
-          lastCost = history.cost();
-          if (!write.accepted) throw new JobStopped("lease_lost", write.message ?? "the claim is no longer ours");
-        }
+        await run.writeRenoted(renoted.rows, renoted.warnings);
       }
       return await finishScan(store, {
         jobId: job.id,
@@ -157,7 +119,7 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
         prNumber,
         unchanged: read.unchanged,
         watermark: read.watermark,
-        lastSpent: spent(history.cost(), lastCost),
+        lastSpent: run.spentSinceLastPage(),
       });
     } catch (error) {
       // The budget ran out in the middle of a page: the pages written so far stand, so the run
@@ -165,11 +127,11 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor
       // longer than a whole run would otherwise come back forever) — unless it was claimed with
       // less than a page's reserve left, when no page could have fit: that is the claim's timing.
       if (ctx.signal.aborted && error === ctx.signal.reason && (error as JobStopped).reason === "deadline") {
-        if (pagesThisRun > 0) {
-          return new SnoozeJob(new Date(now()), `the time budget ran out after ${pagesThisRun} page(s) of this run (${pages} in all): the next run continues there`);
+        if (run.pagesThisRun > 0) {
+          return new SnoozeJob(new Date(now()), `the time budget ran out after ${run.pagesThisRun} page(s) of this run (${run.pages} in all): the next run continues there`);
         }
         if (startedWithMs !== null && startedWithMs < CHECKPOINT_RESERVE_MS) {
-          return new SnoozeJob(new Date(now()), `claimed with ${Math.round(startedWithMs)} ms of the time budget left, too little for a page: the next run continues at page ${pages + 1}`);
+          return new SnoozeJob(new Date(now()), `claimed with ${Math.round(startedWithMs)} ms of the time budget left, too little for a page: the next run continues at page ${run.pages + 1}`);
         }
       }
       if (error instanceof JobStopped || (ctx.signal.aborted && error === ctx.signal.reason)) throw error;
