@@ -17,7 +17,7 @@ import { startPostgres } from "../src/local/postgres.ts";
 import { staticToken } from "../supabase/functions/_shared/github/auth.ts";
 import { PostgresEtagCache } from "../supabase/functions/_shared/github/etag-cache.ts";
 import { GitHubHttp } from "../supabase/functions/_shared/github/http.ts";
-import { scanRepository } from "../supabase/functions/_shared/github/scan.ts";
+import { scanRepository } from "../supabase/functions/_shared/github/history.ts";
 import { dbFromPostgresJs } from "../supabase/functions/_shared/platform/db.ts";
 
 const DATA = [

@@ -14,7 +14,7 @@ import { staticToken } from "../supabase/functions/_shared/github/auth.ts";
 import { MemoryEtagCache } from "../supabase/functions/_shared/github/etag-cache.ts";
 import { nextLink } from "../supabase/functions/_shared/github/commits.ts";
 import { GitHubHttp } from "../supabase/functions/_shared/github/http.ts";
-import { scanRepository } from "../supabase/functions/_shared/github/scan.ts";
+import { scanRepository } from "../supabase/functions/_shared/github/history.ts";
 
 const PRS = 500;
 const repo = repositoryFromDataSet("github__github-mcp-server.jsonl", { maxPullRequests: PRS });

@@ -1,7 +1,8 @@
 // The processors `codeguard worker` runs, one per scan type: the repository scans, registered
 // under the job types public.scan_job_types gives the scan-repository worker (the same processor
-// the edge function registers). GITHUB_API_URL points them at GitHub Enterprise Server (or a
-// local GitHub).
+// the edge function registers), with the same sources: 'github', which GITHUB_API_URL points at
+// GitHub Enterprise Server (or a local GitHub).
+import { githubSource } from "../../supabase/functions/_shared/github/source.ts";
 import type { Db } from "../../supabase/functions/_shared/platform/db.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import type { ScanProcessor } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
@@ -9,5 +10,5 @@ import { REPOSITORY_SCAN_WORKER, repositoryScanProcessors } from "../../supabase
 
 export async function scanProcessors(db: Db, env: Record<string, string | undefined> = process.env): Promise<Record<string, ScanProcessor>> {
   const types = (await new ScanQueue(db).jobTypes({ worker: REPOSITORY_SCAN_WORKER })).map((t) => t.name);
-  return repositoryScanProcessors({ db, githubBaseUrl: env.GITHUB_API_URL || undefined }, types);
+  return repositoryScanProcessors({ db, sources: { github: githubSource({ db, baseUrl: env.GITHUB_API_URL || undefined }) } }, types);
 }

@@ -48,12 +48,14 @@ create domain public.scan_job_event_kind as text
 
 -- The job types: the one list of what the queue runs, where, and what it depends on. enqueue_scan
 -- refuses a type that is not here; dispatch_scan_workers wakes each type's edge function; workers
--- ask it which types their processors take (ScanQueue.jobTypes); claims pause the types of a
+-- ask it which types their processors take (ScanQueue.jobTypes); claims pause the jobs of a
 -- source that is down (scan_source_outages).
 create table public.scan_job_types (
   name public.scan_type_name primary key,
-  -- The outside service the job reads ('github'), or null. An outage of it snoozes the job without
-  -- spending an attempt and pauses the claims of every job of that source.
+  -- Whether the job reads an outside service, and which for a job without a repository: a
+  -- repository's job reads the repository's source (repositories.source; scan_job_source), this
+  -- one only when it has none. Null: none. An outage of a job's source snoozes it without spending
+  -- an attempt and pauses the claims of every job of that source.
   source text check (source ~ '^[a-z][a-z0-9_]*$'),
   -- The edge function that runs jobs of this type (dispatch_scan_workers posts to it), or null.
   worker text check (worker ~ '^[a-z][a-z0-9-]*$'),

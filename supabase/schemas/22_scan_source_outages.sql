@@ -1,4 +1,4 @@
--- Outages of the sources jobs read (GitHub). A source that refuses connections, times out or
+-- Outages of the sources jobs read (GitHub; a job's source: scan_job_source). A source that refuses connections, times out or
 -- answers 5xx is not the job's fault: the job is snoozed without spending an attempt, and claiming
 -- the source's jobs pauses while it is down — a circuit breaker in the database, so that every
 -- worker (edge invocations keep nothing between calls) sees the same state.
@@ -46,6 +46,18 @@ create function public.scan_queue_outage_give_up() returns interval
 language sql immutable
 as $$ select interval '6 hours' $$;
 
+-- The source a job reads: for a type that reads one (scan_job_types.source not null), its
+-- repository's (repositories.source) — a GitHub and a GitLab repository's scans are the same job
+-- types, and an outage of one must not pause the other —, or the type's for a job without a
+-- repository; null for a type that reads none. Outages, probes and answers are keyed on it.
+create function public.scan_job_source(p_scan_type public.scan_type_name, p_repository_id uuid) returns text
+language sql stable security definer set search_path = ''
+as $$
+  select case when t.source is null then null
+              else coalesce((select r.source from public.repositories r where r.id = p_repository_id), t.source) end
+  from public.scan_job_types t where t.name = p_scan_type
+$$;
+
 -- The claimant met an outage of its job's source (connection refused, timeout, 5xx after the
 -- client's own retries): the job goes back to pending until the source's next probe, without
 -- spending an attempt, and the source's circuit opens (or, for the probe, stays open longer).
@@ -69,7 +81,7 @@ begin
   if not found then
     return public.scan_queue_refusal(p_job_id, p_attempt, 'report outage');
   end if;
-  select t.source into v_source from public.scan_job_types t where t.name = v_job.scan_type;
+  v_source := public.scan_job_source(v_job.scan_type, v_job.repository_id);
   if v_source is null then
     raise exception 'report_scan_source_outage: job type % reads no source (scan_job_types.source is null)', v_job.scan_type
       using errcode = '22023', hint = 'Fail the job instead (fail_scan_job), or give its type a source.';
@@ -144,18 +156,18 @@ declare
   v_now timestamptz := public.scan_queue_now();
 begin
   with job as (
-    select q.id, q.scan_type, q.source_outage_since from public.scan_queue q
+    select q.id, q.source_outage_since, public.scan_job_source(q.scan_type, q.repository_id) as source from public.scan_queue q
     where q.id = p_job_id and q.attempts = p_attempt and q.status = 'running'
   ), cleared as ( -- only when set: most jobs never met an outage, and this runs once per job
     update public.scan_queue q set source_outage_since = null
     from job j where q.id = j.id and j.source_outage_since is not null
   ), closed as (
     delete from public.scan_source_outages o
-    using job j join public.scan_job_types t on t.name = j.scan_type
-    where o.source = t.source
+    using job j
+    where o.source = j.source
     returning o.source
   )
-  select exists (select 1 from closed), (select t.source from job j join public.scan_job_types t on t.name = j.scan_type)
+  select exists (select 1 from closed), (select j.source from job j)
   into v_closed, v_source;
   if v_source is not null then
     insert into public.scan_source_answers as a (source, job_id, answered_at) values (v_source, p_job_id, v_now)
@@ -187,7 +199,7 @@ declare
 begin
   select q.* into v_job from public.scan_queue q where q.id = p_job_id and q.attempts = p_attempt and q.status = 'running';
   if found then
-    select t.source into v_source from public.scan_job_types t where t.name = v_job.scan_type;
+    v_source := public.scan_job_source(v_job.scan_type, v_job.repository_id);
     select count(*)::integer into v_others from public.scan_source_answers a
     where a.source = v_source and a.job_id <> p_job_id and a.answered_at >= v_job.started_at;
     if v_others > 0 then

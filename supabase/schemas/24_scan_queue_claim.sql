@@ -19,7 +19,8 @@
 -- slot it finds, which this claim may then take), up to three rounds; a later round that claims
 -- nothing ends the claim. Rows go straight out of each round's statement.
 --
--- Round 0 runs only when a source's circuit is due for a probe: it claims one job of that source.
+-- Round 0 runs only when a source's circuit is due for a probe: it claims one job of that source
+-- (a job's source: scan_job_source, its repository's).
 --
 -- Plans: generic (planning this statement at every call cost more than running it: ~1 ms against
 -- ~0.4), and pinned to the ready index walk by the planner settings below. Why pinned: a generic
@@ -40,11 +41,10 @@ declare
   v_now timestamptz := public.scan_queue_now();
   v_claimed integer := 0;
   v_n integer;
-  -- Types whose source is down: not claimed, but for the probe of round 0.
+  -- Sources that are down: their jobs are not claimed, but for the probe of round 0.
   v_blocked text[];
-  -- Round 0: the types of the source whose probe this claim took.
+  -- Round 0: the source whose probe this claim took.
   v_probe_source text;
-  v_probe text[];
 begin
   if p_worker_id is null or p_worker_id = '' then
     raise exception 'claim_scan_jobs: p_worker_id is required' using errcode = '22023';
@@ -58,15 +58,16 @@ begin
   end if;
 
   -- Normally no source is down, and this is one probe of an empty primary key.
+  -- A job's source is its repository's (scan_job_source), so only while a source is down does the
+  -- claim look each candidate's up; otherwise the filter below stops at `v_blocked is null`.
   if exists (select 1 from public.scan_source_outages) then
-    select pg_catalog.array_agg(t.name) into v_blocked
-    from public.scan_job_types t join public.scan_source_outages o on o.source = t.source;
-    -- Take the probe of one source whose wait is over, if this claimer may run its jobs.
+    select pg_catalog.array_agg(o.source) into v_blocked from public.scan_source_outages o;
+    -- Take the probe of one source whose wait is over, if this claimer runs jobs that read sources.
     with due as (
       select o.source from public.scan_source_outages o
       where o.blocked_until <= v_now and (o.probe_until is null or o.probe_until <= v_now)
         and exists (select 1 from public.scan_job_types t
-                    where t.source = o.source and (p_scan_types is null or t.name = any (p_scan_types)))
+                    where t.source is not null and (p_scan_types is null or t.name = any (p_scan_types)))
       order by o.blocked_until limit 1
       for update skip locked
     )
@@ -74,20 +75,17 @@ begin
     set probe_until = v_now + pg_catalog.make_interval(secs => p_lease_seconds), probe_job_id = null
     from due d where o.source = d.source
     returning o.source into v_probe_source;
-    if v_probe_source is not null then
-      select pg_catalog.array_agg(t.name) into v_probe from public.scan_job_types t
-      where t.source = v_probe_source and (p_scan_types is null or t.name = any (p_scan_types));
-    end if;
   end if;
 
-  for v_round in (case when v_probe is null then 1 else 0 end)..3 loop
+  for v_round in (case when v_probe_source is null then 1 else 0 end)..3 loop
     return query
     with candidates as (
       select q.id, q.company_id, q.priority, q.run_after from public.scan_queue q
       where q.status = 'pending' and q.run_after <= v_now
-        and (case when v_round = 0 then q.scan_type = any (v_probe)
-                  else (p_scan_types is null or q.scan_type = any (p_scan_types))
-                       and (v_blocked is null or q.scan_type <> all (v_blocked)) end)
+        and (p_scan_types is null or q.scan_type = any (p_scan_types))
+        and (case when v_round = 0 then public.scan_job_source(q.scan_type, q.repository_id) = v_probe_source
+                  else v_blocked is null
+                       or coalesce(public.scan_job_source(q.scan_type, q.repository_id), '') <> all (v_blocked) end)
         -- The company has a free slot (from round 2 on: one nobody else is taking, locked for us)…
         and (case when v_round <= 1
                   then exists (select 1 from public.scan_queue_company_slots f
@@ -179,8 +177,8 @@ begin
   end if;
   select q.* into v_job from public.scan_queue q
   where q.id = p_job_id and q.status = 'pending' and q.run_after <= v_now
-    and not exists (select 1 from public.scan_job_types t join public.scan_source_outages o on o.source = t.source
-                    where t.name = q.scan_type)
+    and not exists (select 1 from public.scan_source_outages o
+                    where o.source = public.scan_job_source(q.scan_type, q.repository_id))
     and not exists (select 1 from public.scan_queue_company_slots b
                     where b.company_id = q.company_id and b.retiring and b.job_id is not null)
   for update of q skip locked;

@@ -15,12 +15,13 @@
 -- written around enqueue_scan's check). scan_window_days is the company's window for full scans.
 create function public.repository_scan_target(p_job_id uuid, p_attempt integer)
 returns table (repository_id uuid, full_name text, default_branch text, is_active boolean, scan_watermark jsonb,
-               scan_window_days integer)
+               scan_window_days integer, source text)
 language sql stable security definer set search_path = ''
 as $$
   select q.repository_id, r.full_name, r.default_branch, r.is_active, r.scan_watermark,
          case when pg_catalog.jsonb_typeof(c.settings -> 'scan_window_days') = 'number'
-              then greatest(1, floor((c.settings ->> 'scan_window_days')::numeric))::integer end
+              then greatest(1, floor((c.settings ->> 'scan_window_days')::numeric))::integer end,
+         r.source
   from public.scan_queue q
   join public.companies c on c.id = q.company_id
   left join public.repositories r on r.id = q.repository_id and r.company_id = q.company_id

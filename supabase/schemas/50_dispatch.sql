@@ -97,6 +97,8 @@ declare
   v_started integer := 0;
   v_seats integer;
   v_edge_free integer;
+  -- A job's source is its repository's (scan_job_source): looked up only while a source is down.
+  v_outages boolean := exists (select 1 from public.scan_source_outages);
 begin
   select decrypted_secret into v_url from vault.decrypted_secrets where name = 'project_url';
   select decrypted_secret into v_secret_key from vault.decrypted_secrets where name = 'secret_key';
@@ -115,11 +117,11 @@ begin
   for v_worker in
     select t.worker, count(*)::integer as ready, bool_or(o.source is not null) as probing,
            (select count(*)::integer from net.http_request_queue r where r.url = v_url || '/functions/v1/' || t.worker) as waking
-    from (select q.scan_type, q.priority, q.run_after from public.scan_queue q
+    from (select q.scan_type, q.repository_id, q.priority, q.run_after from public.scan_queue q
           where q.status = 'pending' and q.run_after <= v_now
           order by q.priority, q.run_after, q.id limit 2 * v_seats) q
     join public.scan_job_types t on t.name = q.scan_type
-    left join public.scan_source_outages o on o.source = t.source
+    left join public.scan_source_outages o on v_outages and o.source = public.scan_job_source(q.scan_type, q.repository_id)
     where t.worker is not null
       and (o.source is null or (o.blocked_until <= v_now and (o.probe_until is null or o.probe_until <= v_now)))
     group by t.worker

@@ -15,7 +15,7 @@ revoke all on all tables in schema public from public, anon, authenticated, serv
 revoke all on all sequences in schema public from public, anon, authenticated, service_role;
 revoke all on all functions in schema public from public, anon, authenticated, service_role;
 
-grant select on public.companies, public.users, public.repositories, public.scan_queue, public.scan_job_events,
+grant select on public.companies, public.users, public.repositories, public.repository_sources, public.scan_queue, public.scan_job_events,
   public.scan_job_types, public.scans, public.scan_results, public.pull_requests, public.team_metrics to authenticated;
 grant select on public.github_installations, public.github_installation_repositories, public.github_webhook_deliveries
   to authenticated;
@@ -23,7 +23,7 @@ grant execute on function public.current_company_id(), public.member_scan_queue_
 
 -- The pipeline. It reads every table; it writes the tenants' rows (onboarding), and the queue, the
 -- slots, the outages and the cache only through the functions below, which keep their rules.
-grant select on public.companies, public.users, public.repositories, public.scan_queue, public.scan_job_events,
+grant select on public.companies, public.users, public.repositories, public.repository_sources, public.scan_queue, public.scan_job_events,
   public.scan_job_types, public.scan_queue_company_slots, public.scan_source_outages, public.scan_source_answers,
   public.github_etag_cache, public.scans, public.scan_results, public.pull_requests, public.team_metrics, public.pipeline_settings,
   public.scan_workers, public.member_api_requests

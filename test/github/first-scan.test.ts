@@ -6,7 +6,7 @@ import { loadCommits } from "../../src/local/github/dataset.ts";
 import { classifyCommits, createCommitScorer } from "../../supabase/functions/_shared/detection/classify.ts";
 import type { Commit } from "../../supabase/functions/_shared/detection/records.ts";
 import { MemoryEtagCache } from "../../supabase/functions/_shared/github/etag-cache.ts";
-import { scanRepository } from "../../supabase/functions/_shared/github/scan.ts";
+import { scanRepository } from "../../supabase/functions/_shared/github/history.ts";
 import { commitRow } from "../../supabase/functions/_shared/scan/results.ts";
 import { summarizeScan } from "../../supabase/functions/_shared/scan/summary.ts";
 import { clientFor, LIZARD, MCP, useLocalGitHub } from "./local-github.ts";

@@ -2,8 +2,9 @@ import { beforeEach, describe, expect, test } from "vitest";
 import { MalformedResponse } from "../../supabase/functions/_shared/github/errors.ts";
 import { MemoryEtagCache } from "../../supabase/functions/_shared/github/etag-cache.ts";
 import { PermanentJobError } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
-import { jobErrorFor } from "../../supabase/functions/_shared/scan/repository-scan.ts";
-import { scanRepository } from "../../supabase/functions/_shared/github/scan.ts";
+import { sourceErrorFor } from "../../supabase/functions/_shared/github/source.ts";
+import { jobErrorFor } from "../../supabase/functions/_shared/scan/job-errors.ts";
+import { scanRepository } from "../../supabase/functions/_shared/github/history.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { useTestDatabase } from "../harness/db.ts";
 import { clientFor, MCP, useLocalGitHub } from "./local-github.ts";
@@ -54,7 +55,7 @@ describe("malformed pages", () => {
     const job = (await queue.claimNext({ workerId: "test-worker" }))!;
 
     gh.current.inject({ kind: "malformed-json", match: "graphql" });
-    const outcome = jobErrorFor(await scanRepository(clientFor(gh.current), { ...MCP, pullRequestsOnly: true }).catch((e) => e));
+    const outcome = jobErrorFor(sourceErrorFor(await scanRepository(clientFor(gh.current), { ...MCP, pullRequestsOnly: true }).catch((e) => e)));
     expect(outcome).toBeInstanceOf(MalformedResponse); // a failed attempt, retried with backoff
     expect(outcome).not.toBeInstanceOf(PermanentJobError);
     await queue.fail({ jobId: job.id, attempt: job.attempts, error: (outcome as Error).message, retryable: true });

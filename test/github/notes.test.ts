@@ -7,7 +7,8 @@ import { buildNotes, loadCommits, repositoryFromDataSet, type LocalRepository, t
 import { startLocalGitHub, type LocalGitHub } from "../../src/local/github/server.ts";
 import { MemoryEtagCache } from "../../supabase/functions/_shared/github/etag-cache.ts";
 import { NOTES_BATCH, readNotes, readNotesRef, readNotesTree } from "../../supabase/functions/_shared/github/notes.ts";
-import { type CommitNotes, scanRepository } from "../../supabase/functions/_shared/github/scan.ts";
+import { scanRepository } from "../../supabase/functions/_shared/github/history.ts";
+import type { CommitNotes } from "../../supabase/functions/_shared/source/records.ts";
 import { clientFor } from "./local-github.ts";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";

@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, test } from "vitest";
 import { RateLimited } from "../../supabase/functions/_shared/github/errors.ts";
 import { SnoozeJob } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
-import { jobErrorFor } from "../../supabase/functions/_shared/scan/repository-scan.ts";
+import { sourceErrorFor } from "../../supabase/functions/_shared/github/source.ts";
+import { jobErrorFor } from "../../supabase/functions/_shared/scan/job-errors.ts";
 import { probeRepository } from "../../supabase/functions/_shared/github/probe.ts";
 import { fetchPullRequestPage } from "../../supabase/functions/_shared/github/pull-requests.ts";
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
@@ -94,7 +95,7 @@ describe("a rate limit steers the job", () => {
 
     await probeRepository(clientFor(gh.current), MCP);
     gh.current.setRemaining(0, "graphql");
-    const outcome = jobErrorFor(await caught(fetchPullRequestPage(clientFor(gh.current), { ...MCP, pageSize: 1 })));
+    const outcome = jobErrorFor(sourceErrorFor(await caught(fetchPullRequestPage(clientFor(gh.current), { ...MCP, pageSize: 1 }))));
     expect(outcome).toBeInstanceOf(SnoozeJob);
     if (!(outcome instanceof SnoozeJob)) return;
     const write = await queue.snooze({ jobId: job.id, attempt: job.attempts, until: outcome.until, reason: outcome.reason });

@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, test } from "vitest";
 import { GitHubUnavailable } from "../../supabase/functions/_shared/github/errors.ts";
 import { SourceUnavailable } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
-import { jobErrorFor } from "../../supabase/functions/_shared/scan/repository-scan.ts";
+import { sourceErrorFor } from "../../supabase/functions/_shared/github/source.ts";
+import { jobErrorFor } from "../../supabase/functions/_shared/scan/job-errors.ts";
 import { probeRepository } from "../../supabase/functions/_shared/github/probe.ts";
 import { fetchPullRequestPage } from "../../supabase/functions/_shared/github/pull-requests.ts";
 import { clientFor, MCP, useLocalGitHub } from "./local-github.ts";
@@ -29,7 +30,7 @@ describe("5xx and timeouts", () => {
     expect(error).toBeInstanceOf(GitHubUnavailable);
     expect(error.retryable).toBe(true);
     expect(gh.current.stats.requests).toBe(3);
-    expect(jobErrorFor(error)).toBeInstanceOf(SourceUnavailable);
+    expect(jobErrorFor(sourceErrorFor(error))).toBeInstanceOf(SourceUnavailable);
   });
 
   test("an answer slower than the timeout is retried", async () => {

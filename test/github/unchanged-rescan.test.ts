@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, test } from "vitest";
 import { PostgresEtagCache } from "../../supabase/functions/_shared/github/etag-cache.ts";
-import { scanRepository } from "../../supabase/functions/_shared/github/scan.ts";
+import { scanRepository } from "../../supabase/functions/_shared/github/history.ts";
 import { useTestDatabase } from "../harness/db.ts";
 import { clientFor, dataSetRepositories, LIZARD, useLocalGitHub } from "./local-github.ts";
 

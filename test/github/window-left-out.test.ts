@@ -1,7 +1,7 @@
 // windowLeftOut: the warning of a full scan whose window starts after the branch's newest commit —
 // and no warning when the window reaches it, or for a scan that has no window (incremental).
 import { describe, expect, it } from "vitest";
-import { windowLeftOut } from "../../supabase/functions/_shared/github/scan.ts";
+import { windowLeftOut } from "../../supabase/functions/_shared/github/history.ts";
 
 const state = (headCommittedAt: string | null) => ({ newestPullRequestUpdatedAt: null, headSha: headCommittedAt ? "a".repeat(40) : null, headCommittedAt, notModified: false, branch: "master" });
 const repo = { owner: "terryyin", name: "lizard", scanWindowDays: 90 };

@@ -19,21 +19,10 @@ function sources(dir: string): string[] {
 const tree = [...sources(join(ROOT, "supabase", "functions")), ...sources(join(ROOT, "src")), ...sources(join(ROOT, "bench")), ...sources(join(ROOT, "scripts"))]
   .map((path) => ({ path: relative(ROOT, path), text: readFileSync(path, "utf8") }));
 
-/**
- * Sites in the folders of the source contract's branch (issue 21: scan/, github/, source/), left to
- * it; this list only shrinks.
- */
-const LEFT_TO_THE_SOURCE_BRANCH = [
-  "supabase/functions/_shared/github/auth.ts",
-  "supabase/functions/_shared/github/etag-cache.ts",
-  "supabase/functions/_shared/scan/member-requests.ts",
-  "supabase/functions/_shared/scan/store.ts",
-];
-
 describe("the SQL functions' client", () => {
   it("is made with the database handle and nowhere else", () => {
     const makers = tree.filter((f) => /new SqlFunctions\(/.test(f.text)).map((f) => f.path);
-    expect(makers.filter((p) => !LEFT_TO_THE_SOURCE_BRANCH.includes(p))).toEqual(["supabase/functions/_shared/platform/db.ts"]);
+    expect(makers).toEqual(["supabase/functions/_shared/platform/db.ts"]);
   });
 });
 

@@ -3,6 +3,7 @@
 // branch, scans it, and the repository row takes GitHub's name.
 import { describe, expect, it } from "vitest";
 import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
+import { githubSource } from "../../supabase/functions/_shared/github/source.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import type { ScanSummary } from "../../supabase/functions/_shared/scan/summary.ts";
 import { useTestDatabase } from "../harness/db.ts";
@@ -21,7 +22,7 @@ describe("a scan of a repository registered with the wrong default branch", () =
     await sql`select public.set_github_token(${company.id}, 'ghp_localtesttoken0000000000000000000000')`;
     const queue = new ScanQueue(t.current.db);
     const job = await queue.enqueue({ companyId: company.id, repositoryId: repo.id, scanType: "full_scan" });
-    const loop = new WorkerLoop({ queue, workerId: "w", processors: repositoryScanProcessors({ db: t.current.db, githubBaseUrl: gh.current.url }, ["full_scan"]) });
+    const loop = new WorkerLoop({ queue, workerId: "w", processors: repositoryScanProcessors({ db: t.current.db, sources: { github: githubSource({ db: t.current.db, baseUrl: gh.current.url }) } }, ["full_scan"]) });
     // A full scan of lizard (over 1,000 commits): seconds on an idle machine, over 30 s (the default
     // test timeout it failed at) on a busy one. drain() returns when the job is done.
     const report = await loop.drain({ budgetMs: 240_000 });

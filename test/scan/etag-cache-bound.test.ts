@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { buildRepository, loadCommits } from "../../src/local/github/dataset.ts";
 import { startLocalGitHub } from "../../src/local/github/server.ts";
 import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
+import { githubSource } from "../../supabase/functions/_shared/github/source.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { useTestDatabase } from "../harness/db.ts";
 import { heavyFile } from "../harness/heavy.ts";
@@ -45,7 +46,7 @@ describe("the ETag cache", () => {
           await new Promise((r) => setTimeout(r, 100));
         }
       })();
-      const loop = new WorkerLoop({ queue, workerId: "bound", concurrency: 6, processors: repositoryScanProcessors({ db: t.current.db, githubBaseUrl: gh.url }, ["full_scan"]) });
+      const loop = new WorkerLoop({ queue, workerId: "bound", concurrency: 6, processors: repositoryScanProcessors({ db: t.current.db, sources: { github: githubSource({ db: t.current.db, baseUrl: gh.url }) } }, ["full_scan"]) });
       // drain() returns when nothing is ready. On a busy machine a local GitHub answer can outlast the
       // client's timeout: that scan is put back for later (a retry's backoff, or the source's outage
       // until a probe), and the drain returned with jobs left (it failed there at 300 - n). What is

@@ -14,6 +14,7 @@ import { type NoteParse, parseNote } from "../../supabase/functions/_shared/dete
 import { attributeCommit, squashMergedPullRequest, withRecorded } from "../../supabase/functions/_shared/detection/recorded.ts";
 import type { Commit } from "../../supabase/functions/_shared/detection/records.ts";
 import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
+import { githubSource } from "../../supabase/functions/_shared/github/source.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { generateWeeklyReport } from "../../supabase/functions/_shared/reports/weekly-report.ts";
 import { slackDigest } from "../../supabase/functions/_shared/slack/digest.ts";
@@ -51,7 +52,7 @@ async function tenant(fullName: string) {
 async function scan(companyId: string, repositoryId: string, scanType: "full_scan" | "incremental_scan") {
   const queue = new ScanQueue(t.current.db);
   const job = await queue.enqueue({ companyId, repositoryId, scanType });
-  const loop = new WorkerLoop({ queue, workerId: "notes", concurrency: 1, processors: repositoryScanProcessors({ db: t.current.db, githubBaseUrl: gh.url }, TYPES) });
+  const loop = new WorkerLoop({ queue, workerId: "notes", concurrency: 1, processors: repositoryScanProcessors({ db: t.current.db, sources: { github: githubSource({ db: t.current.db, baseUrl: gh.url }) } }, TYPES) });
   const drained = await loop.drain({ budgetMs: 120_000 });
   const [q] = await t.current.sql`select status, error from scan_queue where id = ${job.id}`;
   expect(drained, JSON.stringify(q)).toMatchObject({ completed: 1 });

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { buildRepository, loadCommits } from "../../src/local/github/dataset.ts";
 import { startLocalGitHub } from "../../src/local/github/server.ts";
+import { githubSource } from "../../supabase/functions/_shared/github/source.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { startWorker } from "../../src/worker/worker.ts";
 import { useTestDatabase } from "../harness/db.ts";
@@ -34,7 +35,7 @@ describe("a GitHub outage", () => {
       dbUrl: t.current.url,
       concurrency: 4,
       pollIntervalMs: 1000,
-      processors: (db) => repositoryScanProcessors({ db, githubBaseUrl: gh.url }, ["full_scan"]),
+      processors: (db) => repositoryScanProcessors({ db, sources: { github: githubSource({ db, baseUrl: gh.url }) } }, ["full_scan"]),
     });
     try {
       const downAt = Date.now();

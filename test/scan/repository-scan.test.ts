@@ -2,6 +2,7 @@
 // client against the local GitHub (real HTTP, GitHub's schema), detection, and Vault for the token.
 import { beforeEach, describe, expect, it } from "vitest";
 import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
+import { githubSource } from "../../supabase/functions/_shared/github/source.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import type { ScanSummary } from "../../supabase/functions/_shared/scan/summary.ts";
 import { useTestDatabase } from "../harness/db.ts";
@@ -27,7 +28,7 @@ function worker() {
   const loop = new WorkerLoop({
     queue,
     workerId: "test-worker",
-    processors: repositoryScanProcessors({ db: t.current.db, githubBaseUrl: gh.current.url }, ["full_scan", "incremental_scan", "pr_analysis"]),
+    processors: repositoryScanProcessors({ db: t.current.db, sources: { github: githubSource({ db: t.current.db, baseUrl: gh.current.url }) } }, ["full_scan", "incremental_scan", "pr_analysis"]),
   });
   return { queue, loop };
 }

@@ -6,9 +6,10 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { repositoryFromDataSet } from "../../src/local/github/dataset.ts";
 import { staticToken } from "../../supabase/functions/_shared/github/auth.ts";
 import { GitHubHttp } from "../../supabase/functions/_shared/github/http.ts";
-import { scanRepository } from "../../supabase/functions/_shared/github/scan.ts";
+import { scanRepository } from "../../supabase/functions/_shared/github/history.ts";
 import { classifyCommits, classifyPullRequest } from "../../supabase/functions/_shared/detection/index.ts";
 import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
+import { githubSource } from "../../supabase/functions/_shared/github/source.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { ScanStore } from "../../supabase/functions/_shared/scan/store.ts";
 import { summarizeScan } from "../../supabase/functions/_shared/scan/summary.ts";
@@ -36,7 +37,7 @@ async function tenant(repo: { owner: string; name: string; branch: string } = LI
 }
 
 function loop(workerId = "pipeline") {
-  return new WorkerLoop({ queue: new ScanQueue(t.current.db), workerId, concurrency: 2, processors: repositoryScanProcessors({ db: t.current.db, githubBaseUrl: gh.current.url }, TYPES) });
+  return new WorkerLoop({ queue: new ScanQueue(t.current.db), workerId, concurrency: 2, processors: repositoryScanProcessors({ db: t.current.db, sources: { github: githubSource({ db: t.current.db, baseUrl: gh.current.url }) } }, TYPES) });
 }
 
 async function job(id: string) {

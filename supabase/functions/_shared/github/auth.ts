@@ -4,7 +4,6 @@
  * closures and sent only in the Authorization header; no error, log line or toString shows them.
  */
 import type { Db } from "../platform/db.ts";
-import { SqlFunctions } from "../platform/sql-call.ts";
 import { GitHubAuthError, GitHubRequestError, MalformedResponse } from "./errors.ts";
 
 /** Gives the bearer token for the next request; `invalidate` drops a cached one after a 401. */
@@ -29,7 +28,7 @@ export function staticToken(token: string): TokenSource {
  * public.set_github_token.
  */
 export function vaultToken(db: Db, companyId: string): TokenSource {
-  const sql = new SqlFunctions(db);
+  const sql = db.functions;
   let cached: Promise<string> | null = null;
   const read = async (): Promise<string> => {
     const secret = await sql.value<string | null>("github_token", [["p_company_id", companyId, "uuid"]]);

@@ -7,7 +7,7 @@
  * company's token must never be answered from another's cache.
  */
 import type { Db } from "../platform/db.ts";
-import { SqlFunctions } from "../platform/sql-call.ts";
+import type { SqlFunctions } from "../platform/sql-call.ts";
 
 /** One cached answer: `value` was made by the reader named `shape`; `link` is the Link header. */
 export interface CachedResponse {
@@ -44,7 +44,7 @@ export class PostgresEtagCache implements EtagCache {
   private readonly sql: SqlFunctions;
 
   constructor(db: Db, private readonly companyId: string) {
-    this.sql = new SqlFunctions(db);
+    this.sql = db.functions;
   }
 
   async get(key: string, shape: string): Promise<CachedResponse | null> {

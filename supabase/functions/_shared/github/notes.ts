@@ -17,6 +17,7 @@
 import { GitHubRequestError, GraphQLErrors, MalformedResponse } from "./errors.ts";
 import type { GitHubHttp } from "./http.ts";
 import { ShapeReader } from "./shape.ts";
+import type { NoteRead } from "../source/records.ts";
 
 /** The notes ref git-ai writes (Git AI Standard v3.0.0). */
 export const NOTES_REF = "refs/notes/ai";
@@ -45,8 +46,8 @@ export interface NoteEntry {
   blob: string;
 }
 
-/** A noted commit's note as read: its text and blob sha, or what went wrong. */
-export type NoteRead = { blob: string; text: string } | { blob: string; problem: string };
+/** A noted commit's note as read (the source contract's record: source/records.ts). */
+export type { NoteRead } from "../source/records.ts";
 
 /** A notes batch document: `n<i>` aliases of object(expression: $e<i>) as Blobs. */
 export function notesBatchQuery(size: number): string {

@@ -606,6 +606,7 @@ export type Database = {
           is_active: boolean
           last_scanned_at: string | null
           scan_watermark: Json | null
+          source: string
         }
         Insert: {
           company_id: string
@@ -616,6 +617,7 @@ export type Database = {
           is_active?: boolean
           last_scanned_at?: string | null
           scan_watermark?: Json | null
+          source?: string
         }
         Update: {
           company_id?: string
@@ -626,6 +628,7 @@ export type Database = {
           is_active?: boolean
           last_scanned_at?: string | null
           scan_watermark?: Json | null
+          source?: string
         }
         Relationships: [
           {
@@ -635,7 +638,35 @@ export type Database = {
             referencedRelation: "companies"
             referencedColumns: ["id"]
           },
+          {
+            foreignKeyName: "repositories_source_fkey"
+            columns: ["source"]
+            isOneToOne: false
+            referencedRelation: "repository_sources"
+            referencedColumns: ["name"]
+          },
         ]
+      }
+      repository_sources: {
+        Row: {
+          description: string
+          full_name_form: string
+          full_name_pattern: string
+          name: string
+        }
+        Insert: {
+          description: string
+          full_name_form: string
+          full_name_pattern: string
+          name: string
+        }
+        Update: {
+          description?: string
+          full_name_form?: string
+          full_name_pattern?: string
+          name?: string
+        }
+        Relationships: []
       }
       scan_job_events: {
         Row: {
@@ -2076,6 +2107,7 @@ export type Database = {
           repository_id: string
           scan_watermark: Json
           scan_window_days: number
+          source: string
         }[]
       }
       resolve_company: { Args: { p_company: string }; Returns: string }
@@ -2132,6 +2164,10 @@ export type Database = {
         Returns: string
       }
       scan_add_counts: { Args: { p_more: Json; p_total: Json }; Returns: Json }
+      scan_job_source: {
+        Args: { p_repository_id: string; p_scan_type: unknown }
+        Returns: string
+      }
       scan_queue_accepted: {
         Args: {
           p_message?: string

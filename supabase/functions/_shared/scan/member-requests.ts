@@ -4,7 +4,7 @@
  * finds the member's company and answers `access`.
  */
 import type { Db } from "../platform/db.ts";
-import { SqlFunctions } from "../platform/sql-call.ts";
+import type { SqlFunctions } from "../platform/sql-call.ts";
 
 /** ok, or why not: no users row (not_member), no such thing (not_found), another company's (forbidden), a deactivated repository (inactive). */
 export type Access = "ok" | "not_member" | "not_found" | "forbidden" | "inactive" | "too_many";
@@ -54,7 +54,7 @@ export interface CancelWrite {
 export class MemberRequests {
   private readonly fns: SqlFunctions;
   constructor(db: Db) {
-    this.fns = new SqlFunctions(db);
+    this.fns = db.functions;
   }
 
   async requestScan(args: { userId: string; repositoryId?: string; fullName?: string; scanType?: string; payload?: Record<string, unknown> }):

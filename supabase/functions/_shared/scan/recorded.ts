@@ -1,17 +1,16 @@
 /**
- * A scanned commit's git-ai record laid over what its marks said: the notes the GitHub reader
- * brought (github/scan.ts CommitNotes: the commit's own, a squash merge's PR's commits'), parsed
+ * A scanned commit's git-ai record laid over what its marks said: the notes its source's page
+ * brought (source/records.ts CommitNotes: the commit's own, a squash merge's PR's commits'), parsed
  * and attributed by detection (detection/notes.ts, recorded.ts), and the notes' blob shas the row
  * keeps (so a later scan knows which notes it has already read: a note rewritten later has another
- * blob). A note GitHub could not serve or detection could not use leaves the commit to its marks
+ * blob). A note the source could not serve or detection could not use leaves the commit to its marks
  * and says so in the scan's warnings. Pure.
  */
 import type { CommitClassification, ScoredCommit } from "../detection/classify.ts";
 import { type NoteParse, parseNote } from "../detection/notes.ts";
 import { attributeCommit, attributeNote, type RecordedLines, withRecorded } from "../detection/recorded.ts";
 import type { Commit, FileChange, PullRequest } from "../detection/records.ts";
-import type { NoteRead } from "../github/notes.ts";
-import type { CommitNotes } from "../github/scan.ts";
+import type { CommitNote, CommitNotes, NoteRead } from "../source/records.ts";
 import type { CommitRow } from "./results.ts";
 
 export interface RecordedOutcome {
@@ -105,7 +104,7 @@ export function rowWithNewNote(row: CommitRow, files: FileChange[], own: NoteRea
  * by commit sha, for classifyPullRequest: a PR whose commits' notes record AI lines is `recorded`.
  * A PR commit's note that cannot be used is left out (its squash merge's page says why).
  */
-export function pullRequestRecords(pr: PullRequest, notes: { sha: string; read: NoteRead }[] | undefined): Map<string, RecordedLines> {
+export function pullRequestRecords(pr: PullRequest, notes: CommitNote[] | undefined): Map<string, RecordedLines> {
   const records = new Map<string, RecordedLines>();
   if (!notes) return records;
   const bySha = new Map(pr.commits.map((c) => [c.sha, c]));

@@ -4,8 +4,8 @@
  * summary, the watermark and the job together.
  */
 import type { Db } from "../platform/db.ts";
-import { SqlFunctions } from "../platform/sql-call.ts";
-import type { ScanCheckpoint, ScanWatermark } from "../github/scan.ts";
+import type { SqlFunctions } from "../platform/sql-call.ts";
+import type { SourceJson } from "../source/history.ts";
 import { toScanJobWrite } from "../queue/client.ts";
 import type { JsonValue, ScanJobWrite } from "../queue/types.ts";
 import type { CommitRow, PullRequestRow } from "./results.ts";
@@ -14,24 +14,42 @@ import type { StreamState, Verdict } from "../detection/classify.ts";
 import { type EvidenceCommit, fromSuspectInputs, type SuspectInputs } from "../detection/repository-evidence.ts";
 
 /**
- * Where a run stopped, as the scan row keeps it: the GitHub reader's cursor, and the commit
- * scorer's cadence (its memory of the authors' last commits), so the next run scores on as one
- * pass would. The suspected tier's evidence is not in it: each commit's row keeps its own
- * (scan_results.suspect_inputs) and the completion reads them back.
+ * Where a run stopped, as the scan row keeps it: the source's checkpoint (its own JSON, handed back
+ * to it as it was), and the commit scorer's cadence (its memory of the authors' last commits), so
+ * the next run scores on as one pass would. The suspected tier's evidence is not in it: each
+ * commit's row keeps its own (scan_results.suspect_inputs) and the completion reads them back.
  */
 export interface ScanRunCheckpoint {
-  github: ScanCheckpoint;
+  source: SourceJson;
   scorer: StreamState;
+}
+
+/**
+ * A stored checkpoint as this version reads it. Checkpoints written before the source contract
+ * (2026-12-07) kept the GitHub reader's cursor under `github`: that is the same JSON the GitHub
+ * source writes under `source` now, so it resumes as it is — only a GitHub repository's scan can
+ * have written one. Anything else that is not a checkpoint is an error, not a silent restart.
+ */
+export function storedCheckpoint(stored: unknown): ScanRunCheckpoint | null {
+  if (stored === null || stored === undefined) return null;
+  const c = stored as { source?: SourceJson; github?: SourceJson; scorer?: StreamState };
+  if (typeof stored !== "object" || Array.isArray(stored) || (c.source === undefined && c.github === undefined)) {
+    throw new Error(`the scan's stored checkpoint is not one: ${JSON.stringify(stored).slice(0, 200)} (expected {"source": …, "scorer": …})`);
+  }
+  return { source: c.source ?? c.github!, scorer: c.scorer as StreamState };
 }
 
 /** The repository of a scan job, as repository_scan_target answers it. */
 export interface ScanTarget {
   repositoryId: string | null;
+  /** Where the repository's history is read from (public.repositories.source: 'github'). */
+  source: string;
   /** null when the company does not track the repository. */
   fullName: string | null;
   defaultBranch: string;
   isActive: boolean;
-  watermark: ScanWatermark | null;
+  /** The source's watermark of the last completed scan (its own JSON). */
+  watermark: SourceJson | null;
   /** The company's window for full scans (settings.scan_window_days); null when unset. */
   scanWindowDays: number | null;
 }
@@ -44,8 +62,9 @@ export interface ScanPageWrite {
   checkpoint: ScanRunCheckpoint | null;
   progress: number;
   message: string;
-  /** What this page cost on GitHub (added to the scan's totals). */
+  /** What this page cost at the source (added to the scan's totals). */
   api_requests: { requests: number; counted: number; not_modified: number; graphql_points: number };
+  /** Time spent reading the source (the stored key predates sources other than GitHub). */
   timings: { github_ms: number };
   warnings: string[];
 }
@@ -61,14 +80,14 @@ export interface ScanSoFar {
 export interface ScanCompletion {
   summary: ScanSummary;
   /** The watermark the next incremental scan reads from; absent: the repository's stays (one PR). */
-  watermark?: ScanWatermark;
+  watermark?: SourceJson;
   /**
    * The suspected tier's decisions for the repository's unmarked commits it decided (this scan's
    * and earlier scans' rows in the window): verdict, confidence and the rule's probability
    * (suspect_score; null where it abstained).
    */
   decisions: { sha: string; verdict: Verdict; confidence: number; suspect_score: number | null }[];
-  /** What the run spent on GitHub since its last page (an unchanged rescan has no page). */
+  /** What the run spent at the source since its last page (an unchanged rescan has no page). */
   api_requests: ScanPageWrite["api_requests"];
   /** Stored on the job besides the scan's id and summary. */
   result: { [key: string]: JsonValue };
@@ -78,7 +97,7 @@ export class ScanStore {
   private readonly sql: SqlFunctions;
 
   constructor(db: Db) {
-    this.sql = new SqlFunctions(db);
+    this.sql = db.functions;
   }
 
   private fence(jobId: string, attempt: number) {
@@ -91,10 +110,11 @@ export class ScanStore {
     if (!r) return null;
     return {
       repositoryId: r.repository_id == null ? null : String(r.repository_id),
+      source: String(r.source ?? "github"),
       fullName: r.full_name == null ? null : String(r.full_name),
       defaultBranch: String(r.default_branch ?? "main"),
       isActive: r.is_active === true,
-      watermark: (r.scan_watermark ?? null) as ScanWatermark | null,
+      watermark: (r.scan_watermark ?? null) as SourceJson | null,
       scanWindowDays: r.scan_window_days == null ? null : Number(r.scan_window_days),
     };
   }
@@ -103,7 +123,7 @@ export class ScanStore {
   async begin(jobId: string, attempt: number): Promise<{ scanId: string; checkpoint: ScanRunCheckpoint | null; runs: number; pages: number } | null> {
     const [r] = await this.sql.rows("begin_scan", this.fence(jobId, attempt));
     if (!r) return null;
-    return { scanId: String(r.scan_id), checkpoint: (r.checkpoint ?? null) as ScanRunCheckpoint | null, runs: Number(r.runs), pages: Number(r.pages) };
+    return { scanId: String(r.scan_id), checkpoint: storedCheckpoint(r.checkpoint), runs: Number(r.runs), pages: Number(r.pages) };
   }
 
   /** Writes one page with its checkpoint, as the job's heartbeat (refused: the claim is not ours; cancelled: stop). */
@@ -137,7 +157,7 @@ export class ScanStore {
     return await this.sql.value<CommitRow[] | null>("scan_rows_with_new_notes", [...this.fence(jobId, attempt), ["p_notes", notes, "jsonb"]]);
   }
 
-  /** The repository's default branch is `branch` (GitHub's answer when the stored one was not there). */
+  /** The repository's default branch is `branch` (the source's answer when the stored one was not there). */
   async setDefaultBranch(jobId: string, attempt: number, branch: string): Promise<void> {
     await this.sql.value("set_scan_default_branch", [...this.fence(jobId, attempt), ["p_branch", branch, "text"]]);
   }

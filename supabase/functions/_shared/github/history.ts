@@ -1,7 +1,8 @@
 /**
- * A whole repository scan over the GitHub client: probe, then PR pages (GraphQL), then the
- * default branch's commits (GraphQL history, REST numstat where detection needs it: commits.ts),
- * each page handed to `onPage` with the cursor to resume from.
+ * A repository's history read from GitHub, page by page, for the GitHub source (source.ts): probe,
+ * then PR pages (GraphQL), then the default branch's commits (GraphQL history, REST numstat where
+ * detection needs it: commits.ts), with their git-ai notes (notes.ts), each page handed to
+ * `onPage` with the cursor to resume from.
  * An edge function with little time left stops after any page and stores the cursor; the next
  * invocation passes it back as `resume`.
  */
@@ -10,7 +11,8 @@ import type { HistoryCommit } from "./commit-history.ts";
 import { type CommitCursor, CommitReader } from "./commits.ts";
 import { GitHubError } from "./errors.ts";
 import type { GitHubHttp } from "./http.ts";
-import { type NoteEntry, type NoteRead, type NotesRef, readNotes, readNotesRef, readNotesTree } from "./notes.ts";
+import { type NoteEntry, type NotesRef, readNotes, readNotesRef, readNotesTree } from "./notes.ts";
+import type { CommitNotes, NoteRead } from "../source/records.ts";
 import { probeRepository, type RepositoryState } from "./probe.ts";
 import { fetchPullRequest, fetchPullRequestPage, type PullRequestCursor } from "./pull-requests.ts";
 
@@ -42,15 +44,6 @@ export interface ScanCheckpoint {
   notesChanged?: boolean;
 }
 
-/**
- * The git-ai notes of one scanned commit: its own, and for a squash merge its PR's commits' notes
- * (both when it has both: git-ai's CI rewrites a note onto the squash commit, which may not fit it,
- * and the PR's notes are the fallback: detection/recorded.ts attributeCommit).
- */
-export interface CommitNotes {
-  own: NoteRead | null;
-  pullRequest: { number: number; notes: { sha: string; read: NoteRead }[] } | null;
-}
 
 export interface ScanPage {
   pullRequests: PullRequest[];
@@ -105,7 +98,6 @@ export interface ScanResult {
   notesChanged: boolean;
 }
 
-/** Runs (or resumes) a scan until it completes or `onPage` asks to stop. */
 /**
  * The warning of a full scan whose window starts after the branch's newest commit: it reads no
  * commit at all, and an "AI LOC 0 % of 0 lines" would otherwise say nothing of why. Names the
@@ -120,6 +112,7 @@ export function windowLeftOut(state: RepositoryState, since: string | null, opti
     `(codeguard repo add ${options.owner}/${options.name} --window-days ${needed}) and scan again.`;
 }
 
+/** Runs (or resumes) a scan until it completes or `onPage` asks to stop. */
 export async function scanRepository(http: GitHubHttp, options: ScanOptions): Promise<ScanResult> {
   if (options.pullRequest !== undefined) {
     // One PR says nothing of the others, nor of the branch: the repository's watermark stays.
