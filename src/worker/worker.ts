@@ -10,6 +10,7 @@ import { dbFromPostgresJs, type Db } from "../../supabase/functions/_shared/plat
 import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import type { QueueLog, ScanProcessor } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
 import { WorkerLoop, type WorkerReport } from "../../supabase/functions/_shared/queue/worker/worker-loop.ts";
+import { dbUrlProblem, redactUrl } from "./db-url.ts";
 
 /** The channel the queue's functions notify when jobs become ready. */
 export const WAKE_CHANNEL = "scan_queue_jobs";
@@ -51,33 +52,8 @@ export class WorkerStartError extends Error {
   }
 }
 
-/** The URL as it may be shown: the password masked. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return "(not a URL)";
-  }
-}
-
-/**
- * What is wrong with a database URL before anything connects (postgres.js throws a bare
- * "TypeError: Invalid URL" with its stack otherwise), or null; `source` names where it came from.
- */
-export function dbUrlProblem(url: string, source = "SUPABASE_DB_URL"): string | null {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return `${source} is not a URL: set it to postgres://user:password@host:port/database (\`npm start\` prints the local one)`;
-  }
-  if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
-    return `${source} must be a postgres:// URL, got ${u.protocol}// (${redactUrl(url)})`;
-  }
-  return null;
-}
+// The URL checks live apart (db-url.ts), so that the CLI's argument parser loads neither postgres.js nor the queue.
+export { dbUrlProblem, redactUrl };
 
 /** The seconds a command waits for the database's first answer (CONNECT_TIMEOUT_SECONDS below). */
 export const CONNECT_TIMEOUT_SECONDS = 10;

@@ -8,11 +8,12 @@
 // module and must answer at once.
 import { LocalStackError } from "../../local/errors.ts";
 import type { LocalStack } from "../../local/stack.ts";
+import { parseArgs, UsageError, usageMessage } from "../args.ts";
 import { onShutdown } from "../shutdown.ts";
 
 export const summary = "run the local stack (Postgres, functions, schedules) until Ctrl-C; --once runs the demo and exits";
 
-const USAGE = `usage: codeguard start [--once]      (npm start)
+export const USAGE = `usage: codeguard start [--once]      (npm start)
 
   Runs the local stack until Ctrl-C: Postgres (embedded), the migrations, the edge functions under
   Deno, the pg_cron and pg_net executors, and a local GitHub serving the demo data sets
@@ -56,16 +57,15 @@ function banner(stack: LocalStack): string {
 }
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes("-h") || args.includes("--help")) {
-    console.log(USAGE);
-    return 0;
-  }
-  const unknown = args.find((a) => a !== "--once");
-  if (unknown !== undefined) {
-    console.error(`codeguard start: unexpected ${unknown}\n${USAGE}`);
+  let once: boolean;
+  try {
+    const { positional, options } = parseArgs(args, [], ["once"]);
+    if (positional.length) throw new UsageError(`unexpected ${positional.join(" ")}`);
+    once = options.has("once");
+  } catch (e) {
+    console.error(usageMessage("start", e as Error, USAGE));
     return 2;
   }
-  const once = args.includes("--once");
   const t0 = performance.now();
   const { startStack } = await import("../../local/stack.ts");
   const { DEMO_DATA_SETS, demoRepositories, runDemo } = await import("../../local/demo.ts");
