@@ -91,7 +91,7 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
     // `codeguard start` always runs a local GitHub (never api.github.com unasked), with no repository
     // when the data sets are missing.
     if (!stack.github || stack.github.repositories.length === 0) {
-      print("  - repository scans skipped: the local GitHub serves no repository (the data sets in ../shared/data were not found)");
+      print(`  - repository scans skipped: the local GitHub serves no repository (the data sets were not found in ${SHARED_DATA_DIR})`);
     } else {
       const repositories = stack.github.repositories.map((r) => ({ fullName: `${r.owner}/${r.name}`, branch: r.default_branch }));
       // The demo company and its repositories are supabase/seed.sql (what `supabase db reset` seeds),
