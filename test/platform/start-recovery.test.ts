@@ -37,6 +37,16 @@ function postmastersOf(dataDir: string): number[] {
   return found;
 }
 
+/**
+ * A run's processes: Postgres and the sentinel carry its marker; the functions' Deno (given a clean
+ * environment of their own) carry its database URL, whose port the banner prints.
+ */
+function processesOf(run: { marker: string; log(): string }): number[] {
+  const port = /DB URL\s+postgres:\/\/[^@]+@127\.0\.0\.1:(\d+)\//.exec(run.log())?.[1];
+  if (!port) throw new Error(`no DB URL in the banner:\n${run.log()}`);
+  return [...new Set([...processesMentioning(run.marker), ...processesMentioning(`127.0.0.1:${port}/`)])];
+}
+
 /** Until `check` holds, polled every 100 ms, or false after `ms` (a bounded cleanup is the claim under test). */
 async function within(ms: number, check: () => boolean): Promise<boolean> {
   const until = Date.now() + ms;
@@ -58,7 +68,8 @@ describe("a SIGKILLed npm start", { timeout: 600_000 }, () => {
     expect(postmastersOf(pgdata)).toHaveLength(1);
     first.child.kill("SIGKILL");
     await first.exited;
-    expect(await within(10_000, () => processesMentioning(first.marker).length === 0), `left: ${processesMentioning(first.marker).map((p) => argvOf(p).join(" "))}`).toBe(true);
+    const left = () => processesOf(first);
+    expect(await within(10_000, () => left().length === 0), `left: ${left().map((p) => argvOf(p).join(" "))}`).toBe(true);
     expect(postmastersOf(pgdata)).toEqual([]);
 
     const second = runCodeguard(["start"], { env: { CODEGUARD_DATA_DIR: stateDir } });
@@ -66,7 +77,7 @@ describe("a SIGKILLed npm start", { timeout: 600_000 }, () => {
     expect(second.log()).not.toMatch(/left running|stale postmaster\.pid|lock file/);
     second.child.kill("SIGINT");
     expect(await exitedWithin(second, 60_000), second.log()).toBe(0);
-    expect(await within(10_000, () => processesMentioning(second.marker).length === 0)).toBe(true);
+    expect(await within(10_000, () => processesOf(second).length === 0)).toBe(true);
   });
 
   it("whose Postgres outlived it (its sentinel killed too): the next start stops that Postgres, says so, and runs with one Postgres, no lock error", async () => {
@@ -79,7 +90,7 @@ describe("a SIGKILLed npm start", { timeout: 600_000 }, () => {
     for (const pid of [first.child.pid!, ...sentinels]) process.kill(pid, "SIGKILL");
     await first.exited;
     // The functions go (pdeathsig); the Postgres stays, re-parented: what a start before this fix then refused.
-    await sleep(2_000);
+    expect(await within(10_000, () => processesOf(first).every((p) => !/deno/.test(argvOf(p).join(" "))))).toBe(true);
     expect(postmastersOf(pgdata)).toEqual([orphan]);
 
     const second = runCodeguard(["start"], { env: { CODEGUARD_DATA_DIR: stateDir } });
@@ -91,7 +102,7 @@ describe("a SIGKILLed npm start", { timeout: 600_000 }, () => {
     expect(now[0]).not.toBe(orphan);
     second.child.kill("SIGINT");
     expect(await exitedWithin(second, 60_000), second.log()).toBe(0);
-    expect(await within(10_000, () => processesMentioning(second.marker).length === 0 && processesMentioning(first.marker).length === 0)).toBe(true);
+    expect(await within(10_000, () => processesOf(second).length + processesOf(first).length === 0)).toBe(true);
   });
 });
 
@@ -156,7 +167,7 @@ describe("npm start -- --once without the demo's data sets", { timeout: 600_000 
       });
       await run.waitFor(/ready in \d/, 300_000);
       // Every function's GitHub is the local one.
-      const githubs = processesMentioning(run.marker).filter((p) => /deno/.test(argvOf(p).join(" "))).flatMap((p) => {
+      const githubs = processesOf(run).filter((p) => /deno/.test(argvOf(p).join(" "))).flatMap((p) => {
         try {
           return [readFileSync(`/proc/${p}/environ`, "utf8").split("\0").find((e) => e.startsWith("GITHUB_API_URL="))];
         } catch {
