@@ -272,11 +272,25 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
       throw new LocalStackError(`Postgres could not initialise ${dataDir}: ${(e as Error).message}`, "Check free disk space and that the folder is writable.");
     }
   }
-  try {
-    await pg.start();
-  } catch {
-    const tail = log.join("").split("\n").filter((l) => l.trim()).slice(-6).join("\n  ");
-    const inUse = /address already in use|could not bind/i.test(tail);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await pg.start();
+      break;
+    } catch {
+      const tail = log.join("").split("\n").filter((l) => l.trim()).slice(-6).join("\n  ");
+      const inUse = /address already in use|could not bind/i.test(tail);
+      // A free port taken meanwhile (another test run or stack asked the kernel at the same moment):
+      // another one, when the port was ours to pick.
+      if (inUse && options.port === undefined && attempt < 3) {
+        port = await freePort();
+        (pg as unknown as { options: { port: number } }).options.port = port;
+        log.length = 0;
+        continue;
+      }
+      throwStartError(tail, inUse);
+    }
+  }
+  function throwStartError(tail: string, inUse: boolean): never {
     const locked = /lock file .* already exists|another server/i.test(tail);
     throw new LocalStackError(
       `Postgres did not start on port ${port} with data ${dataDir}:\n  ${tail || "(no output)"}`,
