@@ -3,7 +3,7 @@
 // same data folder must work. And what `npm start` does without the demo's data sets: no repository
 // served, and api.github.com never asked.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -126,6 +126,39 @@ describe("a SIGKILLed test run", { timeout: 600_000 }, () => {
     child.kill("SIGKILL");
     await exited;
     expect(await within(10_000, () => processesMentioning(marker).length === 0), `left: ${processesMentioning(marker).map((p) => argvOf(p).join(" "))}`).toBe(true);
+  });
+});
+
+describe("a SIGKILLed vitest", { timeout: 600_000 }, () => {
+  // Its own run, in a folder of its own (inside the repository, so that it finds vitest), with the
+  // suite's global setup and setup file, on one test that waits: vitest's main process (the
+  // global setup's Postgres) and its worker (a fork, in the test) both up when the SIGKILL comes.
+  const dir = join(REPO_ROOT, ".codeguard", `killed-run-${process.pid}`);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("leaves no process behind within 10 s: its worker exits (test/harness/orphaned-worker.ts), its Postgres stops", async () => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "vitest.config.ts"), `export default { test: { include: ["*.check.ts"], pool: "forks", ` +
+      `globalSetup: [${JSON.stringify(join(REPO_ROOT, "test/harness/global-setup.ts"))}], setupFiles: [${JSON.stringify(join(REPO_ROOT, "test/harness/orphaned-worker.ts"))}] } };\n`);
+    writeFileSync(join(dir, "waits.check.ts"), `import { test } from "vitest";\n` +
+      `test("waits", async () => { console.log("worker up"); await new Promise((r) => setTimeout(r, 300_000)); }, 400_000);\n`);
+    const marker = `cg-killed-vitest-${process.pid}-${Date.now()}`;
+    const child = spawn(join(REPO_ROOT, "node_modules", ".bin", "vitest"), ["run", "--root", dir, "--config", join(dir, "vitest.config.ts")], {
+      cwd: dir, env: { ...process.env, NO_COLOR: "1", CODEGUARD_TEST_MARKER: marker }, stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (c) => (out += c));
+    child.stderr.on("data", (c) => (out += c));
+    const exited = new Promise((r) => child.on("exit", r));
+    expect(await within(300_000, () => out.includes("worker up") || child.exitCode !== null), out).toBe(true);
+    expect(out).toContain("worker up");
+    const before = processesMentioning(marker);
+    expect(before.some((p) => /(^|\/)postgres$/.test(argvOf(p)[0] ?? "")), "its Postgres runs").toBe(true);
+    expect(before.filter((p) => p !== child.pid && /node/.test(argvOf(p)[0] ?? "")).length, "its worker runs").toBeGreaterThan(0);
+    child.kill("SIGKILL");
+    await exited;
+    // Before the setup file, the worker ran on under init until its test ended (five minutes here).
+    expect(await within(10_000, () => processesMentioning(marker).length === 0), `left: ${processesMentioning(marker).map((p) => argvOf(p).join(" ").slice(0, 120))}`).toBe(true);
   });
 });
 
