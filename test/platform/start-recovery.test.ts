@@ -3,7 +3,7 @@
 // same data folder must work. And what `npm start` does without the demo's data sets: no repository
 // served, and api.github.com never asked.
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -45,6 +45,11 @@ function processesOf(run: { marker: string; log(): string }): number[] {
   const port = /DB URL\s+postgres:\/\/[^@]+@127\.0\.0\.1:(\d+)\//.exec(run.log())?.[1];
   if (!port) throw new Error(`no DB URL in the banner:\n${run.log()}`);
   return [...new Set([...processesMentioning(run.marker), ...processesMentioning(`127.0.0.1:${port}/`)])];
+}
+
+/** Our environment without what vitest gives its workers. */
+function userEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VITEST|__VITEST|TEST$|NODE_ENV$)/.test(k)));
 }
 
 /** Until `check` holds, polled every 100 ms, or false after `ms` (a bounded cleanup is the claim under test). */
@@ -143,21 +148,26 @@ describe("a SIGKILLed vitest", { timeout: 600_000 }, () => {
     writeFileSync(join(dir, "waits.check.ts"), `import { test } from "vitest";\n` +
       `test("waits", async () => { console.log("worker up"); await new Promise((r) => setTimeout(r, 300_000)); }, 400_000);\n`);
     const marker = `cg-killed-vitest-${process.pid}-${Date.now()}`;
-    const child = spawn(join(REPO_ROOT, "node_modules", ".bin", "vitest"), ["run", "--root", dir, "--config", join(dir, "vitest.config.ts")], {
-      cwd: dir, env: { ...process.env, NO_COLOR: "1", CODEGUARD_TEST_MARKER: marker }, stdio: ["ignore", "pipe", "pipe"],
+    // As a person starts it: none of this test's own vitest variables (VITEST_POOL_ID …), its output
+    // to a file (as CI's log), in a process group of its own.
+    const logFile = join(dir, "run.log");
+    const vitest = join(REPO_ROOT, "node_modules", ".bin", "vitest");
+    const child = spawn("bash", ["-c", `exec ${vitest} run --root ${dir} --config ${join(dir, "vitest.config.ts")} > ${logFile} 2>&1`], {
+      cwd: dir, env: { ...userEnv(), NO_COLOR: "1", CODEGUARD_TEST_MARKER: marker }, stdio: "ignore", detached: true,
     });
     let out = "";
-    child.stdout.on("data", (c) => (out += c));
-    child.stderr.on("data", (c) => (out += c));
     const exited = new Promise((r) => child.on("exit", r));
-    expect(await within(300_000, () => out.includes("worker up") || child.exitCode !== null), out).toBe(true);
+    const read = () => (out = existsSync(logFile) ? readFileSync(logFile, "utf8") : "");
+    expect(await within(300_000, () => read().includes("worker up") || child.exitCode !== null), out).toBe(true);
     expect(out).toContain("worker up");
     const before = processesMentioning(marker);
     expect(before.some((p) => /(^|\/)postgres$/.test(argvOf(p)[0] ?? "")), "its Postgres runs").toBe(true);
     expect(before.filter((p) => p !== child.pid && /node/.test(argvOf(p)[0] ?? "")).length, "its worker runs").toBeGreaterThan(0);
     child.kill("SIGKILL");
     await exited;
-    // Before the setup file, the worker ran on under init until its test ended (five minutes here).
+    // By hand (vitest started from a shell, its output to a file or a pipe) a worker without the setup
+    // file ran on under init until its test ended; started from this test it exits without it too
+    // (why is not known), so this test guards the outcome, it does not show the before.
     expect(await within(10_000, () => processesMentioning(marker).length === 0), `left: ${processesMentioning(marker).map((p) => argvOf(p).join(" ").slice(0, 120))}`).toBe(true);
   });
 });
