@@ -7,6 +7,7 @@ export default defineConfig({
   test: {
     include: ["test/chaos/**/*.chaos.ts"],
     globalSetup: ["test/harness/global-setup.ts"],
+    setupFiles: ["test/harness/orphaned-worker.ts"], // a worker whose vitest was SIGKILLed exits
     testTimeout: 300_000,
     hookTimeout: 120_000,
     pool: "forks",

@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/harness/global-setup.ts"],
+    // A worker whose vitest was SIGKILLed exits (test/harness/orphaned-worker.ts).
+    setupFiles: ["test/harness/orphaned-worker.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Files run in parallel, each in its own database cloned from one template (see test/harness).

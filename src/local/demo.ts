@@ -1,6 +1,6 @@
 // What `npm start -- --once` runs on the fresh stack. Each issue that adds a stage of the
 // pipeline adds its step here, so the demo always shows the whole flow as far as it goes.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import postgres from "postgres";
 import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
@@ -91,7 +91,7 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
     // `codeguard start` always runs a local GitHub (never api.github.com unasked), with no repository
     // when the data sets are missing.
     if (!stack.github || stack.github.repositories.length === 0) {
-      print("  - repository scans skipped: the local GitHub serves no repository (the data sets in ../shared/data were not found)");
+      print(`  - repository scans skipped: the local GitHub serves no repository (the data sets were not found in ${SHARED_DATA_DIR})`);
     } else {
       const repositories = stack.github.repositories.map((r) => ({ fullName: `${r.owner}/${r.name}`, branch: r.default_branch }));
       // The demo company and its repositories are supabase/seed.sql (what `supabase db reset` seeds),
@@ -203,7 +203,9 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
         }
         const page = join(REPO_ROOT, ".codeguard", "demo-report.html");
         mkdirSync(dirname(page), { recursive: true });
-        writeFileSync(page, report.html);
+        // Whole or not at all: two demos side by side (two test runs in one checkout) write the same page.
+        writeFileSync(`${page}.${process.pid}`, report.html);
+        renameSync(`${page}.${process.pid}`, page);
         return `week ${periodStart} – ${periodEnd}; the page: ${page}\n` +
           `      the report's score ${Number(report.score)} = the latest company score ${Number(live.score)}; its open alerts ${report.open_alerts} = the alerts open ${live.open_alerts}` +
           `\n\n${report.markdown.split("\n").map((l) => `      ${l}`).join("\n")}`;

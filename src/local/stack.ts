@@ -116,6 +116,7 @@ export async function startStack(options: StackOptions = {}): Promise<LocalStack
       fast: options.ephemeral,
       ephemeral: options.ephemeral,
       maxConnections: options.pgMaxConnections,
+      onEvent: options.onEvent,
     });
     cleanups.push(() => pg.stop());
     // A cluster made by an older stack has the default password: replace it with this stack's own.

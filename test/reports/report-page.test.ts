@@ -3,7 +3,7 @@
 // on a phone (390 px) it shows the 12-week trend, the per-agent shares, the open alerts and the PR
 // links, and nothing is wider than the viewport. Screenshots are kept in .codeguard/ for a person
 // to look at.
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,12 @@ import { generateWeeklyReport } from "../../supabase/functions/_shared/reports/w
 import { useTestDatabase } from "../harness/db.ts";
 import { acmeWeek } from "./acme-week.ts";
 import { addCommit, addPullRequest, completedScan } from "../governance/fixtures.ts";
+
+/** Whole or not at all: another test run in this checkout may be writing the same page meanwhile, and the browser must read one whole page. */
+function writeAtomically(file: string, text: string): void {
+  writeFileSync(`${file}.${process.pid}`, text);
+  renameSync(`${file}.${process.pid}`, file);
+}
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const tdb = useTestDatabase();
@@ -37,7 +43,7 @@ describe("the report page", () => {
     const dir = join(REPO_ROOT, ".codeguard");
     mkdirSync(dir, { recursive: true });
     const file = join(dir, "report-page.html");
-    writeFileSync(file, report.html);
+    writeAtomically(file, report.html);
 
     const page = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
     const problems: string[] = [];
@@ -113,7 +119,7 @@ describe("the report page on a desk and on a phone", () => {
     const dir = join(REPO_ROOT, ".codeguard");
     mkdirSync(dir, { recursive: true });
     const file = join(dir, "report-page-first-day.html");
-    writeFileSync(file, report.html);
+    writeAtomically(file, report.html);
 
     for (const [width, name] of [[1280, "desk"], [390, "phone"]] as const) {
       const page = await browser.newPage({ viewport: { width, height: 900 } });

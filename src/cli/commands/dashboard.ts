@@ -8,10 +8,11 @@ import { join, resolve } from "node:path";
 import postgres from "postgres";
 import { loadKeys, signUserJwt } from "../../local/keys.ts";
 import { REPO_ROOT } from "../../local/migrate.ts";
+import { parseArgs, UsageError, usageMessage } from "../args.ts";
 
 export const summary = "the dashboard's address on the local stack, signed in as a member (--user id or email), opened in a browser";
 
-const USAGE = `usage: codeguard dashboard [--user <id or email>] [--hours N] [--no-open]
+export const USAGE = `usage: codeguard dashboard [--user <id or email>] [--hours N] [--no-open]
   CODEGUARD_URL     the API URL npm start prints (http://127.0.0.1:<port>)
   SUPABASE_DB_URL   the DB URL npm start prints: finds the member by email, or the one member there is
   --user            the member (public.users: id or email); default: the only member of the stack
@@ -59,17 +60,18 @@ export async function run(args: string[]): Promise<number> {
   let user: string | undefined;
   let hours = 12;
   let open = true;
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "-h" || args[i] === "--help") {
-      console.log(USAGE);
-      return 0;
-    } else if (args[i] === "--user" && args[i + 1]) user = args[++i];
-    else if (args[i] === "--hours" && Number(args[i + 1]) > 0) hours = Number(args[++i]);
-    else if (args[i] === "--no-open") open = false;
-    else {
-      console.error(`codeguard dashboard: unexpected ${args[i]}\n${USAGE}`);
-      return 2;
+  try {
+    const { positional, options } = parseArgs(args, ["user", "hours"], ["no-open"]);
+    if (positional.length) throw new UsageError(`unexpected ${positional.join(" ")}`);
+    user = options.get("user") as string | undefined;
+    if (options.has("hours")) {
+      hours = Number(options.get("hours"));
+      if (!(hours > 0)) throw new UsageError(`--hours must be a number above 0, got ${options.get("hours")}`);
     }
+    open = !options.has("no-open");
+  } catch (e) {
+    console.error(usageMessage("dashboard", e as Error, USAGE));
+    return 2;
   }
   const apiUrl = (process.env.CODEGUARD_URL ?? "").replace(/\/+$/, "");
   if (!/^https?:\/\/[^/]+$/.test(apiUrl)) {

@@ -25,10 +25,11 @@ import { DetectionSummary } from "../../../supabase/functions/_shared/detection/
 import { type NoteParse, parseNote } from "../../../supabase/functions/_shared/detection/notes.ts";
 import { attributeCommit, squashMergedPullRequest, withRecorded } from "../../../supabase/functions/_shared/detection/recorded.ts";
 import { readFileSync } from "node:fs";
+import { type ParsedArgs, parseArgs, UsageError, usageMessage } from "../args.ts";
 
 export const summary = "classify commits (JSONL, `-` for stdin) as attested/assisted/suspected/human AI; --summary for AI-LOC shares";
 
-const USAGE = `usage: codeguard detect <commits.jsonl | -> [--notes notes.jsonl [--pulls pulls.jsonl]] [--summary] [--no-suspected]
+export const USAGE = `usage: codeguard detect <commits.jsonl | -> [--notes notes.jsonl [--pulls pulls.jsonl]] [--summary] [--no-suspected]
 
   one JSON object per commit: {"sha","verdict","agents","confidence","ai_added_lines","evidence"}
                    (a suspected commit's confidence is its probability of being AI-written, and
@@ -50,35 +51,19 @@ const USAGE = `usage: codeguard detect <commits.jsonl | -> [--notes notes.jsonl 
   before printing (a file twice; stdin is held in memory). --no-suspected streams the input instead.`;
 
 export async function run(args: string[]): Promise<number> {
-  let path: string | undefined;
-  let wantSummary = false;
-  let suspected = true;
-  let notesPath: string | undefined;
-  let pullsPath: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === "--notes" || a === "--pulls") {
-      const v = args[++i];
-      if (v === undefined || v.startsWith("--")) {
-        console.error(`codeguard detect: ${a} needs a file\n${USAGE}`);
-        return 2;
-      }
-      if (a === "--notes") notesPath = v;
-      else pullsPath = v;
-    } else if (a === "--summary") wantSummary = true;
-    else if (a === "--no-suspected") suspected = false;
-    else if (a === "-h" || a === "--help") {
-      console.log(USAGE);
-      return 0;
-    } else if (a.startsWith("--")) {
-      console.error(`codeguard detect: unknown option ${a}\n${USAGE}`);
-      return 2;
-    } else if (path === undefined) path = a;
-    else {
-      console.error(`codeguard detect: one input only (got ${path} and ${a})\n${USAGE}`);
-      return 2;
-    }
+  let parsed: ParsedArgs;
+  try {
+    parsed = parseArgs(args, ["notes", "pulls"], ["summary", "no-suspected"]);
+    if (parsed.positional.length > 1) throw new UsageError(`one input only (got ${parsed.positional.join(" and ")})`);
+  } catch (e) {
+    console.error(usageMessage("detect", e as Error, USAGE));
+    return 2;
   }
+  const path = parsed.positional[0];
+  const wantSummary = parsed.options.has("summary");
+  const suspected = !parsed.options.has("no-suspected");
+  const notesPath = parsed.options.get("notes") as string | undefined;
+  const pullsPath = parsed.options.get("pulls") as string | undefined;
   if (path === undefined) {
     console.error(USAGE);
     return 2;

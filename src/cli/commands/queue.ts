@@ -3,13 +3,13 @@
 // it) or a hosted project's (Connect → Session pooler) — through the queue's own SQL functions.
 import postgres from "postgres";
 import { reachDatabase, redactUrl } from "../../database-url.ts";
-import { databaseUrl, parseArgs, UsageError, usageMessage } from "../../onboarding/cli.ts";
+import { databaseUrl, parseArgs, UsageError, usageMessage } from "../args.ts";
 import { NotAJobId, QueueOps } from "../../ops/queue-store.ts";
 import { fields, table, when } from "../table.ts";
 
 export const summary = "queue status | inspect <id> | retry <id> | cancel <id> | dead: the scan queue for an operator (SUPABASE_DB_URL)";
 
-const USAGE = `usage: codeguard queue <action> [--db-url URL] (default: $SUPABASE_DB_URL)
+export const USAGE = `usage: codeguard queue <action> [--db-url URL] (default: $SUPABASE_DB_URL)
   status [--company C]        jobs by type and status, ready jobs and the oldest one's wait, lost leases, outages
   inspect <job or scan id>    one job: its state, its scan, its log
   retry <job id>              a dead or cancelled job back to pending, with a fresh budget of attempts
@@ -102,9 +102,9 @@ async function dead(ops: QueueOps, company: string | undefined, limit: number): 
 
 export async function run(args: string[]): Promise<number> {
   const [verb, ...rest] = args;
-  if (!verb || verb === "-h" || verb === "--help" || rest.includes("-h") || rest.includes("--help")) {
-    console.log(USAGE);
-    return verb ? 0 : 2;
+  if (!verb) {
+    console.error(USAGE);
+    return 2;
   }
   let parsed;
   let url: string;

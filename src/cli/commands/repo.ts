@@ -1,12 +1,13 @@
 // `codeguard repo add owner/name`: a repository the company watches, and its first full scan.
 import { ScanQueue } from "../../../supabase/functions/_shared/queue/mod.ts";
-import { action, companyOption, Refused, runOnboardingCommand, UsageError } from "../../onboarding/cli.ts";
+import { action, companyOption, Refused, UsageError } from "../args.ts";
+import { runDbCommand } from "../db-command.ts";
 import { checkRepositoryOnGitHub } from "../../onboarding/github-check.ts";
 import { REPOSITORY_NAME } from "../remote-scan.ts";
 
 export const summary = "repo add owner/name [--branch B] [--window-days N] [--no-scan]: watch a repository and start its first full scan";
 
-const USAGE = `usage: codeguard repo add owner/name [--company ID|NAME] [--branch main] [--window-days N] [--no-scan] [--db-url URL]
+export const USAGE = `usage: codeguard repo add owner/name [--company ID|NAME] [--branch main] [--window-days N] [--no-scan] [--db-url URL]
   --company defaults to $CODEGUARD_COMPANY; the first full scan is enqueued unless --no-scan
   --window-days sets the company's scan window (settings.scan_window_days, default 90): how far back
   a full scan reads commits, and the window its scores and reports read`;
@@ -14,10 +15,10 @@ const USAGE = `usage: codeguard repo add owner/name [--company ID|NAME] [--branc
 export async function run(args: string[]): Promise<number> {
   const [verb, rest] = action(args);
   if (verb !== "add") {
-    console.error(verb && !verb.startsWith("-") ? `codeguard repo: unknown action ${verb}\n${USAGE}` : USAGE);
-    return verb === "-h" || verb === "--help" ? 0 : 2;
+    console.error(verb ? `codeguard repo: unknown action ${verb}\n${USAGE}` : USAGE);
+    return 2;
   }
-  return await runOnboardingCommand({ name: "repo add", usage: USAGE, valued: ["company", "branch", "window-days"], flags: ["no-scan"] }, rest, async (parsed, api, db) => {
+  return await runDbCommand({ name: "repo add", usage: USAGE, valued: ["company", "branch", "window-days"], flags: ["no-scan"] }, rest, async (parsed, api, db) => {
     if (parsed.positional.length !== 1) throw new UsageError("give one repository, as owner/name");
     const companyId = await api.resolveCompany(companyOption(parsed));
     const branch = parsed.options.get("branch") as string | undefined;

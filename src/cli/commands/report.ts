@@ -4,15 +4,16 @@
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { generateWeeklyReport, weekBefore } from "../../../supabase/functions/_shared/reports/weekly-report.ts";
-import { companyOption, runOnboardingCommand, UsageError } from "../../onboarding/cli.ts";
+import { companyOption, UsageError } from "../args.ts";
+import { runDbCommand } from "../db-command.ts";
 
 export const summary = "report --company ID|NAME [--period-end YYYY-MM-DD] [--html out.html] [--json]: the weekly governance report";
 
-const USAGE = `usage: codeguard report [--company ID|NAME] [--period-end YYYY-MM-DD] [--html out.html] [--json] [--db-url URL]
+export const USAGE = `usage: codeguard report [--company ID|NAME] [--period-end YYYY-MM-DD] [--html out.html] [--json] [--db-url URL]
   the week before today (Monday to Sunday, UTC) unless --period-end; --company defaults to $CODEGUARD_COMPANY`;
 
 export async function run(args: string[]): Promise<number> {
-  return await runOnboardingCommand({ name: "report", usage: USAGE, valued: ["company", "period-end", "html"], flags: ["json"] }, args, async (parsed, api, db) => {
+  return await runDbCommand({ name: "report", usage: USAGE, valued: ["company", "period-end", "html"], flags: ["json"] }, args, async (parsed, api, db) => {
     if (parsed.positional.length) throw new UsageError(`unexpected ${parsed.positional.join(" ")}`);
     const periodEnd = (parsed.options.get("period-end") as string | undefined) ?? weekBefore(new Date()).periodEnd;
     if (!/^\d{4}-\d{2}-\d{2}$/.test(periodEnd) || Number.isNaN(Date.parse(`${periodEnd}T00:00:00Z`))) {

@@ -14,10 +14,11 @@ import { parseNote } from "../../../supabase/functions/_shared/detection/notes.t
 import { attributeCommit, withRecorded } from "../../../supabase/functions/_shared/detection/recorded.ts";
 import { GitLogError, readGitLog, readGitNotes } from "../../sources/git-log.ts";
 import { REMOTE_USAGE, REPOSITORY_NAME, runRemoteScan } from "../remote-scan.ts";
+import { parseArgs, UsageError, usageMessage } from "../args.ts";
 
 export const summary = "scan owner/repo on the pipeline (--wait: progress, then the summary), or a local git clone (git log --numstat)";
 
-const USAGE = `usage: codeguard scan <path> [--ref REF] [--since DATE] [--max-count N] [--jsonl]
+export const USAGE = `usage: codeguard scan <path> [--ref REF] [--since DATE] [--max-count N] [--jsonl]
 
   <path>         a git clone on disk
   --ref REF      branch, tag or sha to read (default HEAD)
@@ -25,13 +26,19 @@ const USAGE = `usage: codeguard scan <path> [--ref REF] [--since DATE] [--max-co
   --max-count N  at most N commits
   --jsonl        print one commit record per line (schema of ../shared/data) instead of the summary`;
 
-/** The first argument that is neither an option nor an option's value. */
+export const HELP = `${USAGE}\n\n${REMOTE_USAGE}`;
+
+/** The options of a scan of a clone (LOCAL) and of one on the pipeline (remote-scan.ts). */
+const LOCAL = { valued: ["ref", "since", "max-count"], flags: ["jsonl"] };
+const REMOTE = { valued: ["type", "interval-ms"], flags: ["wait", "json"] };
+
+/** The first argument that is neither an option nor an option's value (either kind of scan's). */
 function targetOf(args: string[]): string | undefined {
-  for (let i = 0; i < args.length; i++) {
-    if (["--ref", "--since", "--max-count", "--type", "--interval-ms"].includes(args[i])) i++;
-    else if (!args[i].startsWith("-")) return args[i];
+  try {
+    return parseArgs(args, [...LOCAL.valued, ...REMOTE.valued], [...LOCAL.flags, ...REMOTE.flags]).positional[0];
+  } catch {
+    return undefined; // the scan's own parse says what is wrong
   }
-  return undefined;
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -43,38 +50,28 @@ export async function run(args: string[]): Promise<number> {
     return await runRemoteScan(args);
   }
   // Neither: say so, rather than parse the pipeline's options (--wait) as a clone's and refuse them.
-  if (target !== undefined && !isDirectory && !args.includes("-h") && !args.includes("--help")) {
+  if (target !== undefined && !isDirectory) {
     console.error(`codeguard scan: ${target} is neither a repository name (owner/name, as on GitHub) nor a directory on disk: ` +
       "give owner/name to scan a repository your company tracks, or the path of a git clone (codeguard scan --help)");
     return 2;
   }
   let path: string | undefined;
-  let jsonl = false;
+  let jsonl: boolean;
   const options: { ref?: string; since?: string; maxCount?: number } = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    try {
-      if (a === "--jsonl") jsonl = true;
-      else if (a === "--ref") options.ref = value();
-      else if (a === "--since") options.since = value();
-      else if (a === "--max-count") {
-        options.maxCount = Number(value());
-        if (!Number.isInteger(options.maxCount) || options.maxCount < 0) throw new Error("--max-count needs a whole number");
-      } else if (a === "-h" || a === "--help") {
-        console.log(`${USAGE}\n\n${REMOTE_USAGE}`);
-        return 0;
-      } else if (a.startsWith("--")) throw new Error(`unknown option ${a}`);
-      else if (path === undefined) path = a;
-      else throw new Error(`one path only (got ${path} and ${a})`);
-    } catch (e) {
-      console.error(`codeguard scan: ${(e as Error).message}\n${USAGE}`);
-      return 2;
+  try {
+    const parsed = parseArgs(args, LOCAL.valued, LOCAL.flags);
+    if (parsed.positional.length > 1) throw new UsageError(`one path only (got ${parsed.positional.join(" and ")})`);
+    path = parsed.positional[0];
+    jsonl = parsed.options.has("jsonl");
+    options.ref = parsed.options.get("ref") as string | undefined;
+    options.since = parsed.options.get("since") as string | undefined;
+    if (parsed.options.has("max-count")) {
+      options.maxCount = Number(parsed.options.get("max-count"));
+      if (!Number.isInteger(options.maxCount) || options.maxCount < 0) throw new UsageError("--max-count needs a whole number");
     }
+  } catch (e) {
+    console.error(usageMessage("scan", e as Error, USAGE));
+    return 2;
   }
   if (path === undefined) {
     console.error(USAGE);

@@ -4,10 +4,11 @@ import postgres from "postgres";
 import { dbFromPostgresJs } from "../../../supabase/functions/_shared/platform/db.ts";
 import { nextRun } from "../../local/schedule.ts";
 import { dbUrlProblem, reachDatabase, redactUrl } from "../../database-url.ts";
+import { databaseUrl, parseArgs, UsageError, usageMessage } from "../args.ts";
 
 export const summary = "list the pg_cron schedules with their next run and last run's status (SUPABASE_DB_URL)";
 
-const USAGE = "usage: codeguard schedules [--db-url URL]   (default: $SUPABASE_DB_URL)";
+export const USAGE = "usage: codeguard schedules [--db-url URL]   (default: $SUPABASE_DB_URL)";
 
 interface ScheduleRow {
   name: string;
@@ -21,26 +22,13 @@ interface ScheduleRow {
 const when = (d: Date | null) => (d ? d.toISOString().replace("T", " ").replace(/\.\d{3}Z$/, "Z") : "—");
 
 export async function run(args: string[]): Promise<number> {
-  let dbUrl = process.env.SUPABASE_DB_URL || undefined;
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === "-h" || args[i] === "--help") {
-      console.log(USAGE);
-      return 0;
-    }
-    if (args[i] === "--db-url" && args[i + 1]) dbUrl = args[++i];
-    else if (args[i].startsWith("--db-url=")) dbUrl = args[i].slice("--db-url=".length);
-    else {
-      console.error(`codeguard schedules: unknown option ${args[i]}\n${USAGE}`);
-      return 2;
-    }
-  }
-  if (!dbUrl) {
-    console.error("codeguard schedules: missing SUPABASE_DB_URL: set it (or pass --db-url postgres://…); `npm start` prints the local one");
-    return 2;
-  }
-  const problem = dbUrlProblem(dbUrl, args.some((a) => a.startsWith("--db-url")) ? "--db-url" : "SUPABASE_DB_URL");
-  if (problem) {
-    console.error(`codeguard schedules: ${problem}`);
+  let dbUrl: string;
+  try {
+    const parsed = parseArgs(args, ["db-url"]);
+    if (parsed.positional.length) throw new UsageError(`unexpected ${parsed.positional.join(" ")}`);
+    dbUrl = databaseUrl(parsed);
+  } catch (e) {
+    console.error(usageMessage("schedules", e as Error, USAGE));
     return 2;
   }
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });

@@ -6,30 +6,32 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadKeys, signUserJwt } from "../../local/keys.ts";
 import { REPO_ROOT } from "../../local/migrate.ts";
+import { parseArgs, UsageError, usageMessage } from "../args.ts";
 
 export const summary = "a local member's session token (for CODEGUARD_ACCESS_TOKEN), signed with the local stack's key";
 
-const USAGE = `usage: codeguard session <user id> [--email E] [--hours N]
+export const USAGE = `usage: codeguard session <user id> [--email E] [--hours N]
   <user id>  the member's id (public.users.id = auth uid; codeguard member add prints it)
   Reads the keys of the local stack in CODEGUARD_DATA_DIR (default .codeguard/local).`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function run(args: string[]): Promise<number> {
-  const [userId, ...rest] = args;
-  if (!userId || !UUID.test(userId)) {
-    console.error(userId === "-h" || userId === "--help" ? USAGE : `codeguard session: give the member's user id (a uuid)\n${USAGE}`);
-    return userId === "-h" || userId === "--help" ? 0 : 2;
-  }
+  let userId: string;
   let email: string | undefined;
   let hours = 12;
-  for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === "--email" && rest[i + 1]) email = rest[++i];
-    else if (rest[i] === "--hours" && Number(rest[i + 1]) > 0) hours = Number(rest[++i]);
-    else {
-      console.error(`codeguard session: unexpected ${rest[i]}\n${USAGE}`);
-      return 2;
+  try {
+    const { positional, options } = parseArgs(args, ["email", "hours"]);
+    if (positional.length !== 1 || !UUID.test(positional[0])) throw new UsageError("give the member's user id (a uuid)");
+    userId = positional[0];
+    email = options.get("email") as string | undefined;
+    if (options.has("hours")) {
+      hours = Number(options.get("hours"));
+      if (!(hours > 0)) throw new UsageError(`--hours must be a number above 0, got ${options.get("hours")}`);
     }
+  } catch (e) {
+    console.error(usageMessage("session", e as Error, USAGE));
+    return 2;
   }
   const stateDir = resolve(process.env.CODEGUARD_DATA_DIR ?? join(REPO_ROOT, ".codeguard", "local"));
   if (!existsSync(join(stateDir, "keys.json"))) {

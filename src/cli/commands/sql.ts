@@ -4,17 +4,13 @@
 // editor does: the text is sent as one query, so several statements run in one transaction.
 import postgres from "postgres";
 import { reachDatabase, redactUrl } from "../../database-url.ts";
-import { databaseUrl, parseArgs, usageMessage } from "../../onboarding/cli.ts";
+import { databaseUrl, parseArgs, usageMessage } from "../args.ts";
 
 export const summary = "run SQL on SUPABASE_DB_URL (argument or standard input), print the last answer";
 
-const USAGE = `usage: codeguard sql "<statements>" [--db-url URL]    or: codeguard sql [--db-url URL] < file.sql`;
+export const USAGE = `usage: codeguard sql "<statements>" [--db-url URL]    or: codeguard sql [--db-url URL] < file.sql`;
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes("-h") || args.includes("--help")) {
-    console.log(USAGE);
-    return 0;
-  }
   let url: string;
   let text: string;
   try {

@@ -8,11 +8,12 @@
 // module and must answer at once.
 import { LocalStackError } from "../../local/errors.ts";
 import type { LocalStack } from "../../local/stack.ts";
+import { parseArgs, UsageError, usageMessage } from "../args.ts";
 import { onShutdown } from "../shutdown.ts";
 
 export const summary = "run the local stack (Postgres, functions, schedules) until Ctrl-C; --once runs the demo and exits";
 
-const USAGE = `usage: codeguard start [--once]      (npm start)
+export const USAGE = `usage: codeguard start [--once]      (npm start)
 
   Runs the local stack until Ctrl-C: Postgres (embedded), the migrations, the edge functions under
   Deno, the pg_cron and pg_net executors, and a local GitHub serving the demo data sets
@@ -21,7 +22,11 @@ const USAGE = `usage: codeguard start [--once]      (npm start)
   --once   bring it up, run the demo, stop everything and exit (0 when every step passed)
 
   Environment: CODEGUARD_DATA_DIR (default .codeguard/local), CODEGUARD_PG_PORT,
-  CODEGUARD_FUNCTIONS_PORT, CODEGUARD_GITHUB_API_URL (a GitHub API for the functions, e.g. https://api.github.com)`;
+  CODEGUARD_FUNCTIONS_PORT, CODEGUARD_GITHUB_API_URL (a GitHub API for the functions, e.g. https://api.github.com),
+  CODEGUARD_SHARED_DATA_DIR (the demo's data sets, default ../shared/data)
+
+  A Postgres left running on the data folder by a start that was killed (SIGKILL) is stopped
+  first, and the start says so.`;
 
 function envPort(name: string): number | undefined {
   const v = process.env[name];
@@ -56,19 +61,19 @@ function banner(stack: LocalStack): string {
 }
 
 export async function run(args: string[]): Promise<number> {
-  if (args.includes("-h") || args.includes("--help")) {
-    console.log(USAGE);
-    return 0;
-  }
-  const unknown = args.find((a) => a !== "--once");
-  if (unknown !== undefined) {
-    console.error(`codeguard start: unexpected ${unknown}\n${USAGE}`);
+  let once: boolean;
+  try {
+    const { positional, options } = parseArgs(args, [], ["once"]);
+    if (positional.length) throw new UsageError(`unexpected ${positional.join(" ")}`);
+    once = options.has("once");
+  } catch (e) {
+    console.error(usageMessage("start", e as Error, USAGE));
     return 2;
   }
-  const once = args.includes("--once");
   const t0 = performance.now();
   const { startStack } = await import("../../local/stack.ts");
   const { DEMO_DATA_SETS, demoRepositories, runDemo } = await import("../../local/demo.ts");
+  const { SHARED_DATA_DIR } = await import("../../local/github/dataset.ts");
   // The functions' GitHub: the local one (the demo data sets, or no repository at all without them),
   // or the API the user named. Never api.github.com by default: a local stack reaches the internet
   // only when asked to.
@@ -109,7 +114,7 @@ export async function run(args: string[]): Promise<number> {
 
   if (githubApiUrl) console.log(`  (functions call the GitHub API at ${githubApiUrl}, as CODEGUARD_GITHUB_API_URL says)\n`);
   else if (!demoSets) {
-    console.log(`  (the local GitHub serves no repository: ${DEMO_DATA_SETS.join(", ")} not found beside the repository, in ../shared/data;\n` +
+    console.log(`  (the local GitHub serves no repository: ${DEMO_DATA_SETS.join(", ")} not found in ${SHARED_DATA_DIR};\n` +
       "   to scan real repositories, start with CODEGUARD_GITHUB_API_URL=https://api.github.com)\n");
   }
   let code: number;

@@ -1,11 +1,12 @@
 // `codeguard token set`: the company's GitHub token, read from standard input (so that it is in no
 // shell history and no process list), stored in Vault by set_github_token — never in a table, never
 // printed back.
-import { action, companyOption, runOnboardingCommand, UsageError } from "../../onboarding/cli.ts";
+import { action, companyOption, UsageError } from "../args.ts";
+import { runDbCommand } from "../db-command.ts";
 
 export const summary = "token set: the company's GitHub token, from standard input, into Vault";
 
-const USAGE = `usage: codeguard token set [--company ID|NAME] [--db-url URL] < token.txt
+export const USAGE = `usage: codeguard token set [--company ID|NAME] [--db-url URL] < token.txt
   (or: printf %s "$GITHUB_TOKEN" | codeguard token set); scopes: a fine-grained token with read access to
   the repositories' contents, metadata and pull requests, or a classic token with repo; --company defaults to $CODEGUARD_COMPANY`;
 
@@ -26,10 +27,10 @@ async function readToken(): Promise<string> {
 export async function run(args: string[]): Promise<number> {
   const [verb, rest] = action(args);
   if (verb !== "set") {
-    console.error(verb && !verb.startsWith("-") ? `codeguard token: unknown action ${verb}\n${USAGE}` : USAGE);
-    return verb === "-h" || verb === "--help" ? 0 : 2;
+    console.error(verb ? `codeguard token: unknown action ${verb}\n${USAGE}` : USAGE);
+    return 2;
   }
-  return await runOnboardingCommand({ name: "token set", usage: USAGE, valued: ["company"] }, rest, async (parsed, api) => {
+  return await runDbCommand({ name: "token set", usage: USAGE, valued: ["company"] }, rest, async (parsed, api) => {
     if (parsed.positional.length) throw new UsageError("the token is read from standard input, not from the command line (where shell history and ps would show it)");
     const companyId = await api.resolveCompany(companyOption(parsed));
     const token = await readToken();

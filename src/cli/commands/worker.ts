@@ -5,11 +5,12 @@
 // default): a scan checkpoints before it and goes on later; a job that hangs is failed and retried.
 import { scanProcessors } from "../../worker/processors.ts";
 import { jsonLog, startWorker, WorkerStartError, type WorkerOptions } from "../../worker/worker.ts";
+import { parseArgs, UsageError } from "../args.ts";
 import { onShutdown } from "../shutdown.ts";
 
 export const summary = "process scan jobs from the queue (long-lived; --concurrency N, default 4)";
 
-const USAGE = `usage: codeguard worker [--concurrency N] [--db-url URL] [--grace-seconds S] [--job-timeout-minutes M]
+export const USAGE = `usage: codeguard worker [--concurrency N] [--db-url URL] [--grace-seconds S] [--job-timeout-minutes M]
 
   --concurrency N          jobs processed at once (default 4)
   --db-url URL             Postgres URL (default: $SUPABASE_DB_URL)
@@ -25,37 +26,20 @@ export interface WorkerArgs {
   jobTimeoutMinutes: number;
 }
 
-export function parseWorkerArgs(args: readonly string[], env: Record<string, string | undefined>): WorkerArgs | "help" {
-  let concurrency = 4;
-  let graceSeconds = 30;
-  let jobTimeoutMinutes = 60;
-  let dbUrl: string | undefined = env.SUPABASE_DB_URL || undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = (): string => {
-      const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : args[++i];
-      if (v === undefined || v === "") throw new Error(`${a.split("=")[0]} needs a value`);
-      return v;
-    };
-    const name = a.split("=")[0];
-    if (a === "-h" || a === "--help") return "help";
-    else if (name === "--concurrency") {
-      const v = value();
-      concurrency = Number(v);
-      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
-        throw new Error(`--concurrency must be a whole number from 1 to 256, got ${v}`);
-      }
-    } else if (name === "--grace-seconds") {
-      const v = value();
-      graceSeconds = Number(v);
-      if (!Number.isFinite(graceSeconds) || graceSeconds < 0) throw new Error(`--grace-seconds must be a number ≥ 0, got ${v}`);
-    } else if (name === "--job-timeout-minutes") {
-      const v = value();
-      jobTimeoutMinutes = Number(v);
-      if (!Number.isFinite(jobTimeoutMinutes) || jobTimeoutMinutes <= 0) throw new Error(`--job-timeout-minutes must be a number > 0, got ${v}`);
-    } else if (name === "--db-url") dbUrl = value();
-    else throw new Error(`unknown option ${a}`);
-  }
+export function parseWorkerArgs(args: readonly string[], env: Record<string, string | undefined>): WorkerArgs {
+  const { positional, options } = parseArgs([...args], ["concurrency", "grace-seconds", "job-timeout-minutes", "db-url"]);
+  if (positional.length) throw new UsageError(`unexpected ${positional.join(" ")}`);
+  const number = (name: string, fallback: number, ok: (n: number) => boolean, what: string): number => {
+    const v = options.get(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (v === "" || !ok(n)) throw new UsageError(`--${name} must be ${what}, got ${v}`);
+    return n;
+  };
+  const concurrency = number("concurrency", 4, (n) => Number.isInteger(n) && n >= 1 && n <= 256, "a whole number from 1 to 256");
+  const graceSeconds = number("grace-seconds", 30, (n) => Number.isFinite(n) && n >= 0, "a number ≥ 0");
+  const jobTimeoutMinutes = number("job-timeout-minutes", 60, (n) => Number.isFinite(n) && n > 0, "a number > 0");
+  const dbUrl = (options.get("db-url") as string | undefined) || env.SUPABASE_DB_URL || undefined;
   if (!dbUrl) {
     throw new Error("missing SUPABASE_DB_URL: set it (or pass --db-url postgres://…); `npm start` prints the local one");
   }
@@ -63,16 +47,12 @@ export function parseWorkerArgs(args: readonly string[], env: Record<string, str
 }
 
 export async function run(args: string[], processors: WorkerOptions["processors"] = scanProcessors): Promise<number> {
-  let parsed: WorkerArgs | "help";
+  let parsed: WorkerArgs;
   try {
     parsed = parseWorkerArgs(args, process.env);
   } catch (e) {
     console.error(`codeguard worker: ${(e as Error).message}\n${USAGE}`);
     return 2;
-  }
-  if (parsed === "help") {
-    console.log(USAGE);
-    return 0;
   }
   let worker: Awaited<ReturnType<typeof startWorker>>;
   try {

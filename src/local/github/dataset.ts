@@ -11,8 +11,11 @@ import { resolve } from "node:path";
 import type { Commit, FileChange } from "../../../supabase/functions/_shared/detection/records.ts";
 import { REPO_ROOT } from "../migrate.ts";
 
-/** Where the real commit data lives: ../shared/data beside the repository (CI clones it there). */
-export const SHARED_DATA_DIR = resolve(REPO_ROOT, "../shared/data");
+/**
+ * Where the real commit data lives: ../shared/data beside the repository (CI clones it there), or
+ * CODEGUARD_SHARED_DATA_DIR (a test points it at an empty folder to see the stack without it).
+ */
+export const SHARED_DATA_DIR = resolve(process.env.CODEGUARD_SHARED_DATA_DIR || resolve(REPO_ROOT, "../shared/data"));
 
 export interface LocalUser {
   login: string; // REST spelling: bots end with [bot]
