@@ -44,6 +44,10 @@ const LANDED: [file: string, sha256: string][] = [
   ["20261206180000_dashboard.sql", "8099a54eb4106241f03b8a21b520503abb038dd2f2526b95e8438ac48d641f45"],
   ["20261206190000_dashboard_report_figures.sql", "15e5633a6fd6c2b090f7e8b15dfebfaaed250221e045c91b3962b78d9fb7a6a3"],
   ["20261206200000_one_per_agent_figure.sql", "10f16e54bd6059e07bd37cbf59ad04f4e3f72b05faa53d37897135959184f43e"],
+  // Submitted 2026-12-07 with issues 21, 24 and 25 (if that submission did not land, they may still be changed: unpin them then).
+  ["20261207100000_repository_source.sql", "8ebfc72502e3569990dca6da248b1563cdce6ac58373cbba419d14e6e93e0b43"],
+  ["20261207110000_score_job_lineage.sql", "aa51fa383e62e16361bf758eff3599c302155fe10a5bf0b3bbf54534658ff769"],
+  ["20261207120000_member_api_rates_and_registration_cap.sql", "954943933464f05acfda59beeaad1b4279a5c30ecff5ba9fcd405aeb01a55a9d"],
 ];
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(join(MIGRATIONS, file))).digest("hex");
