@@ -33,7 +33,7 @@ import PgBoss from "pg-boss";
 import { startPostgres } from "../src/local/postgres.ts";
 import { prepareDatabase } from "../src/local/migrate.ts";
 import { dbFromPostgresJs } from "../supabase/functions/_shared/platform/db.ts";
-import { ScanQueue } from "../supabase/functions/_shared/queue/client.ts";
+import { JobQueue } from "../supabase/functions/_shared/queue/client.ts";
 import { WorkerLoop } from "../supabase/functions/_shared/queue/worker/worker-loop.ts";
 
 const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 5000);
@@ -95,9 +95,9 @@ try {
       await sql`select count(*) from public.enqueue_scans(${sql.json(jobs.slice(i, i + 1000))}::jsonb)`;
     }
     const pool = postgres(url, { max: workers + 1, onnotice: () => {} });
-    const queue = new ScanQueue(dbFromPostgresJs(pool));
+    const queue = new JobQueue(dbFromPostgresJs(pool));
     const claims: number[] = [];
-    const timed = Object.create(queue) as ScanQueue;
+    const timed = Object.create(queue) as JobQueue;
     timed.claim = async (args) => {
       const t = performance.now();
       const r = await queue.claim(args);

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { dirname, join } from "node:path";
 import postgres from "postgres";
 import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/mod.ts";
+import { JobQueue } from "../../supabase/functions/_shared/queue/mod.ts";
 import type { ScanSummary } from "../../supabase/functions/_shared/scan/summary.ts";
 import { repositoryFromDataSet, SHARED_DATA_DIR, type LocalRepository } from "./github/dataset.ts";
 import { REPO_ROOT } from "./migrate.ts";
@@ -107,7 +107,7 @@ export async function runDemo(stack: LocalStack, print: (line: string) => void):
         }
         return ids;
       });
-      const queue = new ScanQueue(dbFromPostgresJs(sql));
+      const queue = new JobQueue(dbFromPostgresJs(sql));
       // Enqueue and watch the scans: the enqueue trigger wakes the scan-repository function through
       // pg_net, and each scan's row shows its progress as its pages are written.
       const scanAll = async (scanType: string) => {

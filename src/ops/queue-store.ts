@@ -5,8 +5,8 @@
 // tables.
 import type postgres from "postgres";
 import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
-import type { ScanJobWrite, ScanQueueStats } from "../../supabase/functions/_shared/queue/types.ts";
+import { JobQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import type { JobWrite, JobQueueStats } from "../../supabase/functions/_shared/queue/types.ts";
 
 export interface JobRow {
   id: string;
@@ -65,14 +65,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class NotAJobId extends Error {}
 
 export class QueueOps {
-  private readonly queue: ScanQueue;
+  private readonly queue: JobQueue;
 
   constructor(private readonly sql: postgres.Sql) {
-    this.queue = new ScanQueue(dbFromPostgresJs(sql));
+    this.queue = new JobQueue(dbFromPostgresJs(sql));
   }
 
   /** The queue at a glance, for all companies or one (an id or a name). */
-  async status(company?: string): Promise<{ stats: ScanQueueStats; companyId: string | null }> {
+  async status(company?: string): Promise<{ stats: JobQueueStats; companyId: string | null }> {
     const companyId = company ? await this.companyId(company) : null;
     return { stats: await this.queue.stats({ companyId: companyId ?? undefined }), companyId };
   }
@@ -125,11 +125,11 @@ export class QueueOps {
       order by q.completed_at desc limit ${options.limit ?? 50}`];
   }
 
-  retry(jobId: string): Promise<ScanJobWrite> {
+  retry(jobId: string): Promise<JobWrite> {
     return this.queue.retry({ jobId });
   }
 
-  cancel(jobId: string, reason?: string): Promise<ScanJobWrite> {
+  cancel(jobId: string, reason?: string): Promise<JobWrite> {
     return this.queue.cancel({ jobId, reason });
   }
 }

@@ -8,14 +8,14 @@ import { hostname } from "node:os";
 import postgres from "postgres";
 import { dbUrlProblem, reachDatabase, redactUrl } from "../database-url.ts";
 import { dbFromPostgresJs, type Db } from "../../supabase/functions/_shared/platform/db.ts";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
-import type { QueueLog, ScanProcessor } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
+import { JobQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import type { QueueLog, JobProcessor } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
 import { WorkerLoop, type WorkerReport } from "../../supabase/functions/_shared/queue/worker/worker-loop.ts";
 
 /** The channel the queue's functions notify when jobs become ready. */
 export const WAKE_CHANNEL = "scan_queue_jobs";
 
-type Processors = Readonly<Record<string, ScanProcessor>>;
+type Processors = Readonly<Record<string, JobProcessor>>;
 
 export interface WorkerOptions {
   dbUrl: string;
@@ -80,7 +80,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const db = dbFromPostgresJs(sql);
   const processors = typeof options.processors === "function" ? await options.processors(db) : options.processors;
   const loop = new WorkerLoop({
-    queue: new ScanQueue(db),
+    queue: new JobQueue(db),
     processors,
     workerId,
     concurrency,

@@ -3,7 +3,7 @@
 // complete exactly once, none lost to the storm of fail/claim writes. Counted from the tables.
 import { afterAll, describe, expect, it } from "vitest";
 import { startWorker, type RunningWorker } from "../../src/worker/worker.ts";
-import type { ScanJobContext } from "../../supabase/functions/_shared/queue/mod.ts";
+import type { JobContext } from "../../supabase/functions/_shared/queue/mod.ts";
 import { useTestDatabase } from "../harness/db.ts";
 import { dbNow, report, settled, WHOLE, wholeTally } from "./harness.ts";
 
@@ -22,7 +22,7 @@ describe("chaos: a retry storm", () => {
       company_id: company.id, scan_type: "chaos_storm", dedupe_key: `storm-${i}`,
     })))}::jsonb)`).map((r) => r.id as string);
     expect(jobs).toHaveLength(JOBS);
-    const processor = async (ctx: ScanJobContext) => {
+    const processor = async (ctx: JobContext) => {
       if (ctx.attempt === 1) throw new Error("storm: every job's first attempt fails");
       return { done: ctx.job.id };
     };

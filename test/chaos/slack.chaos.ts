@@ -6,7 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import { JobQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { WorkerLoop } from "../../supabase/functions/_shared/queue/worker/worker-loop.ts";
 import { slackDigestProcessor } from "../../supabase/functions/_shared/slack/send-digest.ts";
 import { useTestDatabase } from "../harness/db.ts";
@@ -39,13 +39,13 @@ async function digestJob(url: string) {
   const { companyId } = await acmeWeek(sql);
   await sql`update public.pipeline_settings set value = '["hooks.slack.com", "127.0.0.1"]' where name = 'slack_webhook_hosts'`;
   await sql`select public.set_slack_webhook_url(${companyId}, ${url})`;
-  const queue = new ScanQueue(t.current.db);
+  const queue = new JobQueue(t.current.db);
   const job = await queue.enqueue({ companyId, scanType: "send_slack_digest", payload: { period_start: "2026-11-23", period_end: "2026-11-29" } });
   return { companyId, queue, jobId: job.id };
 }
 
 /** One edge-function run of send_slack_digest jobs, with the real waits between attempts. */
-const run = (queue: ScanQueue) => new WorkerLoop({
+const run = (queue: JobQueue) => new WorkerLoop({
   queue, workerId: "slack-chaos", scanTypes: ["send_slack_digest"],
   processors: { send_slack_digest: slackDigestProcessor({ db: t.current.db }) },
 }).drain({ budgetMs: 90_000 });

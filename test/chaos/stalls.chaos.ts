@@ -7,7 +7,7 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startWorker, type RunningWorker } from "../../src/worker/worker.ts";
-import type { ScanJobContext } from "../../supabase/functions/_shared/queue/mod.ts";
+import type { JobContext } from "../../supabase/functions/_shared/queue/mod.ts";
 import { useLocalStack } from "../harness/stack.ts";
 import { chaosRepositories, chaosTenant, dbNow, enqueueFullScans, report, settled, WHOLE, wholeTally } from "./harness.ts";
 
@@ -62,7 +62,7 @@ describe("chaos: work that stops moving", () => {
     const holder = await sql.reserve();
     await holder`select pg_advisory_lock(424242)`;
     const STALL_MS = 15_000;
-    const processor = async (ctx: ScanJobContext) => {
+    const processor = async (ctx: JobContext) => {
       await ctx.progress(5, "started");
       if (await firstClaim(ctx.job.id)) {
         const w = postgres(stack.current.dbUrl, { max: 1, onnotice: () => {} });

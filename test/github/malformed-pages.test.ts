@@ -5,7 +5,7 @@ import { PermanentJobError } from "../../supabase/functions/_shared/queue/worker
 import { sourceErrorFor } from "../../supabase/functions/_shared/github/source.ts";
 import { jobErrorFor } from "../../supabase/functions/_shared/scan/job-errors.ts";
 import { scanRepository } from "../../supabase/functions/_shared/github/history.ts";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import { JobQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { useTestDatabase } from "../harness/db.ts";
 import { clientFor, MCP, useLocalGitHub } from "./local-github.ts";
 
@@ -50,7 +50,7 @@ describe("malformed pages", () => {
     const { sql, db } = database.current;
     const [company] = await sql`insert into public.companies (name) values ('Acme') returning id`;
     const [repo] = await sql`insert into public.repositories (company_id, full_name) values (${company.id}, 'github/github-mcp-server') returning id`;
-    const queue = new ScanQueue(db);
+    const queue = new JobQueue(db);
     await queue.enqueue({ companyId: company.id, repositoryId: repo.id });
     const job = (await queue.claimNext({ workerId: "test-worker" }))!;
 

@@ -5,7 +5,7 @@ import { sourceErrorFor } from "../../supabase/functions/_shared/github/source.t
 import { jobErrorFor } from "../../supabase/functions/_shared/scan/job-errors.ts";
 import { probeRepository } from "../../supabase/functions/_shared/github/probe.ts";
 import { fetchPullRequestPage } from "../../supabase/functions/_shared/github/pull-requests.ts";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import { JobQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { useTestDatabase } from "../harness/db.ts";
 import { clientFor, MCP, useLocalGitHub } from "./local-github.ts";
 
@@ -89,7 +89,7 @@ describe("a rate limit steers the job", () => {
     const { sql, db } = database.current;
     const [company] = await sql`insert into public.companies (name) values ('Acme') returning id`;
     const [repo] = await sql`insert into public.repositories (company_id, full_name) values (${company.id}, 'github/github-mcp-server') returning id`;
-    const queue = new ScanQueue(db);
+    const queue = new JobQueue(db);
     await queue.enqueue({ companyId: company.id, repositoryId: repo.id, scanType: "full_scan" });
     const job = (await queue.claimNext({ workerId: "test-worker" }))!;
 

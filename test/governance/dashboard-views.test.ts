@@ -3,7 +3,7 @@
 // job runs as the platform's and refreshes them.
 import { describe, expect, it } from "vitest";
 import { sqlJobProcessor } from "../../supabase/functions/_shared/governance/sql-jobs.ts";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import { JobQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { WorkerLoop } from "../../supabase/functions/_shared/queue/worker/worker-loop.ts";
 import { useTestDatabase } from "../harness/db.ts";
 import { createCompany, createRepository } from "../queue/fixtures.ts";
@@ -44,7 +44,7 @@ describe("dashboard views", () => {
     await sql`insert into ai_debt_scores (company_id, repository_id, score, risk_zone, breakdown, period_start, period_end)
               values (${a}, ${repo}, 12, 'low', '{}', now(), now())`;
     const [{ id }] = await sql`select public.enqueue_refresh_views() as id`;
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const loop = new WorkerLoop({ queue, workerId: "v", scanTypes: ["refresh_views"], processors: { refresh_views: sqlJobProcessor(tdb.current.db, "refresh_views") } });
     expect(await loop.drain({ budgetMs: 10_000 })).toMatchObject({ completed: 1 });
     const [job] = await sql`select status, result, company_id = public.platform_company_id() as platform from scan_queue where id = ${id}`;

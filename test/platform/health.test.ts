@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkHealth } from "../../supabase/functions/_shared/http/health.ts";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/mod.ts";
+import { JobQueue } from "../../supabase/functions/_shared/queue/mod.ts";
 import { useTestDatabase } from "../harness/db.ts";
 
 const t = useTestDatabase({ jobTypes: ["slow_test_job", "long_test_job", "unbounded_test_job"] });
@@ -29,7 +29,7 @@ describe("the health check", () => {
 
   it("reports a job running past its own type's SLA, and none of a type without one", async () => {
     const sql = t.current.sql;
-    const queue = new ScanQueue(t.current.db);
+    const queue = new JobQueue(t.current.db);
     // One company each: a company runs one company-wide job at a time.
     const job = async (scanType: string) => {
       const [company] = await sql`insert into companies (name) values (${`Slow ${scanType}`}) returning id`;

@@ -4,7 +4,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signUserJwt } from "../../src/local/keys.ts";
 import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import { JobQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { useLocalStack } from "../harness/stack.ts";
 import { publicTables, rowInsert } from "../harness/tenant-rows.ts";
 
@@ -16,7 +16,7 @@ beforeAll(async () => {
   sql = postgres(stack.current.dbUrl, { max: 2, onnotice: () => {} });
   // No dispatch: the jobs below stay as this test leaves them.
   await sql`delete from vault.secrets where name = 'project_url'`;
-  const queue = new ScanQueue(dbFromPostgresJs(sql));
+  const queue = new JobQueue(dbFromPostgresJs(sql));
   const [company] = await sql`insert into companies (name) values ('Metrics') returning id`;
   const repos = await sql`insert into repositories (company_id, full_name) values (${company.id}, 'metrics/a'), (${company.id}, 'metrics/b'), (${company.id}, 'metrics/c') returning id`;
   // A dead letter: claimed, failed for good.

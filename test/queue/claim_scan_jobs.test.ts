@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
 import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import { JobQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { clockedQueue, createCompany, seconds } from "./fixtures.ts";
 
 const tdb = useTestDatabase({ jobTypes: ["capped", "fair", "fair1", "noop", "paused", "taken", "weekly_report"] });
@@ -11,7 +11,7 @@ describe("claim_scan_jobs", () => {
     const { sql } = tdb.current;
     const companies: string[] = [];
     for (let i = 0; i < 16; i++) companies.push(await createCompany(sql));
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const total = 5000;
     for (let i = 0; i < total; i += 1000) {
       await queue.enqueueMany(Array.from({ length: 1000 }, (_, k) => ({
@@ -22,7 +22,7 @@ describe("claim_scan_jobs", () => {
     const processed: string[] = [];
     await Promise.all(Array.from({ length: 8 }, async (_, w) => {
       const conn = tdb.current.connect({ max: 1 });
-      const q = new ScanQueue(dbFromPostgresJs(conn));
+      const q = new JobQueue(dbFromPostgresJs(conn));
       for (;;) {
         const jobs = await q.claim({ workerId: `claimer-${w}`, leaseSeconds: 300, limit: 1 + (w % 4) });
         if (jobs.length === 0) {
@@ -135,10 +135,10 @@ describe("claim_scan_jobs", () => {
   it("never runs more jobs of a company than its max_concurrent_scans, even with concurrent claimers", async () => {
     const { sql } = tdb.current;
     const company = await createCompany(sql, { max_concurrent_scans: 3 });
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     await queue.enqueueMany(Array.from({ length: 200 }, (_, i) => ({ companyId: company, scanType: "capped", dedupeKey: `c-${i}` })));
     const claimed = await Promise.all(Array.from({ length: 8 }, (_, w) => {
-      const q = new ScanQueue(dbFromPostgresJs(tdb.current.connect({ max: 1 })));
+      const q = new JobQueue(dbFromPostgresJs(tdb.current.connect({ max: 1 })));
       return q.claim({ workerId: `w${w}`, scanTypes: ["capped"], limit: 5 });
     }));
     expect(claimed.flat()).toHaveLength(3);
@@ -149,7 +149,7 @@ describe("claim_scan_jobs", () => {
 
   it("pauses a company whose max_concurrent_scans is 0", async () => {
     const company = await createCompany(tdb.current.sql, { max_concurrent_scans: 0 });
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     await queue.enqueue({ companyId: company, scanType: "paused", dedupeKey: "p" });
     expect(await queue.claimNext({ workerId: "w", scanTypes: ["paused"] })).toBeNull();
   });

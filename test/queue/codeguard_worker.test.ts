@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import { JobQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { startWorker } from "../../src/worker/worker.ts";
 import { parseWorkerArgs, run } from "../../src/cli/commands/worker.ts";
 import { createCompany } from "./fixtures.ts";
@@ -18,7 +18,7 @@ describe("codeguard worker", () => {
     });
     try {
       await new Promise((r) => setTimeout(r, 50)); // the first (empty) claim has come back
-      const job = await new ScanQueue(tdb.current.db).enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "notify_scan", dedupeKey: "n" });
+      const job = await new JobQueue(tdb.current.db).enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "notify_scan", dedupeKey: "n" });
       await finished;
       expect(processed).toEqual([job.id]);
     } finally {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
 import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import { JobQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { createCompany, createRepository } from "./fixtures.ts";
 
 const tdb = useTestDatabase({ jobTypes: ["quoting", "weekly_report"] });
@@ -12,7 +12,7 @@ describe("enqueue_scan", () => {
     const company = await createCompany(tdb.current.sql);
     const db = dbFromPostgresJs(tdb.current.connect({ max: 1, prepare }));
     expect(db.prepares).toBe(prepare);
-    const queue = new ScanQueue(db);
+    const queue = new JobQueue(db);
     const tricky = `it's \\ a "key"'); drop table public.scan_queue; -- \u00e9 \n`;
     const job = await queue.enqueue({ companyId: company, scanType: "quoting", dedupeKey: tricky, payload: { note: tricky, list: ["'", "\\"] } });
     expect(job.dedupeKey).toBe(tricky);
@@ -30,7 +30,7 @@ describe("enqueue_scan", () => {
     const { sql } = tdb.current;
     const company = await createCompany(sql);
     const repo = await createRepository(sql, company);
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const first = await queue.enqueue({ companyId: company, repositoryId: repo, scanType: "full_scan", priority: 1 });
     const again = await queue.enqueue({ companyId: company, repositoryId: repo, scanType: "full_scan", priority: 1 });
     const other = await queue.enqueue({ companyId: company, repositoryId: repo, scanType: "incremental_scan" });
@@ -49,7 +49,7 @@ describe("enqueue_scan", () => {
 
   it("deduplicates a bulk enqueue within itself and against live jobs, answering in input order", async () => {
     const company = await createCompany(tdb.current.sql);
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const live = await queue.enqueue({ companyId: company, scanType: "pr_analysis", payload: { pr_number: 7 }, dedupeKey: "pr-7" });
     const jobs = await queue.enqueueMany([
       { companyId: company, scanType: "pr_analysis", payload: { pr_number: 8 }, dedupeKey: "pr-8" },
@@ -64,7 +64,7 @@ describe("enqueue_scan", () => {
   });
 
   it("keeps dedupe keys apart between companies", async () => {
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const a = await queue.enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "weekly_report", dedupeKey: "week-48" });
     const b = await queue.enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "weekly_report", dedupeKey: "week-48" });
     expect(a.id).not.toBe(b.id);
@@ -74,12 +74,12 @@ describe("enqueue_scan", () => {
     const { sql } = tdb.current;
     const mine = await createCompany(sql);
     const theirs = await createRepository(sql, await createCompany(sql));
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     await expect(queue.enqueue({ companyId: mine, repositoryId: theirs })).rejects.toThrow(/does not belong to company/);
   });
 
   it("stores the defaults of the product: full_scan, priority 5, 3 attempts", async () => {
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const job = await queue.enqueue({ companyId: await createCompany(tdb.current.sql) });
     expect(job).toMatchObject({ scanType: "full_scan", priority: 5, maxAttempts: 3, status: "pending", attempts: 0, payload: {} });
   });
@@ -87,7 +87,7 @@ describe("enqueue_scan", () => {
   it("refuses out-of-range values, naming the rule, and keeps the row rules on direct writes", async () => {
     const { sql } = tdb.current;
     const company = await createCompany(sql);
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     await expect(queue.enqueue({ companyId: company, priority: 11 })).rejects.toThrow(/domain public.scan_priority violates check constraint "scan_priority_between_1_and_10"/);
     await expect(queue.enqueue({ companyId: company, maxAttempts: 0 })).rejects.toThrow(/scan_max_attempts_between_1_and_100/);
     await expect(queue.enqueue({ companyId: company, scanType: "Full Scan" })).rejects.toThrow(/unknown scan type Full Scan: the known types are calculate_scores, full_scan, generate_alerts, incremental_scan, pr_analysis/);

@@ -3,7 +3,7 @@
 // reads), so leases, backoff and retention are tested without sleeping.
 import type postgres from "postgres";
 import { dbFromPostgresJs } from "../../supabase/functions/_shared/platform/db.ts";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import { JobQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import type { TestDatabase } from "../harness/db.ts";
 
 export async function createCompany(sql: postgres.Sql, settings: Record<string, unknown> = {}): Promise<string> {
@@ -22,7 +22,7 @@ export async function createRepository(sql: postgres.Sql, companyId: string, ful
 
 /** A queue client on one connection whose clock reads `at` (null: the real clock). */
 export interface ClockedQueue {
-  queue: ScanQueue;
+  queue: JobQueue;
   sql: postgres.Sql;
   setNow(at: Date | null): Promise<void>;
 }
@@ -33,7 +33,7 @@ export async function clockedQueue(tdb: TestDatabase, at: Date | null = null): P
     await sql`select set_config('codeguard.now', ${t ? t.toISOString() : ""}, false)`;
   };
   await setNow(at);
-  return { queue: new ScanQueue(dbFromPostgresJs(sql)), sql, setNow };
+  return { queue: new JobQueue(dbFromPostgresJs(sql)), sql, setNow };
 }
 
 export const seconds = (base: Date, s: number) => new Date(base.getTime() + s * 1000);

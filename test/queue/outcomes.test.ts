@@ -8,7 +8,7 @@ import {
   SnoozeJob,
   SourceUnavailable,
 } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
-import type { ScanJobWrite } from "../../supabase/functions/_shared/queue/types.ts";
+import type { JobWrite } from "../../supabase/functions/_shared/queue/types.ts";
 
 const until = new Date("2031-01-01T00:00:00Z");
 const connection = (code: string, message = "connection lost") => Object.assign(new Error(message), { code });
@@ -43,7 +43,7 @@ describe("outcomeOf", () => {
   });
   it("counts a job the processor completed itself as completed, even when a heartbeat refused after that completion stopped it", () => {
     // The heartbeat waited on the completion's row lock, then found the job completed: refused.
-    const write = (accepted: boolean): ScanJobWrite => ({ accepted, jobId: "j", attempt: 1, status: accepted ? "completed" : "running", runAfter: null, leaseExpiresAt: null, cancelRequested: false, message: accepted ? null : "stale attempt" });
+    const write = (accepted: boolean): JobWrite => ({ accepted, jobId: "j", attempt: 1, status: accepted ? "completed" : "running", runAfter: null, leaseExpiresAt: null, cancelRequested: false, message: accepted ? null : "stale attempt" });
     const done = new CompletedJob(write(true));
     expect(outcomeOf({ ok: true, value: done }, new JobStopped("lease_lost", "job is completed"))).toEqual({ kind: "completed_by_processor", accepted: true, message: null });
     expect(outcomeOf({ ok: true, value: done }, new JobStopped("cancelled", "a cancel was requested"))).toEqual({ kind: "completed_by_processor", accepted: true, message: null });

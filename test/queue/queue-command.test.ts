@@ -1,7 +1,7 @@
 // `codeguard queue …` as an operator runs it (a real process over a database URL): what it prints,
 // and what it changed, counted from the tables.
 import { describe, expect, it, beforeAll } from "vitest";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import { JobQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { useTestDatabase } from "../harness/db.ts";
 import { runCodeguard } from "../harness/processes.ts";
 import { createCompany, createRepository } from "./fixtures.ts";
@@ -21,7 +21,7 @@ beforeAll(async () => {
   const sql = t.current.sql;
   const company = await createCompany(sql);
   await sql`update companies set name = 'Ops Co' where id = ${company}`;
-  const q = new ScanQueue(t.current.db);
+  const q = new JobQueue(t.current.db);
   const a = await q.enqueue({ companyId: company, repositoryId: await createRepository(sql, company, "ops/dead"), scanType: "full_scan" });
   await q.claimJob({ jobId: a.id, workerId: "ops-worker" });
   [{ id: scanId }] = await sql`select scan_id as id from public.begin_scan(${a.id}, 1)`;

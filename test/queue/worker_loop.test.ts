@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../harness/db.ts";
 import { eventually } from "../harness/processes.ts";
-import { ScanQueue, toScanJobWrite } from "../../supabase/functions/_shared/queue/client.ts";
-import { CompletedJob, JobStopped, PermanentJobError, SnoozeJob, SourceUnavailable, type ScanJobContext } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
+import { JobQueue, toJobWrite } from "../../supabase/functions/_shared/queue/client.ts";
+import { CompletedJob, JobStopped, PermanentJobError, SnoozeJob, SourceUnavailable, type JobContext } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
 import { WorkerLoop } from "../../supabase/functions/_shared/queue/worker/worker-loop.ts";
 import { createCompany, eventsOf } from "./fixtures.ts";
 
@@ -15,7 +15,7 @@ async function row(id: string) {
 
 describe("WorkerLoop", () => {
   it("sends a job of a type without a processor to dead with \"No processor registered for job type: X\"", async () => {
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const job = await queue.enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "mystery_scan", dedupeKey: "m" });
     const loop = new WorkerLoop({ queue, workerId: "w", processors: {}, scanTypes: ["mystery_scan"] });
     const report = await loop.drain({ budgetMs: 10_000 });
@@ -24,7 +24,7 @@ describe("WorkerLoop", () => {
   });
 
   it("completes each job with its processor's result, and goes back to waiting when the queue is empty", async () => {
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const company = await createCompany(tdb.current.sql, { max_concurrent_scans: 10 });
     const jobs = await queue.enqueueMany([1, 2, 3, 4, 5].map((n) => ({ companyId: company, scanType: "count_scan", payload: { n } })
       ).map((j, i) => ({ ...j, dedupeKey: `c${i}` })));
@@ -40,13 +40,13 @@ describe("WorkerLoop", () => {
   });
 
   it("claims again at once when work was announced while an empty claim was on its way, instead of waiting for the poll", async () => {
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const company = await createCompany(tdb.current.sql);
     // The database answers the first claim (empty) before the job exists; the answer reaches the
     // loop only after the job was enqueued and announced (as LISTEN would, through wake()).
     let announce: () => Promise<void> = async () => {};
     let first = true;
-    const slowFirstAnswer = Object.create(queue) as ScanQueue;
+    const slowFirstAnswer = Object.create(queue) as JobQueue;
     slowFirstAnswer.claim = async (args) => {
       const jobs = await queue.claim(args);
       if (first) {
@@ -74,7 +74,7 @@ describe("WorkerLoop", () => {
   });
 
   it("fails a job whose processor throws (retried later) and kills one that throws a PermanentJobError", async () => {
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const company = await createCompany(tdb.current.sql);
     const flaky = await queue.enqueue({ companyId: company, scanType: "flaky", dedupeKey: "f" });
     const broken = await queue.enqueue({ companyId: company, scanType: "broken", dedupeKey: "b" });
@@ -91,7 +91,7 @@ describe("WorkerLoop", () => {
   });
 
   it("snoozes a job whose processor returns a SnoozeJob, without spending the attempt", async () => {
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const job = await queue.enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "limited", dedupeKey: "l" });
     const reset = new Date(Date.now() + 3600_000);
     const loop = new WorkerLoop({ queue, workerId: "w", scanTypes: ["limited"], processors: { limited: async () => new SnoozeJob(reset, "rate limit") } });
@@ -100,7 +100,7 @@ describe("WorkerLoop", () => {
   });
 
   it("stops a running job when its cancel is requested, at the next heartbeat", async () => {
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const job = await queue.enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "long_scan", dedupeKey: "c" });
     let started!: () => void;
     const running = new Promise<void>((r) => (started = r));
@@ -108,7 +108,7 @@ describe("WorkerLoop", () => {
     const loop = new WorkerLoop({
       queue, workerId: "w", scanTypes: ["long_scan"], heartbeatMs: 20,
       processors: {
-        long_scan: ({ signal }: ScanJobContext) => new Promise((_, reject) => {
+        long_scan: ({ signal }: JobContext) => new Promise((_, reject) => {
           started();
           signal.addEventListener("abort", () => { stopReason = signal.reason; reject(signal.reason); });
         }),
@@ -123,7 +123,7 @@ describe("WorkerLoop", () => {
   });
 
   it("on stop, hands back a job that is still running without spending its attempt", async () => {
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const job = await queue.enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "stuck_scan", dedupeKey: "s" });
     let started!: () => void;
     const running = new Promise<void>((r) => (started = r));
@@ -139,7 +139,7 @@ describe("WorkerLoop", () => {
   });
 
   it("with a time limit, gives each job its deadline: a job that checkpoints snoozes, one that hangs is failed after the grace", async () => {
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const company = await createCompany(tdb.current.sql, { max_concurrent_scans: 2 });
     const paced = await queue.enqueue({ companyId: company, scanType: "paced_scan", dedupeKey: "p" });
     const hung = await queue.enqueue({ companyId: company, scanType: "hung_scan", dedupeKey: "h" });
@@ -150,7 +150,7 @@ describe("WorkerLoop", () => {
       jobTimeoutMs: 300, jobTimeoutGraceMs: 200, log: (_level, message) => lines.push(message),
       processors: {
         // As a scan does: work until told to stop, then checkpoint and go on in a later run.
-        paced_scan: ({ deadline, signal }: ScanJobContext) => {
+        paced_scan: ({ deadline, signal }: JobContext) => {
           deadlines.push(deadline);
           return new Promise((resolve) => signal.addEventListener("abort", () => resolve(new SnoozeJob(new Date(Date.now() + 60_000), "checkpointed at the time limit"))));
         },
@@ -175,7 +175,7 @@ describe("WorkerLoop", () => {
   });
 
   it("lets a job finish within the grace period when stopping", async () => {
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const job = await queue.enqueue({ companyId: await createCompany(tdb.current.sql), scanType: "finishing_scan", dedupeKey: "g" });
     let started!: () => void;
     const running = new Promise<void>((r) => (started = r));
@@ -197,7 +197,7 @@ describe("WorkerLoop", () => {
     // the heartbeats meanwhile (every 50 ms) wait on that lock and, once it commits, find the job
     // completed and are refused. That refusal is the completion seen late, not a lost lease.
     const { sql } = tdb.current;
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const job = await queue.enqueue({ companyId: await createCompany(sql), scanType: "finishing_scan", dedupeKey: "self" });
     const loop = new WorkerLoop({
       queue, workerId: "w", scanTypes: ["finishing_scan"], heartbeatMs: 50,
@@ -208,7 +208,7 @@ describe("WorkerLoop", () => {
             await tx`select pg_sleep(0.6)`;
             return w;
           });
-          return new CompletedJob(toScanJobWrite(write));
+          return new CompletedJob(toJobWrite(write));
         },
       },
     });
@@ -222,7 +222,7 @@ describe("WorkerLoop", () => {
   it("puts back a job whose source is down without spending its attempt, and its source answering ends the outage", async () => {
     const { sql } = tdb.current;
     await sql`insert into public.scan_job_types (name, source, description) values ('needs_source', 'test_source', 'a job that reads test_source')`;
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const job = await queue.enqueue({ companyId: await createCompany(sql), scanType: "needs_source", dedupeKey: "s" });
     const down = new WorkerLoop({ queue, workerId: "w", scanTypes: ["needs_source"], processors: { needs_source: async () => { throw new SourceUnavailable("test_source refused the connection"); } } });
     expect(await down.drain({ budgetMs: 10_000 })).toMatchObject({ outages: 1, failed: 0 });

@@ -2,7 +2,7 @@
 // event (which names no branch) as 'main', or renamed since: the scan asks GitHub for the default
 // branch, scans it, and the repository row takes GitHub's name.
 import { describe, expect, it } from "vitest";
-import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
+import { JobQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
 import { githubSource } from "../../supabase/functions/_shared/github/source.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import type { ScanSummary } from "../../supabase/functions/_shared/scan/summary.ts";
@@ -20,7 +20,7 @@ describe("a scan of a repository registered with the wrong default branch", () =
     const [repo] = await sql`insert into repositories (company_id, full_name) values (${company.id}, 'terryyin/lizard') returning id, default_branch`;
     expect(repo.default_branch).toBe("main");
     await sql`select public.set_github_token(${company.id}, 'ghp_localtesttoken0000000000000000000000')`;
-    const queue = new ScanQueue(t.current.db);
+    const queue = new JobQueue(t.current.db);
     const job = await queue.enqueue({ companyId: company.id, repositoryId: repo.id, scanType: "full_scan" });
     const loop = new WorkerLoop({ queue, workerId: "w", processors: repositoryScanProcessors({ db: t.current.db, sources: { github: githubSource({ db: t.current.db, baseUrl: gh.current.url }) } }, ["full_scan"]) });
     // A full scan of lizard (over 1,000 commits): seconds on an idle machine, over 30 s (the default

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { buildRepository, loadCommits } from "../../src/local/github/dataset.ts";
 import { startLocalGitHub } from "../../src/local/github/server.ts";
-import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
+import { JobQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
 import { githubSource } from "../../supabase/functions/_shared/github/source.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { useTestDatabase } from "../harness/db.ts";
@@ -33,7 +33,7 @@ describe("the ETag cache", () => {
         insert into repositories (company_id, full_name, default_branch)
         select (${companies.map((c) => c.id)}::uuid[])[1 + (g % 3)], 'bound/repo-' || g, 'master' from generate_series(0, ${REPOSITORIES - 1}) g
         returning id, company_id`;
-      const queue = new ScanQueue(t.current.db);
+      const queue = new JobQueue(t.current.db);
       await queue.enqueueMany(repos.map((r) => ({ companyId: r.company_id, repositoryId: r.id, scanType: "full_scan" })));
 
       let peak = 0;

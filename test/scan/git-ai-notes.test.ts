@@ -13,7 +13,7 @@ import { classifyCommit } from "../../supabase/functions/_shared/detection/class
 import { type NoteParse, parseNote } from "../../supabase/functions/_shared/detection/notes.ts";
 import { attributeCommit, squashMergedPullRequest, withRecorded } from "../../supabase/functions/_shared/detection/recorded.ts";
 import type { Commit } from "../../supabase/functions/_shared/detection/records.ts";
-import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
+import { JobQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
 import { githubSource } from "../../supabase/functions/_shared/github/source.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { generateWeeklyReport } from "../../supabase/functions/_shared/reports/weekly-report.ts";
@@ -50,7 +50,7 @@ async function tenant(fullName: string) {
 }
 
 async function scan(companyId: string, repositoryId: string, scanType: "full_scan" | "incremental_scan") {
-  const queue = new ScanQueue(t.current.db);
+  const queue = new JobQueue(t.current.db);
   const job = await queue.enqueue({ companyId, repositoryId, scanType });
   const loop = new WorkerLoop({ queue, workerId: "notes", concurrency: 1, processors: repositoryScanProcessors({ db: t.current.db, sources: { github: githubSource({ db: t.current.db, baseUrl: gh.url }) } }, TYPES) });
   const drained = await loop.drain({ budgetMs: 120_000 });

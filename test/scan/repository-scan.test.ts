@@ -1,7 +1,7 @@
 // A repository scan end to end on real parts: the queue's SQL API, the worker loop, the GitHub
 // client against the local GitHub (real HTTP, GitHub's schema), detection, and Vault for the token.
 import { beforeEach, describe, expect, it } from "vitest";
-import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
+import { JobQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
 import { githubSource } from "../../supabase/functions/_shared/github/source.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import type { ScanSummary } from "../../supabase/functions/_shared/scan/summary.ts";
@@ -24,7 +24,7 @@ async function tenant(name: string) {
 }
 
 function worker() {
-  const queue = new ScanQueue(t.current.db);
+  const queue = new JobQueue(t.current.db);
   const loop = new WorkerLoop({
     queue,
     workerId: "test-worker",

@@ -8,7 +8,7 @@ import { staticToken } from "../../supabase/functions/_shared/github/auth.ts";
 import { GitHubHttp } from "../../supabase/functions/_shared/github/http.ts";
 import { scanRepository } from "../../supabase/functions/_shared/github/history.ts";
 import { classifyCommits, classifyPullRequest } from "../../supabase/functions/_shared/detection/index.ts";
-import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
+import { JobQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
 import { githubSource } from "../../supabase/functions/_shared/github/source.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { ScanStore } from "../../supabase/functions/_shared/scan/store.ts";
@@ -37,7 +37,7 @@ async function tenant(repo: { owner: string; name: string; branch: string } = LI
 }
 
 function loop(workerId = "pipeline") {
-  return new WorkerLoop({ queue: new ScanQueue(t.current.db), workerId, concurrency: 2, processors: repositoryScanProcessors({ db: t.current.db, sources: { github: githubSource({ db: t.current.db, baseUrl: gh.current.url }) } }, TYPES) });
+  return new WorkerLoop({ queue: new JobQueue(t.current.db), workerId, concurrency: 2, processors: repositoryScanProcessors({ db: t.current.db, sources: { github: githubSource({ db: t.current.db, baseUrl: gh.current.url }) } }, TYPES) });
 }
 
 async function job(id: string) {
@@ -73,7 +73,7 @@ async function expectRowsOfDetection(repositoryId: string, repo: { owner: string
 describe("a full scan", () => {
   it("stores what the detection engine says of the same records, row for row, and the same summary", async () => {
     const { companyId, repositoryId } = await tenant(MCP);
-    const queue = new ScanQueue(t.current.db);
+    const queue = new JobQueue(t.current.db);
     const enqueued = await queue.enqueue({ companyId, repositoryId, scanType: "full_scan" });
     expect(await loop().drain({ budgetMs: 120_000 })).toMatchObject({ completed: 1 });
 
@@ -100,7 +100,7 @@ describe("a full scan", () => {
 
   it("spans runs when it is bigger than one run's budget, without spending attempts, and ends with the same rows", async () => {
     const { companyId, repositoryId } = await tenant(LIZARD);
-    const queue = new ScanQueue(t.current.db);
+    const queue = new JobQueue(t.current.db);
     const enqueued = await queue.enqueue({ companyId, repositoryId, scanType: "full_scan" });
     // Every GraphQL request takes 1 s (a page of pull requests and its follow-ups: ~3 s): a run with
     // a 6 s budget, which keeps 10 s in reserve, writes one page and checkpoints.
@@ -142,7 +142,7 @@ describe("a full scan", () => {
 describe("a scan job", () => {
   it("waits out GitHub's rate limit without spending an attempt, then completes", async () => {
     const { companyId, repositoryId } = await tenant(LIZARD);
-    const queue = new ScanQueue(t.current.db);
+    const queue = new JobQueue(t.current.db);
     const enqueued = await queue.enqueue({ companyId, repositoryId, scanType: "full_scan" });
     gh.current.inject({ kind: "primary-limit", times: 1 });
     expect(await loop().drain({ budgetMs: 30_000 })).toMatchObject({ snoozed: 1 });
@@ -155,7 +155,7 @@ describe("a scan job", () => {
 
   it("stops at its next page when cancelled, and leaves its scan cancelled, not completed", async () => {
     const { companyId, repositoryId } = await tenant(LIZARD);
-    const queue = new ScanQueue(t.current.db);
+    const queue = new JobQueue(t.current.db);
     const enqueued = await queue.enqueue({ companyId, repositoryId, scanType: "full_scan" });
     gh.current.inject({ kind: "slow", delayMs: 500, match: "graphql", times: 1_000 });
     const drained = loop().drain({ budgetMs: 60_000 });
@@ -200,7 +200,7 @@ describe("a scan that meets a pull request GitHub cannot serve", () => {
     const local = dataSetRepositories()[1];
     const broken = local.pullRequests[Math.floor(local.pullRequests.length / 2)];
     gh.current.failPullRequest("terryyin/lizard", broken.number);
-    const queue = new ScanQueue(t.current.db);
+    const queue = new JobQueue(t.current.db);
     const enqueued = await queue.enqueue({ companyId, repositoryId, scanType: "full_scan" });
     expect(await loop().drain({ budgetMs: 60_000 })).toMatchObject({ completed: 1 });
     const scan = await scanOf(enqueued.id);
@@ -216,7 +216,7 @@ describe("a scan that meets a pull request GitHub cannot serve", () => {
 describe("a pr_analysis scan", () => {
   it("reads one pull request by number: its row alone, as detection classifies it, and the repository's watermark stays", async () => {
     const { companyId, repositoryId } = await tenant(MCP);
-    const queue = new ScanQueue(t.current.db);
+    const queue = new JobQueue(t.current.db);
     await t.current.sql`update repositories set scan_watermark = ${t.current.sql.json({ pullRequestsUpdatedAt: "2026-01-01T00:00:00Z", headSha: "a".repeat(40) })} where id = ${repositoryId}`;
     const local = dataSetRepositories()[0];
     // Two merged PRs with reviews, commits and files; the larger ones exercise the follow-up pages.
@@ -248,7 +248,7 @@ describe("a pr_analysis scan", () => {
 
   it("names a number the repository does not have, as a dead job; an enqueue without a number is refused", async () => {
     const { companyId, repositoryId } = await tenant(LIZARD);
-    const queue = new ScanQueue(t.current.db);
+    const queue = new JobQueue(t.current.db);
     const missing = await queue.enqueue({ companyId, repositoryId, scanType: "pr_analysis", payload: { pr_number: 999_999 } });
     await loop().drain({ budgetMs: 30_000 });
     const row = await job(missing.id);

@@ -5,7 +5,7 @@
 // silent restart.
 import { beforeEach, describe, expect, it } from "vitest";
 import { githubSource } from "../../supabase/functions/_shared/github/source.ts";
-import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
+import { JobQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { storedCheckpoint } from "../../supabase/functions/_shared/scan/store.ts";
 import { useTestDatabase } from "../harness/db.ts";
@@ -28,7 +28,7 @@ async function tenant() {
 }
 
 const loop = (id: string) =>
-  new WorkerLoop({ queue: new ScanQueue(t.current.db), workerId: id, processors: repositoryScanProcessors({ db: t.current.db, sources: { github: githubSource({ db: t.current.db, baseUrl: gh.current.url }) } }, ["full_scan"]) });
+  new WorkerLoop({ queue: new JobQueue(t.current.db), workerId: id, processors: repositoryScanProcessors({ db: t.current.db, sources: { github: githubSource({ db: t.current.db, baseUrl: gh.current.url }) } }, ["full_scan"]) });
 
 async function status(jobId: string): Promise<string> {
   const [row] = await t.current.sql`select status from scan_queue where id = ${jobId}`;
@@ -51,7 +51,7 @@ async function rows(repositoryId: string) {
 describe("a stored checkpoint", () => {
   it("of the pre-contract form ({github: …}) resumes the scan, which ends with an uninterrupted scan's rows", async () => {
     const whole = await tenant();
-    const queue = new ScanQueue(t.current.db);
+    const queue = new JobQueue(t.current.db);
     const wholeJob = await queue.enqueue({ ...whole, scanType: "full_scan" });
     await until(wholeJob.id, (s) => s === "completed" || s === "dead", () => loop("whole").drain({ budgetMs: 120_000 }));
     expect(await status(wholeJob.id)).toBe("completed");

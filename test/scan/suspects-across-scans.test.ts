@@ -7,7 +7,7 @@ import { buildRepository, loadCommits } from "../../src/local/github/dataset.ts"
 import { classifyCommit } from "../../supabase/functions/_shared/detection/classify.ts";
 import { decideRepositorySuspects, fromSuspectInputs, MIN_MARKED, type SuspectInputs } from "../../supabase/functions/_shared/detection/repository-evidence.ts";
 import { stripMarks } from "../../supabase/functions/_shared/detection/strip.ts";
-import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
+import { JobQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
 import { githubSource } from "../../supabase/functions/_shared/github/source.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { useTestDatabase } from "../harness/db.ts";
@@ -42,7 +42,7 @@ async function tenant() {
 }
 
 async function scan(companyId: string, repositoryId: string, scanType: "full_scan" | "incremental_scan") {
-  const queue = new ScanQueue(t.current.db);
+  const queue = new JobQueue(t.current.db);
   const enqueued = await queue.enqueue({ companyId, repositoryId, scanType });
   const loop = new WorkerLoop({ queue, workerId: `suspects-${scanType}`, processors: repositoryScanProcessors({ db: t.current.db, sources: { github: githubSource({ db: t.current.db, baseUrl: gh.current.url }) } }, TYPES) });
   // A scan of github-mcp-server (1,100 commits) takes seconds on an idle machine and minutes on a

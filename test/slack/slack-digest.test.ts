@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { ScanQueue } from "../../supabase/functions/_shared/queue/client.ts";
+import { JobQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { WorkerLoop } from "../../supabase/functions/_shared/queue/worker/worker-loop.ts";
 import { backoffMs, classifySlackAnswer } from "../../supabase/functions/_shared/slack/delivery.ts";
 import { slackDigestProcessor } from "../../supabase/functions/_shared/slack/send-digest.ts";
@@ -44,12 +44,12 @@ async function digestJob(url: string) {
   const { companyId } = await acmeWeek(sql);
   await sql`update public.pipeline_settings set value = '["hooks.slack.com", "127.0.0.1"]' where name = 'slack_webhook_hosts'`;
   await sql`select public.set_slack_webhook_url(${companyId}, ${url})`;
-  const queue = new ScanQueue(tdb.current.db);
+  const queue = new JobQueue(tdb.current.db);
   const job = await queue.enqueue({ companyId, scanType: "send_slack_digest", payload: { period_start: "2026-11-23", period_end: "2026-11-29" } });
   return { companyId, queue, job };
 }
 
-async function run(queue: ScanQueue, waits: number[]) {
+async function run(queue: JobQueue, waits: number[]) {
   const loop = new WorkerLoop({
     queue, workerId: "slack-test", scanTypes: ["send_slack_digest"],
     // The waits between attempts are recorded instead of slept: the clock is the test's, the rest is real.
@@ -144,7 +144,7 @@ describe("send_slack_digest", () => {
   it("completes without posting when the company has no webhook", async () => {
     const sql = tdb.current.sql;
     const { companyId } = await acmeWeek(sql);
-    const queue = new ScanQueue(tdb.current.db);
+    const queue = new JobQueue(tdb.current.db);
     const job = await queue.enqueue({ companyId, scanType: "send_slack_digest", payload: { period_start: "2026-11-23", period_end: "2026-11-29" } });
     await run(queue, []);
     expect((await state(companyId, job.id)).job).toMatchObject({ status: "completed", result: { status: "skipped" } });

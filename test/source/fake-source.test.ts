@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { loadCommits } from "../../src/local/github/dataset.ts";
 import type { PullRequest } from "../../supabase/functions/_shared/detection/records.ts";
-import { ScanQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
+import { JobQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import type { OpenHistory } from "../../supabase/functions/_shared/source/history.ts";
 import { useTestDatabase } from "../harness/db.ts";
@@ -38,7 +38,7 @@ function pullRequest(number: number, updatedAt: string, body: string): PullReque
 const AGENT_FOOTER = "🤖 Generated with [Claude Code](https://claude.com/claude-code)";
 
 async function scan(sources: Record<string, OpenHistory>, companyId: string, repositoryId: string, scanType: string, budgetMs = 30_000) {
-  const queue = new ScanQueue(t.current.db);
+  const queue = new JobQueue(t.current.db);
   const job = await queue.enqueue({ companyId, repositoryId, scanType, ...(scanType === "pr_analysis" ? { payload: { pr_number: 2 } } : {}) });
   const loop = new WorkerLoop({ queue, workerId: `fake-${scanType}`, processors: repositoryScanProcessors({ db: t.current.db, sources }, TYPES) });
   const until = Date.now() + 60_000;

@@ -1,5 +1,5 @@
 // `codeguard repo add owner/name`: a repository the company watches, and its first full scan.
-import { ScanQueue } from "../../../supabase/functions/_shared/queue/mod.ts";
+import { JobQueue } from "../../../supabase/functions/_shared/queue/mod.ts";
 import { action, companyOption, Refused, UsageError } from "../args.ts";
 import { runDbCommand } from "../db-command.ts";
 import { checkRepositoryOnGitHub } from "../../onboarding/github-check.ts";
@@ -45,7 +45,7 @@ export async function run(args: string[]): Promise<number> {
     if (parsed.options.has("no-scan")) return;
     // The product's onboarding scan: a full scan at high priority; a scan of it already queued or
     // running is that job (enqueue_scan's dedupe), so running the command twice queues one.
-    const job = await new ScanQueue(db).enqueue({ companyId, repositoryId: repo.repository_id, scanType: "full_scan", priority: 1 });
+    const job = await new JobQueue(db).enqueue({ companyId, repositoryId: repo.repository_id, scanType: "full_scan", priority: 1 });
     console.log(`full scan ${job.status === "pending" ? "queued" : job.status}: job ${job.id} (progress: the scans table; the dispatch wakes scan-repository)`);
   });
 }

@@ -5,8 +5,8 @@
  * one transaction, so the processor's whole part is the call — a retried job never half-writes.
  */
 import type { Db } from "../platform/db.ts";
-import { toScanJobWrite } from "../queue/client.ts";
-import { CompletedJob, type ScanProcessor } from "../queue/worker/outcomes.ts";
+import { toJobWrite } from "../queue/client.ts";
+import { CompletedJob, type JobProcessor } from "../queue/worker/outcomes.ts";
 
 /** The SQL function that runs each type, and the worker function (public.scan_job_types.worker) that claims it. */
 export const SQL_JOBS = {
@@ -17,11 +17,11 @@ export const SQL_JOBS = {
 
 export type SqlJobType = keyof typeof SQL_JOBS;
 
-export function sqlJobProcessor(db: Db, type: SqlJobType): ScanProcessor {
+export function sqlJobProcessor(db: Db, type: SqlJobType): JobProcessor {
   const sql = db.functions;
   return async ({ job, attempt }) => {
     const rows = await sql.rows(SQL_JOBS[type].fn, [["p_job_id", job.id, "uuid"], ["p_attempt", attempt, "integer"]]);
-    return new CompletedJob(toScanJobWrite(rows[0]));
+    return new CompletedJob(toJobWrite(rows[0]));
   };
 }
 

@@ -7,7 +7,7 @@
  * seconds.
  */
 import type { Db } from "../platform/db.ts";
-import { ScanQueue, WorkerLoop, type QueueLog, type ScanProcessor, type WorkerReport } from "../queue/mod.ts";
+import { JobQueue, WorkerLoop, type QueueLog, type JobProcessor, type WorkerReport } from "../queue/mod.ts";
 import { callerOr, type VerifyCaller } from "./callers.ts";
 import { readJsonObject } from "./request-body.ts";
 
@@ -36,14 +36,14 @@ export interface QueueWorkerDeps {
 export interface QueueWorker {
   name: string;
   /** The processors for the job types public.scan_job_types gives this function. */
-  processors(types: readonly string[]): Record<string, ScanProcessor>;
+  processors(types: readonly string[]): Record<string, JobProcessor>;
   /** Jobs run at once by one invocation (default 2). */
   concurrency?: number;
 }
 
 /** A worker loop for the job types public.scan_job_types gives this function, and those types. */
 export async function queueWorkerLoop(deps: QueueWorkerDeps, worker: QueueWorker, workerId: string): Promise<{ loop: WorkerLoop; types: string[] }> {
-  const queue = new ScanQueue(deps.db);
+  const queue = new JobQueue(deps.db);
   const types = (await queue.jobTypes({ worker: worker.name })).map((t) => t.name);
   return { loop: new WorkerLoop({ queue, workerId, concurrency: worker.concurrency ?? 2, processors: worker.processors(types), log: deps.log }), types };
 }
@@ -74,7 +74,7 @@ export async function handleQueueWorker(req: Request, deps: QueueWorkerDeps, wor
     return Response.json({ error: "job_id must be a job's id (a uuid)" }, { status: 400 });
   }
   const workerId = (deps.newWorkerId ?? (() => `edge-${crypto.randomUUID()}`))();
-  const queue = new ScanQueue(deps.db);
+  const queue = new JobQueue(deps.db);
   if (!(await queue.beginWorker({ workerId, functionName: worker.name, budgetSeconds: budgetMs / 1000 }))) {
     return Response.json({ worker_id: workerId, status: "not started", reason: "no seat free: max_scan_workers of this function, or max_edge_workers of all worker functions, are running already" });
   }

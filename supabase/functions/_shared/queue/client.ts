@@ -10,16 +10,16 @@ import type {
   PruneReport,
   ReapReport,
   RunningPastSla,
-  ScanJob,
-  ScanJobStatus,
-  ScanJobType,
-  ScanJobWrite,
-  ScanQueueStats,
+  Job,
+  JobStatus,
+  JobType,
+  JobWrite,
+  JobQueueStats,
   SourceOutage,
 } from "./types.ts";
 
 /** A job to enqueue. Only companyId is required. */
-export interface EnqueueScan {
+export interface EnqueueJob {
   companyId: string;
   /** Null for company-wide jobs (scores, reports). Must belong to companyId. */
   repositoryId?: string | null;
@@ -36,7 +36,7 @@ export interface EnqueueScan {
   maxAttempts?: number;
 }
 
-export interface ClaimScanJobs {
+export interface ClaimJobs {
   workerId: string;
   /** How long the claim holds without a heartbeat; default 30 s (the SQL default). */
   leaseSeconds?: number;
@@ -59,14 +59,14 @@ function json(v: unknown): JsonValue | null {
 }
 
 /** Maps a `scan_queue` row. */
-export function toScanJob(r: SqlRow): ScanJob {
+export function toScanJob(r: SqlRow): Job {
   return {
     id: String(r.id),
     companyId: String(r.company_id),
     repositoryId: textOrNull(r.repository_id),
     scanType: String(r.scan_type),
     priority: Number(r.priority),
-    status: r.status as ScanJobStatus,
+    status: r.status as JobStatus,
     attempts: Number(r.attempts),
     attemptsWaived: Number(r.attempts_waived),
     maxAttempts: Number(r.max_attempts),
@@ -91,13 +91,13 @@ export function toScanJob(r: SqlRow): ScanJob {
 }
 
 /** Maps the answer of a fenced write-back (public.scan_job_write). */
-export function toScanJobWrite(r: SqlRow | undefined): ScanJobWrite {
+export function toJobWrite(r: SqlRow | undefined): JobWrite {
   if (!r) throw new SqlCallError("a queue write-back answered no row");
   return {
     accepted: r.accepted === true,
     jobId: String(r.job_id),
     attempt: r.attempt == null ? null : Number(r.attempt),
-    status: (r.status ?? null) as ScanJobStatus | null,
+    status: (r.status ?? null) as JobStatus | null,
     runAfter: dateOrNull(r.run_after),
     leaseExpiresAt: dateOrNull(r.lease_expires_at),
     cancelRequested: r.cancel_requested === true,
@@ -105,7 +105,7 @@ export function toScanJobWrite(r: SqlRow | undefined): ScanJobWrite {
   };
 }
 
-function toStats(raw: unknown): ScanQueueStats {
+function toStats(raw: unknown): JobQueueStats {
   const s = (typeof raw === "string" ? JSON.parse(raw) : raw) as Record<string, unknown>;
   const past = (s.running_past_sla as SqlRow[]).map(
     (j): RunningPastSla => ({
@@ -131,8 +131,8 @@ function toStats(raw: unknown): ScanQueueStats {
   );
   return {
     at: date(s.at),
-    byStatus: s.by_status as ScanQueueStats["byStatus"],
-    byType: s.by_type as ScanQueueStats["byType"],
+    byStatus: s.by_status as JobQueueStats["byStatus"],
+    byType: s.by_type as JobQueueStats["byType"],
     ready: Number(s.ready),
     scheduled: Number(s.scheduled),
     oldestReadySeconds: s.oldest_ready_seconds == null ? null : Number(s.oldest_ready_seconds),
@@ -145,7 +145,7 @@ function toStats(raw: unknown): ScanQueueStats {
   };
 }
 
-function enqueueJson(job: EnqueueScan): Record<string, unknown> {
+function enqueueJson(job: EnqueueJob): Record<string, unknown> {
   return {
     company_id: job.companyId,
     repository_id: job.repositoryId ?? undefined,
@@ -158,7 +158,7 @@ function enqueueJson(job: EnqueueScan): Record<string, unknown> {
   };
 }
 
-function claimArgs(args: ClaimScanJobs): SqlArg[] {
+function claimArgs(args: ClaimJobs): SqlArg[] {
   return [
     ["p_worker_id", args.workerId, "text"],
     ["p_lease_seconds", args.leaseSeconds, "integer"],
@@ -169,7 +169,7 @@ function claimArgs(args: ClaimScanJobs): SqlArg[] {
 const fenced = (jobId: string, attempt: number): SqlArg[] => [["p_job_id", jobId, "uuid"], ["p_attempt", attempt, "integer"]];
 
 /** The scan queue's SQL API, typed. */
-export class ScanQueue {
+export class JobQueue {
   private readonly sql: SqlFunctions;
 
   constructor(db: Db) {
@@ -177,14 +177,14 @@ export class ScanQueue {
   }
 
   /** The job types (public.scan_job_types); `worker`: only those that edge function runs. */
-  async jobTypes(args: { worker?: string } = {}): Promise<ScanJobType[]> {
+  async jobTypes(args: { worker?: string } = {}): Promise<JobType[]> {
     // A table, not a function: read through the same builder as a set-returning call would be.
     const rows = await this.sql.rows("scan_queue_job_types", [["p_worker", args.worker, "text"]]);
     return rows.map((r) => ({ name: String(r.name), source: textOrNull(r.source), worker: textOrNull(r.worker), description: String(r.description) }));
   }
 
   /** `enqueue_scan`: the new job, or the live job that already holds its dedupe key. */
-  async enqueue(job: EnqueueScan): Promise<ScanJob> {
+  async enqueue(job: EnqueueJob): Promise<Job> {
     const rows = await this.sql.rows("enqueue_scan", [
       ["p_company_id", job.companyId, "uuid"],
       ["p_repository_id", job.repositoryId ?? undefined, "uuid"],
@@ -199,20 +199,20 @@ export class ScanQueue {
   }
 
   /** `enqueue_scans`: many jobs in one statement; one job per input, in order (deduped as enqueue). */
-  async enqueueMany(jobs: readonly EnqueueScan[]): Promise<ScanJob[]> {
+  async enqueueMany(jobs: readonly EnqueueJob[]): Promise<Job[]> {
     if (jobs.length === 0) return [];
     const rows = await this.sql.rows("enqueue_scans", [["p_jobs", jobs.map(enqueueJson), "jsonb"]]);
     return rows.map(toScanJob);
   }
 
   /** `claim_next_scan_job`: one job claimed for `workerId`, or null when none is ready. */
-  async claimNext(args: ClaimScanJobs): Promise<ScanJob | null> {
+  async claimNext(args: ClaimJobs): Promise<Job | null> {
     const rows = await this.sql.rows("claim_next_scan_job", claimArgs(args), " where r.id is not null");
     return rows.length ? toScanJob(rows[0]) : null;
   }
 
   /** `claim_scan_job`: one given job, if it is ready and its company has a free slot; else null. */
-  async claimJob(args: { jobId: string; workerId: string; leaseSeconds?: number }): Promise<ScanJob | null> {
+  async claimJob(args: { jobId: string; workerId: string; leaseSeconds?: number }): Promise<Job | null> {
     const rows = await this.sql.rows("claim_scan_job", [
       ["p_job_id", args.jobId, "uuid"],
       ["p_worker_id", args.workerId, "text"],
@@ -236,66 +236,66 @@ export class ScanQueue {
   }
 
   /** `claim_scan_jobs`: up to `limit` jobs claimed in one statement. */
-  async claim(args: ClaimScanJobs & { limit: number }): Promise<ScanJob[]> {
+  async claim(args: ClaimJobs & { limit: number }): Promise<Job[]> {
     const rows = await this.sql.rows("claim_scan_jobs", [...claimArgs(args), ["p_limit", args.limit, "integer"]]);
     return rows.map(toScanJob);
   }
 
   /** `heartbeat_scan_job`: extends the lease, records progress; says whether to stop (cancelRequested). */
-  async heartbeat(args: { jobId: string; attempt: number; progress?: number; message?: string }): Promise<ScanJobWrite> {
+  async heartbeat(args: { jobId: string; attempt: number; progress?: number; message?: string }): Promise<JobWrite> {
     const rows = await this.sql.rows("heartbeat_scan_job", [
       ...fenced(args.jobId, args.attempt),
       ["p_progress", args.progress, "integer"],
       ["p_message", args.message, "text"],
     ]);
-    return toScanJobWrite(rows[0]);
+    return toJobWrite(rows[0]);
   }
 
   /** `complete_scan_job`. */
-  async complete(args: { jobId: string; attempt: number; result?: JsonValue }): Promise<ScanJobWrite> {
+  async complete(args: { jobId: string; attempt: number; result?: JsonValue }): Promise<JobWrite> {
     const rows = await this.sql.rows("complete_scan_job", [...fenced(args.jobId, args.attempt), ["p_result", args.result, "jsonb"]]);
-    return toScanJobWrite(rows[0]);
+    return toJobWrite(rows[0]);
   }
 
   /**
    * `complete_scan_jobs`: completes many jobs in one statement; one answer per job (accepted
    * first, then refused), each fenced like `complete`.
    */
-  async completeMany(jobs: readonly { jobId: string; attempt: number; result?: JsonValue }[]): Promise<ScanJobWrite[]> {
+  async completeMany(jobs: readonly { jobId: string; attempt: number; result?: JsonValue }[]): Promise<JobWrite[]> {
     if (jobs.length === 0) return [];
     const rows = await this.sql.rows("complete_scan_jobs", [
       ["p_jobs", jobs.map((j) => ({ job_id: j.jobId, attempt: j.attempt, result: j.result ?? null })), "jsonb"],
     ]);
-    return rows.map(toScanJobWrite);
+    return rows.map(toJobWrite);
   }
 
   /** `fail_scan_job`: pending again after the backoff, or dead (attempts spent, or not retryable). */
-  async fail(args: { jobId: string; attempt: number; error: string; retryable?: boolean }): Promise<ScanJobWrite> {
+  async fail(args: { jobId: string; attempt: number; error: string; retryable?: boolean }): Promise<JobWrite> {
     const rows = await this.sql.rows("fail_scan_job", [
       ...fenced(args.jobId, args.attempt),
       ["p_error", args.error, "text"],
       ["p_retryable", args.retryable, "boolean"],
     ]);
-    return toScanJobWrite(rows[0]);
+    return toJobWrite(rows[0]);
   }
 
   /** `snooze_scan_job`: pending again at `until` (now: a release), without spending an attempt. */
-  async snooze(args: { jobId: string; attempt: number; until: Date; reason?: string }): Promise<ScanJobWrite> {
+  async snooze(args: { jobId: string; attempt: number; until: Date; reason?: string }): Promise<JobWrite> {
     const rows = await this.sql.rows("snooze_scan_job", [
       ...fenced(args.jobId, args.attempt),
       ["p_until", args.until, "timestamptz"],
       ["p_reason", args.reason, "text"],
     ]);
-    return toScanJobWrite(rows[0]);
+    return toJobWrite(rows[0]);
   }
 
   /**
    * `report_scan_source_outage`: the job's source is down — pending until the source's next probe
    * without spending an attempt (dead after 6 hours of outages, saying what to do).
    */
-  async reportSourceOutage(args: { jobId: string; attempt: number; error: string }): Promise<ScanJobWrite> {
+  async reportSourceOutage(args: { jobId: string; attempt: number; error: string }): Promise<JobWrite> {
     const rows = await this.sql.rows("report_scan_source_outage", [...fenced(args.jobId, args.attempt), ["p_error", args.error, "text"]]);
-    return toScanJobWrite(rows[0]);
+    return toJobWrite(rows[0]);
   }
 
   /**
@@ -303,9 +303,9 @@ export class ScanQueue {
    * other jobs heard from the source since this attempt began (one repository hangs); otherwise an
    * outage, as reportSourceOutage.
    */
-  async reportSourceTimeout(args: { jobId: string; attempt: number; error: string }): Promise<ScanJobWrite> {
+  async reportSourceTimeout(args: { jobId: string; attempt: number; error: string }): Promise<JobWrite> {
     const rows = await this.sql.rows("report_scan_source_timeout", [...fenced(args.jobId, args.attempt), ["p_error", args.error, "text"]]);
-    return toScanJobWrite(rows[0]);
+    return toJobWrite(rows[0]);
   }
 
   /** `scan_source_answered`: the job's source answered; closes its circuit if it was open. */
@@ -314,15 +314,15 @@ export class ScanQueue {
   }
 
   /** `cancel_scan_job`: pending → cancelled; running → cancel requested (honoured at the next heartbeat). */
-  async cancel(args: { jobId: string; reason?: string }): Promise<ScanJobWrite> {
+  async cancel(args: { jobId: string; reason?: string }): Promise<JobWrite> {
     const rows = await this.sql.rows("cancel_scan_job", [["p_job_id", args.jobId, "uuid"], ["p_reason", args.reason, "text"]]);
-    return toScanJobWrite(rows[0]);
+    return toJobWrite(rows[0]);
   }
 
   /** `retry_scan_job`: dead or cancelled → pending now, with a fresh budget of attempts. */
-  async retry(args: { jobId: string }): Promise<ScanJobWrite> {
+  async retry(args: { jobId: string }): Promise<JobWrite> {
     const rows = await this.sql.rows("retry_scan_job", [["p_job_id", args.jobId, "uuid"]]);
-    return toScanJobWrite(rows[0]);
+    return toJobWrite(rows[0]);
   }
 
   /** `reap_expired_scan_jobs`: expired leases → pending (or dead, or cancelled). */
@@ -343,7 +343,7 @@ export class ScanQueue {
   }
 
   /** `scan_queue_stats`: counts by status and type, oldest ready job, expired leases, outages, SLA. */
-  async stats(args: { companyId?: string; slaSeconds?: number } = {}): Promise<ScanQueueStats> {
+  async stats(args: { companyId?: string; slaSeconds?: number } = {}): Promise<JobQueueStats> {
     return toStats(await this.sql.value("scan_queue_stats", [
       ["p_company_id", args.companyId, "uuid"],
       ["p_sla", args.slaSeconds === undefined ? undefined : `${args.slaSeconds} seconds`, "interval"],

@@ -4,20 +4,20 @@
  */
 
 /** pending (ready, or waiting for runAfter), running, and the finished completed, dead, cancelled. */
-export type ScanJobStatus = "pending" | "running" | "completed" | "dead" | "cancelled";
+export type JobStatus = "pending" | "running" | "completed" | "dead" | "cancelled";
 
 /** Any JSON value a job carries as payload or result. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** One `scan_queue` row. */
-export interface ScanJob {
+export interface Job {
   readonly id: string;
   readonly companyId: string;
   readonly repositoryId: string | null;
   readonly scanType: string;
   /** 1 highest … 10 lowest. */
   readonly priority: number;
-  readonly status: ScanJobStatus;
+  readonly status: JobStatus;
   /** Claims so far; the fence (`attempt`) every write-back of the current claim carries. */
   readonly attempts: number;
   /** Claims that do not count against maxAttempts (snoozes; claims before a manual retry). */
@@ -49,12 +49,12 @@ export interface ScanJob {
  * The answer of a fenced write-back (heartbeat, complete, fail, snooze, cancel, retry). When
  * `accepted` is false nothing changed, and `message` says why (a stale attempt, a finished job …).
  */
-export interface ScanJobWrite {
+export interface JobWrite {
   readonly accepted: boolean;
   readonly jobId: string;
   readonly attempt: number | null;
   /** The job's status after the call (or its current one, when refused); null for an unknown job. */
-  readonly status: ScanJobStatus | null;
+  readonly status: JobStatus | null;
   readonly runAfter: Date | null;
   readonly leaseExpiresAt: Date | null;
   /** True when a cancel was requested: a worker that sees it on a heartbeat stops. */
@@ -100,7 +100,7 @@ export interface SourceOutage {
 }
 
 /** One row of `public.scan_job_types`: what the queue runs, where, and what it depends on. */
-export interface ScanJobType {
+export interface JobType {
   readonly name: string;
   /** The outside service the job reads ("github"), or null. */
   readonly source: string | null;
@@ -110,10 +110,10 @@ export interface ScanJobType {
 }
 
 /** `scan_queue_stats()`: the queue at a glance. */
-export interface ScanQueueStats {
+export interface JobQueueStats {
   readonly at: Date;
-  readonly byStatus: Partial<Record<ScanJobStatus, number>>;
-  readonly byType: Record<string, Partial<Record<ScanJobStatus, number>>>;
+  readonly byStatus: Partial<Record<JobStatus, number>>;
+  readonly byType: Record<string, Partial<Record<JobStatus, number>>>;
   /** Pending with runAfter reached. */
   readonly ready: number;
   /** Pending with runAfter in the future (retries waiting for their backoff, snoozes, delays). */

@@ -6,7 +6,7 @@
  */
 import type { Db } from "../platform/db.ts";
 import type { SqlFunctions } from "../platform/sql-call.ts";
-import { PermanentJobError, type ScanProcessor } from "../queue/worker/outcomes.ts";
+import { PermanentJobError, type JobProcessor } from "../queue/worker/outcomes.ts";
 import { type AiOrigins, reportContent, type WeeklyReportContent, type WeeklyReportData } from "./content.ts";
 import { reportHtml } from "./html.ts";
 import { reportMarkdown } from "./markdown.ts";
@@ -73,7 +73,7 @@ export async function storedWeeklyReport(db: Db, companyId: string, periodStart:
 }
 
 /** weekly_report: payload {period_end} (and period_start, which the week follows from). */
-export function weeklyReportProcessor(db: Db): ScanProcessor {
+export function weeklyReportProcessor(db: Db): JobProcessor {
   return async ({ job, signal }) => {
     const periodEnd = job.payload.period_end;
     if (typeof periodEnd !== "string") throw new PermanentJobError('weekly_report needs payload.period_end (a date, e.g. {"period_end": "2026-11-29"})');

@@ -13,7 +13,7 @@
  */
 import { createCommitScorer } from "../detection/index.ts";
 import type { Db } from "../platform/db.ts";
-import { JobStopped, PermanentJobError, SnoozeJob, type ScanJobContext, type ScanProcessor } from "../queue/worker/outcomes.ts";
+import { JobStopped, PermanentJobError, SnoozeJob, type JobContext, type JobProcessor } from "../queue/worker/outcomes.ts";
 import type { HistoryScope, OpenHistory } from "../source/history.ts";
 import { finishScan } from "./finish.ts";
 import { jobErrorFor } from "./job-errors.ts";
@@ -41,13 +41,13 @@ export interface RepositoryScanDeps {
 }
 
 /** The processor registered under every type in `scanTypes`, as a WorkerLoop wants them. */
-export function repositoryScanProcessors(deps: RepositoryScanDeps, scanTypes: readonly string[]): Record<string, ScanProcessor> {
+export function repositoryScanProcessors(deps: RepositoryScanDeps, scanTypes: readonly string[]): Record<string, JobProcessor> {
   const processor = repositoryScanProcessor(deps);
   return Object.fromEntries(scanTypes.map((type) => [type, processor]));
 }
 
 /** The PR a pr_analysis job reads (enqueue checks it too: scan_queue_job_key). */
-function pullRequestNumberOf(payload: ScanJobContext["job"]["payload"]): number {
+function pullRequestNumberOf(payload: JobContext["job"]["payload"]): number {
   const n = payload.pr_number;
   if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 1) {
     throw new PermanentJobError(`pr_analysis needs payload.pr_number, the pull request's number (e.g. {"pr_number": 42}); got ${JSON.stringify(n ?? null)}`);
@@ -59,10 +59,10 @@ function lost(jobId: string, attempt: number): JobStopped {
   return new JobStopped("lease_lost", `job ${jobId} attempt ${attempt} no longer holds its claim`);
 }
 
-export function repositoryScanProcessor(deps: RepositoryScanDeps): ScanProcessor {
+export function repositoryScanProcessor(deps: RepositoryScanDeps): JobProcessor {
   const now = deps.now ?? (() => Date.now());
   const store = new ScanStore(deps.db);
-  return async (ctx: ScanJobContext) => {
+  return async (ctx: JobContext) => {
     const { job, attempt } = ctx;
     // A run claimed near the end of its invocation may have too little time for any page.
     const startedWithMs = ctx.deadline === null ? null : ctx.deadline - now();

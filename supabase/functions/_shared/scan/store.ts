@@ -6,8 +6,8 @@
 import type { Db } from "../platform/db.ts";
 import type { SqlFunctions } from "../platform/sql-call.ts";
 import type { SourceJson } from "../source/history.ts";
-import { toScanJobWrite } from "../queue/client.ts";
-import type { JsonValue, ScanJobWrite } from "../queue/types.ts";
+import { toJobWrite } from "../queue/client.ts";
+import type { JsonValue, JobWrite } from "../queue/types.ts";
 import type { CommitRow, PullRequestRow } from "./results.ts";
 import type { ScanSummary } from "./summary.ts";
 import type { StreamState, Verdict } from "../detection/classify.ts";
@@ -127,9 +127,9 @@ export class ScanStore {
   }
 
   /** Writes one page with its checkpoint, as the job's heartbeat (refused: the claim is not ours; cancelled: stop). */
-  async recordPage(jobId: string, attempt: number, page: ScanPageWrite): Promise<ScanJobWrite> {
+  async recordPage(jobId: string, attempt: number, page: ScanPageWrite): Promise<JobWrite> {
     const rows = await this.sql.rows("record_scan_page", [...this.fence(jobId, attempt), ["p_page", page, "jsonb"]]);
-    return toScanJobWrite(rows[0]);
+    return toJobWrite(rows[0]);
   }
 
   /** What the scan has written so far; null when the claim is not ours. */
@@ -163,8 +163,8 @@ export class ScanStore {
   }
 
   /** Completes the scan and its job in one transaction. */
-  async complete(jobId: string, attempt: number, completion: ScanCompletion): Promise<ScanJobWrite> {
+  async complete(jobId: string, attempt: number, completion: ScanCompletion): Promise<JobWrite> {
     const rows = await this.sql.rows("complete_scan", [...this.fence(jobId, attempt), ["p_completion", completion, "jsonb"]]);
-    return toScanJobWrite(rows[0]);
+    return toJobWrite(rows[0]);
   }
 }

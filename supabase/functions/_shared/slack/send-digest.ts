@@ -7,7 +7,7 @@
  */
 import type { Db } from "../platform/db.ts";
 import type { JsonValue } from "../queue/types.ts";
-import { PermanentJobError, type ScanProcessor } from "../queue/worker/outcomes.ts";
+import { PermanentJobError, type JobProcessor } from "../queue/worker/outcomes.ts";
 import { generateWeeklyReport, storedWeeklyReport } from "../reports/weekly-report.ts";
 import { type Delivery, deliver, type DeliverOptions, MAX_ATTEMPTS, slackUrlProblem } from "./delivery.ts";
 import { slackDigest } from "./digest.ts";
@@ -22,7 +22,7 @@ export interface SlackDigestDeps {
   random?: () => number;
 }
 
-export function slackDigestProcessor(deps: SlackDigestDeps): ScanProcessor {
+export function slackDigestProcessor(deps: SlackDigestDeps): JobProcessor {
   const sql = deps.db.functions;
   return async ({ job, signal, progress }) => {
     const periodStart = job.payload.period_start;

@@ -11,9 +11,9 @@
  * because slots were still held by completions that committed, and woke the claimer, before the
  * short answer arrived).
  */
-import type { ScanQueue } from "../client.ts";
+import type { JobQueue } from "../client.ts";
 import type { Clock } from "../clock.ts";
-import type { ScanJob } from "../types.ts";
+import type { Job } from "../types.ts";
 import type { Completer } from "./completer.ts";
 import { errorMessage, type QueueLog } from "./outcomes.ts";
 
@@ -33,7 +33,7 @@ export interface ClaimSink {
   /** Jobs not yet written back (what an edge drain waits for before it ends). */
   readonly inFlight: number;
   /** Runs a claimed job; `deadline`: the run's (ClaimRun.deadline). */
-  start(job: ScanJob, deadline: number | null): void;
+  start(job: Job, deadline: number | null): void;
 }
 
 export interface ClaimRun {
@@ -46,7 +46,7 @@ export interface ClaimRun {
   /** Aborted when the loop is asked to stop (shutdown). */
   stop: AbortSignal;
   /** Jobs claimed already (a request named them): handed out first. */
-  claimed?: readonly ScanJob[];
+  claimed?: readonly Job[];
 }
 
 /** Claim errors back off 0.5 s, 1 s, … up to this: the database may be restarting. */
@@ -62,7 +62,7 @@ export class Claimer {
   private claimedJobs = 0;
 
   constructor(
-    private readonly queue: ScanQueue,
+    private readonly queue: JobQueue,
     private readonly completer: Completer,
     private readonly clock: Clock,
     private readonly log: QueueLog,

@@ -10,14 +10,14 @@
  * combined complete-and-claim SQL call was slower (~1,700 jobs/s): the completions then sat on the
  * claim's critical path instead of running beside it on the second core.
  */
-import type { ScanQueue } from "../client.ts";
-import type { JsonValue, ScanJob, ScanJobWrite } from "../types.ts";
+import type { JobQueue } from "../client.ts";
+import type { JsonValue, Job, JobWrite } from "../types.ts";
 
 interface Pending {
   jobId: string;
   attempt: number;
   result?: JsonValue;
-  settle: (w: Promise<ScanJobWrite>) => void;
+  settle: (w: Promise<JobWrite>) => void;
 }
 
 /** The most completions one statement carries. */
@@ -34,7 +34,7 @@ export class Completer {
   /** The claimer while it runs and sends the completions (see the module comment); null: sent at once. */
   private sender: CompletionSender | null = null;
 
-  constructor(private readonly queue: ScanQueue) {}
+  constructor(private readonly queue: JobQueue) {}
 
   /** From now on `sender` sends the completions (null: each is sent as it comes); what waits goes now. */
   sendWith(sender: CompletionSender | null): void {
@@ -43,8 +43,8 @@ export class Completer {
   }
 
   /** Completes a job; answers the database's answer for it. */
-  complete(job: ScanJob, result: JsonValue | undefined): Promise<ScanJobWrite> {
-    return new Promise<ScanJobWrite>((resolve, reject) => {
+  complete(job: Job, result: JsonValue | undefined): Promise<JobWrite> {
+    return new Promise<JobWrite>((resolve, reject) => {
       this.pending.push({ jobId: job.id, attempt: job.attempts, result, settle: (w) => w.then(resolve, reject) });
       if (this.sender) this.sender.nudge();
       else this.send();

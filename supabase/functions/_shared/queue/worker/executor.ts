@@ -8,9 +8,9 @@
  * Two steps, which RunningJobs calls in order (its slot is freed between them): process() runs the
  * job to an outcome, record() writes it. The executor decides and counts the outcomes (its tally).
  */
-import type { ScanQueue } from "../client.ts";
+import type { JobQueue } from "../client.ts";
 import type { Clock } from "../clock.ts";
-import type { ScanJob, ScanJobWrite } from "../types.ts";
+import type { Job, JobWrite } from "../types.ts";
 import type { Completer } from "./completer.ts";
 import {
   errorMessage,
@@ -18,8 +18,8 @@ import {
   noProcessorOutcome,
   outcomeOf,
   type JobOutcome,
-  type ScanJobContext,
-  type ScanProcessor,
+  type JobContext,
+  type JobProcessor,
   type Settled,
 } from "./outcomes.ts";
 import type { JobLog } from "./job-log.ts";
@@ -53,8 +53,8 @@ export function emptyTally(): OutcomeTally {
 }
 
 export interface ExecutorDeps {
-  queue: ScanQueue;
-  processors: Readonly<Record<string, ScanProcessor>>;
+  queue: JobQueue;
+  processors: Readonly<Record<string, JobProcessor>>;
   completer: Completer;
   writeBack: WriteBack;
   clock: Clock;
@@ -107,7 +107,7 @@ export class Executor {
     let disarm = arm();
 
     let answered = false;
-    const ctx: ScanJobContext = {
+    const ctx: JobContext = {
       job,
       attempt: job.attempts,
       signal: controller.signal,
@@ -154,7 +154,7 @@ export class Executor {
     const report = this.tally;
     const fields = this.d.jobLog.fields(job);
     const log = this.d.jobLog.log;
-    const write = async (fn: () => Promise<ScanJobWrite>) => {
+    const write = async (fn: () => Promise<JobWrite>) => {
       const w = await this.d.writeBack.write(job, () => entry.leaseEndsAt, fn);
       if (w && !w.accepted) report.refused++;
       return w;
@@ -215,7 +215,7 @@ export class Executor {
   }
 
   /** Reacts to a heartbeat's answer: a longer lease, or stop the job if it was cancelled or is no longer ours. */
-  private onHeartbeat(entry: RunningJob, sentAt: number, w: ScanJobWrite): void {
+  private onHeartbeat(entry: RunningJob, sentAt: number, w: JobWrite): void {
     if (w.accepted && w.status === "running") entry.leaseEndsAt = sentAt + this.d.leaseSeconds * 1000;
     if (entry.controller.signal.aborted) return;
     if (w.cancelRequested || w.status === "cancelled") {

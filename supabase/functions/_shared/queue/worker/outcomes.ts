@@ -4,7 +4,7 @@
  * Pure: no I/O here; the executor performs the write.
  */
 import { isConnectionError } from "../../platform/db.ts";
-import type { JsonValue, ScanJob, ScanJobWrite } from "../types.ts";
+import type { JsonValue, Job, JobWrite } from "../types.ts";
 
 /** Why a job's signal fired. */
 export type JobStopReason = "cancelled" | "lease_lost" | "deadline" | "shutdown" | "stalled";
@@ -69,12 +69,12 @@ export class SourceUnavailable extends Error {
  * database's answer. Nothing more is written for the job.
  */
 export class CompletedJob {
-  constructor(readonly write: ScanJobWrite) {}
+  constructor(readonly write: JobWrite) {}
 }
 
 /** What a processor gets. */
-export interface ScanJobContext {
-  readonly job: ScanJob;
+export interface JobContext {
+  readonly job: Job;
   /** The claim's attempt number (the fence of its write-backs). */
   readonly attempt: number;
   /** Fires when the job must stop: cancelled, lease lost, time budget reached, shutdown. */
@@ -100,7 +100,7 @@ export interface ScanJobContext {
  * back, or throw to fail it (retried with backoff unless it is a PermanentJobError; a
  * SourceUnavailable or a lost database connection waits without spending an attempt).
  */
-export type ScanProcessor = (ctx: ScanJobContext) => Promise<JsonValue | SnoozeJob | CompletedJob | void>;
+export type JobProcessor = (ctx: JobContext) => Promise<JsonValue | SnoozeJob | CompletedJob | void>;
 
 /**
  * One line of the loop's log; fields carry the correlation ids: jobId, attempt, scanType,

@@ -10,7 +10,7 @@
  * is left (settle). The claimer reads its capacity through ClaimSink; the executor never calls back.
  */
 import type { Clock } from "../clock.ts";
-import type { ScanJob } from "../types.ts";
+import type { Job } from "../types.ts";
 import { armStallBound, armTimeLimit, type JobBounds } from "./bounds.ts";
 import type { ClaimSink } from "./claimer.ts";
 import type { Executor } from "./executor.ts";
@@ -33,7 +33,7 @@ export class RunningJob {
    */
   movedAt: number;
 
-  constructor(readonly job: ScanJob, now: number, leaseSeconds: number) {
+  constructor(readonly job: Job, now: number, leaseSeconds: number) {
     this.leaseEndsAt = now + leaseSeconds * 1000;
     this.movedAt = now;
   }
@@ -74,7 +74,7 @@ export class RunningJobs implements ClaimSink {
   }
 
   /** Runs a claimed job to its write-back; `deadline`: an edge invocation's budget, else null. */
-  start(job: ScanJob, deadline: number | null): void {
+  start(job: Job, deadline: number | null): void {
     const entry = new RunningJob(job, this.clock.now(), this.leaseSeconds);
     this.running++;
     this.table.set(job.id, entry);

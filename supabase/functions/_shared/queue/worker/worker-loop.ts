@@ -20,23 +20,23 @@
  *    stops claiming, lets in-flight jobs finish within the grace period, then releases the rest.
  *    With `jobTimeoutMs`, each job has the time limit an invocation's budget gives it at the edge.
  */
-import type { ScanQueue } from "../client.ts";
+import type { JobQueue } from "../client.ts";
 import { type Clock, systemClock } from "../clock.ts";
-import type { ScanJob } from "../types.ts";
+import type { Job } from "../types.ts";
 import { Claimer } from "./claimer.ts";
 import { Completer } from "./completer.ts";
 import { Executor, type WorkerReport } from "./executor.ts";
 import { JobLog } from "./job-log.ts";
-import type { QueueLog, ScanProcessor } from "./outcomes.ts";
+import type { QueueLog, JobProcessor } from "./outcomes.ts";
 import { RunningJobs } from "./running-jobs.ts";
 import { WriteBack } from "./write-back.ts";
 
 export type { WorkerReport } from "./executor.ts";
 
 export interface WorkerLoopOptions {
-  queue: ScanQueue;
+  queue: JobQueue;
   /** One processor per scan type. A claimed job of another type goes dead ("No processor registered for job type: X"). */
-  processors: Readonly<Record<string, ScanProcessor>>;
+  processors: Readonly<Record<string, JobProcessor>>;
   workerId: string;
   /** Jobs processed at once; default 1. */
   concurrency?: number;
@@ -150,7 +150,7 @@ export class WorkerLoop {
    * a processor checkpoints and returns a SnoozeJob; one still running `graceMs` later (default
    * 2 s) is failed as "did not finish within the time budget" (retried with backoff).
    */
-  async drain(options: { budgetMs: number; stopClaimingMs?: number; graceMs?: number; claimed?: readonly ScanJob[] }): Promise<WorkerReport> {
+  async drain(options: { budgetMs: number; stopClaimingMs?: number; graceMs?: number; claimed?: readonly Job[] }): Promise<WorkerReport> {
     const deadline = this.clock.now() + options.budgetMs;
     const stopClaimingAt = deadline - (options.stopClaimingMs ?? Math.min(options.budgetMs * 0.2, 30_000));
     await this.begin({ deadline, stopClaimingAt, untilIdle: true, claimed: options.claimed });
@@ -182,7 +182,7 @@ export class WorkerLoop {
   }
 
   /** Runs the claimer; `claimed`: jobs claimed already (a request named them) run first. */
-  private begin(o: { deadline: number | null; stopClaimingAt: number | null; untilIdle: boolean; claimed?: readonly ScanJob[] }): Promise<void> {
+  private begin(o: { deadline: number | null; stopClaimingAt: number | null; untilIdle: boolean; claimed?: readonly Job[] }): Promise<void> {
     if (this.running) throw new Error("WorkerLoop: already running");
     this.executor.newRun();
     this.stopping = new AbortController();

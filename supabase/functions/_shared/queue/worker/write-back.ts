@@ -7,7 +7,7 @@
  */
 import { isConnectionError } from "../../platform/db.ts";
 import type { Clock } from "../clock.ts";
-import type { ScanJob, ScanJobWrite } from "../types.ts";
+import type { Job, JobWrite } from "../types.ts";
 import type { JobLog } from "./job-log.ts";
 import { errorMessage } from "./outcomes.ts";
 
@@ -23,7 +23,7 @@ export class WriteBack {
    * counted by the executor), or null when it gave up (the reaper hands the job on when its lease
    * runs out).
    */
-  async write(job: ScanJob, leaseEndsAt: () => number, write: () => Promise<ScanJobWrite>): Promise<ScanJobWrite | null> {
+  async write(job: Job, leaseEndsAt: () => number, write: () => Promise<JobWrite>): Promise<JobWrite | null> {
     const { clock, jobLog } = this;
     for (let i = 0; ; i++) {
       try {
