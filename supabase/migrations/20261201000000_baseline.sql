@@ -195,7 +195,7 @@ create domain public.scan_job_event_kind as text
 
 -- The job types: the one list of what the queue runs, where, and what it depends on. enqueue_scan
 -- refuses a type that is not here; dispatch_scan_workers wakes each type's edge function; workers
--- ask it which types their processors take (JobQueue.jobTypes); claims pause the types of a
+-- ask it which types their processors take (ScanQueue.jobTypes); claims pause the types of a
 -- source that is down (scan_source_outages).
 create table public.scan_job_types (
   name public.scan_type_name primary key,
