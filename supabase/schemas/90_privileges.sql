@@ -26,7 +26,7 @@ grant execute on function public.current_company_id(), public.member_scan_queue_
 grant select on public.companies, public.users, public.repositories, public.repository_sources, public.scan_queue, public.scan_job_events,
   public.scan_job_types, public.scan_queue_company_slots, public.scan_source_outages, public.scan_source_answers,
   public.github_etag_cache, public.scans, public.scan_results, public.pull_requests, public.team_metrics, public.pipeline_settings,
-  public.scan_workers, public.member_api_requests
+  public.scan_workers, public.member_api_requests, public.scan_queue_reaper
   to service_role;
 grant select on public.github_installations, public.github_installation_repositories, public.github_webhook_deliveries
   to service_role;

@@ -28,9 +28,10 @@ async function running(jobs: string[]): Promise<number> {
   return n;
 }
 
-/** Handed back (snoozed, no attempt spent; on a connect timeout among them), failed (an attempt spent), reaped (a lease lost). */
+/** Handed back (snoozed, no attempt spent; on a connect timeout among them), failed (an attempt spent), reaped (a lease lost; unseen: it ran out while the reaper could not run, no attempt spent). */
 async function events(jobs: string[]): Promise<Record<string, number>> {
   const [r] = await sql`select count(*) filter (where kind = 'reaped')::int as reaped,
+      count(*) filter (where kind = 'reaped' and data ->> 'attempt_spent' = 'false')::int as reaped_unseen,
       count(*) filter (where kind = 'snoozed')::int as handed_back, count(*) filter (where kind = 'failed')::int as failed,
       count(*) filter (where kind = 'snoozed' and message ~ 'CONNECT_TIMEOUT')::int as handed_back_on_connect_timeout
     from public.scan_job_events where job_id = any(${jobs}::uuid[])`;
@@ -82,10 +83,16 @@ describe("chaos: Postgres restarted repeatedly", () => {
     const runningAtStall = await running(jobs);
     process.kill(pid, "SIGSTOP");
     let cut = 0;
+    let reapedInStall = 0;
     try {
       [{ cut }] = await ours`select count(pg_catalog.pg_terminate_backend(a.pid))::int as cut from pg_catalog.pg_stat_activity a
         where a.pid <> pg_catalog.pg_backend_pid() and a.backend_type = 'client backend'`;
       await new Promise((r) => setTimeout(r, STALL_MS));
+      // The reaper back first, before any worker can reach the database again (pg_cron's round as the
+      // stall ends): every lease it finds ran out while it could not run either, so it spends no attempt.
+      // Without this, whether the workers or the reaper come back first is a race (CI once saw the
+      // reaper win 2 of 10, and charge them).
+      [{ requeued: reapedInStall }] = await ours`select requeued from public.reap_expired_scan_jobs()`;
     } finally {
       process.kill(pid, "SIGCONT");
       ours.release();
@@ -93,10 +100,13 @@ describe("chaos: Postgres restarted repeatedly", () => {
     const answeringAt = await dbNow(sql);
     gh.clearFaults();
     expect(await settled(sql, jobs, 240_000), "every job finished").not.toBeNull();
+    const ev = await events(jobs);
     const t = await report(sql, "postgres_answering_no_connection", jobs, answeringAt, {
-      stall_s: STALL_MS / 1000, running_at_stall: runningAtStall, connections_cut: cut, ...(await events(jobs)),
+      stall_s: STALL_MS / 1000, running_at_stall: runningAtStall, connections_cut: cut, reaped_in_stall: reapedInStall, ...ev,
     });
     expect(wholeTally(t)).toEqual(WHOLE);
+    expect(reapedInStall, "the stall outlasts a lease: the reaper finds the running leases expired").toBeGreaterThan(0);
+    expect(ev.reaped_unseen, "every lease reaped ran out unseen: none spent an attempt").toBe(ev.reaped);
     expect(t.completed).toBe(jobs.length);
     expect(t.attemptsSpent, "one charged attempt a job: the stall cost none").toBe(jobs.length);
   }, 420_000);

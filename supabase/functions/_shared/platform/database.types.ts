@@ -876,6 +876,21 @@ export type Database = {
           },
         ]
       }
+      scan_queue_reaper: {
+        Row: {
+          last_run_at: string | null
+          singleton: boolean
+        }
+        Insert: {
+          last_run_at?: string | null
+          singleton?: boolean
+        }
+        Update: {
+          last_run_at?: string | null
+          singleton?: boolean
+        }
+        Relationships: []
+      }
       scan_results: {
         Row: {
           agents: string[]
