@@ -3,7 +3,7 @@ import { MalformedResponse } from "../../supabase/functions/_shared/github/error
 import { MemoryEtagCache } from "../../supabase/functions/_shared/github/etag-cache.ts";
 import { PermanentJobError } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
 import { sourceErrorFor } from "../../supabase/functions/_shared/github/source.ts";
-import { jobErrorFor } from "../../supabase/functions/_shared/scan/job-errors.ts";
+import { jobErrorFor } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { scanRepository } from "../../supabase/functions/_shared/github/history.ts";
 import { JobQueue } from "../../supabase/functions/_shared/queue/client.ts";
 import { useTestDatabase } from "../harness/db.ts";

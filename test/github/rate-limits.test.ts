@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, test } from "vitest";
 import { RateLimited } from "../../supabase/functions/_shared/github/errors.ts";
 import { SnoozeJob } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
 import { sourceErrorFor } from "../../supabase/functions/_shared/github/source.ts";
-import { jobErrorFor } from "../../supabase/functions/_shared/scan/job-errors.ts";
+import { jobErrorFor } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { probeRepository } from "../../supabase/functions/_shared/github/probe.ts";
 import { fetchPullRequestPage } from "../../supabase/functions/_shared/github/pull-requests.ts";
 import { JobQueue } from "../../supabase/functions/_shared/queue/client.ts";

@@ -7,17 +7,16 @@
  * checkpoint after it (record_scan_page), so that a run that runs out of its edge budget snoozes
  * itself and the next one continues there, without spending an attempt — and a killed worker's
  * job resumes from its last page after the lease. Once every page is in, finish.ts decides the
- * suspects and completes the scan. What the source's errors mean for the job: job-errors.ts. The
+ * suspects and completes the scan. What the source's errors mean for the job: jobErrorFor. The
  * job's signal stops the source at once (cancel, time budget, shutdown). Runtime-agnostic: the
  * edge function and the Node worker both register it.
  */
 import { createCommitScorer } from "../detection/index.ts";
 import type { Db } from "../platform/db.ts";
-import { JobStopped, PermanentJobError, SnoozeJob, type JobContext, type JobProcessor } from "../queue/worker/outcomes.ts";
+import { JobStopped, PermanentJobError, SnoozeJob, SourceUnavailable, type JobContext, type JobProcessor } from "../queue/worker/outcomes.ts";
+import { SourceDown, SourceRateLimited, SourceRefused } from "../source/errors.ts";
 import type { HistoryScope, OpenHistory } from "../source/history.ts";
 import { finishScan } from "./finish.ts";
-import { jobErrorFor } from "./job-errors.ts";
-import { renotedRows } from "./renoted.ts";
 import { ScanRun } from "./run.ts";
 import { ScanStore } from "./store.ts";
 
@@ -44,6 +43,19 @@ export interface RepositoryScanDeps {
 export function repositoryScanProcessors(deps: RepositoryScanDeps, scanTypes: readonly string[]): Record<string, JobProcessor> {
   const processor = repositoryScanProcessor(deps);
   return Object.fromEntries(scanTypes.map((type) => [type, processor]));
+}
+
+/**
+ * What a source's answer means for the job (source/errors.ts onto queue/worker/outcomes.ts):
+ * "come back at" snoozes it (no attempt spent), a source that is down waits for the source (no
+ * attempt spent, claims of the source's jobs paused), a refusal is a permanent failure. Anything
+ * else is returned as it is: a failed attempt, retried with backoff.
+ */
+export function jobErrorFor(error: unknown): unknown {
+  if (error instanceof SourceRateLimited) return new SnoozeJob(error.until, error.message);
+  if (error instanceof SourceDown) return new SourceUnavailable(error.message, { cause: error, timedOut: error.timedOut });
+  if (error instanceof SourceRefused) return new PermanentJobError(error.message, { cause: error });
+  return error;
 }
 
 /** The PR a pr_analysis job reads (enqueue checks it too: scan_queue_job_key). */
@@ -105,10 +117,7 @@ export function repositoryScanProcessor(deps: RepositoryScanDeps): JobProcessor 
       if (read.checkpoint !== null) {
         return new SnoozeJob(new Date(now()), `checkpointed after ${run.pagesThisRun} page(s) of this run (${run.pages} in all): the next run continues there`);
       }
-      if (read.changedNotes) {
-        const renoted = await renotedRows(store, job.id, attempt, read.changedNotes);
-        await run.writeRenoted(renoted.rows, renoted.warnings);
-      }
+      if (read.changedNotes) await run.writeRenoted(read.changedNotes);
       return await finishScan(store, {
         jobId: job.id,
         attempt,

@@ -1,14 +1,17 @@
 /**
  * One run of a scan job (a claim, up to its snooze or completion): it writes the source's pages
- * as they come, each with the source's checkpoint and the scorer's cadence after it, and keeps
- * what the run spent at the source and how long its pages took (the reserve it needs before its
- * deadline). A write the database refuses stops the run: a cancel, or a claim that is not ours.
+ * as they come — each commit scored and laid under its git-ai record, each pull request classified
+ * with its commits' records — with the source's checkpoint and the scorer's cadence after each
+ * page, then the earlier rows whose git-ai notes changed since they were written. It keeps what the
+ * run spent at the source and how long its pages took (the reserve it needs before its deadline).
+ * A write the database refuses stops the run: a cancel, or a claim that is not ours.
  */
 import type { CommitScorer } from "../detection/classify.ts";
+import { classifyPullRequest } from "../detection/index.ts";
 import { JobStopped } from "../queue/worker/outcomes.ts";
-import type { HistoryPage, RepositoryHistory, SourceCost } from "../source/history.ts";
-import { pageRows, progressAfter, spent } from "./page-rows.ts";
-import type { CommitRow } from "./results.ts";
+import type { ChangedNotes, HistoryPage, RepositoryHistory, SourceCost } from "../source/history.ts";
+import { pullRequestRecords, rowWithNewNote, withNotes } from "./recorded.ts";
+import { type CommitRow, commitRow, type PullRequestRow, pullRequestRow } from "./results.ts";
 import type { ScanStore } from "./store.ts";
 
 export class ScanRun {
@@ -58,9 +61,30 @@ export class ScanRun {
     if (!write.accepted) throw new JobStopped("lease_lost", write.message ?? "the claim is no longer ours");
   }
 
-  /** Writes earlier scans' rows again, attributed from their new git-ai notes (renoted.ts). */
-  async writeRenoted(rows: CommitRow[], warnings: string[]): Promise<void> {
-    if (rows.length === 0) return;
+  /**
+   * Writes earlier scans' rows again whose git-ai notes appeared or changed after they were written
+   * (pushed late; git-ai's CI rewrites a squash merge's note), attributed from the notes their
+   * source has now, so that the scan's completion recomputes their weeks' team metrics and the
+   * company's scores. The source says which notes changed; the store says which rows hold another
+   * version of them.
+   */
+  async writeRenoted(changed: ChangedNotes): Promise<void> {
+    const stale = await this.store.rowsWithNewNotes(this.job.id, this.job.attempt, await changed.versions());
+    if (!stale) throw new JobStopped("lease_lost", `job ${this.job.id} attempt ${this.job.attempt} no longer holds its claim`);
+    if (stale.length === 0) return;
+    const notes = await changed.read(stale.map((r) => r.sha));
+    const rows: CommitRow[] = [];
+    const warnings: string[] = [];
+    for (const row of stale) {
+      // The note's lines are capped at what the commit added to each file: a stored file whose
+      // lines were not read (proven from path histories) is read from the source now.
+      const files = row.files.some((f) => f.added === null && f.filtered_out === null)
+        ? await changed.files(row.sha)
+        : row.files.map((f) => ({ path: f.path, added: f.added, deleted: f.deleted }));
+      const out = rowWithNewNote(row, files, notes.get(row.sha)!);
+      warnings.push(...out.warnings);
+      rows.push(out.row);
+    }
     const write = await this.store.recordPage(this.job.id, this.job.attempt, {
       commits: rows,
       pull_requests: [],
@@ -79,4 +103,35 @@ export class ScanRun {
   spentSinceLastPage(): SourceCost {
     return spent(this.history.cost(), this.lastCost);
   }
+}
+
+/** A page of the source's history as the rows record_scan_page writes. Pure. */
+function pageRows(page: HistoryPage, score: CommitScorer): { commits: CommitRow[]; pullRequests: PullRequestRow[]; warnings: string[] } {
+  // A commit's git-ai record (its note's, or its squash-merged PR's commits' notes') over its marks.
+  const warnings: string[] = [];
+  const commits = page.commits.map((c) => {
+    const out = withNotes(c, score(c), page.notes[c.sha]);
+    warnings.push(...out.warnings);
+    return commitRow(c, out.scored, out.noteBlobs);
+  });
+  // A PR whose commits' git-ai notes record AI lines is recorded (its commits' records).
+  const pullRequests = page.pullRequests.map((pr) =>
+    pullRequestRow(pr, classifyPullRequest(pr, { records: pullRequestRecords(pr, page.pullRequestNotes[String(pr.number)]) }))
+  );
+  return { commits, pullRequests, warnings: [...page.warnings, ...warnings] };
+}
+
+/** What the source charged since `from` (its cost taken then). */
+function spent(cost: SourceCost, from: SourceCost): SourceCost {
+  return {
+    requests: cost.requests - from.requests,
+    counted: cost.counted - from.counted,
+    not_modified: cost.not_modified - from.not_modified,
+    graphql_points: cost.graphql_points - from.graphql_points,
+  };
+}
+
+/** Progress without knowing the number of pages in advance: 9 % after one page, 59 % after ten, never 100 before the end. */
+function progressAfter(pages: number): number {
+  return Math.round(90 * (1 - 0.9 ** pages));
 }

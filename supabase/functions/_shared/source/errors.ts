@@ -1,9 +1,10 @@
 /**
  * The errors that cross the seam between a source and the scan stage. They say what the source
  * answered in words every source shares — "come back at", "down", "refused, because" — so that the
- * scan stage maps them onto the job's outcome (scan/job-errors.ts) without knowing whose they are.
- * A source converts its own errors into these once, at its boundary (github/source.ts); any other
- * error it throws is a failed attempt, retried with backoff (a malformed page, a bug).
+ * scan stage maps them onto the job's outcome (jobErrorFor, scan/repository-scan.ts) without
+ * knowing whose they are. A source converts its own errors into these once, at its boundary
+ * (github/source.ts); any other error it throws is a failed attempt, retried with backoff (a
+ * malformed page, a bug).
  */
 
 /** The source asks to be left alone until `until` (a rate limit): the job waits, no attempt spent. */
