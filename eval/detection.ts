@@ -31,13 +31,13 @@ import { stripMarks } from "../supabase/functions/_shared/detection/strip.ts";
 import { estimateSurvivingShare } from "../supabase/functions/_shared/detection/release-share.ts";
 import { SUSPECTED_MIN_PROBABILITY } from "../supabase/functions/_shared/detection/repository-evidence.ts";
 import { maskedFigures, maskedRun, type MaskedFigures, type MaskedHistory } from "./masked-marks.ts";
-import type { CommitClassification } from "../supabase/functions/_shared/detection/classify.ts";
 import { type NoteParse, parseNote } from "../supabase/functions/_shared/detection/notes.ts";
 import { attributeCommit, squashMergedPullRequest } from "../supabase/functions/_shared/detection/recorded.ts";
 import { classifyCommits } from "../supabase/functions/_shared/detection/classify.ts";
 import { countedAddedLines } from "../supabase/functions/_shared/detection/loc.ts";
 import { FEATURE_COUNT, FEATURE_NAMES, GATE_FEATURES, suspectFeatures } from "../supabase/functions/_shared/detection/suspected.ts";
 import { ABSTAIN, calibrateSuspected, humanReference, SessionTracker, suspectedConfidence, suspectProbability, type SuspectedModel, TARGET_PRECISION } from "./style-model.ts";
+import type { CommitClassification } from "../supabase/functions/_shared/detection/verdicts.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DATA = resolve(repoRoot, "../shared/data");

@@ -10,8 +10,9 @@
 // Detection never sees which commits were masked: it gets the stripped commits in place of the
 // originals, nothing else.
 import type { Commit } from "../supabase/functions/_shared/detection/records.ts";
-import { classifyCommit, classifyCommits, type CommitClassification } from "../supabase/functions/_shared/detection/classify.ts";
+import { classifyCommit, classifyCommits } from "../supabase/functions/_shared/detection/classify.ts";
 import { stripMarks } from "../supabase/functions/_shared/detection/strip.ts";
+import type { CommitClassification } from "../supabase/functions/_shared/detection/verdicts.ts";
 
 /** A small deterministic generator (LCG), so that a seed names one mask. */
 export function seededRandom(seed: number): () => number {

@@ -5,7 +5,7 @@
 import { createClient, FunctionsFetchError, FunctionsHttpError, FunctionsRelayError, type SupabaseClient } from "@supabase/supabase-js";
 import WebSocket from "ws";
 import type { Database } from "../../supabase/functions/_shared/platform/database.types.ts";
-import type { ScanStatus as MemberScanStatus } from "../../supabase/functions/_shared/scan/member-requests.ts";
+import type { ScanStatus as MemberScanStatus } from "../../supabase/functions/_shared/http/member-requests.ts";
 
 /**
  * What scan-status answers about a job (the queue job enqueue-scan made; README, Glossary): its

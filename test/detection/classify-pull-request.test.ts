@@ -3,8 +3,9 @@ import { classifyPullRequest } from "../../supabase/functions/_shared/detection/
 import type { PullRequest } from "../../supabase/functions/_shared/detection/records.ts";
 import type { Commit } from "../../supabase/functions/_shared/detection/records.ts";
 import { parseNote } from "../../supabase/functions/_shared/detection/notes.ts";
-import { attributeNote, type RecordedLines } from "../../supabase/functions/_shared/detection/recorded.ts";
+import { attributeNote } from "../../supabase/functions/_shared/detection/recorded.ts";
 import { commit, commitsOf, notesOf, pullsOf } from "./data.ts";
+import type { RecordedLines } from "../../supabase/functions/_shared/detection/verdicts.ts";
 
 function pr(over: Partial<PullRequest>): PullRequest {
   return {

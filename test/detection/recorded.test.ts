@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Commit } from "../../supabase/functions/_shared/detection/records.ts";
-import { classifyCommit, classifyCommits, type CommitClassification, decideSuspected } from "../../supabase/functions/_shared/detection/classify.ts";
+import { classifyCommit, classifyCommits, decideSuspected } from "../../supabase/functions/_shared/detection/classify.ts";
 import { type NoteParse, parseNote } from "../../supabase/functions/_shared/detection/notes.ts";
 import { attributeCommit, attributeNote, attributeSquashMerge, coverageOf, squashMergedPullRequest, withRecorded } from "../../supabase/functions/_shared/detection/recorded.ts";
 import { DetectionSummary } from "../../supabase/functions/_shared/detection/summary.ts";
 import { countedAddedLines } from "../../supabase/functions/_shared/detection/loc.ts";
 import { commitsOf, type NotedDataSet, notesOf, pullsOf } from "./data.ts";
+import type { CommitClassification } from "../../supabase/functions/_shared/detection/verdicts.ts";
 
 const S1 = "s_0123456789abcd";
 const S2 = "s_ffffffffffffff";

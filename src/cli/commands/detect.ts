@@ -20,12 +20,13 @@ import { access, stat } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
 import type { Writable } from "node:stream";
 import type { Commit } from "../../../supabase/functions/_shared/detection/records.ts";
-import { classifyCommits, type CommitClassification, createCommitClassifier, suspectCommits } from "../../../supabase/functions/_shared/detection/classify.ts";
+import { classifyCommits, createCommitClassifier, suspectCommits } from "../../../supabase/functions/_shared/detection/classify.ts";
 import { DetectionSummary } from "../../../supabase/functions/_shared/detection/summary.ts";
 import { type NoteParse, parseNote } from "../../../supabase/functions/_shared/detection/notes.ts";
 import { attributeCommit, squashMergedPullRequest, withRecorded } from "../../../supabase/functions/_shared/detection/recorded.ts";
 import { readFileSync } from "node:fs";
 import { type ParsedArgs, parseArgs, UsageError, usageMessage } from "../args.ts";
+import type { CommitClassification } from "../../../supabase/functions/_shared/detection/verdicts.ts";
 
 export const summary = "classify commits (JSONL, `-` for stdin) as attested/assisted/suspected/human AI; --summary for AI-LOC shares";
 

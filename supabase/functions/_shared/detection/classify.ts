@@ -25,44 +25,8 @@ import { FEATURE_COUNT, styleGated, suspectFeatures } from "./suspected.ts";
 import { decideRepositorySuspects, type EvidenceCommit, EvidenceLog, type EvidenceState, type RepositoryRuleReport, styleOf, type SuspectDecision } from "./repository-evidence.ts";
 import { stripMarks } from "./strip.ts";
 import { Hits, lineMarks } from "./marks.ts";
-import { type MarksOnly, type RecordedLines, withRecorded } from "./recorded.ts";
-
-/**
- * The tiers, strongest first: recorded (a git-ai note states the commit's AI lines: recorded.ts),
- * attested, assisted, suspected, human. Every figure keeps them apart.
- */
-export type Verdict = "recorded" | "attested" | "assisted" | "suspected" | "human";
-
-export interface Evidence {
-  /** where the mark was found: author_email, co_author, trailer, footer, branch, … */
-  signal: string;
-  /** what was found and what it means, e.g. `Co-authored-by: Claude <noreply@anthropic.com> → claude-code authorship` */
-  detail: string;
-}
-
-export interface Classification {
-  verdict: Verdict;
-  agents: string[];
-  /** confidence in the verdict, 0..1 */
-  confidence: number;
-  evidence: Evidence[];
-}
-
-export interface CommitClassification extends Classification {
-  /**
-   * added lines that count as AI LOC (filtered, 0 for merges): a record's AI lines where the
-   * commit has one (recorded.ts), else an attested commit's counted lines
-   */
-  ai_added_lines: number;
-  /** filtered added lines of the commit (0 for merges): the AI-LOC denominator */
-  counted_added_lines: number;
-  /** what the commit's git-ai note (or its squash-merged PR's notes) records: withRecorded */
-  recorded?: RecordedLines;
-  /** with a record: the verdict, agents and AI lines the marks alone gave */
-  marks_only?: MarksOnly;
-  /** with a record: where the record and the marks disagree, in words; null when they agree */
-  conflict?: string | null;
-}
+import { withRecorded } from "./recorded.ts";
+import type { Classification, CommitClassification, RecordedLines, Verdict } from "./verdicts.ts";
 
 export interface ClassifyOptions {
   catalog?: CompiledCatalog;

@@ -18,46 +18,7 @@
 import type { Commit, FileChange } from "./records.ts";
 import { countedAddedLines, countedAddedLinesOf, excludedReason, isCountedFile } from "./loc.ts";
 import { type NoteFailure, type NoteFile, type NoteParse, noteWarning, type ParsedNote } from "./notes.ts";
-import type { CommitClassification, Verdict } from "./classify.ts";
-
-/** AI lines of one agent and model in a record. */
-export interface RecordedAgentLines {
-  /** catalog agent id (notes.ts toCatalogAgent): claude-code, codex, cursor, … */
-  agent: string;
-  /** git-ai's tool name as the note has it */
-  tool: string;
-  model: string | null;
-  lines: number;
-}
-
-/** What a record says of one commit's counted added lines. */
-export interface RecordedLines {
-  /** the commit's own note, or the notes of the commits of the pull request it squash-merged */
-  source: "note" | { pull_request: number };
-  /** AI lines in counted files, per file at most what the commit added there */
-  ai_lines: number;
-  /** known humans' lines in counted files (within what the AI lines leave of each file) */
-  human_lines: number;
-  /** counted added lines the record does not cover: origin unknown */
-  untracked_lines: number;
-  /**
-   * AI lines the record claims beyond what the commit added to a file, left out: a squash merge's
-   * PR commits can rewrite the same lines, so their notes' sum can exceed the squash's lines
-   * (a commit's own note claiming more is not used at all: attributeNote)
-   */
-  capped_lines: number;
-  /** AI lines per agent and model, most lines first (they sum to ai_lines) */
-  by_agent: RecordedAgentLines[];
-  /** per counted file the record covers: its AI and human lines (they sum to ai_lines and human_lines) */
-  files: { path: string; ai_lines: number; human_lines: number }[];
-}
-
-/** The verdict and AI lines the marks alone gave a commit that has a record. */
-export interface MarksOnly {
-  verdict: Verdict;
-  agents: string[];
-  ai_added_lines: number;
-}
+import type { CommitClassification, MarksOnly, RecordedAgentLines, RecordedLines } from "./verdicts.ts";
 
 /**
  * A commit's record, or why its note is not used. `warning` (for the scan's warnings) says what

@@ -7,8 +7,8 @@
  * counted lines' origin is recorded, attested, suspected or unknown — so a reader sees how much
  * the band rests on.
  */
-import type { CommitClassification, Verdict } from "./classify.ts";
 import { coverageOf } from "./recorded.ts";
+import type { CommitClassification, Verdict } from "./verdicts.ts";
 
 export interface AgentLines {
   commits: number;

@@ -16,7 +16,7 @@
  * minute (member-rates.ts): 429 with Retry-After past it.
  */
 import type { Db } from "../platform/db.ts";
-import { MemberRequests, type Access } from "../scan/member-requests.ts";
+import { MemberRequests, type Access } from "./member-requests.ts";
 import { callerOr, type VerifyCaller } from "./callers.ts";
 import { admitMemberCall, type ApiCallKind, tooManyRequests } from "./member-rates.ts";
 import { readJsonObject } from "./request-body.ts";

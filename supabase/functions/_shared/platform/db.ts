@@ -4,18 +4,7 @@
  * (Deno) and the Node side both back it with postgres.js; the core never imports a driver, so it
  * runs unchanged on either runtime.
  */
-import { SqlFunctions } from "./sql-call.ts";
-
-/** What the driver gives: one statement at a time. */
-export interface Statements {
-  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
-  /**
-   * True when a statement with parameters is prepared once per connection and then costs one round
-   * trip (Bind/Execute) with no parse or plan; false behind a transaction pooler, where every
-   * statement with parameters costs two round trips (Parse/Describe, then Bind/Execute).
-   */
-  readonly prepares?: boolean;
-}
+import { SqlFunctions, type Statements } from "./sql-call.ts";
 
 /**
  * A database: its statements, and the typed client of its SQL functions — the API every store and

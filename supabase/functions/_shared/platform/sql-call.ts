@@ -16,7 +16,17 @@
  * standard_conforming_strings says. A NUL (which Postgres text cannot hold) is refused either way.
  */
 import type { Database } from "./database.types.ts";
-import type { Statements } from "./db.ts";
+
+/** What the driver gives: one statement at a time. */
+export interface Statements {
+  query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * True when a statement with parameters is prepared once per connection and then costs one round
+   * trip (Bind/Execute) with no parse or plan; false behind a transaction pooler, where every
+   * statement with parameters costs two round trips (Parse/Describe, then Bind/Execute).
+   */
+  readonly prepares?: boolean;
+}
 
 /**
  * The name of a SQL function of `public`, from the types generated from the migrations

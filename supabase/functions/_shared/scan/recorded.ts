@@ -6,12 +6,13 @@
  * blob). A note the source could not serve or detection could not use leaves the commit to its marks
  * and says so in the scan's warnings. Pure.
  */
-import type { CommitClassification, ScoredCommit } from "../detection/classify.ts";
+import type { ScoredCommit } from "../detection/classify.ts";
 import { type NoteParse, parseNote } from "../detection/notes.ts";
-import { attributeCommit, attributeNote, type RecordedLines, withRecorded } from "../detection/recorded.ts";
+import { attributeCommit, attributeNote, withRecorded } from "../detection/recorded.ts";
 import type { Commit, FileChange, PullRequest } from "../detection/records.ts";
 import type { CommitNote, CommitNotes, NoteRead } from "../source/records.ts";
 import type { CommitRow } from "./results.ts";
+import type { CommitClassification, RecordedLines } from "../detection/verdicts.ts";
 
 export interface RecordedOutcome {
   scored: ScoredCommit;

@@ -2,12 +2,12 @@
  * What a scan records of each commit and pull request (public.scan_results, public.pull_requests),
  * made from the records the GitHub source read and what detection said of them. Pure.
  */
-import type { CommitClassification, PullRequestClassification, ScoredCommit, Verdict } from "../detection/classify.ts";
+import type { PullRequestClassification, ScoredCommit } from "../detection/classify.ts";
 import { classifyPullRequest } from "../detection/classify.ts";
 import { excludedReason } from "../detection/loc.ts";
-import type { MarksOnly, RecordedLines } from "../detection/recorded.ts";
 import type { Commit, PullRequest, Review } from "../detection/records.ts";
 import { type SuspectInputs, toSuspectInputs } from "../detection/repository-evidence.ts";
+import type { CommitClassification, MarksOnly, RecordedLines, Verdict } from "../detection/verdicts.ts";
 
 export interface FileRow {
   path: string;

@@ -10,8 +10,9 @@ import { toJobWrite } from "../queue/client.ts";
 import type { JsonValue, JobWrite } from "../queue/types.ts";
 import type { CommitRow, PullRequestRow } from "./results.ts";
 import type { ScanSummary } from "./summary.ts";
-import type { StreamState, Verdict } from "../detection/classify.ts";
+import type { StreamState } from "../detection/classify.ts";
 import { type EvidenceCommit, fromSuspectInputs, type SuspectInputs } from "../detection/repository-evidence.ts";
+import type { Verdict } from "../detection/verdicts.ts";
 
 /**
  * Where a run stopped, as the scan row keeps it: the source's checkpoint (its own JSON, handed back

@@ -6,7 +6,7 @@
  */
 import type { Clock } from "../clock.ts";
 import { JobStopped, type JobOutcome, type QueueLog } from "./outcomes.ts";
-import type { RunningJob } from "./running-jobs.ts";
+import type { RunningJob } from "./running-job.ts";
 
 /** The bounds of a loop's jobs (WorkerLoopOptions.jobTimeoutMs, jobTimeoutGraceMs, stallMs). */
 export interface JobBounds {

@@ -23,7 +23,7 @@ import {
   type Settled,
 } from "./outcomes.ts";
 import type { JobLog } from "./job-log.ts";
-import type { RunningJob } from "./running-jobs.ts";
+import type { RunningJob } from "./running-job.ts";
 import type { WriteBack } from "./write-back.ts";
 
 /** What one drain (or one run) did: the claimer's count, then the executor's tally of outcomes. */

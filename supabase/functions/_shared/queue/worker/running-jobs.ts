@@ -15,29 +15,7 @@ import { armStallBound, armTimeLimit, type JobBounds } from "./bounds.ts";
 import type { ClaimSink } from "./claimer.ts";
 import type { Executor } from "./executor.ts";
 import { JobStopped, type JobOutcome } from "./outcomes.ts";
-
-/** One job being run: what the executor, the bounds and the settle read and set about it. */
-export class RunningJob {
-  readonly controller = new AbortController();
-  /** Settles once the job is written back (or given up) and forgotten. */
-  done: Promise<void> = Promise.resolve();
-  /** Set when its outcome was written without its processor (released, timed out): ignore the processor. */
-  abandoned = false;
-  /** True while the processor runs; false once only the job's write-back is left. */
-  processing = true;
-  /** When the lease ends (ms) by the last accepted claim or heartbeat: how long a write-back may retry. */
-  leaseEndsAt: number;
-  /**
-   * When the processor last showed the job moving (ms): its claim, a progress report, an answer
-   * from its source. Heartbeats prove only that the worker lives; this is what the stall bound reads.
-   */
-  movedAt: number;
-
-  constructor(readonly job: Job, now: number, leaseSeconds: number) {
-    this.leaseEndsAt = now + leaseSeconds * 1000;
-    this.movedAt = now;
-  }
-}
+import { RunningJob } from "./running-job.ts";
 
 /** What RunningJobs wakes when a slot frees or a write-back lands (the claimer). */
 export interface Wakeable {
