@@ -15,7 +15,7 @@ import { armStallBound, armTimeLimit, type JobBounds } from "./bounds.ts";
 import type { ClaimSink } from "./claimer.ts";
 import type { Executor } from "./executor.ts";
 import { JobStopped, type JobOutcome } from "./outcomes.ts";
-import { RunningJob } from "./running-job.ts";
+import type { RunningJob } from "./running-job.ts";
 
 /** What RunningJobs wakes when a slot frees or a write-back lands (the claimer). */
 export interface Wakeable {
@@ -53,7 +53,11 @@ export class RunningJobs implements ClaimSink {
 
   /** Runs a claimed job to its write-back; `deadline`: an edge invocation's budget, else null. */
   start(job: Job, deadline: number | null): void {
-    const entry = new RunningJob(job, this.clock.now(), this.leaseSeconds);
+    const now = this.clock.now();
+    const entry: RunningJob = {
+      job, controller: new AbortController(), done: Promise.resolve(), abandoned: false, processing: true,
+      leaseEndsAt: now + this.leaseSeconds * 1000, movedAt: now,
+    };
     this.running++;
     this.table.set(job.id, entry);
     let disarmLimit = () => {};
