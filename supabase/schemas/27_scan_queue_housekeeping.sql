@@ -27,9 +27,11 @@ declare
   v_finished uuid[];
   v_last_run timestamptz;
 begin
-  -- The row lock also orders concurrent reapers: each sees the previous one's round.
+  -- The row lock also orders concurrent reapers: each sees the previous one's round. The upsert
+  -- puts the row back should it be gone (then no round is known: every expired lease is unseen once).
   select r.last_run_at into v_last_run from public.scan_queue_reaper r for update;
-  update public.scan_queue_reaper set last_run_at = v_now;
+  insert into public.scan_queue_reaper (singleton, last_run_at) values (true, v_now)
+  on conflict (singleton) do update set last_run_at = excluded.last_run_at;
   with expired as (
     -- Every running job holds a slot (claim_scan_jobs takes one, every exit from running frees it):
     -- the slots are the list of running jobs, a few rows per company.

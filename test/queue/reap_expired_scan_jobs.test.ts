@@ -115,5 +115,12 @@ describe("reap_expired_scan_jobs", () => {
     expect(after).toEqual({ status: "pending", spent: 1 });
     const [seenEvent] = await sql`select data from public.scan_job_events where job_id = ${seen.id} and kind = 'reaped' and attempt = 2`;
     expect(seenEvent.data).toEqual({ next_status: "pending", attempt_spent: true });
+
+    // Its round is kept in one row; gone, the next round puts it back.
+    expect((await sql`select last_run_at from public.scan_queue_reaper`).map((r) => r.last_run_at)).toEqual([seconds(t0, 72)]);
+    await sql`delete from public.scan_queue_reaper`;
+    await c.setNow(seconds(t0, 80));
+    await c.queue.reapExpired();
+    expect((await sql`select last_run_at from public.scan_queue_reaper`).map((r) => r.last_run_at)).toEqual([seconds(t0, 80)]);
   });
 });
