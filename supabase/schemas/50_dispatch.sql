@@ -36,6 +36,12 @@ as $$
                    from public.pipeline_settings s where s.name = p_name), p_default)
 $$;
 
+-- A setting's value as it is stored (jsonb), or null when it is absent: for a setting that is not a
+-- number (slack_webhook_hosts, a list), read by the pipeline through its typed client.
+create function public.pipeline_setting(p_name text) returns jsonb
+language sql stable security definer set search_path = ''
+as $$ select s.value from public.pipeline_settings s where s.name = p_name $$;
+
 -- The edge workers running now: each invocation takes a seat when it starts (begin_scan_worker) and
 -- gives it back when it ends; a seat whose invocation was killed lapses at its budget's end.
 create table public.scan_workers (

@@ -78,6 +78,7 @@ grant execute on function
   public.begin_scan_worker(text, text, integer),
   public.end_scan_worker(text),
   public.pipeline_setting_int(text, integer),
+  public.pipeline_setting(text),
   public.pipeline_health(),
   public.scan_queue_lag(interval),
   public.queue_metrics(),

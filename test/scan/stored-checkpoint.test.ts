@@ -6,6 +6,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { githubSource } from "../../supabase/functions/_shared/github/source.ts";
 import { JobQueue, WorkerLoop } from "../../supabase/functions/_shared/queue/mod.ts";
+import { PermanentJobError } from "../../supabase/functions/_shared/queue/worker/outcomes.ts";
 import { repositoryScanProcessors } from "../../supabase/functions/_shared/scan/repository-scan.ts";
 import { storedCheckpoint } from "../../supabase/functions/_shared/scan/store.ts";
 import { useTestDatabase } from "../harness/db.ts";
@@ -88,5 +89,8 @@ describe("a stored checkpoint", () => {
     expect(storedCheckpoint({ github: { target: {} }, scorer: {} })).toEqual({ source: { target: {} }, scorer: {} });
     expect(() => storedCheckpoint({ cursor: "abc" })).toThrow(/not one: \{"cursor":"abc"\}/);
     expect(() => storedCheckpoint([1])).toThrow(/expected \{"source"/);
+    // Every attempt would read the same row: the job fails for good at once, saying how to mend it.
+    expect(() => storedCheckpoint("x")).toThrow(PermanentJobError);
+    expect(() => storedCheckpoint("x")).toThrow(/clear it \(update public.scans set checkpoint = null/);
   });
 });

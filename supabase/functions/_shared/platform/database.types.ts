@@ -1976,6 +1976,7 @@ export type Database = {
           schedule: string
         }[]
       }
+      pipeline_setting: { Args: { p_name: string }; Returns: Json }
       pipeline_setting_int: {
         Args: { p_default: number; p_name: string }
         Returns: number

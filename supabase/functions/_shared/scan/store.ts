@@ -7,6 +7,7 @@ import type { Db } from "../platform/db.ts";
 import type { SqlFunctions } from "../platform/sql-call.ts";
 import type { SourceJson } from "../source/history.ts";
 import { toJobWrite } from "../queue/client.ts";
+import { PermanentJobError } from "../queue/worker/outcomes.ts";
 import type { JsonValue, JobWrite } from "../queue/types.ts";
 import type { CommitRow, PullRequestRow } from "./results.ts";
 import type { ScanSummary } from "./summary.ts";
@@ -29,13 +30,16 @@ export interface ScanRunCheckpoint {
  * A stored checkpoint as this version reads it. Checkpoints written before the source contract
  * (2026-12-07) kept the GitHub reader's cursor under `github`: that is the same JSON the GitHub
  * source writes under `source` now, so it resumes as it is — only a GitHub repository's scan can
- * have written one. Anything else that is not a checkpoint is an error, not a silent restart.
+ * have written one. Anything else that is not a checkpoint is an error, not a silent restart, and one
+ * that retrying cannot fix (PermanentJobError: the job goes dead at once, saying how to mend it).
  */
 export function storedCheckpoint(stored: unknown): ScanRunCheckpoint | null {
   if (stored === null || stored === undefined) return null;
   const c = stored as { source?: SourceJson; github?: SourceJson; scorer?: StreamState };
   if (typeof stored !== "object" || Array.isArray(stored) || (c.source === undefined && c.github === undefined)) {
-    throw new Error(`the scan's stored checkpoint is not one: ${JSON.stringify(stored).slice(0, 200)} (expected {"source": …, "scorer": …})`);
+    // Every attempt would read the same row: fail for good at once, rather than spend them all.
+    throw new PermanentJobError(`the scan's stored checkpoint is not one: ${JSON.stringify(stored).slice(0, 200)} (expected {"source": …, "scorer": …}); ` +
+      "a retry reads it again: clear it (update public.scans set checkpoint = null where job_id = '<job id>') to scan from the start, then retry the job");
   }
   return { source: c.source ?? c.github!, scorer: c.scorer as StreamState };
 }

@@ -33,8 +33,8 @@ export function slackDigestProcessor(deps: SlackDigestDeps): JobProcessor {
     const url = await sql.value<string | null>("slack_webhook_url", [["p_company_id", job.companyId, "uuid"]]);
     if (!url) return { status: "skipped", reason: "the company has no Slack webhook URL (codeguard slack set --company <id> <url>)" };
     // Checked again at send time, with the URL parser: nothing is posted to a host that is not Slack's.
-    const [setting] = await deps.db.query<{ value: unknown }>("select value from public.pipeline_settings where name = 'slack_webhook_hosts'");
-    const hosts = Array.isArray(setting?.value) ? setting.value.filter((h): h is string => typeof h === "string") : [];
+    const setting = await sql.value<unknown>("pipeline_setting", [["p_name", "slack_webhook_hosts", "text"]]);
+    const hosts = Array.isArray(setting) ? setting.filter((h): h is string => typeof h === "string") : [];
     const problem = slackUrlProblem(url, hosts);
     if (problem) throw new PermanentJobError(`Slack digest not sent: ${problem}; set it again (codeguard slack set --company <id> <url>)`);
     const report = (await storedWeeklyReport(deps.db, job.companyId, periodStart)) ??
