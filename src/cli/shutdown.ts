@@ -5,6 +5,12 @@
 // container runtime or a supervisor that stops "the process" signals npm, so the command watches
 // its parent and stops the same way when it is gone.
 
+// The parent as the process started with it, read when this module loads (at the command's start):
+// `codeguard start` hooks its shutdown only once the stack is up, and a parent that exited during
+// the start would otherwise be read then as init, and never missed (the command and its stack ran
+// on under init).
+const PARENT_AT_START = process.ppid;
+
 export interface ShutdownOptions {
   /** A second signal while stopping (a second or more after the first): the caller exits at once. */
   force?: (reason: string) => void;
@@ -32,7 +38,7 @@ export function onShutdown(stop: (reason: string) => void, options: ShutdownOpti
     process.on(signal, handler);
     return [signal, handler] as const;
   });
-  const parent = process.ppid;
+  const parent = PARENT_AT_START;
   const watch = setInterval(() => {
     if (process.ppid !== parent && !stopping) trigger(`parent process ${parent} exited`);
   }, options.parentPollMs ?? 500);
