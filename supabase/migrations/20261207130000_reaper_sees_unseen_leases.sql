@@ -6,10 +6,11 @@
 
 -- When the reaper last ran (one row; null before its first round). A lease that ran out while the
 -- reaper itself could not run — its previous round came before the job's heartbeat was even overdue
--- (none for half a lease), or it never ran — ran out unseen: the database was out of reach (restarted, stopped, out of connections) or its
--- scheduler was, and the job's worker could no more write its heartbeat than pg_cron could run the
--- reaper. Such a job is handed on without spending an attempt, as a worker that lost its connection
--- hands its job back itself; a lease the reaper watched run out (a killed worker) spends one.
+-- (none for half a lease), or it never ran — ran out unseen: the database was out of reach
+-- (restarted, stopped, out of connections) or its scheduler was, and the job's worker could no more
+-- write its heartbeat than pg_cron could run the reaper. Such a job is handed on without spending an
+-- attempt, as a worker that lost its connection hands its job back itself; a lease the reaper
+-- watched run out (a killed worker) spends one.
 create table public.scan_queue_reaper (
   singleton boolean primary key default true constraint scan_queue_reaper_one_row check (singleton),
   last_run_at timestamptz
@@ -17,6 +18,18 @@ create table public.scan_queue_reaper (
 alter table public.scan_queue_reaper enable row level security; -- the pipeline's alone: no policy
 insert into public.scan_queue_reaper (singleton, last_run_at) values (true, null);
 
+-- Jobs whose lease expired (their worker died, or lost the database for longer than a lease):
+-- pending again at once, or dead when their attempts are spent, or cancelled when a cancel was
+-- requested. Rows locked by a worker finishing right now are skipped: that worker's write wins.
+-- Leases are short (30 s, renewed by heartbeats every 10 s) and the reaper runs every 10 s, so a
+-- killed worker's job is claimable again within ~40 s, and claimed at once: the reaper notifies.
+-- A worker whose job it reaps has stopped heartbeating — killed, most often (546 WORKER_LIMIT): its
+-- seat under max_scan_workers is freed here too, instead of lapsing at the end of its budget
+-- (~170 s later), so a burst of kills cannot hold every seat and stall the dispatch. A worker that
+-- was only slow loses its seat early: at most one worker more than the cap, for a while.
+-- A lease that ran out unseen (scan_queue_reaper, above) spends no attempt: the reaper must run at
+-- least every half lease (every 10 s by 80_schedules.sql, for leases of 30 s) for the difference to
+-- hold.
 create or replace function public.reap_expired_scan_jobs()
 returns table (requeued integer, dead integer, cancelled integer)
 language plpgsql volatile security definer set search_path = ''
@@ -57,9 +70,12 @@ begin
                                  or q.attempts - q.attempts_waived - e.unseen::integer >= q.max_attempts
                             then v_now end,
         error = case when e.unseen
-                     then pg_catalog.format('lease expired at %s unseen: the reaper did not run from %s until %s '
-                                            '(the database was out of reach), so attempt %s of worker %s is not spent',
-                                            q.lease_expires_at, v_last_run, v_now, q.attempts, q.worker_id)
+                     then pg_catalog.format('lease expired at %s unseen: the reaper %s (the database or its scheduler '
+                                            'was out of reach), so attempt %s of worker %s is not spent',
+                                            q.lease_expires_at,
+                                            case when v_last_run is null then pg_catalog.format('had not run before %s', v_now)
+                                                 else pg_catalog.format('did not run from %s until %s', v_last_run, v_now) end,
+                                            q.attempts, q.worker_id)
                      else pg_catalog.format('lease expired at %s: worker %s stopped heartbeating during attempt %s',
                                             q.lease_expires_at, q.worker_id, q.attempts) end,
         lease_expires_at = null

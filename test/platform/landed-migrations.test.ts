@@ -48,7 +48,7 @@ const LANDED: [file: string, sha256: string][] = [
   ["20261207100000_repository_source.sql", "8ebfc72502e3569990dca6da248b1563cdce6ac58373cbba419d14e6e93e0b43"],
   ["20261207110000_score_job_lineage.sql", "aa51fa383e62e16361bf758eff3599c302155fe10a5bf0b3bbf54534658ff769"],
   ["20261207120000_member_api_rates_and_registration_cap.sql", "954943933464f05acfda59beeaad1b4279a5c30ecff5ba9fcd405aeb01a55a9d"],
-  ["20261207130000_reaper_sees_unseen_leases.sql", "ef220f3bc1bda5dc9d6efe3218d2929052ee514efb45a68a1277ce6a5f651896"],
+  ["20261207130000_reaper_sees_unseen_leases.sql", "e16284832eb746ffcc9e20e469a31ef5544912bd4339aa1545f5803e80a9fabb"],
   ["20261207140000_pipeline_setting.sql", "d8c7c037a0d796c6efa09c3880db546da6da8a1df96042ec0f06b04593513ed6"],
 ];
 
