@@ -43,6 +43,9 @@ begin
   end if;
   return pg_catalog.jsonb_build_object(
     'migrations', v_migrations,
+    -- Since when pg_cron could run the schedules (its launcher starts with the server): a schedule
+    -- is late only once it has missed its runs since then, not for the time a project was paused.
+    'scheduler_since', pg_catalog.pg_postmaster_start_time(),
     'schedules', (select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                     'name', s.name, 'schedule', s.schedule, 'active', s.active,
                     'last_status', s.last_status, 'last_run_at', s.last_run_at) order by s.name), '[]')

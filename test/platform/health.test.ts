@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkHealth } from "../../supabase/functions/_shared/http/health.ts";
+import { checkHealth, schedulePeriodSeconds } from "../../supabase/functions/_shared/http/health.ts";
 import { JobQueue } from "../../supabase/functions/_shared/queue/mod.ts";
 import { useTestDatabase } from "../harness/db.ts";
 
@@ -51,5 +51,44 @@ describe("the health check", () => {
     expect(stats.runningPastSla.map((j) => [j.id, j.slaSeconds])).toEqual([[slow.id, 900]]);
     // One SLA for every type, when asked.
     expect((await queue.stats({ slaSeconds: 600 })).runningPastSla.map((j) => j.id).sort()).toEqual([slow.id, longer.id, unbounded.id].sort());
+  });
+
+  it("knows how often each of our frequent schedules runs, and leaves the daily and weekly ones alone", async () => {
+    const rows = await t.current.sql<{ jobname: string; schedule: string }[]>`select jobname, schedule from cron.job where jobname like 'codeguard-%' order by jobname`;
+    const periods = Object.fromEntries(rows.map((r) => [r.jobname, schedulePeriodSeconds(r.schedule)]));
+    expect(periods).toMatchObject({
+      "codeguard-dispatch-scan-workers": 10, "codeguard-reap-expired-scan-jobs": 10, "codeguard-job-alerts": 300,
+      "codeguard-refresh-views": 900, "codeguard-prune-github-etag-cache": 3600,
+      "codeguard-daily-auto-scan": null, "codeguard-weekly-reports": null, "codeguard-slack-digests": null,
+    });
+    expect([schedulePeriodSeconds("1 second"), schedulePeriodSeconds("* * * * *"), schedulePeriodSeconds("5,35 * * * *"), schedulePeriodSeconds("0 */2 * * *")]).toEqual([1, 60, 3600, null]);
+  });
+
+  it("says a frequent schedule pg_cron stopped running, and what that leaves undone — not a daily one, nor one the server's start explains", async () => {
+    const sql = t.current.sql;
+    // Times are set from the server's start (what pipeline_health answers as scheduler_since), and
+    // the check is asked at a chosen "now": the test does not depend on how long the server has run.
+    const [{ started }] = await sql<{ started: Date }[]>`select pg_postmaster_start_time() as started`;
+    const at = (seconds: number) => new Date(started.getTime() + seconds * 1000);
+    const ran = async (name: string, when: Date) => sql`
+      insert into cron.job_run_details (jobid, database, username, command, status, start_time)
+      select jobid, current_database(), current_user, command, 'succeeded', ${when} from cron.job where jobname = ${name}`;
+    const late = async (now: Date) =>
+      (await checkHealth(t.current.db, () => now)).problems.filter((p) => / last ran \d+ s ago/.test(p));
+
+    await ran("codeguard-dispatch-scan-workers", at(295));
+    await ran("codeguard-reap-expired-scan-jobs", at(-60));
+    await ran("codeguard-daily-auto-scan", at(-3 * 86_400));
+    // 5 min after the server started, the reaper has not run since: late (its last run was before).
+    expect(await late(at(300))).toEqual([
+      "schedule codeguard-reap-expired-scan-jobs (10 seconds) last ran 360 s ago: pg_cron is not running it — a dead worker's job is not handed on, and its company's slot stays taken (check pg_cron)",
+    ]);
+    // 30 s after the server started (a project back from a pause), it is not late yet.
+    expect(await late(at(30))).toEqual([]);
+
+    await ran("codeguard-reap-expired-scan-jobs", at(298));
+    expect(await late(at(300))).toEqual([]);
+    const report = await checkHealth(t.current.db, () => at(300));
+    expect(report.problems.some((p) => p.includes("codeguard-daily-auto-scan"))).toBe(false);
   });
 });

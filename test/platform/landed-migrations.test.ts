@@ -50,6 +50,7 @@ const LANDED: [file: string, sha256: string][] = [
   ["20261207120000_member_api_rates_and_registration_cap.sql", "954943933464f05acfda59beeaad1b4279a5c30ecff5ba9fcd405aeb01a55a9d"],
   ["20261207130000_reaper_sees_unseen_leases.sql", "e16284832eb746ffcc9e20e469a31ef5544912bd4339aa1545f5803e80a9fabb"],
   ["20261207140000_pipeline_setting.sql", "d8c7c037a0d796c6efa09c3880db546da6da8a1df96042ec0f06b04593513ed6"],
+  ["20261207150000_health_scheduler_since.sql", "9fb82e6a6c30203bbe80540401bc3a3c47c6539439873ecdcd3545936663b5a3"],
 ];
 
 const sha256 = (file: string) => createHash("sha256").update(readFileSync(join(MIGRATIONS, file))).digest("hex");

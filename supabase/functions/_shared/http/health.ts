@@ -1,7 +1,7 @@
 /**
  * The health check: is the database reachable, are the migrations applied, are the schedules
- * registered and did their last runs succeed, can the dispatch reach the workers, is the queue
- * moving, is GitHub up. 200 when healthy, 503 when degraded or down.
+ * registered, did their last runs succeed and do the frequent ones still run, can the dispatch
+ * reach the workers, is the queue moving, is GitHub up. 200 when healthy, 503 when degraded or down.
  */
 import type { Db } from "../platform/db.ts";
 import { callerOr, type VerifyCaller } from "./callers.ts";
@@ -55,6 +55,8 @@ export interface HealthReport {
 /** What public.pipeline_health() answers (supabase/schemas/60_health.sql). */
 interface PipelineHealth {
   migrations: { applied: number; latest: string | null };
+  /** Since when pg_cron could run the schedules: the server's start. */
+  scheduler_since: string;
   schedules: ScheduleHealth[];
   vault_missing: string[];
   lag: QueueLag;
@@ -100,6 +102,10 @@ export async function checkHealth(db: Db, now: () => Date = () => new Date()): P
   for (const s of report.schedules) {
     if (!s.active) report.problems.push(`schedule ${s.name} is inactive`);
     if (s.last_status === "failed") report.problems.push(`schedule ${s.name} failed on its last run`);
+    const late = s.active ? overdueSeconds(s, new Date(health.scheduler_since), now()) : null;
+    if (late !== null) {
+      report.problems.push(`schedule ${s.name} (${s.schedule}) last ran ${Math.round(late)} s ago: pg_cron is not running it${OVERDUE_MEANS[s.name] ?? ""}`);
+    }
   }
   // The scan workers are called through pg_net with these (see README, "Deploying to Supabase").
   if (health.vault_missing.length > 0) {
@@ -148,6 +154,46 @@ export async function handleHealth(req: Request, deps: { db: Db; verifyCaller: V
   if (caller.kind === "service") return Response.json(report, { status });
   return Response.json({ status: report.status, checked_at: report.checked_at }, { status });
 }
+
+/**
+ * The longest a schedule may go between runs, for the schedules that run at least hourly: pg_cron's
+ * 'N seconds', or a 5-field cron whose hour, day, month and weekday are all '*'. Null for the
+ * daily and weekly ones: after a paused project (a free-tier project pauses when idle) or a
+ * stopped local stack comes back, a missed daily run would show as a problem for up to a day
+ * without anything being wrong now; the frequent ones show a stopped scheduler within minutes.
+ */
+export function schedulePeriodSeconds(schedule: string): number | null {
+  const seconds = /^\s*(\d+) seconds?\s*$/.exec(schedule);
+  if (seconds) return Number(seconds[1]);
+  const fields = schedule.trim().split(/\s+/);
+  if (fields.length !== 5 || fields.slice(1).some((f) => f !== "*")) return null;
+  const minute = fields[0];
+  if (minute === "*") return 60;
+  const every = /^\*\/(\d+)$/.exec(minute);
+  if (every) return Number(every[1]) * 60;
+  return /^\d+(,\d+)*$/.test(minute) ? 3600 : null; // fixed minutes of every hour
+}
+
+/**
+ * How long ago a frequent schedule last ran (seconds) when that is late, else null. Late: no run
+ * has started for three periods (and at least a minute: pg_cron's jitter, a stack starting) while
+ * the scheduler could run it — counted from `schedulerSince` when the last run is older, so a
+ * project back from a pause has its three periods before it is late. A schedule that never ran is
+ * not judged: a database without a scheduler (a test's) registers schedules that never run.
+ */
+export function overdueSeconds(s: ScheduleHealth, schedulerSince: Date, now: Date): number | null {
+  const period = schedulePeriodSeconds(s.schedule);
+  if (period === null || s.last_run_at === null) return null;
+  const lastRun = new Date(s.last_run_at).getTime();
+  const waited = (now.getTime() - Math.max(lastRun, schedulerSince.getTime())) / 1000;
+  return waited > Math.max(60, 3 * period) ? (now.getTime() - lastRun) / 1000 : null;
+}
+
+/** What a stopped schedule leaves undone, for the ones whose stop harms the queue. */
+const OVERDUE_MEANS: Record<string, string> = {
+  "codeguard-dispatch-scan-workers": " — no worker is woken, ready jobs wait (check pg_cron and pg_net)",
+  "codeguard-reap-expired-scan-jobs": " — a dead worker's job is not handed on, and its company's slot stays taken (check pg_cron)",
+};
 
 /** "full_scan: 60 min, pr_analysis: 10 min": each late type once, with its SLA. */
 function slaByType(jobs: readonly { scan_type: string; sla_seconds: number }[]): string {
