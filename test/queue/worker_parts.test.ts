@@ -182,17 +182,24 @@ function entryFor(job: Job, clock: Clock): RunningJob {
   return { job, controller: new AbortController(), done: Promise.resolve(), abandoned: false, processing: true, leaseEndsAt: clock.now() + 30_000, movedAt: clock.now() };
 }
 
-async function claimAll(queue: JobQueue, type: PartType, n: number): Promise<Job[]> {
+/** `n` jobs of `type`, enqueued and claimed by hand (as a claimer would). */
+async function claimedJobs(queue: JobQueue, type: PartType, n: number): Promise<Job[]> {
+  await enqueued(queue, type, n);
   return await queue.claim({ workerId: "parts", leaseSeconds: 30, scanTypes: [type], limit: n });
+}
+
+function runningJobs(ex: Executor, clock: Clock, wake: () => void = () => {}): RunningJobs {
+  return new RunningJobs(ex, { wake }, clock, 30, {
+    clock, log: logged().log, workerId: "parts", jobTimeoutMs: null, jobTimeoutGraceMs: 30_000, stallMs: 120_000,
+  });
 }
 
 describe("Executor alone", () => {
   it("process() runs the processor to an outcome and writes nothing; record() writes it and counts it", async () => {
     const queue = new JobQueue(tdb.current.db);
     const clock = new HandClock();
-    await enqueued(queue, "part_process", 1);
-    const [job] = await claimAll(queue, "part_process", 1);
-    const ex = executor(queue, clock, { ["part_process"]: async () => { throw new PermanentJobError("the repository is archived"); } });
+    const [job] = await claimedJobs(queue, "part_process", 1);
+    const ex = executor(queue, clock, { part_process: async () => { throw new PermanentJobError("the repository is archived"); } });
     const entry = entryFor(job, clock);
     const outcome = await ex.process(entry, null);
     expect(outcome).toMatchObject({ kind: "fail", retryable: false });
@@ -207,10 +214,9 @@ describe("Executor alone", () => {
   it("stops a job whose heartbeat answers that a cancel was requested, and writes nothing more for it", async () => {
     const queue = new JobQueue(tdb.current.db);
     const clock = new HandClock();
-    await enqueued(queue, "part_cancel", 1);
-    const [job] = await claimAll(queue, "part_cancel", 1);
+    const [job] = await claimedJobs(queue, "part_cancel", 1);
     const ex = executor(queue, clock, {
-      ["part_cancel"]: ({ signal }) => new Promise((resolve) => signal.addEventListener("abort", () => resolve({ stoppedBy: "signal" }), { once: true })),
+      part_cancel: ({ signal }) => new Promise((resolve) => signal.addEventListener("abort", () => resolve({ stoppedBy: "signal" }), { once: true })),
     }, undefined, 10_000);
     const entry = entryFor(job, clock);
     const processing = ex.process(entry, null);
@@ -230,15 +236,12 @@ describe("RunningJobs alone", () => {
   it("frees a job's slot when its processor returns, keeps it in flight until its write-back lands, then forgets it", async () => {
     const queue = new JobQueue(tdb.current.db);
     const clock = new HandClock();
-    await enqueued(queue, "part_slot", 1);
-    const [job] = await claimAll(queue, "part_slot", 1);
+    const [job] = await claimedJobs(queue, "part_slot", 1);
     const completer = new Completer(queue);
     completer.sendWith({ nudge: () => {} }); // completions wait, as while a claimer runs and has not sent them yet
-    const ex = executor(queue, clock, { ["part_slot"]: async () => ({ ok: true }) }, completer);
+    const ex = executor(queue, clock, { part_slot: async () => ({ ok: true }) }, completer);
     let wakes = 0;
-    const jobs = new RunningJobs(ex, { wake: () => wakes++ }, clock, 30, {
-      clock, log: logged().log, workerId: "parts", jobTimeoutMs: null, jobTimeoutGraceMs: 30_000, stallMs: 120_000,
-    });
+    const jobs = runningJobs(ex, clock, () => wakes++);
     jobs.start(job, null);
     expect([jobs.processing, jobs.inFlight]).toEqual([1, 1]);
 
@@ -258,11 +261,10 @@ describe("RunningJobs alone", () => {
   it("settle on shutdown stops what still runs and hands back a job whose processor ignores its signal, spending no attempt", async () => {
     const queue = new JobQueue(tdb.current.db);
     const clock = new HandClock();
-    await enqueued(queue, "part_settle", 2);
-    const claimed = await claimAll(queue, "part_settle", 2);
+    const claimed = await claimedJobs(queue, "part_settle", 2);
     const signals: AbortSignal[] = [];
     const ex = executor(queue, clock, {
-      ["part_settle"]: ({ job, signal }) => {
+      part_settle: ({ job, signal }) => {
         signals.push(signal);
         // The first stops when told (it throws its signal's reason); the second never returns.
         return job.id === claimed[0].id
@@ -270,9 +272,7 @@ describe("RunningJobs alone", () => {
           : new Promise(() => {});
       },
     });
-    const jobs = new RunningJobs(ex, { wake: () => {} }, clock, 30, {
-      clock, log: logged().log, workerId: "parts", jobTimeoutMs: null, jobTimeoutGraceMs: 30_000, stallMs: 120_000,
-    });
+    const jobs = runningJobs(ex, clock);
     for (const job of claimed) jobs.start(job, null);
     await eventually(async () => signals.length === 2, "both processors running");
 
