@@ -1,15 +1,9 @@
-// pg_cron's schedule syntax, as the local scheduler runs it and `codeguard schedules` shows it:
-// standard 5-field cron in UTC (pg_cron's '$' for the last day of the month is croner's 'L'), and
-// 'N seconds' (1–59) for sub-minute jobs.
+// pg_cron's schedules run, as the local scheduler runs them and `codeguard schedules` shows their
+// next run: standard 5-field cron in UTC through croner (pg_cron's '$' for the last day of the
+// month is croner's 'L'), and 'N seconds' (1–59) for sub-minute jobs, read by the edge functions'
+// cron-schedule.ts, which the health function shares.
 import { Cron } from "croner";
-
-const SECONDS = /^\s*(\d{1,2})\s+seconds?\s*$/i;
-
-/** The interval of an 'N seconds' schedule in seconds, or null for a cron expression. */
-export function secondsSchedule(schedule: string): number | null {
-  const m = SECONDS.exec(schedule);
-  return m ? Number(m[1]) : null;
-}
+import { secondsSchedule } from "../../supabase/functions/_shared/platform/cron-schedule.ts";
 
 /** A croner job for a 5-field pg_cron expression (UTC), calling `fire` on each run if given. */
 export function cronOf(schedule: string, fire?: () => void): Cron {

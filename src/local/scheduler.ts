@@ -3,7 +3,8 @@
 // cron.job_run_details. Changes to cron.job arrive by NOTIFY, so a new schedule is live within
 // milliseconds of its commit.
 import postgres from "postgres";
-import { cronOf, secondsSchedule } from "./schedule.ts";
+import { secondsSchedule } from "../../supabase/functions/_shared/platform/cron-schedule.ts";
+import { cronOf } from "./schedule.ts";
 
 interface JobRow {
   jobid: string;

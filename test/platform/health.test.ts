@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkHealth, schedulePeriodSeconds } from "../../supabase/functions/_shared/http/health.ts";
+import { checkHealth } from "../../supabase/functions/_shared/http/health.ts";
+import { schedulePeriodSeconds } from "../../supabase/functions/_shared/platform/cron-schedule.ts";
 import { JobQueue } from "../../supabase/functions/_shared/queue/mod.ts";
 import { useTestDatabase } from "../harness/db.ts";
 

@@ -3,6 +3,7 @@
  * registered, did their last runs succeed and do the frequent ones still run, can the dispatch
  * reach the workers, is the queue moving, is GitHub up. 200 when healthy, 503 when degraded or down.
  */
+import { schedulePeriodSeconds } from "../platform/cron-schedule.ts";
 import type { Db } from "../platform/db.ts";
 import { callerOr, type VerifyCaller } from "./callers.ts";
 
@@ -99,10 +100,11 @@ export async function checkHealth(db: Db, now: () => Date = () => new Date()): P
   if (health.migrations.applied === 0) report.problems.push("no migrations applied: run supabase db push (locally: npm start)");
   report.schedules = health.schedules;
   if (report.schedules.length === 0) report.problems.push("no codeguard schedules registered in cron.job");
+  const schedulerSince = new Date(health.scheduler_since);
   for (const s of report.schedules) {
     if (!s.active) report.problems.push(`schedule ${s.name} is inactive`);
     if (s.last_status === "failed") report.problems.push(`schedule ${s.name} failed on its last run`);
-    const late = s.active ? overdueSeconds(s, new Date(health.scheduler_since), now()) : null;
+    const late = s.active ? overdueSeconds(s, schedulerSince, now()) : null;
     if (late !== null) {
       report.problems.push(`schedule ${s.name} (${s.schedule}) last ran ${Math.round(late)} s ago: pg_cron is not running it${OVERDUE_MEANS[s.name] ?? ""}`);
     }
@@ -153,25 +155,6 @@ export async function handleHealth(req: Request, deps: { db: Db; verifyCaller: V
   const status = report.status === "ok" ? 200 : 503;
   if (caller.kind === "service") return Response.json(report, { status });
   return Response.json({ status: report.status, checked_at: report.checked_at }, { status });
-}
-
-/**
- * The longest a schedule may go between runs, for the schedules that run at least hourly: pg_cron's
- * 'N seconds', or a 5-field cron whose hour, day, month and weekday are all '*'. Null for the
- * daily and weekly ones: after a paused project (a free-tier project pauses when idle) or a
- * stopped local stack comes back, a missed daily run would show as a problem for up to a day
- * without anything being wrong now; the frequent ones show a stopped scheduler within minutes.
- */
-export function schedulePeriodSeconds(schedule: string): number | null {
-  const seconds = /^\s*(\d+) seconds?\s*$/.exec(schedule);
-  if (seconds) return Number(seconds[1]);
-  const fields = schedule.trim().split(/\s+/);
-  if (fields.length !== 5 || fields.slice(1).some((f) => f !== "*")) return null;
-  const minute = fields[0];
-  if (minute === "*") return 60;
-  const every = /^\*\/(\d+)$/.exec(minute);
-  if (every) return Number(every[1]) * 60;
-  return /^\d+(,\d+)*$/.test(minute) ? 3600 : null; // fixed minutes of every hour
 }
 
 /**
