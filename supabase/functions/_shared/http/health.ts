@@ -164,7 +164,7 @@ export async function handleHealth(req: Request, deps: { db: Db; verifyCaller: V
  * project back from a pause has its three periods before it is late. A schedule that never ran is
  * not judged: a database without a scheduler (a test's) registers schedules that never run.
  */
-export function overdueSeconds(s: ScheduleHealth, schedulerSince: Date, now: Date): number | null {
+function overdueSeconds(s: ScheduleHealth, schedulerSince: Date, now: Date): number | null {
   const period = schedulePeriodSeconds(s.schedule);
   if (period === null || s.last_run_at === null) return null;
   const lastRun = new Date(s.last_run_at).getTime();
